@@ -1,0 +1,44 @@
+# tribe-analysis: two commands from nothing (only Python 3.11+ and pip needed).
+#   make demo   create .venv from requirements.lock if missing, then run the demo job
+#   make test   create .venv the same way, then lint and run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TZ := UTC
+export PYTHONHASHSEED := 0
+
+.PHONY: demo test lab data lint lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tribe-analysis demo --out results/demo
+
+test: $(STAMP)
+	$(BIN)/ruff check tribe_analysis tests benchmarks
+	$(BIN)/ruff format --check tribe_analysis tests benchmarks
+	$(BIN)/pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+# Regenerate the committed sample byte for byte (tests/test_data.py checks it).
+data: $(STAMP)
+	$(BIN)/tribe-analysis simulate --out data/sample --leaders 12 --days 21 --seed 7 --csv
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix tribe_analysis tests benchmarks
+	$(BIN)/ruff format tribe_analysis tests benchmarks
+
+# Re-pin requirements.lock from the current .venv (then update environment.yml to match).
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) results

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from tribe_analysis import events as ev
+from tribe_analysis.cli import main
+
+from .conftest import GOOD_ROWS, HEADER
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_validate_accepts_someone_elses_csv(write_csv):
+    result = run("validate", write_csv(GOOD_ROWS))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["events", "6"]
+    assert "  reply           3" in lines
+    assert "actors            4" in lines
+    assert lines[-3] == "time span         2024-03-01T10:00:00Z .. 2024-03-01T11:30:00Z"
+    assert lines[-2] == "orphan replies    33.3% (parent not in the data)"
+
+
+@pytest.mark.parametrize(
+    ("rows", "header", "reason"),
+    [
+        ([*GOOD_ROWS, "z,2024-03-01T10:00:00Z,eve,like,p1,,"], HEADER, ":8: unknown action 'like'"),
+        (
+            [*GOOD_ROWS, "z,2024-03-01T10:00:00Z,eve,reply,,,"],
+            HEADER,
+            ":8: reply without parent_id",
+        ),
+        (
+            [*GOOD_ROWS, "p1,2024-03-01T10:00:00Z,eve,post,,,"],
+            HEADER,
+            ":8: duplicate event_id 'p1'",
+        ),
+        ([*GOOD_ROWS, "z,March 1st,eve,post,,,"], HEADER, ":8: malformed timestamp 'March 1st'"),
+        (
+            ["a,2024-03-01T10:00:00Z,post"],
+            "event_id,timestamp,action\n",
+            ":1: missing required column 'actor_id'",
+        ),
+        ([], "", ":1: empty file"),
+    ],
+    ids=[
+        "unknown-action",
+        "reply-without-parent",
+        "duplicate-id",
+        "bad-timestamp",
+        "missing-column",
+        "empty",
+    ],
+)
+def test_validate_rejects_bad_input(write_csv, rows, header, reason):
+    path = write_csv(rows, header=header)
+    result = run("validate", path)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"error: {path}{reason}")
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_rejects_non_utf8(write_csv):
+    path = write_csv(GOOD_ROWS)
+    path.write_bytes(
+        path.read_bytes() + "z,2024-03-01T10:00:00Z,\u00e9ve,post,,,\n".encode("latin-1")
+    )
+    result = run("validate", path)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {path}:8: not UTF-8: byte 0xe9 at column 24\n"
+
+
+def test_console_script_exits_2_without_traceback(write_csv):
+    path = write_csv([*GOOD_ROWS, "z,2024-03-01T10:00:00Z,eve,like,p1,,"])
+    exe = Path(sys.executable).with_name("tribe-analysis")
+    proc = subprocess.run(
+        [str(exe), "validate", str(path)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: {path}:8: unknown action 'like' (expected one of post, reply, share, reaction)"
+    )
+
+
+def test_many_problems_are_counted_not_flooded(write_csv):
+    rows = [f"z{i},2024-03-01T10:00:00Z,eve,like,p1,," for i in range(150)]
+    result = run("validate", write_csv([*GOOD_ROWS, *rows]))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 101
+    assert lines[-1] == "error: ... and 50 more problems (150 in all)"
+
+
+def test_simulate_writes_outputs(tmp_path):
+    out = tmp_path / "sim"
+    result = run("simulate", "--out", out, "--leaders", 5, "--days", 10, "--seed", 3, "--csv")
+    assert result.exit_code == 0, result.output
+    events = pl.read_parquet(out / "events.parquet")
+    assert events.schema == ev.SCHEMA
+    assert ev.read_events(out / "events.csv").equals(ev.read_events(out / "events.parquet"))
+    truth = pl.read_csv(out / "truth.csv")
+    leaders = (out / "leaders.txt").read_text().split()
+    assert leaders == truth.get_column("leader_id").to_list() and len(leaders) == 5
+    assert set(truth.get_column("style")) <= {"broadcaster", "participator"}
+    # same seed, same bytes
+    again = tmp_path / "again"
+    run("simulate", "--out", again, "--leaders", 5, "--days", 10, "--seed", 3, "--csv")
+    for name in ("events.parquet", "events.csv", "truth.csv", "leaders.txt"):
+        assert (out / name).read_bytes() == (again / name).read_bytes()
+
+
+def test_simulate_rejects_bad_arguments(tmp_path):
+    result = run("simulate", "--out", tmp_path, "--leaders", 0)
+    assert result.exit_code == 2
+    assert "Invalid value for '--leaders'" in result.stderr

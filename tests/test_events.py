@@ -1,0 +1,334 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from tribe_analysis import events as ev
+
+from .conftest import GOOD_ROWS, HEADER
+
+
+def test_schema_is_design_v1():
+    assert list(ev.SCHEMA) == [
+        "event_id",
+        "timestamp",
+        "actor_id",
+        "action",
+        "parent_id",
+        "thread_id",
+        "target_actor_id",
+        "mentions",
+        "text",
+        "platform",
+    ]
+    assert ev.SCHEMA["timestamp"] == pl.Datetime("us", "UTC")
+    assert ev.SCHEMA["action"] == pl.Enum(["post", "reply", "share", "reaction"])
+    assert ev.SCHEMA["mentions"] == pl.List(pl.String)
+    assert ev.empty_events().schema == ev.SCHEMA
+
+
+def test_read_someone_elses_csv(write_csv):
+    events = ev.read_events(write_csv(GOOD_ROWS))
+    assert events.schema == ev.SCHEMA
+    assert events.get_column("event_id").to_list() == ["p1", "r1", "r2", "x1", "s1", "o1"]
+    rows = {r["event_id"]: r for r in events.iter_rows(named=True)}
+    # +02:00 offset converted to UTC
+    assert rows["r1"]["timestamp"] == datetime(2024, 3, 1, 10, 5, tzinfo=UTC)
+    assert rows["p1"]["mentions"] == ["bob", "cid"]
+    assert rows["r1"]["mentions"] == []
+    assert rows["p1"]["platform"] == "events"
+    # threads and targets
+    assert {k: (v["thread_id"], v["target_actor_id"]) for k, v in rows.items()} == {
+        "p1": ("p1", None),
+        "r1": ("p1", "ann"),
+        "r2": ("p1", "bob"),
+        "x1": ("p1", "ann"),
+        "s1": ("p1", "ann"),
+        "o1": ("elsewhere", None),
+    }
+
+
+def test_read_is_order_independent(write_csv):
+    a = ev.read_events(write_csv(GOOD_ROWS, name="a.csv"))
+    b = ev.read_events(write_csv(list(reversed(GOOD_ROWS)), name="b.csv"))
+    assert a.equals(b)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".ndjson"])
+def test_round_trip_each_format(write_csv, tmp_path, suffix):
+    events = ev.read_events(write_csv(GOOD_ROWS))
+    path = ev.write_events(events, tmp_path / f"out{suffix}")
+    assert ev.read_events(path).equals(events)
+
+
+def test_write_is_byte_identical(write_csv, tmp_path):
+    events = ev.read_events(write_csv(GOOD_ROWS))
+    for suffix in (".csv", ".parquet", ".ndjson"):
+        one = ev.write_events(events, tmp_path / f"one{suffix}").read_bytes()
+        two = ev.write_events(
+            events.sample(fraction=1, shuffle=True, seed=1).sort("timestamp", "event_id"),
+            tmp_path / f"two{suffix}",
+        ).read_bytes()
+        assert one == two
+
+
+def _problems(path):
+    with pytest.raises(ev.EventsError) as info:
+        ev.read_events(path)
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (
+            "z1,2024-03-01T10:00:00Z,eve,like,p1,,",
+            "unknown action 'like' (expected one of post, reply, share, reaction)",
+        ),
+        ("z1,2024-03-01T10:00:00Z,eve,reply,,,", "reply without parent_id"),
+        ("z1,2024-03-01T10:00:00Z,eve,share,,,", "share without parent_id"),
+        ("z1,2024-03-01T10:00:00Z,eve,reaction,,,", "reaction without parent_id"),
+        ("z1,2024-03-01T10:00:00Z,eve,post,p1,,", "post with parent_id 'p1'"),
+        ("z1,01/03/2024 10:00,eve,post,,,", "malformed timestamp '01/03/2024 10:00'"),
+        (
+            "z1,2024-03-01T10:00:00,eve,post,,,",
+            "malformed timestamp '2024-03-01T10:00:00' (expected ISO-8601 with an offset or Z",
+        ),
+        ("z1,2024-02-30T10:00:00Z,eve,post,,,", "malformed timestamp '2024-02-30T10:00:00Z'"),
+        ("p1,2024-03-01T10:00:00Z,eve,post,,,", "duplicate event_id 'p1' (first at {path}:3)"),
+        (",2024-03-01T10:00:00Z,eve,post,,,", "missing event_id"),
+        ("z1,2024-03-01T10:00:00Z,,post,,,", "missing actor_id"),
+        ("z1,,eve,post,,,", "missing timestamp"),
+    ],
+)
+def test_each_bad_row_is_reported_with_file_and_line(write_csv, row, reason):
+    path = write_csv([*GOOD_ROWS, row])
+    problems = _problems(path)
+    expected = f"{path}:{len(GOOD_ROWS) + 2}: {reason.format(path=path)}"
+    assert len(problems) == 1
+    assert problems[0].startswith(expected)
+
+
+def test_every_problem_is_collected(write_csv):
+    rows = [*GOOD_ROWS, "z1,bad,eve,like,,,", "z2,2024-03-01T10:00:00Z,eve,reply,,,"]
+    problems = _problems(write_csv(rows))
+    assert [p.split(": ", 1)[1].split(" (")[0] for p in problems] == [
+        "malformed timestamp 'bad'",
+        "unknown action 'like'",
+        "reply without parent_id",
+    ]
+
+
+@pytest.mark.parametrize("missing", ev.REQUIRED_COLUMNS)
+def test_missing_required_column(write_csv, missing):
+    columns = HEADER.strip().split(",")
+    keep = [i for i, c in enumerate(columns) if c != missing]
+    header = ",".join(columns[i] for i in keep) + "\n"
+    rows = [",".join(r.split(",")[i] for i in keep) for r in GOOD_ROWS]
+    path = write_csv(rows, header=header)
+    assert _problems(path) == [
+        f"{path}:1: missing required column '{missing}' (required: event_id, timestamp, actor_id, action)"
+    ]
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"")
+    assert _problems(path) == [f"{path}:1: empty file (no header, no events)"]
+
+
+def test_header_only_file(write_csv):
+    path = write_csv([])
+    assert _problems(path) == [f"{path}: no events (the input has no rows)"]
+
+
+def test_not_utf8(write_csv):
+    path = write_csv(GOOD_ROWS)
+    data = path.read_bytes().replace(b"hi ann", b"hi \xe9ann")
+    path.write_bytes(data)
+    (problem,) = _problems(path)
+    assert problem == f"{path}:4: not UTF-8: byte 0xe9 at column 47"
+
+
+def test_line_numbers_follow_quoted_newlines(write_csv):
+    rows = [
+        'q1,2024-03-01T09:00:00Z,ann,post,,,"two\nlines"',
+        *GOOD_ROWS,
+        "z1,2024-03-01T10:00:00Z,eve,like,p1,,",
+    ]
+    path = write_csv(rows)
+    (problem,) = _problems(path)
+    assert problem.startswith(f"{path}:{len(GOOD_ROWS) + 4}: unknown action 'like'")
+
+
+def test_duplicates_across_files(write_csv):
+    first = write_csv(GOOD_ROWS[:2], name="a.csv")
+    second = write_csv(["p1,2024-03-02T10:00:00Z,eve,post,,,"], name="b.csv")
+    with pytest.raises(ev.EventsError) as info:
+        ev.read_events([first, second])
+    assert [str(p) for p in info.value.problems] == [
+        f"{second}:2: duplicate event_id 'p1' (first at {first}:3)"
+    ]
+
+
+def test_cycle_is_an_error_not_a_hang(write_csv):
+    rows = [
+        "p1,2024-03-01T10:00:00Z,ann,post,,,",
+        "c1,2024-03-01T10:01:00Z,bob,reply,c2,,",
+        "c2,2024-03-01T10:02:00Z,cid,reply,c1,,",
+        "c3,2024-03-01T10:03:00Z,dan,reply,c2,,",
+        "self,2024-03-01T10:03:00Z,dan,reply,self,,",
+    ]
+    path = write_csv(rows)
+    assert _problems(path) == [
+        f"{path}:3: parent_id chain forms a cycle (event 'c1' -> parent 'c2')",
+        f"{path}:4: parent_id chain forms a cycle (event 'c2' -> parent 'c1')",
+        f"{path}:5: parent_id chain forms a cycle (event 'c3' -> parent 'c2')",
+        f"{path}:6: parent_id chain forms a cycle (event 'self' -> parent 'self')",
+    ]
+
+
+def test_over_deep_chain_is_an_error():
+    n = 40
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    frame = ev.conform(
+        pl.DataFrame(
+            {
+                "event_id": [f"e{i}" for i in range(n)],
+                "timestamp": [t] * n,
+                "actor_id": ["a", "b"] * (n // 2),
+                "action": ["post"] + ["reply"] * (n - 1),
+                "parent_id": [None] + [f"e{i - 1}" for i in range(1, n)],
+            }
+        ),
+        platform="events",
+    )
+    deep = ev.derive_threads(frame, max_depth=64)
+    assert deep.get_column("thread_id").unique().to_list() == ["e0"]
+    with pytest.raises(ev.EventsError, match=r"row 40: parent_id chain deeper than 16"):
+        ev.derive_threads(frame, max_depth=16)
+
+
+def test_deep_chain_is_vectorised():
+    # 200k-deep chain resolves in a handful of rounds (no Python loop per event)
+    n = 200_000
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    frame = ev.conform(
+        pl.DataFrame(
+            {
+                "event_id": [f"e{i}" for i in range(n)],
+                "timestamp": [t] * n,
+                "actor_id": "a",
+                "action": ["post"] + ["reply"] * (n - 1),
+                "parent_id": [None] + [f"e{i - 1}" for i in range(1, n)],
+            }
+        ),
+        platform="events",
+    )
+    out = ev.derive_threads(frame, max_depth=2**18)
+    assert out.get_column("thread_id").n_unique() == 1
+
+
+def test_platform_values_are_kept():
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    frame = ev.conform(
+        pl.DataFrame(
+            {
+                "event_id": ["r"],
+                "timestamp": [t],
+                "actor_id": ["b"],
+                "action": ["reply"],
+                "parent_id": ["gone"],
+                "thread_id": ["root-from-platform"],
+                "target_actor_id": ["ann"],
+            }
+        ),
+        platform="twitter",
+    )
+    out = ev.derive_threads(frame)
+    assert out.row(0, named=True)["thread_id"] == "root-from-platform"
+    assert out.row(0, named=True)["target_actor_id"] == "ann"
+
+
+def test_parquet_wrong_types_and_naive_timestamps(tmp_path):
+    path = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {
+            "event_id": ["a"],
+            "timestamp": [datetime(2024, 1, 1)],
+            "actor_id": ["u"],
+            "action": ["post"],
+            "mentions": [1.5],
+        }
+    ).write_parquet(path)
+    assert _problems(path) == [
+        f"{path}: column 'mentions' has type Float64 (expected '|'-joined text or a list of strings)",
+        f"{path}: column 'timestamp' has timestamps without a time zone (expected UTC or an offset)",
+    ]
+
+
+def test_parquet_rows_are_named(tmp_path):
+    path = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {
+            "event_id": [1, 2],
+            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
+            "actor_id": ["u", "v"],
+            "action": ["post", "reply"],
+        }
+    ).write_parquet(path)
+    assert _problems(path) == [f"{path}:row 2: reply without parent_id"]
+
+
+def test_ndjson_bad_json_line(tmp_path):
+    path = tmp_path / "events.ndjson"
+    path.write_text(
+        '{"event_id": "a", "timestamp": "2024-01-01T00:00:00Z", "actor_id": "u", "action": "post"}\n'
+        '{"event_id": "b", "timestamp": \n'
+    )
+    (problem,) = _problems(path)
+    assert problem.startswith(f"{path}:2: invalid JSON")
+
+
+def test_ndjson_lines_skip_blank_lines(tmp_path):
+    path = tmp_path / "events.ndjson"
+    path.write_text(
+        '{"event_id": "a", "timestamp": "2024-01-01T00:00:00Z", "actor_id": "u", "action": "post"}\n'
+        "\n"
+        '{"event_id": "b", "timestamp": "2024-01-01T00:00:00Z", "actor_id": "u", "action": "boost", '
+        '"parent_id": "a", "mentions": ["v"]}\n'
+    )
+    assert _problems(path) == [
+        f"{path}:3: unknown action 'boost' (expected one of post, reply, share, reaction)"
+    ]
+
+
+def test_unknown_suffix_and_missing_file(tmp_path):
+    odd = tmp_path / "events.xlsx"
+    odd.write_text("x")
+    assert _problems(odd)[0].startswith(f"{odd}: unknown file type '.xlsx'")
+    assert _problems(tmp_path / "nope.csv") == [f"{tmp_path / 'nope.csv'}: no such file"]
+
+
+def test_validate_events_on_frame():
+    frame = pl.DataFrame(
+        {
+            "event_id": ["a"],
+            "timestamp": ["2024-01-01T00:00:00Z"],
+            "actor_id": ["u"],
+            "action": ["post"],
+        }
+    )
+    assert ev.validate_events(frame) == []
+
+
+def test_summary(write_csv):
+    summary = ev.summarize_events(ev.read_events(write_csv(GOOD_ROWS)))
+    assert summary["rows"] == 6
+    assert summary["actions"] == {"post": 1, "reply": 3, "share": 1, "reaction": 1}
+    assert summary["actors"] == 4
+    assert summary["orphan_reply_share"] == pytest.approx(1 / 3)
+    assert summary["first"] == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
+    assert summary["last"] == datetime(2024, 3, 1, 11, 30, tzinfo=UTC)

@@ -1,0 +1,35 @@
+"""tribe-analysis: how leaders engage with their community (their tribe) on social media.
+
+The pipeline runs in one direction, one module per stage::
+
+    io -> events -> graph -> features -> profiles -> charts -> cli / notebooks
+
+This package ``__init__`` only re-exports; the work lives in the modules.
+"""
+
+from tribe_analysis.events import (
+    ACTIONS,
+    SCHEMA,
+    EventsError,
+    Problem,
+    complete_events,
+    read_events,
+    summarize_events,
+    validate_events,
+    write_events,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIONS",
+    "SCHEMA",
+    "EventsError",
+    "Problem",
+    "__version__",
+    "complete_events",
+    "read_events",
+    "summarize_events",
+    "validate_events",
+    "write_events",
+]

@@ -1,0 +1,978 @@
+"""Canonical events: schema v1, reading, validation and derivation.
+
+One row per action. Every reader, the simulator and every measure speak this
+schema (DESIGN.md section 3):
+
+=================== ======================= =========================================
+column              dtype                   meaning
+=================== ======================= =========================================
+``event_id``        String                  unique id of the action
+``timestamp``       Datetime(us, UTC)       when it happened
+``actor_id``        String                  who acted
+``action``          Enum                    ``post``, ``reply``, ``share``, ``reaction``
+``parent_id``       String                  content acted on (reply/share/reaction)
+``thread_id``       String                  root post of the thread (derived)
+``target_actor_id`` String                  author of ``parent_id`` (derived)
+``mentions``        List(String)            accounts mentioned (never null; may be empty)
+``text``            String                  content text (optional)
+``platform``        String                  source platform (``events`` for canonical files)
+=================== ======================= =========================================
+
+CSV form: the same column names, ISO-8601 timestamps with an offset or ``Z``,
+``mentions`` joined with ``|``. Parquet and NDJSON hold the same columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_DTYPE",
+    "FORMATS",
+    "MAX_THREAD_DEPTH",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "SCHEMA",
+    "EventsError",
+    "Problem",
+    "complete_events",
+    "conform",
+    "derive_threads",
+    "empty_events",
+    "read_events",
+    "reply_depths",
+    "summarize_events",
+    "validate_events",
+    "write_events",
+]
+
+ACTIONS: tuple[str, ...] = ("post", "reply", "share", "reaction")
+"""The four actions, in the order of the ``action`` Enum."""
+
+ACTION_DTYPE = pl.Enum(list(ACTIONS))
+
+SCHEMA = pl.Schema(
+    {
+        "event_id": pl.String,
+        "timestamp": pl.Datetime("us", "UTC"),
+        "actor_id": pl.String,
+        "action": ACTION_DTYPE,
+        "parent_id": pl.String,
+        "thread_id": pl.String,
+        "target_actor_id": pl.String,
+        "mentions": pl.List(pl.String),
+        "text": pl.String,
+        "platform": pl.String,
+    }
+)
+"""Canonical events schema v1: column names, order and dtypes."""
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("event_id", "timestamp", "actor_id", "action")
+"""Columns an input file must have (``platform`` defaults to ``"events"``)."""
+
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(c for c in SCHEMA if c not in REQUIRED_COLUMNS)
+
+FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".json": "ndjson",
+}
+"""File suffix -> canonical file format."""
+
+MAX_THREAD_DEPTH = 65_536
+"""Longest ``parent_id`` chain followed before it is reported as too deep."""
+
+_SOURCE = "__source"
+_LINE = "__line"
+_TS_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem with the input, located as precisely as the format allows.
+
+    Parameters
+    ----------
+    source : str
+        File name (or ``"<frame>"`` for an in-memory frame).
+    line : int or None
+        Line number (CSV, NDJSON), row number (Parquet, frames), or None when
+        the problem concerns the whole input (a missing column).
+    reason : str
+        What is wrong, naming the bad value.
+    unit : str
+        ``"line"`` or ``"row"``: how ``line`` counts.
+
+    Examples
+    --------
+    >>> str(Problem("events.csv", 3, "unknown action 'like'"))
+    "events.csv:3: unknown action 'like'"
+    >>> str(Problem("events.parquet", 7, "missing actor_id", unit="row"))
+    'events.parquet:row 7: missing actor_id'
+    """
+
+    source: str
+    line: int | None
+    reason: str
+    unit: str = "line"
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return f"{self.source}: {self.reason}"
+        where = str(self.line) if self.unit == "line" else f"{self.unit} {self.line}"
+        return f"{self.source}:{where}: {self.reason}"
+
+
+class EventsError(ValueError):
+    """Input events are invalid; ``problems`` lists every problem found.
+
+    The message is one ``FILE:LINE: reason`` line per problem.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = sorted(problems, key=_problem_key)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _problem_key(p: Problem) -> tuple[str, int, str]:
+    return (p.source, -1 if p.line is None else p.line, p.reason)
+
+
+def empty_events() -> pl.DataFrame:
+    """An events frame with no rows and the canonical schema.
+
+    Examples
+    --------
+    >>> empty_events().columns[:4]
+    ['event_id', 'timestamp', 'actor_id', 'action']
+    """
+    return pl.DataFrame(schema=SCHEMA)
+
+
+def conform(frame: pl.DataFrame | pl.LazyFrame, *, platform: str | None = None) -> pl.DataFrame:
+    """Select and cast columns into the canonical order and dtypes.
+
+    Missing optional columns are added as nulls (``mentions`` as empty lists);
+    ``platform`` fills null platforms. No validation is done: use
+    :func:`validate_events` (or :func:`read_events`) on untrusted input.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame or polars.LazyFrame
+        Frame holding at least the required columns in castable dtypes.
+    platform : str, optional
+        Platform name for rows whose ``platform`` is missing.
+
+    Returns
+    -------
+    polars.DataFrame
+        Frame with exactly the columns of :data:`SCHEMA`.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> df = pl.DataFrame({"event_id": ["a"], "timestamp": [datetime(2024, 1, 1, tzinfo=timezone.utc)],
+    ...                    "actor_id": ["u1"], "action": ["post"]})
+    >>> conform(df, platform="events").schema == SCHEMA
+    True
+    """
+    lf = frame.lazy()
+    names = lf.collect_schema().names()
+    exprs = []
+    for name, dtype in SCHEMA.items():
+        if name in names:
+            expr = pl.col(name)
+            if name == "timestamp":
+                expr = expr.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        elif name == "mentions":
+            expr = pl.lit([], dtype=pl.List(pl.String))
+        else:
+            expr = pl.lit(None, dtype=dtype)
+        if name == "mentions":
+            expr = expr.cast(dtype).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        elif name == "platform" and platform is not None:
+            expr = expr.cast(dtype).fill_null(platform)
+        else:
+            expr = expr.cast(dtype)
+        exprs.append(expr.alias(name))
+    return lf.select(exprs).collect()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    if fmt not in (None, "auto", "events"):
+        if fmt in ("csv", "parquet", "ndjson"):
+            return fmt
+        raise ValueError(f"unknown events file format {fmt!r} (expected csv, parquet or ndjson)")
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        raise EventsError([Problem(str(path), None, "compressed input: decompress it first")])
+    if suffix not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise EventsError(
+            [
+                Problem(
+                    str(path), None, f"unknown file type {suffix or '(none)'!r} (expected {known})"
+                )
+            ]
+        )
+    return FORMATS[suffix]
+
+
+def _first_bad_utf8_line(path: Path) -> Problem | None:
+    """Locate the first line that is not valid UTF-8 (error path only)."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return Problem(
+                    str(path),
+                    number,
+                    f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
+                )
+    return None
+
+
+def _csv_record_lines(path: Path) -> list[int]:
+    """First physical line of each CSV data record (handles quoted newlines; error path)."""
+    starts: list[int] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        previous_end = 0
+        for index, _ in enumerate(reader):
+            if index > 0:
+                starts.append(previous_end + 1)
+            previous_end = reader.line_num
+    return starts
+
+
+def _read_raw(path: Path, fmt: str) -> tuple[pl.DataFrame, str]:
+    """Read one file as-is, with ``__line`` numbers; return the frame and the line unit."""
+    source = str(path)
+    if not path.exists():
+        raise EventsError([Problem(source, None, "no such file")])
+    if path.is_dir():
+        raise EventsError([Problem(source, None, "is a directory, not an events file")])
+    if path.stat().st_size == 0:
+        raise EventsError([Problem(source, 1, "empty file (no header, no events)")])
+    if fmt == "parquet":
+        try:
+            frame = pl.read_parquet(path)
+        except Exception as exc:  # polars raises several error types for corrupt files
+            raise EventsError(
+                [Problem(source, None, f"not a readable Parquet file ({_short(exc)})")]
+            ) from None
+        return frame.with_row_index(_LINE, offset=1), "row"
+    bad = _first_bad_utf8_line(path) if fmt in ("csv", "ndjson") else None
+    if bad is not None:
+        raise EventsError([bad])
+    if fmt == "csv":
+        try:
+            frame = pl.read_csv(path, infer_schema=False, raise_if_empty=True)
+        except Exception as exc:
+            raise EventsError(
+                [Problem(source, None, f"not a readable CSV file ({_short(exc)})")]
+            ) from None
+        return frame.with_row_index(_LINE, offset=2), "line"
+    # ndjson: parse each line as JSON on failure to report the exact line
+    try:
+        frame = pl.read_ndjson(path, infer_schema_length=None)
+    except Exception as exc:
+        raise EventsError(_ndjson_problems(path) or [Problem(source, None, _short(exc))]) from None
+    blank = _ndjson_blank_lines(path)
+    frame = frame.with_row_index(_LINE, offset=1)
+    if blank:
+        lines = np.setdiff1d(np.arange(1, frame.height + len(blank) + 1), np.asarray(blank))
+        frame = frame.with_columns(pl.Series(_LINE, lines[: frame.height], dtype=pl.UInt32))
+    return frame, "line"
+
+
+def _ndjson_blank_lines(path: Path) -> list[int]:
+    with path.open("rb") as fh:
+        return [n for n, raw in enumerate(fh, start=1) if not raw.strip()]
+
+
+def _ndjson_problems(path: Path) -> list[Problem]:
+    problems = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(str(path), number, f"invalid JSON ({exc.msg})"))
+                continue
+            if not isinstance(value, dict):
+                problems.append(Problem(str(path), number, "a JSON object per line is expected"))
+    return problems
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _timestamp_expr(dtype: pl.DataType) -> pl.Expr | None:
+    """Expression turning the raw ``timestamp`` column into Datetime(us, UTC), or None if impossible."""
+    col = pl.col("timestamp")
+    if dtype == pl.String:
+        text = (
+            col.str.strip_chars()
+            .str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
+            .str.replace(r"[zZ]$", "+00:00")
+        )
+        return pl.coalesce(
+            [
+                text.str.to_datetime(f, strict=False, time_unit="us", time_zone="UTC")
+                for f in _TS_FORMATS
+            ]
+        )
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+    return None
+
+
+def _mentions_expr(dtype: pl.DataType) -> pl.Expr | None:
+    col = pl.col("mentions")
+    if dtype == pl.String:
+        return (
+            pl.when(col.str.strip_chars().str.len_chars() > 0)
+            .then(col.str.split("|").list.eval(pl.element().str.strip_chars()))
+            .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+        )
+    if dtype == pl.Null:
+        return pl.lit([], dtype=pl.List(pl.String))
+    if isinstance(dtype, pl.List) and (
+        dtype.inner in (pl.String, pl.Null) or dtype.inner.is_integer()
+    ):
+        return col.cast(pl.List(pl.String)).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    return None
+
+
+def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, list[Problem]]:
+    """Coerce a raw file frame to canonical dtypes; report columns that cannot be coerced.
+
+    Ids given as integers are accepted as strings. The frame returned keeps the raw
+    strings of ``timestamp`` and ``action`` (as ``__raw_*``) for row-level messages.
+    """
+    problems: list[Problem] = []
+    header_line = 1 if unit == "line" and source.lower().endswith(".csv") else None
+    names = raw.columns
+    for name in REQUIRED_COLUMNS:
+        if name not in names:
+            problems.append(
+                Problem(
+                    source,
+                    header_line,
+                    f"missing required column {name!r} (required: {', '.join(REQUIRED_COLUMNS)})",
+                    unit,
+                )
+            )
+    exprs: list[pl.Expr] = [pl.col(_LINE)]
+    for name in SCHEMA:
+        if name not in names:
+            continue
+        have = raw.schema[name]
+        if name == "timestamp":
+            expr = _timestamp_expr(have)
+            if expr is not None:
+                exprs += [expr.alias(name), pl.col(name).cast(pl.String).alias("__raw_timestamp")]
+                continue
+            reason = (
+                "column 'timestamp' has timestamps without a time zone (expected UTC or an offset)"
+                if isinstance(have, pl.Datetime)
+                else f"column 'timestamp' has type {have} (expected ISO-8601 text or a datetime with time zone)"
+            )
+            problems.append(Problem(source, header_line, reason, unit))
+        elif name == "mentions":
+            expr = _mentions_expr(have)
+            if expr is not None:
+                exprs.append(expr.alias(name))
+                continue
+            problems.append(
+                Problem(
+                    source,
+                    header_line,
+                    f"column 'mentions' has type {have} "
+                    "(expected '|'-joined text or a list of strings)",
+                    unit,
+                )
+            )
+        elif name == "action":
+            if have in (pl.String, pl.Categorical) or isinstance(have, pl.Enum):
+                exprs.append(pl.col(name).cast(pl.String).str.strip_chars().alias("__raw_action"))
+                continue
+            problems.append(
+                Problem(
+                    source, header_line, f"column 'action' has type {have} (expected text)", unit
+                )
+            )
+        elif (
+            have == pl.String
+            or have == pl.Null
+            or have.is_integer()
+            or isinstance(have, pl.Categorical)
+        ):
+            exprs.append(pl.col(name).cast(pl.String).alias(name))
+        else:
+            problems.append(
+                Problem(
+                    source, header_line, f"column {name!r} has type {have} (expected text)", unit
+                )
+            )
+    return raw.select(exprs), problems
+
+
+def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
+    """Row-level checks on a typed frame (all checks at once, vectorised)."""
+    names = frame.columns
+    checks: list[tuple[pl.Expr, pl.Expr]] = []
+    for name in REQUIRED_COLUMNS:
+        if name == "action":
+            name_raw = "__raw_action"
+        elif name == "timestamp":
+            name_raw = "__raw_timestamp"
+        else:
+            name_raw = name
+        if name_raw in names:
+            empty = pl.col(name_raw).is_null() | (pl.col(name_raw).str.strip_chars() == "")
+            checks.append((empty, pl.lit(f"missing {name}")))
+    if "__raw_timestamp" in names:
+        bad = pl.col("__raw_timestamp").is_not_null() & pl.col("timestamp").is_null()
+        checks.append(
+            (
+                bad & (pl.col("__raw_timestamp").str.strip_chars() != ""),
+                pl.format(
+                    "malformed timestamp '{}' (expected ISO-8601 with an offset or Z, "
+                    "e.g. 2024-05-01T12:00:00Z)",
+                    pl.col("__raw_timestamp"),
+                ),
+            )
+        )
+    if "__raw_action" in names:
+        action = pl.col("__raw_action")
+        unknown = action.is_not_null() & (action != "") & ~action.is_in(list(ACTIONS))
+        checks.append(
+            (
+                unknown,
+                pl.format(
+                    "unknown action '{}' (expected one of " + ", ".join(ACTIONS) + ")", action
+                ),
+            )
+        )
+        parent = pl.col("parent_id") if "parent_id" in names else pl.lit(None, dtype=pl.String)
+        no_parent = parent.is_null() | (parent.str.strip_chars() == "")
+        checks.append(
+            (
+                action.is_in(["reply", "share", "reaction"]) & no_parent,
+                pl.format("{} without parent_id", action),
+            )
+        )
+        checks.append(
+            (
+                (action == "post") & ~no_parent,
+                pl.format(
+                    "post with parent_id '{}' (a post starts a thread; use reply or share)", parent
+                ),
+            )
+        )
+    if not checks:
+        return []
+    reasons = (
+        frame.select(
+            pl.col(_LINE),
+            pl.concat_list([pl.when(c).then(msg) for c, msg in checks])
+            .list.drop_nulls()
+            .alias("r"),
+        )
+        .filter(pl.col("r").list.len() > 0)
+        .explode("r")
+    )
+    problems = [Problem(source, int(line), reason, unit) for line, reason in reasons.iter_rows()]
+    return problems
+
+
+def _duplicate_problems(frame: pl.DataFrame) -> list[Problem]:
+    """Duplicate ``event_id`` across all files: every occurrence after the first."""
+    dup = (
+        frame.select("event_id", _SOURCE, _LINE, "__unit", "__order")
+        .filter(pl.col("event_id").is_not_null() & pl.col("event_id").is_duplicated())
+        .sort("__order")
+    )
+    if dup.is_empty():
+        return []
+    dup = dup.with_columns(
+        pl.col(_SOURCE).first().over("event_id").alias("first_source"),
+        pl.col(_LINE).first().over("event_id").alias("first_line"),
+        pl.col("__unit").first().over("event_id").alias("first_unit"),
+        pl.int_range(pl.len()).over("event_id").alias("k"),
+    ).filter(pl.col("k") > 0)
+    out = []
+    for event_id, source, line, unit, first_source, first_line, first_unit in dup.select(
+        "event_id", _SOURCE, _LINE, "__unit", "first_source", "first_line", "first_unit"
+    ).iter_rows():
+        first = Problem(first_source, int(first_line), "", first_unit)
+        where = str(first)[:-2]
+        out.append(
+            Problem(source, int(line), f"duplicate event_id '{event_id}' (first at {where})", unit)
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+def _derive(frame: pl.DataFrame, max_depth: int) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """Fill ``thread_id`` and ``target_actor_id``; return (frame, cycle rows, too-deep rows).
+
+    ``thread_id``: pointer jumping over ``parent_id`` (each round doubles the distance
+    followed, so a chain of depth d costs log2(d) vectorised rounds). A chain that ends
+    at a post gives that post's id; a chain whose top parent is outside the data gives
+    that outside id (the best known root). Values already present (given by the
+    platform) are kept. ``target_actor_id``: author of ``parent_id`` when it is in the
+    data, else the value given by the platform, else null.
+    """
+    parent_idx = _parent_index(frame)
+    has_parent = parent_idx.is_not_null().to_numpy()
+    ptr, _, stuck = _jump(parent_idx.fill_null(-1).to_numpy(), max_depth)
+    cycle_rows = np.empty(0, dtype=np.int64)
+    deep_rows = np.empty(0, dtype=np.int64)
+    if stuck.any():
+        cycle_rows, deep_rows = _classify_stuck(np.flatnonzero(stuck), has_parent, parent_idx)
+    root = pl.Series("__root", ptr)
+    # the top row's parent_id, when set, is outside the data: the best known root
+    derived_thread = pl.coalesce(
+        frame.get_column("parent_id").gather(root), frame.get_column("event_id").gather(root)
+    )
+    target = frame.get_column("actor_id").gather(parent_idx)
+    out = frame.with_columns(
+        pl.coalesce(pl.col("thread_id"), derived_thread).alias("thread_id"),
+        pl.coalesce(target, pl.col("target_actor_id")).alias("target_actor_id"),
+    )
+    if stuck.any():
+        out = out.with_columns(
+            pl.when(pl.Series(stuck)).then(None).otherwise(pl.col("thread_id")).alias("thread_id")
+        )
+    return out, cycle_rows, deep_rows
+
+
+def _parent_index(frame: pl.DataFrame) -> pl.Series:
+    """Row index of each row's parent (null when it has none in the frame)."""
+    ids = frame.select(
+        pl.col("event_id"), pl.int_range(frame.height, dtype=pl.Int64).alias("__idx")
+    )
+    return (
+        frame.select(pl.col("parent_id").alias("event_id"))
+        .join(ids, on="event_id", how="left", maintain_order="left")
+        .get_column("__idx")
+    )
+
+
+def _jump(parent: np.ndarray, max_depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pointer jumping (list ranking) over a parent array (``-1`` = no parent in the data).
+
+    Returns the top row reached, the distance to it, and a mask of rows whose chain
+    does not end within ``max_depth`` steps (cycles, over-deep chains). Each round
+    doubles the distance followed, so a chain of depth d costs log2(d) vectorised rounds.
+    """
+    n = parent.shape[0]
+    has = parent >= 0
+    ptr = np.where(has, parent, np.arange(n, dtype=np.int64))
+    dist = has.astype(np.int64)
+    rounds = max(1, math.ceil(math.log2(max(max_depth, 2))))
+    for _ in range(rounds):
+        if not has[ptr].any():
+            break
+        dist = dist + dist[ptr]
+        ptr = ptr[ptr]
+    return ptr, dist, has[ptr]
+
+
+def reply_depths(events: pl.DataFrame, *, max_depth: int = MAX_THREAD_DEPTH) -> pl.Series:
+    """Nesting depth of every event below its thread's root (post = 0, direct reply = 1).
+
+    A chain whose top parent is outside the data counts that parent as the root,
+    so its top known reply has depth 1.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    >>> ev = conform(pl.DataFrame({"event_id": ["p", "r1", "r2", "x"], "timestamp": [t] * 4,
+    ...     "actor_id": ["a", "b", "a", "c"], "action": ["post", "reply", "reply", "reply"],
+    ...     "parent_id": [None, "p", "r1", "gone"]}), platform="events")
+    >>> reply_depths(ev).to_list()
+    [0, 1, 2, 1]
+    """
+    ptr, dist, stuck = _jump(_parent_index(events).fill_null(-1).to_numpy(), max_depth)
+    if stuck.any():
+        raise EventsError(
+            [
+                Problem(
+                    "<frame>",
+                    int(np.flatnonzero(stuck)[0]) + 1,
+                    "parent_id chain forms a cycle or is too deep",
+                    "row",
+                )
+            ]
+        )
+    orphan_top = events.get_column("parent_id").is_not_null().to_numpy()[ptr]
+    return pl.Series("depth", dist + orphan_top.astype(np.int64))
+
+
+def _classify_stuck(
+    rows: np.ndarray, has_parent: np.ndarray, parent_idx: pl.Series
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split rows whose chain never reached a root into cycle members/feeders and too-deep chains."""
+    parent = parent_idx.fill_null(-1).to_numpy()
+    state = np.zeros(parent.shape[0], dtype=np.int8)  # 0 unknown, 1 reaches a cycle, 2 too deep
+    for start in rows:
+        if state[start]:
+            continue
+        path: list[int] = []
+        seen: dict[int, int] = {}
+        node = int(start)
+        verdict = 2
+        while node >= 0 and has_parent[node] and len(path) <= MAX_THREAD_DEPTH * 2:
+            if state[node]:
+                verdict = int(state[node])
+                break
+            if node in seen:
+                verdict = 1
+                break
+            seen[node] = len(path)
+            path.append(node)
+            node = int(parent[node])
+        state[path] = verdict
+    cyc = rows[state[rows] == 1]
+    deep = rows[state[rows] == 2]
+    return cyc, deep
+
+
+def derive_threads(events: pl.DataFrame, *, max_depth: int = MAX_THREAD_DEPTH) -> pl.DataFrame:
+    """Fill ``thread_id`` (root post of each thread) and ``target_actor_id`` (author of the parent).
+
+    Parameters
+    ----------
+    events : polars.DataFrame
+        Canonical events (see :data:`SCHEMA`); ``thread_id``/``target_actor_id``
+        values already present are kept.
+    max_depth : int
+        Longest parent chain followed.
+
+    Returns
+    -------
+    polars.DataFrame
+        The events with both columns filled where derivable. ``thread_id`` of a
+        reply whose chain leaves the data is the outermost known parent id;
+        ``target_actor_id`` of such a reply is null.
+
+    Raises
+    ------
+    EventsError
+        When a ``parent_id`` chain forms a cycle or is deeper than ``max_depth``.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    >>> ev = conform(pl.DataFrame({
+    ...     "event_id": ["p", "r1", "r2", "x"], "timestamp": [t] * 4,
+    ...     "actor_id": ["ann", "bob", "ann", "cid"],
+    ...     "action": ["post", "reply", "reply", "reply"],
+    ...     "parent_id": [None, "p", "r1", "gone"]}), platform="events")
+    >>> derive_threads(ev).select("event_id", "thread_id", "target_actor_id").rows()
+    [('p', 'p', None), ('r1', 'p', 'ann'), ('r2', 'p', 'bob'), ('x', 'gone', None)]
+    """
+    derived, cyc, deep = _derive(events, max_depth)
+    if cyc.size or deep.size:
+        where = pl.DataFrame(
+            {_SOURCE: "<frame>", _LINE: np.arange(1, events.height + 1), "__unit": "row"}
+        )
+        raise EventsError(_derivation_problems(events, cyc, deep, max_depth, where))
+    return derived
+
+
+def _derivation_problems(
+    frame: pl.DataFrame, cyc: np.ndarray, deep: np.ndarray, max_depth: int, where: pl.DataFrame
+) -> list[Problem]:
+    """Problems for rows whose parent chain is a cycle or too deep; ``where`` locates rows."""
+    out = []
+    for rows, reason in (
+        (cyc, "parent_id chain forms a cycle"),
+        (deep, f"parent_id chain deeper than {max_depth}"),
+    ):
+        if not rows.size:
+            continue
+        located = pl.concat(
+            [where[rows.tolist()], frame.select("event_id", "parent_id")[rows.tolist()]],
+            how="horizontal",
+        )
+        for src, line, unit, eid, pid in located.select(
+            _SOURCE, _LINE, "__unit", "event_id", "parent_id"
+        ).iter_rows():
+            out.append(Problem(src, int(line), f"{reason} (event '{eid}' -> parent '{pid}')", unit))
+    return out
+
+
+def complete_events(events: pl.DataFrame, *, max_depth: int = MAX_THREAD_DEPTH) -> pl.DataFrame:
+    """Conform, derive and sort a trusted events frame (as a reader's last step).
+
+    Rows are sorted by ``timestamp`` then ``event_id``, so the same events give the
+    same frame whatever their input order.
+    """
+    return derive_threads(conform(events), max_depth=max_depth).sort(
+        "timestamp", "event_id", maintain_order=True
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_parts(
+    parts: list[tuple[pl.DataFrame, str, str]], max_depth: int
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """Type, row, duplicate and thread checks over typed parts (frame, source, unit)."""
+    problems: list[Problem] = []
+    typed_parts = []
+    for order, (raw, source, unit) in enumerate(parts):
+        if raw.height == 0:
+            problems.append(Problem(source, None, "no events (the input has no rows)"))
+            continue
+        typed, column_problems = _typed(raw, source, unit)
+        problems += column_problems
+        if column_problems:
+            continue
+        problems += _row_problems(typed, source, unit)
+        typed_parts.append(
+            typed.with_columns(
+                pl.lit(source).alias(_SOURCE),
+                pl.lit(unit).alias("__unit"),
+                (pl.col(_LINE).cast(pl.Int64) + order * 2**40).alias("__order"),
+            )
+        )
+    if not typed_parts:
+        return None, problems
+    combined = pl.concat(typed_parts, how="diagonal_relaxed")
+    problems += _duplicate_problems(combined)
+    if problems:
+        return None, problems
+    combined = combined.with_columns(pl.col("__raw_action").cast(ACTION_DTYPE).alias("action"))
+    keep = [
+        c for c in combined.columns if not c.startswith("__") or c in (_SOURCE, _LINE, "__unit")
+    ]
+    events = conform(combined.select(keep), platform="events")
+    events, cyc, deep = _derive(events, max_depth)
+    where = combined.select(_SOURCE, _LINE, "__unit")
+    problems += _derivation_problems(events, cyc, deep, max_depth, where)
+    return (None if problems else events), problems
+
+
+def validate_events(
+    frame: pl.DataFrame, *, source: str = "<frame>", max_depth: int = MAX_THREAD_DEPTH
+) -> list[Problem]:
+    """Every problem with an events frame, located by row number (1-based).
+
+    Checks: required columns present and of a usable type; no missing
+    ``event_id``/``timestamp``/``actor_id``/``action``; timestamps parse (text
+    must carry an offset or ``Z``); ``action`` is one of :data:`ACTIONS`;
+    reply/share/reaction have a ``parent_id`` and posts do not; ``event_id`` is
+    unique; no ``parent_id`` chain forms a cycle or is deeper than ``max_depth``.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        Events in canonical columns; text columns may still be raw strings.
+    source : str
+        Name used in the messages.
+    max_depth : int
+        Longest parent chain accepted.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the frame is valid.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"event_id": ["a", "a"], "timestamp": ["2024-01-01T00:00:00Z", "yesterday"],
+    ...                    "actor_id": ["u", "v"], "action": ["post", "like"]})
+    >>> for p in validate_events(df, source="mine"):
+    ...     print(p)
+    mine:row 2: duplicate event_id 'a' (first at mine:row 1)
+    mine:row 2: malformed timestamp 'yesterday' (expected ISO-8601 with an offset or Z, e.g. 2024-05-01T12:00:00Z)
+    mine:row 2: unknown action 'like' (expected one of post, reply, share, reaction)
+    """
+    raw = frame.with_row_index(_LINE, offset=1)
+    _, problems = _check_parts([(raw, source, "row")], max_depth)
+    return sorted(problems, key=_problem_key)
+
+
+def _fix_csv_lines(
+    parts: list[tuple[pl.DataFrame, str, str]], paths: list[Path]
+) -> list[tuple[pl.DataFrame, str, str]]:
+    """Replace record-based line numbers by physical ones in CSV files with quoted newlines."""
+    fixed = []
+    for (raw, source, unit), path in zip(parts, paths, strict=True):
+        if source.lower().endswith(".csv") and raw.height:
+            starts = _csv_record_lines(path)
+            if len(starts) == raw.height and starts[-1] != raw.height + 1:
+                raw = raw.with_columns(pl.Series(_LINE, starts, dtype=pl.UInt32))
+        fixed.append((raw, source, unit))
+    return fixed
+
+
+def read_events(
+    paths: str | Path | Iterable[str | Path],
+    *,
+    format: str | None = None,
+    max_depth: int = MAX_THREAD_DEPTH,
+    progress: bool = False,
+) -> pl.DataFrame:
+    r"""Read canonical events from CSV, Parquet or NDJSON files, validated and completed.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        One or more files; the format comes from the suffix (``.csv``,
+        ``.parquet``, ``.ndjson``/``.jsonl``) unless ``format`` is given.
+    format : {"csv", "parquet", "ndjson"}, optional
+        Force one format for all files.
+    max_depth : int
+        Longest ``parent_id`` chain followed when deriving threads.
+    progress : bool
+        Show a progress bar over the files on stderr.
+
+    Returns
+    -------
+    polars.DataFrame
+        Events with exactly :data:`SCHEMA`, ``thread_id`` and
+        ``target_actor_id`` derived, sorted by ``timestamp`` then ``event_id``.
+
+    Raises
+    ------
+    EventsError
+        With every problem found, as ``FILE:LINE: reason``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = path.write_text("event_id,timestamp,actor_id,action,parent_id,mentions,text\n"
+    ...                     "r,2024-01-01T10:05:00Z,bob,reply,p,ann,hi\n"
+    ...                     "p,2024-01-01T10:00:00+01:00,ann,post,,,hello\n")
+    >>> read_events(path).select("event_id", "action", "thread_id", "target_actor_id").rows()
+    [('p', 'post', 'p', None), ('r', 'reply', 'p', 'ann')]
+    """
+    from tqdm.auto import tqdm
+
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no input files given")
+    parts: list[tuple[pl.DataFrame, str, str]] = []
+    problems: list[Problem] = []
+    readable: list[Path] = []
+    for path in tqdm(paths, desc="reading", unit="file", disable=not progress or None, leave=False):
+        try:
+            raw, unit = _read_raw(path, _format_of(path, format))
+        except EventsError as exc:
+            problems += exc.problems
+            continue
+        parts.append((raw, str(path), unit))
+        readable.append(path)
+    events, found = _check_parts(parts, max_depth)
+    if found:
+        _, found = _check_parts(_fix_csv_lines(parts, readable), max_depth)
+    problems += found
+    if problems or events is None:
+        raise EventsError(problems)
+    return events.sort("timestamp", "event_id", maintain_order=True)
+
+
+def write_events(events: pl.DataFrame, path: str | Path) -> Path:
+    """Write events in the canonical form chosen by the suffix (CSV, Parquet, NDJSON).
+
+    CSV timestamps are written as ISO-8601 UTC with ``Z`` and microseconds,
+    ``mentions`` joined with ``|``. Output is byte-identical for equal frames.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from datetime import datetime, timezone
+    >>> ev = conform(pl.DataFrame({"event_id": ["a"], "timestamp": [datetime(2024, 1, 1, tzinfo=timezone.utc)],
+    ...                            "actor_id": ["u"], "action": ["post"], "mentions": [["v", "w"]]}), platform="events")
+    >>> out = write_events(ev, pathlib.Path(tempfile.mkdtemp()) / "e.csv")
+    >>> out.read_text().splitlines()[1]
+    'a,2024-01-01T00:00:00.000000Z,u,post,,,,v|w,,events'
+    """
+    path = Path(path)
+    fmt = _format_of(path, None)
+    frame = conform(events)
+    if fmt == "parquet":
+        frame.write_parquet(path, compression="zstd", statistics=False)
+    elif fmt == "csv":
+        frame.with_columns(
+            pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"),
+            pl.col("mentions").list.join("|"),
+        ).write_csv(path)
+    else:
+        frame.with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")).write_ndjson(
+            path
+        )
+    return path
+
+
+def summarize_events(events: pl.DataFrame) -> dict[str, object]:
+    """Rows per action, distinct actors, time span, and the share of orphan replies.
+
+    ``orphan_reply_share`` is the share of replies whose ``parent_id`` is not in
+    the data (partial exports); null when there are no replies.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    >>> ev = derive_threads(conform(pl.DataFrame({"event_id": ["p", "r", "s"], "timestamp": [t] * 3,
+    ...     "actor_id": ["a", "b", "c"], "action": ["post", "reply", "reply"],
+    ...     "parent_id": [None, "p", "elsewhere"]}), platform="events"))
+    >>> s = summarize_events(ev)
+    >>> s["rows"], s["actions"]["reply"], s["actors"], s["orphan_reply_share"]
+    (3, 2, 3, 0.5)
+    """
+    counts = dict.fromkeys(ACTIONS, 0)
+    for action, n in events.group_by("action").len().iter_rows():
+        counts[str(action)] = int(n)
+    replies = events.filter(pl.col("action") == "reply").select("parent_id")
+    orphan = replies.join(
+        events.select(pl.col("event_id").alias("parent_id")), on="parent_id", how="anti"
+    )
+    span = events.select(
+        pl.col("timestamp").min().alias("a"), pl.col("timestamp").max().alias("b")
+    ).row(0)
+    return {
+        "rows": events.height,
+        "actions": counts,
+        "actors": events.get_column("actor_id").n_unique(),
+        "first": span[0],
+        "last": span[1],
+        "orphan_reply_share": (orphan.height / replies.height) if replies.height else None,
+        "platforms": sorted(events.get_column("platform").unique().drop_nulls().to_list()),
+    }
