@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/tribe-analysis demo --out results/demo
 
 test: $(STAMP)
-	$(BIN)/ruff check tribe_analysis tests benchmarks
-	$(BIN)/ruff format --check tribe_analysis tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 lab: $(STAMP)
@@ -33,8 +33,8 @@ data: $(STAMP)
 	$(BIN)/tribe-analysis simulate --out data/sample --leaders 12 --days 21 --seed 7 --csv
 
 lint: $(STAMP)
-	$(BIN)/ruff check --fix tribe_analysis tests benchmarks
-	$(BIN)/ruff format tribe_analysis tests benchmarks
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # Re-pin requirements.lock from the current .venv (then update environment.yml to match).
 lock: $(STAMP)
