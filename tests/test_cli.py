@@ -123,3 +123,93 @@ def test_simulate_rejects_bad_arguments(tmp_path):
     result = run("simulate", "--out", tmp_path, "--leaders", 0)
     assert result.exit_code == 2
     assert "Invalid value for '--leaders'" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def sample_csv() -> Path:
+    return Path(__file__).resolve().parents[1] / "data" / "sample" / "events.csv"
+
+
+def test_profile_writes_outputs_byte_identically(sample_csv, tmp_path):
+    leaders = sample_csv.with_name("leaders.txt")
+    first = run("profile", sample_csv, "--leaders", leaders, "--seed", 3, "--out", tmp_path / "a")
+    assert first.exit_code == 0, first.output
+    second = run("profile", sample_csv, "--leaders", leaders, "--seed", 3, "--out", tmp_path / "b")
+    assert second.exit_code == 0
+    for name in ("profiles.csv", "features.parquet", "graph.graphml"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    table = pl.read_csv(tmp_path / "a" / "profiles.csv")
+    assert table.columns[:5] == [
+        "leader_id",
+        "profile",
+        "probability",
+        "participation_index",
+        "sub_profile",
+    ]
+    assert table["leader_id"].to_list() == leaders.read_text().split()
+    assert "reply_rate" in table.columns and "reply_rate_den" in table.columns
+    features = pl.read_parquet(tmp_path / "a" / "features.parquet")
+    assert {"see_coverage_num", "see_coverage_den", "ego_constraint"} <= set(features.columns)
+    assert "participator" in first.stdout and "broadcaster" in first.stdout
+
+
+def test_profile_top_leaders_and_window(sample_csv, tmp_path):
+    result = run(
+        "profile",
+        sample_csv,
+        "--top-leaders",
+        5,
+        "--since",
+        "2024-01-05",
+        "--until",
+        "2024-01-20",
+        "--out",
+        tmp_path,
+    )
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(tmp_path / "profiles.csv").height == 5
+
+
+def test_profile_unknown_leader_is_an_error(sample_csv, tmp_path):
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("L001\n# a comment\nnobody\nL002\n")
+    result = run("profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {leaders}:3: leader 'nobody' is not in the data\n"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--leaders", "x.txt", "--top-leaders", "3"], "not both"),
+        (["--profiles", "zero"], "expected a positive integer or 'auto', got 'zero'"),
+        (["--since", "next week"], "cannot parse date 'next week'"),
+    ],
+)
+def test_profile_bad_options(sample_csv, tmp_path, args, message):
+    result = run("profile", sample_csv, *args, "--out", tmp_path)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_profile_rejects_bad_events(write_csv, tmp_path):
+    path = write_csv([*GOOD_ROWS, "z,2024-03-01T10:00:00Z,eve,like,p1,,"])
+    result = run("profile", path, "--out", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {path}:8: unknown action 'like'")
+
+
+def test_demo_profiles_and_compares(tmp_path):
+    result = run("demo", "--out", tmp_path, "--leaders", 12, "--days", 30, "--seed", 2)
+    assert result.exit_code == 0, result.output
+    assert "agreement with the planted styles:" in result.stdout
+    for name in (
+        "events.parquet",
+        "truth.csv",
+        "profiles.csv",
+        "features.parquet",
+        "graph.graphml",
+    ):
+        assert (tmp_path / name).exists()

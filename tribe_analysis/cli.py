@@ -183,11 +183,195 @@ def format_summary(summary: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def _read_leader_file(path: Path, events: pl.DataFrame) -> list[str]:
+    """Leader ids from a file (one per line, ``#`` comments); unknown ids are errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        _fail([ev.Problem(str(path), None, "no such file")])
+    except UnicodeDecodeError as exc:
+        _fail([ev.Problem(str(path), None, f"not UTF-8 ({exc.reason})")])
+    except OSError as exc:
+        _fail([ev.Problem(str(path), None, f"cannot read ({exc.strerror})")])
+    wanted: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        leader = line.split("#", 1)[0].strip()
+        if leader:
+            wanted.append((number, leader))
+    if not wanted:
+        _fail([ev.Problem(str(path), None, "no leader ids in the file")])
+    actors = set(events.get_column("actor_id").unique().to_list())
+    problems = [
+        ev.Problem(str(path), number, f"leader '{leader}' is not in the data")
+        for number, leader in wanted
+        if leader not in actors
+    ]
+    if problems:
+        _fail(problems)
+    return sorted({leader for _, leader in wanted})
+
+
+def run_profile(
+    events: pl.DataFrame,
+    leaders: Sequence[str],
+    out: Path,
+    *,
+    seed: int = 0,
+    n_profiles: int | str = 2,
+    since: str | None = None,
+    until: str | None = None,
+    observability: dict[str, bool] | None = None,
+) -> pl.DataFrame:
+    """Measures -> profiles -> files in ``out``; return the profile table.
+
+    Writes ``profiles.csv`` (floats rounded to 6 decimals), ``features.parquet``
+    (every measure with numerators and denominators) and ``graph.graphml``.
+    """
+    from tqdm.auto import tqdm
+
+    from tribe_analysis import features, graph
+    from tribe_analysis.profiles import profile_leaders
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tqdm(total=4, desc="profile", disable=not _progress_enabled() or None, leave=False) as bar:
+        measures = features.leader_measures(
+            events, leaders, since=since, until=until, observability=observability
+        )
+        bar.update()
+        _, table = profile_leaders(measures, n_profiles=n_profiles, random_state=seed)
+        bar.update()
+        measures.write_parquet(out / "features.parquet", statistics=False)
+        floats = [c for c, t in table.schema.items() if t.is_float()]
+        table.with_columns(pl.col(floats).round(6)).write_csv(out / "profiles.csv")
+        bar.update()
+        graph.write_graph(graph.to_networkx(graph.edge_list(events)), out / "graph.graphml")
+        bar.update()
+    return table
+
+
+def format_profiles(table: pl.DataFrame) -> str:
+    """The terminal summary: one line per leader, then counts per profile."""
+    header = f"{'leader':<14}{'profile':<14}{'prob':>6}{'index':>7}  sub-profile"
+    lines = [header, "-" * len(header)]
+    for row in table.iter_rows(named=True):
+        index = row["participation_index"]
+        lines.append(
+            f"{row['leader_id']:<14}{row['profile']:<14}{row['probability']:>6.2f}"
+            f"{'   n/a' if index is None else f'{index:>7.2f}'}  {row['sub_profile']}"
+        )
+    counts = table.group_by("profile").len().sort("profile")
+    stability = table.group_by("profile").agg(pl.col("stability").first()).sort("profile")
+    parts = []
+    for (profile, n), (_, stab) in zip(counts.iter_rows(), stability.iter_rows(), strict=True):
+        verdict = "" if stab is None else f", stability {stab:.2f}"
+        parts.append(f"{n} {profile}{'s' if n != 1 else ''}{verdict}")
+    lines.append("")
+    lines.append("; ".join(parts))
+    return "\n".join(lines)
+
+
 @main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "events", "csv", "parquet", "ndjson"]),
+    help="Input format; 'events'/'auto' pick canonical CSV/Parquet/NDJSON by suffix.",
+)
+@click.option(
+    "--leaders",
+    "leaders_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File of leader ids, one per line.",
+)
+@click.option(
+    "--top-leaders",
+    "top",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Choose the N accounts with the largest distinct audience [default: 20].",
+)
+@click.option("--since", default=None, help="Keep events at or after this date (ISO-8601, UTC).")
+@click.option("--until", default=None, help="Keep events before this date (ISO-8601, UTC).")
+@click.option(
+    "--profiles",
+    "n_profiles",
+    default="2",
+    show_default=True,
+    help="Number of profiles, or 'auto' (BIC, with sub-profiles).",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option(
     "--out",
     "out",
     default=Path("results"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the results.",
+)
+def profile(
+    inputs: tuple[Path, ...],
+    fmt: str,
+    leaders_file: Path | None,
+    top: int | None,
+    since: str | None,
+    until: str | None,
+    n_profiles: str,
+    seed: int,
+    out: Path,
+) -> None:
+    """Profile leaders as broadcasters or participators; write results into OUT."""
+    from tribe_analysis.features import select_leaders
+
+    if leaders_file is not None and top is not None:
+        raise click.UsageError("give --leaders FILE or --top-leaders N, not both")
+    k = _profiles_option(n_profiles)
+    events = _read(inputs, fmt)
+    if leaders_file is not None:
+        leaders = _read_leader_file(leaders_file, events)
+    else:
+        leaders = select_leaders(events, top=top or 20)
+        if not leaders:
+            _fail(
+                [
+                    ev.Problem(
+                        ", ".join(map(str, inputs)),
+                        None,
+                        "no account has 10 authored actions and an audience: "
+                        "name the leaders with --leaders FILE",
+                    )
+                ]
+            )
+    try:
+        table = run_profile(events, leaders, out, seed=seed, n_profiles=k, since=since, until=until)
+    except ValueError as exc:  # bad --since/--until
+        raise click.BadParameter(str(exc)) from None
+    click.echo(format_profiles(table))
+    click.echo(f"\nresults in {out}/: profiles.csv, features.parquet, graph.graphml")
+
+
+def _profiles_option(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        k = 0
+    if k < 1:
+        raise click.BadParameter(
+            f"expected a positive integer or 'auto', got {value!r}", param_hint="'--profiles'"
+        )
+    return k
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    default=Path("results/demo"),
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for all results.",
@@ -196,17 +380,24 @@ def format_summary(summary: dict[str, object]) -> str:
 @click.option("--days", default=60, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=0, show_default=True, type=int)
 def demo(out: Path, n_leaders: int, days: int, seed: int) -> None:
-    """Simulate a tribe, validate it, and write everything into OUT."""
+    """Simulate a tribe, profile it, compare with the planted styles; write all into OUT."""
     from tribe_analysis.synth import simulate_tribe
 
     tribe = simulate_tribe(n_leaders=n_leaders, days=days, seed=seed)
     paths = write_simulation(tribe, out, write_csv=True)
     events = _read([out / "events.csv"], "auto")
     click.echo(format_summary(ev.summarize_events(events)))
-    styles = tribe.truth.group_by("style").len().sort("style")
-    planted = ", ".join(f"{n} {style}s" for style, n in styles.iter_rows())
-    click.echo(f"\nplanted leader styles: {planted}")
-    click.echo(f"results in {out}/: " + ", ".join(p.name for p in paths))
+    table = run_profile(events, tribe.leaders, out, seed=seed)
+    click.echo("")
+    click.echo(format_profiles(table))
+    joined = table.join(tribe.truth.select("leader_id", "style"), on="leader_id")
+    agree = int((joined["profile"] == joined["style"]).sum())
+    click.echo(
+        f"\nagreement with the planted styles: {agree}/{joined.height} leaders "
+        f"({agree / joined.height:.0%})"
+    )
+    names = [p.name for p in paths] + ["profiles.csv", "features.parquet", "graph.graphml"]
+    click.echo(f"results in {out}/: " + ", ".join(names))
 
 
 if __name__ == "__main__":  # pragma: no cover

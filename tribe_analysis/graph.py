@@ -413,13 +413,14 @@ def ego_measures(
       so the value differs from ``networkx.constraint`` on the full graph
       when alters have ties outside it. Null when ``k = 0``.
 
-    No graph is built: alters come from polars joins over the edge list; the
-    ties among each leader's alters are then listed from the end of lower
-    degree (as in triangle counting) and summed with numpy, so the time grows
-    with the ties inside the ego networks, not with the whole graph. Sizes,
-    densities, clustering and effective sizes are exact. Constraint sums run
-    in an order fixed by the account names: a leader's value is the same run
-    after run and whichever other leaders are measured with it.
+    No graph is built: one polars pass numbers the accounts and makes the
+    ties undirected; the ties among each leader's alters are then listed from
+    their end of lower degree (as in triangle counting) and summed with
+    numpy, so beyond that pass the time grows with the ties inside the ego
+    networks, not with the whole graph. Sizes, densities, clustering and
+    effective sizes are exact. Constraint sums run in an order fixed by the
+    account names: a leader's value is the same run after run and whichever
+    other leaders are measured with it.
 
     Parameters
     ----------
