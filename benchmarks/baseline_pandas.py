@@ -1,0 +1,345 @@
+"""A straightforward pandas + networkx implementation of the per-leader measures.
+
+This is the reference the benchmark compares ``tribe_analysis.features.leader_measures``
+against: the same definitions (docs/methods.md), written the way a researcher
+would write them without the package. Parent authors and thread roots come from
+dict lookups, each leader's events from one ``groupby("actor_id")``, tribes are
+Python sets, and the interaction graph is a networkx graph built from the edge
+list, with ``nx.ego_graph``, ``nx.density``, ``nx.clustering``,
+``nx.effective_size`` and ``nx.constraint`` for the ego measures.
+
+It only knows the whole period (no windows) and assumes every outgoing action is
+observable. It does not import polars or tribe_analysis, so it is an
+independent check: ``tests/test_baseline.py`` holds it to the values computed
+by hand in ``tests/test_features.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+
+import networkx as nx
+import pandas as pd
+
+NAN = float("nan")
+
+# Output columns, in leader_measures' order (counts, then each measure; rates with _num/_den).
+COUNTS = [
+    "posts",
+    "replies",
+    "shares",
+    "reactions",
+    "authored",
+    "tribe_size",
+    "interactions_out",
+    "interactions_in",
+    "conversation_posts",
+]
+RATES = [
+    "see_coverage",
+    "see_breadth",
+    "comment_share",
+    "reply_concentration",
+    "reply_rate",
+    "dialogic_loop_share",
+    "promotion_share",
+    "promoted_breadth",
+    "broadcast_share",
+    "unanswered_share",
+    "alter_reciprocity",
+]
+MEASURES = [
+    "participation_index",
+    *RATES,
+    "comment_targets",
+    "reply_latency_h",
+    "participants",
+    "depth",
+    "focus_ratio",
+    "conversation_yield",
+    "give_receive_log_ratio",
+    "ego_size",
+    "ego_density",
+    "ego_clustering",
+    "ego_effective_size",
+    "ego_constraint",
+]
+
+
+def pandas_measures(
+    events: pd.DataFrame, leaders: Iterable[str], min_denominator: int = 10
+) -> pd.DataFrame:
+    """Per-leader measures of docs/methods.md over the whole period, one row per leader.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Canonical events: ``event_id``, ``timestamp``, ``actor_id``, ``action``,
+        ``parent_id``, ``mentions`` (other columns are ignored; thread roots
+        and parent authors are derived here again).
+    leaders : iterable of str
+        Leader ids.
+    min_denominator : int
+        A rate with a smaller denominator is NaN (null).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``leader_id``, the counts, then the measures (rates with ``_num`` and
+        ``_den``), named as in ``leader_measures``; sorted by leader. NaN
+        stands for null.
+    """
+    m = min_denominator
+    ev = events[["event_id", "timestamp", "actor_id", "action", "parent_id", "mentions"]].copy()
+    ev["action"] = ev["action"].astype(str)
+
+    # ---- parent authors, thread roots and depths by dict lookups
+    author = dict(zip(ev["event_id"], ev["actor_id"], strict=True))
+    parent = dict(zip(ev["event_id"], ev["parent_id"], strict=True))
+    root, depth = _roots_and_depths(parent)
+    ev["target"] = ev["parent_id"].map(author)  # author of the parent; NaN when not in the data
+    ev["thread"] = ev["event_id"].map(root)
+    ev["depth"] = ev["event_id"].map(depth)
+    posts = ev[ev["action"] == "post"]
+    post_author = dict(zip(posts["event_id"], posts["actor_id"], strict=True))
+    ev["root_actor"] = ev["thread"].map(post_author)  # NaN when the root is outside the data
+
+    # ---- interactions, the edge list and the graphs
+    acted = ev[ev["action"].isin(["reply", "share", "reaction"]) & ev["target"].notna()]
+    acted = acted[["actor_id", "target"]].rename(columns={"actor_id": "source"})
+    mentioning = ev[ev["action"].isin(["post", "reply"])][["actor_id", "mentions"]]
+    mentioning = mentioning.assign(target=mentioning["mentions"].map(_mentioned))
+    mentioned = (
+        mentioning[mentioning["target"].map(len) > 0][["actor_id", "target"]]
+        .rename(columns={"actor_id": "source"})
+        .explode("target")
+    )
+    interactions = pd.concat([acted, mentioned], ignore_index=True)
+    interactions = interactions[interactions["source"] != interactions["target"]]
+    edges = interactions.groupby(["source", "target"]).size().reset_index(name="weight")
+    directed = nx.from_pandas_edgelist(
+        edges, "source", "target", edge_attr="weight", create_using=nx.DiGraph
+    )
+    undirected = nx.Graph()  # tie weight = interactions in both directions
+    for u, v, w in directed.edges(data="weight"):
+        if undirected.has_edge(u, v):
+            undirected[u][v]["weight"] += w
+        else:
+            undirected.add_edge(u, v, weight=w)
+
+    # ---- thread-level aggregates (others = accounts other than the root's author)
+    replies = ev[ev["action"] == "reply"]
+    by_others = replies[replies["actor_id"] != replies["root_actor"]]
+    participants_of = by_others.groupby("thread")["actor_id"].nunique().to_dict()
+    yield_of = by_others.groupby("thread").size().to_dict()
+    depth_of = replies.groupby("thread")["depth"].max().to_dict()
+    author_answers = replies[
+        (replies["actor_id"] == replies["root_actor"])
+        & (replies["target"] != replies["root_actor"])
+    ]
+    loop_threads = set(author_answers["thread"])
+
+    # ---- first-level comments on root posts, by the post's author
+    first_level = replies[replies["parent_id"].isin(set(post_author))]
+    first_level = first_level[first_level["actor_id"] != first_level["target"]]
+    comments_by_author = first_level.groupby("target")
+    commented = set(comments_by_author.groups)
+
+    posts_by_actor = posts.groupby("actor_id")["event_id"].apply(list).to_dict()
+    leaders = sorted(set(leaders))
+    own_groups = ev[ev["actor_id"].isin(leaders)].groupby("actor_id")
+    active = set(own_groups.groups)
+
+    rows = []
+    for leader in leaders:
+        own = own_groups.get_group(leader) if leader in active else ev.iloc[0:0]
+        row = {"leader_id": leader}
+        action = own["action"]
+        own_posts = own[action == "post"]
+        own_replies = own[action == "reply"]
+        own_shares = own[action == "share"]
+        row["posts"] = len(own_posts)
+        row["replies"] = len(own_replies)
+        row["shares"] = len(own_shares)
+        row["reactions"] = int((action == "reaction").sum())
+        authored = len(own_posts) + len(own_replies) + len(own_shares)
+        row["authored"] = authored
+
+        # tribe from the directed graph: accounts L acted on, accounts that acted on L
+        if leader in directed:
+            a_out = set(directed.successors(leader))
+            a_in = set(directed.predecessors(leader))
+            n_out = directed.out_degree(leader, weight="weight")
+            n_in = directed.in_degree(leader, weight="weight")
+        else:
+            a_out, a_in, n_out, n_in = set(), set(), 0, 0
+        tribe = a_out | a_in
+        row["tribe_size"] = len(tribe)
+        row["interactions_out"] = n_out
+        row["interactions_in"] = n_in
+
+        # seeing
+        engaging = own[action.isin(["reply", "share", "reaction"])]
+        engaged = set(engaging["parent_id"].dropna())
+        tribe_posts = [p for alter in tribe for p in posts_by_actor.get(alter, [])]
+        seen_posts = sum(p in engaged for p in tribe_posts)
+        _rate(row, "see_coverage", seen_posts, len(tribe_posts), m)
+        seen_alters = engaging["target"][
+            engaging["target"].notna() & (engaging["target"] != leader)
+        ]
+        _rate(row, "see_breadth", seen_alters.nunique(), len(tribe), m)
+
+        # commenting (an unknown root or target counts as someone else's)
+        comment_n = int(
+            ((own_replies["root_actor"] != leader) & (own_replies["target"] != leader)).sum()
+        )
+        _rate(row, "comment_share", comment_n, authored, m)
+        to_others = own_replies["target"][
+            own_replies["target"].notna() & (own_replies["target"] != leader)
+        ]
+        row["comment_targets"] = to_others.nunique()
+        top5 = int(to_others.value_counts().head(5).sum())
+        _rate(row, "reply_concentration", top5, len(to_others), m)
+
+        # responsiveness: first-level comments by others on L's posts, L's first direct answer
+        comments = (
+            comments_by_author.get_group(leader) if leader in commented else first_level.iloc[0:0]
+        )
+        first_answer = own_replies.groupby("parent_id")["timestamp"].min().to_dict()
+        answered_at = pd.to_datetime(comments["event_id"].map(first_answer), utc=True)
+        latency_h = (answered_at - comments["timestamp"]).dt.total_seconds() / 3600
+        _rate(row, "reply_rate", int(answered_at.notna().sum()), len(comments), m)
+        row["reply_latency_h"] = latency_h.median() if len(comments) >= m else NAN
+
+        # conversations on L's root posts
+        participants, depths, focus, yields, drew, loops = [], [], [], [], 0, 0
+        for post in own_posts["event_id"]:
+            n_part = participants_of.get(post, 0)
+            n_yield = yield_of.get(post, 0)
+            participants.append(n_part)
+            yields.append(n_yield)
+            depths.append(depth_of.get(post, 0))
+            if n_part > 0:
+                focus.append(n_yield / n_part)
+            if n_yield > 0:
+                drew += 1
+                loops += post in loop_threads
+        row["conversation_posts"] = len(own_posts)
+        enough = len(own_posts) >= m and len(own_posts) > 0
+        row["participants"] = float(statistics.median(participants)) if enough else NAN
+        row["depth"] = float(statistics.median(depths)) if enough else NAN
+        row["focus_ratio"] = float(statistics.median(focus)) if enough and focus else NAN
+        row["conversation_yield"] = float(statistics.median(yields)) if enough else NAN
+        _rate(row, "dialogic_loop_share", loops, drew, m)
+        _rate(row, "unanswered_share", drew - loops, drew, m)
+
+        # promoting and broadcasting (a share of unknown content counts as promoting another)
+        mentioned_others = [set(_mentioned(names)) - {leader} for names in own_posts["mentions"]]
+        posts_mentioning = sum(bool(names) for names in mentioned_others)
+        shares_of_others = int((own_shares["target"] != leader).sum())
+        _rate(
+            row,
+            "promotion_share",
+            shares_of_others + posts_mentioning,
+            len(own_posts) + len(own_shares),
+            m,
+        )
+        shared = own_shares["target"][
+            own_shares["target"].notna() & (own_shares["target"] != leader)
+        ]
+        promoted = set(shared).union(*mentioned_others)
+        _rate(row, "promoted_breadth", len(promoted), len(tribe), m)
+        _rate(row, "broadcast_share", len(own_posts) - posts_mentioning, authored, m)
+
+        # reciprocity
+        _rate(row, "alter_reciprocity", len(a_out & a_in), len(tribe), m)
+        row["give_receive_log_ratio"] = math.log((n_out + 1) / (n_in + 1))
+
+        # participation index: mean of the available parts
+        parts = [
+            row["see_coverage"],
+            row["comment_share"],
+            row["reply_rate"],
+            row["promotion_share"],
+            row["alter_reciprocity"],
+            1 - row["broadcast_share"],
+        ]
+        parts = [x for x in parts if not math.isnan(x)]
+        row["participation_index"] = sum(parts) / len(parts) if parts else NAN
+
+        row.update(_ego(undirected, leader))
+        rows.append(row)
+
+    columns = ["leader_id", *COUNTS]
+    for name in MEASURES:
+        columns.append(name)
+        if name in RATES:
+            columns += [f"{name}_num", f"{name}_den"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _mentioned(names) -> list[str]:
+    """Distinct accounts of a mentions list, sorted (an event mentions an account once)."""
+    if names is None:
+        return []
+    return sorted({name for name in names if isinstance(name, str)})
+
+
+def _roots_and_depths(parent: dict) -> tuple[dict, dict]:
+    """Thread root and depth of every event by walking up ``parent`` (memoised).
+
+    A post is its own root (depth 0). A chain whose top parent is outside the
+    data takes that parent as its root: the top known reply has depth 1.
+    """
+    root: dict = {}
+    depth: dict = {}
+    for event in parent:
+        path = []
+        node = event
+        while node not in depth:
+            up = parent[node]
+            if not isinstance(up, str):  # a root post
+                root[node], depth[node] = node, 0
+                break
+            if up not in parent:  # parent outside the data: it is the root
+                root[node], depth[node] = up, 1
+                break
+            path.append(node)
+            node = up
+        for node in reversed(path):
+            root[node] = root[parent[node]]
+            depth[node] = depth[parent[node]] + 1
+    return root, depth
+
+
+def _rate(row: dict, name: str, num: int, den: int, m: int) -> None:
+    row[f"{name}_num"] = int(num)
+    row[f"{name}_den"] = int(den)
+    row[name] = num / den if den >= m and den > 0 else NAN
+
+
+def _ego(graph: nx.Graph, leader: str) -> dict:
+    """Ego measures of ``leader`` on the undirected weighted interaction graph."""
+    if leader not in graph or graph.degree(leader) == 0:
+        return {
+            "ego_size": 0,
+            "ego_density": NAN,
+            "ego_clustering": NAN,
+            "ego_effective_size": NAN,
+            "ego_constraint": NAN,
+        }
+    ego = nx.ego_graph(graph, leader)
+    k = ego.number_of_nodes() - 1
+    alters = ego.subgraph(node for node in ego if node != leader)
+    return {
+        "ego_size": k,
+        "ego_density": nx.density(alters) if k >= 2 else NAN,
+        "ego_clustering": nx.clustering(graph, leader) if k >= 2 else NAN,
+        "ego_effective_size": nx.effective_size(ego, nodes=[leader])[leader],
+        # Burt's constraint within the ego network, tie strength = interaction counts
+        # (as tribe_analysis.graph.ego_measures). nodes=None takes networkx's sparse-matrix
+        # path; nodes=[leader] is pure Python and cubic in the ego size.
+        "ego_constraint": nx.constraint(ego, weight="weight")[leader],
+    }
