@@ -121,32 +121,97 @@ def write_simulation(tribe: object, out: Path, *, write_csv: bool = False) -> li
     return paths
 
 
+def _input_options(func):
+    """The options every command that reads exports shares: --format and --on-error."""
+    from tribe_analysis.io import FORMATS
+
+    func = click.option(
+        "--on-error",
+        "on_error",
+        default="strict",
+        show_default=True,
+        type=click.Choice(["strict", "skip"]),
+        help="strict: stop at the first malformed record; skip: quarantine malformed records.",
+    )(func)
+    return click.option(
+        "--format",
+        "fmt",
+        default="auto",
+        show_default=True,
+        type=click.Choice(["auto", *FORMATS, "csv", "parquet", "ndjson"]),
+        help="Input format; auto recognises it from the content and says which it chose.",
+    )(func)
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_input_options
 @click.option(
-    "--format",
-    "fmt",
-    default="auto",
-    show_default=True,
-    type=click.Choice(["auto", "events", "csv", "parquet", "ndjson"]),
-    help="Input format; 'events'/'auto' pick canonical CSV/Parquet/NDJSON by suffix.",
+    "--quarantine",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --on-error skip: write the skipped records here (JSON lines).",
 )
-def validate(inputs: tuple[Path, ...], fmt: str) -> None:
-    """Check canonical events files and print a summary; exit 2 on bad input."""
-    events = _read(inputs, fmt)
-    click.echo(format_summary(ev.summarize_events(events)))
+def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path | None) -> None:
+    """Check an export (any supported format) and print a summary; exit 2 on bad input."""
+    result = _load(inputs, fmt, on_error, quarantine)
+    click.echo(format_summary(ev.summarize_events(result.events)))
 
 
-def _read(inputs: Sequence[Path], fmt: str) -> pl.DataFrame:
+def _load(inputs: Sequence[Path], fmt: str, on_error: str, quarantine: Path | None):
+    """Read inputs with the io readers; report the chosen format and every skipped record."""
+    from tribe_analysis import io
+
+    name = "events" if fmt in ("csv", "parquet", "ndjson") else fmt
     try:
-        return ev.read_events(
-            list(inputs),
-            format=None if fmt in ("auto", "events") else fmt,
-            progress=_progress_enabled(),
-        )
+        result = io.read(list(inputs), format=name, on_error=on_error)
     except ev.EventsError as exc:
         _fail(exc.problems)
-        raise  # unreachable: _fail exits
+    if fmt == "auto":
+        click.echo(f"format: {result.platform} (recognised from content)", err=True)
+    if result.skipped:
+        write_quarantine(result.skipped, quarantine)
+        click.echo(
+            f"read {result.records_read:,} records: loaded {result.records_loaded:,}, "
+            f"skipped {len(result.skipped):,}"
+            + (f" (written to {quarantine})" if quarantine else ""),
+            err=True,
+        )
+        for reason, n in _reason_counts(result.skipped):
+            click.echo(f"  {n:>6,}  {reason}", err=True)
+    return result
+
+
+def _reason_counts(skipped) -> list[tuple[str, int]]:
+    """Skipped records counted per kind of reason (the reason up to its first value)."""
+    counts: dict[str, int] = {}
+    for item in skipped:
+        kind = item.reason.split("'", 1)[0].split(" (", 1)[0].strip()
+        counts[kind] = counts.get(kind, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def write_quarantine(skipped, path: Path | None) -> None:
+    """Write skipped records verbatim, one JSON object per line (source, line, reason, record)."""
+    if path is None:
+        return
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for item in skipped:
+            fh.write(
+                json.dumps(
+                    {
+                        "source": item.source,
+                        "line": item.line,
+                        "reason": item.reason,
+                        "record": item.record,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 def format_summary(summary: dict[str, object]) -> str:
@@ -234,8 +299,15 @@ def run_profile(
 
     out.mkdir(parents=True, exist_ok=True)
     with tqdm(total=4, desc="profile", disable=not _progress_enabled() or None, leave=False) as bar:
+        edges = graph.edge_list(events)
+        whole = since is None and until is None
         measures = features.leader_measures(
-            events, leaders, since=since, until=until, observability=observability
+            events,
+            leaders,
+            since=since,
+            until=until,
+            observability=observability,
+            edges=edges if whole else None,
         )
         bar.update()
         _, table = profile_leaders(measures, n_profiles=n_profiles, random_state=seed)
@@ -244,7 +316,7 @@ def run_profile(
         floats = [c for c, t in table.schema.items() if t.is_float()]
         table.with_columns(pl.col(floats).round(6)).write_csv(out / "profiles.csv")
         bar.update()
-        graph.write_graph(graph.to_networkx(graph.edge_list(events)), out / "graph.graphml")
+        graph.write_graph(graph.to_networkx(edges), out / "graph.graphml")
         bar.update()
     return table
 
@@ -272,14 +344,7 @@ def format_profiles(table: pl.DataFrame) -> str:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    default="auto",
-    show_default=True,
-    type=click.Choice(["auto", "events", "csv", "parquet", "ndjson"]),
-    help="Input format; 'events'/'auto' pick canonical CSV/Parquet/NDJSON by suffix.",
-)
+@_input_options
 @click.option(
     "--leaders",
     "leaders_file",
@@ -312,6 +377,17 @@ def format_profiles(table: pl.DataFrame) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the results.",
 )
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help="Replace every account id but the leaders by a keyed HMAC-SHA256 pseudonym; drop text.",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Secret key for --pseudonymize (default: the TRIBE_ANALYSIS_KEY variable).",
+)
 def profile(
     inputs: tuple[Path, ...],
     fmt: str,
@@ -322,14 +398,26 @@ def profile(
     n_profiles: str,
     seed: int,
     out: Path,
+    on_error: str,
+    pseudonymize: bool,
+    key_file: Path | None,
 ) -> None:
     """Profile leaders as broadcasters or participators; write results into OUT."""
     from tribe_analysis.features import select_leaders
+    from tribe_analysis.privacy import KeyError_, load_key
 
     if leaders_file is not None and top is not None:
         raise click.UsageError("give --leaders FILE or --top-leaders N, not both")
     k = _profiles_option(n_profiles)
-    events = _read(inputs, fmt)
+    key = None
+    if pseudonymize:
+        try:
+            key = load_key(key_file)
+        except KeyError_ as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+    result = _load(inputs, fmt, on_error, out / "quarantine.jsonl")
+    events = result.events
     if leaders_file is not None:
         leaders = _read_leader_file(leaders_file, events)
     else:
@@ -345,8 +433,21 @@ def profile(
                     )
                 ]
             )
+    if key is not None:
+        from tribe_analysis.privacy import pseudonymize as hide
+
+        events = hide(events, key, keep=leaders)
     try:
-        table = run_profile(events, leaders, out, seed=seed, n_profiles=k, since=since, until=until)
+        table = run_profile(
+            events,
+            leaders,
+            out,
+            seed=seed,
+            n_profiles=k,
+            since=since,
+            until=until,
+            observability=result.observability,
+        )
     except ValueError as exc:  # bad --since/--until
         raise click.BadParameter(str(exc)) from None
     click.echo(format_profiles(table))
@@ -385,7 +486,7 @@ def demo(out: Path, n_leaders: int, days: int, seed: int) -> None:
 
     tribe = simulate_tribe(n_leaders=n_leaders, days=days, seed=seed)
     paths = write_simulation(tribe, out, write_csv=True)
-    events = _read([out / "events.csv"], "auto")
+    events = _load([out / "events.csv"], "events", "strict", None).events
     click.echo(format_summary(ev.summarize_events(events)))
     table = run_profile(events, tribe.leaders, out, seed=seed)
     click.echo("")

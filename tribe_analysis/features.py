@@ -205,6 +205,7 @@ def leader_measures(
     min_denominator: int = 10,
     observability: Mapping[str, bool] | None = None,
     ego: bool = True,
+    edges: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every engagement measure of DESIGN.md section 5, one row per leader (per window).
 
@@ -229,6 +230,11 @@ def leader_measures(
         default). Without ``reaction`` the seeing measures are null.
     ego : bool
         Compute the ego-network measures (the slowest part on large inputs).
+    edges : polars.DataFrame, optional
+        :func:`tribe_analysis.graph.edge_list` of the same ``events``, to reuse
+        for the ego networks (a caller that also exports the graph computes it
+        once). Only for the whole period: an error with ``every``, ``since`` or
+        ``until``.
 
     Returns
     -------
@@ -249,6 +255,8 @@ def leader_measures(
     (4, True)
     """
     leaders = sorted(set(leaders))
+    if edges is not None and (every or since or until):
+        raise ValueError("edges= is the whole period's edge list: not with every, since or until")
     seen = dict(ALL_OBSERVABLE if observability is None else observability)
     reactions_seen = seen.get("reaction", False)
     lf = events.lazy()
@@ -495,7 +503,8 @@ def leader_measures(
     out = out.with_columns(pl.mean_horizontal(parts).alias("participation_index"))
     result = out.collect()
     if ego:
-        result = result.join(_ego(lf, leaders, by), on=keys, how="left")
+        ego_table = graph.ego_measures(edges, leaders) if edges is not None else _ego(lf, leaders, by)
+        result = result.join(ego_table, on=keys, how="left")
     else:
         result = result.with_columns(
             [pl.lit(None, pl.Float64).alias(name) for name in MEASURES if name.startswith("ego_")]
