@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -175,7 +176,10 @@ def test_profile_unknown_leader_is_an_error(sample_csv, tmp_path):
     leaders.write_text("L001\n# a comment\nnobody\nL002\n")
     result = run("profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "out")
     assert result.exit_code == 2
-    assert result.stderr == f"error: {leaders}:3: leader 'nobody' is not in the data\n"
+    assert result.stderr.splitlines() == [
+        "format: events (recognised from content)",
+        f"error: {leaders}:3: leader 'nobody' is not in the data",
+    ]
     assert not (tmp_path / "out").exists()
 
 
@@ -213,3 +217,60 @@ def test_demo_profiles_and_compares(tmp_path):
         "graph.graphml",
     ):
         assert (tmp_path / name).exists()
+
+
+def test_profile_skip_mode_writes_quarantine(tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "events.csv"
+    lines = sample.read_text().splitlines()
+    bad_line = "zz1,2024-01-03T10:00:00Z,m00001,like,e000000001,,,,,"
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join([*lines[:5], bad_line, *lines[5:]]) + "\n")
+    strict = run("profile", path, "--top-leaders", 4, "--out", tmp_path / "strict")
+    assert strict.exit_code == 2
+    assert f"error: {path}:6: unknown action 'like'" in strict.stderr
+    result = run("profile", path, "--top-leaders", 4, "--on-error", "skip", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    assert f"read {len(lines):,} records: loaded {len(lines) - 1:,}, skipped 1" in result.stderr
+    assert "unknown action" in result.stderr
+    quarantined = [
+        json.loads(x) for x in (tmp_path / "o" / "quarantine.jsonl").read_text().splitlines()
+    ]
+    assert quarantined == [
+        {
+            "source": str(path),
+            "line": 6,
+            "reason": "unknown action 'like' (expected one of post, reply, share, reaction)",
+            "record": bad_line,
+        }
+    ]
+
+
+def test_profile_pseudonymize(tmp_path, sample_csv, monkeypatch):
+    monkeypatch.delenv("TRIBE_ANALYSIS_KEY", raising=False)
+    leaders = sample_csv.with_name("leaders.txt")
+    refused = run("profile", sample_csv, "--leaders", leaders, "--pseudonymize", "--out", tmp_path)
+    assert refused.exit_code == 2
+    assert "no pseudonymisation key" in refused.stderr
+    key = tmp_path / "key"
+    key.write_text("correct horse battery staple\n")
+    plain = run("profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "plain")
+    hidden = run(
+        "profile",
+        sample_csv,
+        "--leaders",
+        leaders,
+        "--pseudonymize",
+        "--key-file",
+        key,
+        "--out",
+        tmp_path / "hidden",
+    )
+    assert hidden.exit_code == 0, hidden.output
+    a = pl.read_csv(tmp_path / "plain" / "profiles.csv")
+    b = pl.read_csv(tmp_path / "hidden" / "profiles.csv")
+    assert a.select("leader_id", "profile", "participation_index").equals(
+        b.select("leader_id", "profile", "participation_index")
+    )
+    graphml = (tmp_path / "hidden" / "graph.graphml").read_text()
+    assert "m00001" not in graphml and "u_" in graphml
+    assert plain.exit_code == 0

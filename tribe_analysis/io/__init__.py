@@ -1,0 +1,121 @@
+"""Platform readers: one module per platform, each returning canonical events.
+
+Every reader module defines ``NAME``, ``OBSERVABILITY`` (which outgoing actions the
+platform exposes), ``sniff(path)`` (content-based recognition) and
+``read(paths, *, on_error)`` returning a :class:`ReadResult`. This package is the
+only place that knows platform field names (see ``docs/formats.md``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from tribe_analysis import events as ev
+from tribe_analysis.io._base import ON_ERROR, ReadResult, Skipped
+
+__all__ = ["FORMATS", "ON_ERROR", "ReadResult", "Skipped", "detect", "read", "reader"]
+
+FORMATS: tuple[str, ...] = (
+    "events",
+    "twitter",
+    "reddit",
+    "mastodon",
+    "bluesky",
+    "stackexchange",
+    "mbox",
+    "slack",
+)
+"""Reader names for ``--format``, in the order ``auto`` tries them."""
+
+
+def reader(name: str) -> ModuleType:
+    """The reader module for a format name.
+
+    Examples
+    --------
+    >>> reader("events").NAME
+    'events'
+    """
+    if name not in FORMATS:
+        raise ValueError(f"unknown format {name!r} (expected auto or one of {', '.join(FORMATS)})")
+    return importlib.import_module(f"tribe_analysis.io.{name}")
+
+
+def _available() -> Iterable[ModuleType]:
+    for name in FORMATS:
+        try:
+            yield reader(name)
+        except ModuleNotFoundError:  # a reader not written yet
+            continue
+
+
+def detect(path: str | Path) -> str:
+    """The format of ``path`` recognised from its content (``--format auto``).
+
+    Raises
+    ------
+    EventsError
+        When the path is missing or no reader recognises it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ev.EventsError([ev.Problem(str(path), None, "no such file or folder")])
+    if path.is_file() and path.stat().st_size == 0:
+        raise ev.EventsError([ev.Problem(str(path), 1, "empty file (no header, no events)")])
+    for module in _available():
+        if module.sniff(path):
+            return module.NAME
+    if path.is_file() and path.suffix.lower() in (".csv", ".parquet", ".pq"):
+        return "events"  # let the canonical validator say what is wrong with it
+    raise ev.EventsError(
+        [
+            ev.Problem(
+                str(path),
+                None,
+                f"format not recognised; name it with --format ({', '.join(FORMATS)})",
+            )
+        ]
+    )
+
+
+def read(
+    paths: str | Path | Sequence[str | Path], *, format: str = "auto", on_error: str = "strict"
+) -> ReadResult:
+    """Read platform exports into canonical events.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Files or folders of one platform.
+    format : str
+        ``"auto"`` (recognise from content; all inputs must agree) or a name of
+        :data:`FORMATS`.
+    on_error : {"strict", "skip"}
+        Stop at the first malformed record, or quarantine malformed records
+        (:attr:`ReadResult.skipped`) and load the rest.
+
+    Returns
+    -------
+    ReadResult
+        Events, platform, observability, record counts and skipped records.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise ValueError("no input given")
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+    if format == "auto":
+        found = {p: detect(p) for p in paths}
+        kinds = sorted(set(found.values()))
+        if len(kinds) > 1:
+            listing = "; ".join(f"{p}: {k}" for p, k in found.items())
+            raise ev.EventsError(
+                [ev.Problem(str(paths[0]), None, f"inputs are of different formats ({listing})")]
+            )
+        format = kinds[0]
+    return reader(format).read(paths, on_error=on_error)
