@@ -1,0 +1,630 @@
+"""Altair charts of leaders, profiles and tribes; export offline with vl-convert.
+
+Every function takes polars frames and returns an Altair chart; none displays
+anything. Data are aggregated in polars first (a chart carries at most a few
+thousand rows whatever the input size), rows are sorted and floats rounded so
+that the same input gives the same Vega-Lite spec, byte for byte. The registered
+``tribe`` theme gives the workshop look: readable fonts and the colour-blind-safe
+Okabe-Ito colours for the profiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import altair as alt
+import networkx as nx
+import polars as pl
+
+from tribe_analysis import graph
+from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD
+
+__all__ = [
+    "ACTION_COLORS",
+    "COMPARISON_MEASURES",
+    "PROFILE_COLORS",
+    "THEME",
+    "activity_timeline",
+    "ego_network",
+    "measure_comparison",
+    "profile_map",
+    "pseudonym_labels",
+    "report_card",
+    "save_chart",
+    "setup_notebook",
+    "style_over_time",
+    "thread_view",
+]
+
+THEME = "tribe"
+PROFILE_COLORS: dict[str, str] = {"broadcaster": "#D55E00", "participator": "#0072B2"}
+"""Okabe-Ito vermillion and blue: distinguishable with every common colour-vision deficiency."""
+ACTION_COLORS: dict[str, str] = {
+    "post": "#0072B2",
+    "reply": "#009E73",
+    "share": "#E69F00",
+    "reaction": "#CC79A7",
+}
+COMPARISON_MEASURES: tuple[str, ...] = (
+    "participation_index",
+    "see_coverage",
+    "comment_share",
+    "reply_rate",
+    "dialogic_loop_share",
+    "promotion_share",
+    "alter_reciprocity",
+    "broadcast_share",
+)
+"""Shares in [0, 1] compared across leaders (all read 'higher = more of it')."""
+
+_DIGITS = 4
+_UUID = re.compile(r"altair-viz-[0-9a-f]{32}")
+
+
+@alt.theme.register(THEME, enable=False)
+def _tribe_theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "font": "DejaVu Sans",
+            "title": {"fontSize": 16, "anchor": "start", "subtitleFontSize": 12},
+            "axis": {"labelFontSize": 12, "titleFontSize": 13, "gridColor": "#e6e6e6"},
+            "legend": {"labelFontSize": 12, "titleFontSize": 13},
+            "header": {"labelFontSize": 12, "titleFontSize": 13},
+            "view": {"stroke": None},
+            "range": {"category": list(PROFILE_COLORS.values()) + list(ACTION_COLORS.values())},
+        }
+    }
+
+
+def _stable_html(spec: dict, **metadata) -> dict[str, str]:
+    """Altair's html renderer with the random div id replaced by a hash of the spec."""
+    bundle = _html(spec)
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
+    return {k: _UUID.sub(f"altair-viz-{digest}", v) for k, v in bundle.items()}
+
+
+def _html(spec: dict) -> dict[str, str]:
+    from altair.vegalite.v6.display import html_renderer
+
+    return html_renderer(spec)
+
+
+alt.renderers.register("tribe", _stable_html)
+
+
+def setup_notebook() -> None:
+    """Make notebook outputs deterministic; call it in the first cell.
+
+    Enables the ``tribe`` renderer (Altair's HTML output with a div id derived
+    from the spec instead of a random one, so nbval compares specs exactly), the
+    ``tribe`` theme, and polars' in-memory engine (its float sums do not vary
+    run to run).
+    """
+    alt.renderers.enable("tribe")
+    alt.theme.enable(THEME)
+    pl.Config.set_engine_affinity("in-memory")
+
+
+def _chart_data(
+    frame: pl.DataFrame, sort: Sequence[str], *, descending: bool = False
+) -> pl.DataFrame:
+    """Sorted, rounded, JSON-friendly rows: datetimes as ISO text, NaN as null."""
+    out = frame.sort(list(sort), descending=descending, maintain_order=True)
+    exprs = []
+    for name, dtype in out.schema.items():
+        if dtype.is_float():
+            exprs.append(pl.col(name).fill_nan(None).round(_DIGITS))
+        elif isinstance(dtype, pl.Datetime):
+            exprs.append(pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
+        elif isinstance(dtype, pl.Date):
+            exprs.append(pl.col(name).dt.to_string("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Enum | pl.Categorical):
+            exprs.append(pl.col(name).cast(pl.String))
+    return out.with_columns(exprs) if exprs else out
+
+
+def _profile_color(title: str = "profile") -> alt.Color:
+    return alt.Color(
+        "profile:N",
+        title=title,
+        scale=alt.Scale(domain=list(PROFILE_COLORS), range=list(PROFILE_COLORS.values())),
+    )
+
+
+def pseudonym_labels(ids: Sequence[str], *, prefix: str = "Leader") -> dict[str, str]:
+    """Workshop-friendly labels ``Leader 1``, ``Leader 2``... in sorted id order.
+
+    Examples
+    --------
+    >>> pseudonym_labels(["zoe", "adam"])
+    {'adam': 'Leader 1', 'zoe': 'Leader 2'}
+    """
+    return {leader: f"{prefix} {i}" for i, leader in enumerate(sorted(set(ids)), start=1)}
+
+
+def _label(frame: pl.DataFrame, labels: Mapping[str, str] | None, column: str = "leader_id"):
+    name = pl.col(column)
+    if labels:
+        name = name.replace_strict(dict(labels), default=name, return_dtype=pl.String)
+    return frame.with_columns(name.alias("leader"))
+
+
+def profile_map(
+    table: pl.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    threshold: float = PARTICIPATOR_THRESHOLD,
+    title: str = "Where each leader stands",
+) -> alt.LayerChart:
+    """Leaders by participation index (x) and give/receive balance (y), coloured by profile.
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        Profile table (``tribe_analysis.profiles.profile_leaders``): needs
+        ``leader_id``, ``profile``, ``probability``, ``participation_index``,
+        ``give_receive_log_ratio``, ``reply_rate``, ``authored``.
+    labels : mapping, optional
+        Display names per leader id (e.g. :func:`pseudonym_labels`).
+    threshold : float
+        Drawn as the vertical line that separates the profile names.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"leader_id": ["a", "b"], "profile": ["broadcaster", "participator"],
+    ...     "probability": [0.9, 1.0], "participation_index": [0.2, 0.6],
+    ...     "give_receive_log_ratio": [-1.0, 0.3], "reply_rate": [0.05, 0.7], "authored": [30, 80]})
+    >>> spec = profile_map(t).to_dict()
+    >>> spec["layer"][1]["mark"]["type"], spec["layer"][1]["encoding"]["x"]["field"]
+    ('circle', 'participation_index')
+    """
+    cols = [
+        "leader_id",
+        "profile",
+        "probability",
+        "participation_index",
+        "give_receive_log_ratio",
+        "reply_rate",
+        "authored",
+    ]
+    data = _chart_data(_label(table.select(cols), labels), ["leader_id"]).drop("leader_id")
+    base = alt.Chart(data)
+    points = base.mark_circle(opacity=0.85, stroke="white", strokeWidth=1).encode(
+        x=alt.X(
+            "participation_index:Q", title="participation index", scale=alt.Scale(domain=[0, 1])
+        ),
+        y=alt.Y("give_receive_log_ratio:Q", title="give / receive balance, log((out+1)/(in+1))"),
+        color=_profile_color(),
+        size=alt.Size("authored:Q", title="authored actions", scale=alt.Scale(range=[40, 600])),
+        tooltip=[
+            alt.Tooltip("leader:N"),
+            alt.Tooltip("profile:N"),
+            alt.Tooltip("probability:Q", format=".2f"),
+            alt.Tooltip("participation_index:Q", format=".2f"),
+            alt.Tooltip("reply_rate:Q", format=".2f"),
+            alt.Tooltip("authored:Q"),
+        ],
+    )
+    names = base.mark_text(align="left", dx=8, fontSize=11).encode(
+        x="participation_index:Q", y="give_receive_log_ratio:Q", text="leader:N"
+    )
+    rule = (
+        alt.Chart(pl.DataFrame({"threshold": [threshold]}))
+        .mark_rule(strokeDash=[4, 4], color="#555555")
+        .encode(x="threshold:Q")
+    )
+    return alt.layer(rule, points, names).properties(
+        title=alt.Title(title, subtitle=f"participator from an index of {threshold:.2f}"),
+        width=460,
+        height=320,
+    )
+
+
+def measure_comparison(
+    table: pl.DataFrame,
+    *,
+    measures: Sequence[str] = COMPARISON_MEASURES,
+    leaders: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    title: str = "Leaders measure by measure",
+) -> alt.LayerChart:
+    """Heatmap of leaders × measures, with the tribe median as the first row.
+
+    The median is taken over every leader of ``table``; ``leaders`` picks the
+    rows shown. Empty cells are measures with too few cases (null).
+    """
+    chosen = table if leaders is None else table.filter(pl.col("leader_id").is_in(list(leaders)))
+    long = _label(chosen.select("leader_id", *measures), labels).unpivot(
+        index=["leader_id", "leader"], on=list(measures), variable_name="measure"
+    )
+    median = table.select(pl.col(list(measures)).median()).unpivot(variable_name="measure")
+    median = median.with_columns(
+        pl.lit("").alias("leader_id"), pl.lit("tribe median").alias("leader")
+    ).select(long.columns)
+    data = _chart_data(pl.concat([median, long]), ["leader_id", "measure"]).drop("leader_id")
+    order = [
+        "tribe median",
+        *[r for r in data["leader"].unique(maintain_order=True) if r != "tribe median"],
+    ]
+    base = alt.Chart(data).encode(
+        x=alt.X("measure:N", sort=list(measures), title=None, axis=alt.Axis(labelAngle=-35)),
+        y=alt.Y("leader:N", sort=order, title=None),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("value:Q", title="share", scale=alt.Scale(domain=[0, 1], scheme="blues")),
+        tooltip=["leader:N", "measure:N", alt.Tooltip("value:Q", format=".2f")],
+    )
+    text = base.mark_text(fontSize=10).encode(
+        text=alt.Text("value:Q", format=".2f"),
+        color=alt.condition("datum.value > 0.55", alt.value("white"), alt.value("black")),
+    )
+    return alt.layer(cells, text).properties(title=title, width=58 * len(measures))
+
+
+def ego_network(
+    edges: pl.DataFrame,
+    leader: str,
+    *,
+    max_alters: int = 30,
+    seed: int = 7,
+    labels: Mapping[str, str] | None = None,
+) -> alt.LayerChart:
+    """The leader's ego network: the strongest ties, a seeded spring layout.
+
+    Node size is the tie weight with the leader; an edge from the leader is
+    highlighted where the leader replied to that account.
+    """
+    ego = graph.ego_networks(edges, [leader])[leader]
+    ties = sorted(
+        ((ego[leader][a].get("weight", 1), a) for a in ego.neighbors(leader)),
+        key=lambda t: (-t[0], t[1]),
+    )[:max_alters]
+    keep = [leader] + sorted(a for _, a in ties)
+    sub = ego.subgraph(keep).copy()
+    pos = (
+        nx.spring_layout(sub, seed=seed, weight=None)
+        if sub.number_of_nodes() > 1
+        else {leader: (0.0, 0.0)}
+    )
+    replied = set(
+        edges.filter((pl.col("source") == leader) & (pl.col("reply") > 0))["target"].to_list()
+    )
+    show = dict(labels or {})
+    nodes = pl.DataFrame(
+        {
+            "node": list(keep),
+            "label": [show.get(n, n) if n == leader else "" for n in keep],
+            "role": ["leader" if n == leader else "tribe member" for n in keep],
+            "x": [float(pos[n][0]) for n in keep],
+            "y": [float(pos[n][1]) for n in keep],
+            "weight": [
+                max((w for w, _ in ties), default=1)
+                if n == leader
+                else int(ego[leader][n].get("weight", 1))
+                for n in keep
+            ],
+        }
+    )
+    links = pl.DataFrame(
+        [
+            {
+                "x": float(pos[u][0]),
+                "y": float(pos[u][1]),
+                "x2": float(pos[v][0]),
+                "y2": float(pos[v][1]),
+                "kind": (
+                    "leader replied"
+                    if leader in (u, v) and ({u, v} - {leader}) <= replied
+                    else "tie"
+                ),
+                "pair": f"{min(u, v)}|{max(u, v)}",
+            }
+            for u, v in sub.edges()
+        ],
+        schema={
+            "x": pl.Float64,
+            "y": pl.Float64,
+            "x2": pl.Float64,
+            "y2": pl.Float64,
+            "kind": pl.String,
+            "pair": pl.String,
+        },
+    )
+    node_data = (
+        _chart_data(nodes, ["node"])
+        .with_columns(
+            pl.when(pl.col("role") == "leader")
+            .then(pl.lit(None))
+            .otherwise(pl.col("node"))
+            .alias("account")
+        )
+        .drop("node")
+    )
+    if labels:
+        node_data = node_data.with_columns(pl.lit(None, pl.String).alias("account"))
+    edge_layer = (
+        alt.Chart(_chart_data(links, ["pair"]).drop("pair"))
+        .mark_rule()
+        .encode(
+            x=alt.X("x:Q", axis=None),
+            y=alt.Y("y:Q", axis=None),
+            x2="x2:Q",
+            y2="y2:Q",
+            color=alt.Color(
+                "kind:N",
+                title="tie",
+                scale=alt.Scale(domain=["leader replied", "tie"], range=["#009E73", "#cccccc"]),
+            ),
+            strokeWidth=alt.condition("datum.kind == 'leader replied'", alt.value(2), alt.value(1)),
+        )
+    )
+    node_layer = (
+        alt.Chart(node_data)
+        .mark_circle(stroke="white")
+        .encode(
+            x="x:Q",
+            y="y:Q",
+            size=alt.Size(
+                "weight:Q", title="interactions with leader", scale=alt.Scale(range=[30, 400])
+            ),
+            color=alt.Color(
+                "role:N",
+                title="role",
+                scale=alt.Scale(domain=["leader", "tribe member"], range=["#D55E00", "#0072B2"]),
+            ),
+            tooltip=["role:N", "account:N", "weight:Q"],
+        )
+    )
+    name = (
+        alt.Chart(node_data)
+        .mark_text(dy=-14, fontWeight="bold")
+        .encode(x="x:Q", y="y:Q", text="label:N")
+    )
+    title = f"Ego network of {show.get(leader, leader)}"
+    return (
+        alt.layer(edge_layer, node_layer, name)
+        .resolve_scale(color="independent")
+        .properties(
+            title=alt.Title(title, subtitle=f"{len(ties)} strongest of {ego.degree(leader)} ties"),
+            width=360,
+            height=360,
+        )
+    )
+
+
+def thread_view(
+    events: pl.DataFrame, leader: str, *, labels: Mapping[str, str] | None = None, limit: int = 200
+) -> alt.Chart:
+    """The leader's threads: when each root post was made, who joined, whether the leader answered."""
+    posts = events.filter((pl.col("actor_id") == leader) & (pl.col("action") == "post")).select(
+        pl.col("event_id").alias("thread_id"), "timestamp"
+    )
+    replies = events.filter(
+        (pl.col("action") == "reply") & pl.col("thread_id").is_in(posts["thread_id"].implode())
+    )
+    per_thread = replies.group_by("thread_id").agg(
+        pl.col("actor_id").filter(pl.col("actor_id") != leader).n_unique().alias("joined"),
+        (pl.col("actor_id") != leader).sum().alias("comments"),
+        ((pl.col("actor_id") == leader) & (pl.col("target_actor_id") != leader))
+        .any()
+        .alias("answered"),
+    )
+    data = (
+        posts.join(per_thread, on="thread_id", how="left")
+        .with_columns(
+            pl.col("joined", "comments").fill_null(0),
+            pl.when(pl.col("answered").fill_null(False))
+            .then(pl.lit("leader answered"))
+            .when(pl.col("comments").fill_null(0) > 0)
+            .then(pl.lit("left unanswered"))
+            .otherwise(pl.lit("no comments"))
+            .alias("conversation"),
+        )
+        .sort("timestamp", "thread_id")
+        .tail(limit)
+        .drop("answered")
+    )
+    name = (labels or {}).get(leader, leader)
+    return (
+        alt.Chart(_chart_data(data, ["timestamp", "thread_id"]).drop("thread_id"))
+        .mark_circle(opacity=0.8)
+        .encode(
+            x=alt.X("timestamp:T", title="root post"),
+            y=alt.Y("joined:Q", title="others who joined"),
+            size=alt.Size("comments:Q", title="comments", scale=alt.Scale(range=[20, 300])),
+            color=alt.Color(
+                "conversation:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["leader answered", "left unanswered", "no comments"],
+                    range=["#009E73", "#D55E00", "#bbbbbb"],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("timestamp:T", format="%Y-%m-%d %H:%M"),
+                "joined:Q",
+                "comments:Q",
+                "conversation:N",
+            ],
+        )
+        .properties(title=f"Threads started by {name}", width=460, height=220)
+    )
+
+
+def activity_timeline(
+    events: pl.DataFrame,
+    *,
+    actors: Sequence[str] | None = None,
+    every: str = "1w",
+    title: str = "Activity by action",
+) -> alt.Chart:
+    """Counts of each action per period (stacked bars), for all or some actors."""
+    chosen = events if actors is None else events.filter(pl.col("actor_id").is_in(list(actors)))
+    counts = (
+        chosen.group_by(pl.col("timestamp").dt.truncate(every).alias("period"), "action")
+        .len()
+        .with_columns(
+            pl.col("action").cast(pl.String), pl.col("len").cast(pl.Int64).alias("events")
+        )
+        .drop("len")
+    )
+    return (
+        alt.Chart(_chart_data(counts, ["period", "action"]))
+        .mark_bar()
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("events:Q", title=f"events per {every}"),
+            color=alt.Color(
+                "action:N",
+                scale=alt.Scale(domain=list(ACTION_COLORS), range=list(ACTION_COLORS.values())),
+            ),
+            order=alt.Order("action:N"),
+            tooltip=[alt.Tooltip("period:T", format="%Y-%m-%d"), "action:N", "events:Q"],
+        )
+        .properties(title=title, width=460, height=200)
+    )
+
+
+def style_over_time(
+    windowed: pl.DataFrame,
+    *,
+    split: datetime | None = None,
+    labels: Mapping[str, str] | None = None,
+    threshold: float = PARTICIPATOR_THRESHOLD,
+    title: str = "Participation over time",
+) -> alt.LayerChart:
+    """Each leader's participation index per window; with ``split``, mean before vs after.
+
+    ``windowed`` is :func:`tribe_analysis.features.leader_measures` with ``every``.
+    """
+    data = _label(windowed.select("leader_id", "window_start", "participation_index"), labels)
+    lines = (
+        alt.Chart(_chart_data(data, ["leader_id", "window_start"]).drop("leader_id"))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("window_start:T", title=None),
+            y=alt.Y(
+                "participation_index:Q", title="participation index", scale=alt.Scale(domain=[0, 1])
+            ),
+            color=alt.Color("leader:N", title="leader"),
+            tooltip=[
+                "leader:N",
+                alt.Tooltip("window_start:T", format="%Y-%m-%d"),
+                alt.Tooltip("participation_index:Q", format=".2f"),
+            ],
+        )
+    )
+    rule = (
+        alt.Chart(pl.DataFrame({"threshold": [threshold]}))
+        .mark_rule(strokeDash=[4, 4], color="#555555")
+        .encode(y="threshold:Q")
+    )
+    layers = [rule, lines]
+    subtitle = None
+    if split is not None:
+        side = (
+            pl.when(pl.col("window_start") < split)
+            .then(pl.lit("before"))
+            .otherwise(pl.lit("after"))
+        )
+        spans = (
+            data.with_columns(side.alias("period"))
+            .group_by("leader_id", "leader", "period")
+            .agg(
+                pl.col("participation_index").mean().alias("mean_index"),
+                pl.col("window_start").min().alias("start"),
+                pl.col("window_start").max().alias("end"),
+            )
+        )
+        layers.append(
+            alt.Chart(_chart_data(spans, ["leader_id", "period"]).drop("leader_id"))
+            .mark_rule(strokeWidth=4, opacity=0.45)
+            .encode(
+                x="start:T",
+                x2="end:T",
+                y="mean_index:Q",
+                color="leader:N",
+                tooltip=["leader:N", "period:N", alt.Tooltip("mean_index:Q", format=".2f")],
+            )
+        )
+        layers.append(
+            alt.Chart(pl.DataFrame({"split": [split.strftime("%Y-%m-%dT%H:%M:%SZ")]}))
+            .mark_rule(color="black")
+            .encode(x="split:T")
+        )
+        subtitle = f"thick lines: mean before / after {split:%Y-%m-%d}"
+    return alt.layer(*layers).properties(
+        title=alt.Title(title, subtitle=subtitle) if subtitle else title, width=460, height=240
+    )
+
+
+def report_card(
+    leader: str,
+    table: pl.DataFrame,
+    edges: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    seed: int = 7,
+) -> alt.VConcatChart:
+    """One page for a workshop: the leader's measures against the tribe, ego network, threads."""
+    row = table.filter(pl.col("leader_id") == leader)
+    if row.is_empty():
+        raise ValueError(f"leader {leader!r} is not in the profile table")
+    name = (labels or {}).get(leader, leader)
+    profile = row["profile"][0]
+    parts = [m for m in COMPARISON_MEASURES if m in table.columns]
+    bars = table.select(pl.col(parts).median()).unpivot(
+        variable_name="measure", value_name="median"
+    )
+    bars = bars.join(row.select(parts).unpivot(variable_name="measure"), on="measure")
+    data = _chart_data(bars, ["measure"])
+    base = alt.Chart(data).encode(y=alt.Y("measure:N", sort=parts, title=None))
+    measures = alt.layer(
+        base.mark_bar(color=PROFILE_COLORS.get(profile, "#777777")).encode(
+            x=alt.X(
+                "value:Q", title="share", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(tickCount=5)
+            ),
+            tooltip=[
+                "measure:N",
+                alt.Tooltip("value:Q", format=".2f"),
+                alt.Tooltip("median:Q", format=".2f"),
+            ],
+        ),
+        base.mark_tick(color="black", thickness=2, size=18).encode(x="median:Q"),
+    ).properties(
+        title=alt.Title(f"{name}: {profile}", subtitle="bars: this leader · ticks: tribe median"),
+        width=300,
+        height=220,
+    )
+    top = alt.hconcat(measures, ego_network(edges, leader, seed=seed, labels=labels)).resolve_scale(
+        color="independent", size="independent"
+    )
+    card = alt.vconcat(top, thread_view(events, leader, labels=labels))
+    return card.resolve_scale(color="independent", size="independent").properties(
+        title=alt.Title(f"Report card — {name}", fontSize=20)
+    )
+
+
+def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> Path:
+    """Save a chart offline as PNG, SVG or self-contained HTML (by suffix).
+
+    PNG and SVG are rendered by vl-convert (no browser, no network); HTML embeds
+    the JavaScript so it opens offline.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    options = {".png": {"scale_factor": scale}, ".svg": {}, ".html": {"inline": True}}
+    if suffix not in options:
+        raise ValueError(
+            f"cannot save a chart as {suffix or '(no suffix)'!r} (expected .png, .svg or .html)"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with alt.theme.enable(THEME):
+        chart.save(path, **options[suffix])
+    return path
