@@ -133,9 +133,29 @@ def sample_csv() -> Path:
 
 def test_profile_writes_outputs_byte_identically(sample_csv, tmp_path):
     leaders = sample_csv.with_name("leaders.txt")
-    first = run("profile", sample_csv, "--leaders", leaders, "--seed", 3, "--out", tmp_path / "a")
+    first = run(
+        "profile",
+        sample_csv,
+        "--leaders",
+        leaders,
+        "--seed",
+        3,
+        "--out",
+        tmp_path / "a",
+        "--no-report",
+    )
     assert first.exit_code == 0, first.output
-    second = run("profile", sample_csv, "--leaders", leaders, "--seed", 3, "--out", tmp_path / "b")
+    second = run(
+        "profile",
+        sample_csv,
+        "--leaders",
+        leaders,
+        "--seed",
+        3,
+        "--out",
+        tmp_path / "b",
+        "--no-report",
+    )
     assert second.exit_code == 0
     for name in ("profiles.csv", "features.parquet", "graph.graphml"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -166,6 +186,7 @@ def test_profile_top_leaders_and_window(sample_csv, tmp_path):
         "2024-01-20",
         "--out",
         tmp_path,
+        "--no-report",
     )
     assert result.exit_code == 0, result.output
     assert pl.read_csv(tmp_path / "profiles.csv").height == 5
@@ -205,8 +226,8 @@ def test_profile_rejects_bad_events(write_csv, tmp_path):
     assert result.stderr.startswith(f"error: {path}:8: unknown action 'like'")
 
 
-def test_demo_profiles_and_compares(tmp_path):
-    result = run("demo", "--out", tmp_path, "--leaders", 12, "--days", 30, "--seed", 2)
+def test_demo_profiles_compares_and_reports(tmp_path):
+    result = run("demo", "--out", tmp_path, "--leaders", 4, "--days", 30, "--seed", 2)
     assert result.exit_code == 0, result.output
     assert "agreement with the planted styles:" in result.stdout
     for name in (
@@ -217,6 +238,21 @@ def test_demo_profiles_and_compares(tmp_path):
         "graph.graphml",
     ):
         assert (tmp_path / name).exists()
+    leaders = (tmp_path / "leaders.txt").read_text().split()
+    expected = {"profile_map", "comparison", *[f"card_{leader}" for leader in leaders]}
+    for suffix in ("png", "svg"):
+        assert {p.stem for p in (tmp_path / "charts").glob(f"*.{suffix}")} == expected
+    from tests.test_charts import _png_size_and_colours
+
+    width, height, colours = _png_size_and_colours(
+        (tmp_path / "charts" / "profile_map.png").read_bytes()
+    )
+    assert 1000 < width < 1600 and 600 < height < 1000 and colours > 20  # scale 2
+    report = (tmp_path / "report.html").read_text()
+    assert report.count("<svg") == len(expected)
+    assert "<table>" in report and all(leader in report for leader in leaders)
+    assert "http://" not in report.replace("http://www.w3.org", "")
+    assert "https://" not in report
 
 
 def test_profile_skip_mode_writes_quarantine(tmp_path):
@@ -228,7 +264,17 @@ def test_profile_skip_mode_writes_quarantine(tmp_path):
     strict = run("profile", path, "--top-leaders", 4, "--out", tmp_path / "strict")
     assert strict.exit_code == 2
     assert f"error: {path}:6: unknown action 'like'" in strict.stderr
-    result = run("profile", path, "--top-leaders", 4, "--on-error", "skip", "--out", tmp_path / "o")
+    result = run(
+        "profile",
+        path,
+        "--top-leaders",
+        4,
+        "--on-error",
+        "skip",
+        "--out",
+        tmp_path / "o",
+        "--no-report",
+    )
     assert result.exit_code == 0, result.output
     assert f"read {len(lines):,} records: loaded {len(lines) - 1:,}, skipped 1" in result.stderr
     assert "unknown action" in result.stderr
@@ -253,7 +299,9 @@ def test_profile_pseudonymize(tmp_path, sample_csv, monkeypatch):
     assert "no pseudonymisation key" in refused.stderr
     key = tmp_path / "key"
     key.write_text("correct horse battery staple\n")
-    plain = run("profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "plain")
+    plain = run(
+        "profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "plain", "--no-report"
+    )
     hidden = run(
         "profile",
         sample_csv,

@@ -141,14 +141,18 @@ def test_multiplying_counts_leaves_profiles_unchanged(tribes):
     assert (a.predict_profile(measures) == b.predict_profile(scaled)).all()
 
 
-def test_null_measures_platform_without_reactions(tribes):
-    measures, truth = tribes[2]
-    blind = measures.with_columns(pl.lit(None, pl.Float64).alias("see_coverage"))
+def test_null_measures_platform_without_reactions():
+    tribe = simulate_tribe(n_leaders=40, seed=2)
+    blind_events = tribe.events.filter(pl.col("action") != "reaction")
+    hidden = {"post": True, "reply": True, "share": True, "reaction": False}
+    blind = ft.leader_measures(blind_events, tribe.leaders, ego=False, observability=hidden)
+    assert blind["see_coverage"].null_count() == 40
     profiler = LeaderProfiler(random_state=0, n_bootstrap=0).fit(blind)
     assert "see_coverage" not in profiler.features_
     assert len(profiler.features_) == len(FEATURES) - 1
-    agreement = (profiler.predict_profile(blind) == truth["style"].to_numpy()).mean()
-    assert agreement >= 0.85
+    agreement = (profiler.predict_profile(blind) == tribe.truth["style"].to_numpy()).mean()
+    assert agreement >= 0.8  # measured 0.825: the index loses its seeing part (docs/methods.md)
+    measures = ft.leader_measures(tribe.events, tribe.leaders, ego=False)
     # scattered nulls (a rate under its minimum denominator) are imputed, not fatal
     holes = measures.with_columns(
         pl.when(pl.int_range(pl.len()) % 3 == 0)

@@ -34,6 +34,7 @@ __all__ = [
     "measure_comparison",
     "profile_map",
     "pseudonym_labels",
+    "render",
     "report_card",
     "save_chart",
     "setup_notebook",
@@ -611,20 +612,35 @@ def report_card(
     )
 
 
+def render(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> dict[str, bytes]:
+    """The chart as SVG and PNG bytes, rendered once offline by vl-convert.
+
+    The PNG is rasterised from the SVG, so the two always show the same picture.
+    """
+    import vl_convert as vlc
+
+    with alt.theme.enable(THEME):
+        spec = chart.to_dict()
+    svg = vlc.vegalite_to_svg(spec)
+    return {"svg": svg.encode("utf-8"), "png": bytes(vlc.svg_to_png(svg, scale=scale))}
+
+
 def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> Path:
     """Save a chart offline as PNG, SVG or self-contained HTML (by suffix).
 
-    PNG and SVG are rendered by vl-convert (no browser, no network); HTML embeds
-    the JavaScript so it opens offline.
+    PNG and SVG are rendered by vl-convert (no browser, no network) with the
+    ``tribe`` theme; HTML embeds the JavaScript so it opens offline.
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    options = {".png": {"scale_factor": scale}, ".svg": {}, ".html": {"inline": True}}
-    if suffix not in options:
+    if suffix not in (".png", ".svg", ".html"):
         raise ValueError(
             f"cannot save a chart as {suffix or '(no suffix)'!r} (expected .png, .svg or .html)"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    with alt.theme.enable(THEME):
-        chart.save(path, **options[suffix])
+    if suffix == ".html":
+        with alt.theme.enable(THEME):
+            chart.save(path, inline=True)
+    else:
+        path.write_bytes(render(chart, scale=scale)[suffix[1:]])
     return path

@@ -286,11 +286,14 @@ def run_profile(
     since: str | None = None,
     until: str | None = None,
     observability: dict[str, bool] | None = None,
+    report: bool = True,
+    names: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Measures -> profiles -> files in ``out``; return the profile table.
 
     Writes ``profiles.csv`` (floats rounded to 6 decimals), ``features.parquet``
-    (every measure with numerators and denominators) and ``graph.graphml``.
+    (every measure with numerators and denominators), ``graph.graphml`` and,
+    with ``report``, ``charts/`` (PNG and SVG) and ``report.html``.
     """
     from tqdm.auto import tqdm
 
@@ -298,7 +301,10 @@ def run_profile(
     from tribe_analysis.profiles import profile_leaders
 
     out.mkdir(parents=True, exist_ok=True)
-    with tqdm(total=4, desc="profile", disable=not _progress_enabled() or None, leave=False) as bar:
+    steps = 5 if report else 4
+    with tqdm(
+        total=steps, desc="profile", disable=not _progress_enabled() or None, leave=False
+    ) as bar:
         edges = graph.edge_list(events)
         whole = since is None and until is None
         measures = features.leader_measures(
@@ -311,6 +317,27 @@ def run_profile(
         )
         bar.update()
         _, table = profile_leaders(measures, n_profiles=n_profiles, random_state=seed)
+        labels = {leader: names[leader] for leader in leaders if names and leader in names}
+        table = table.with_columns(
+            pl.col("leader_id")
+            .replace_strict(labels, default=pl.col("leader_id"), return_dtype=pl.String)
+            .alias("leader_name")
+        ).select(
+            "leader_id",
+            "profile",
+            "probability",
+            "participation_index",
+            "sub_profile",
+            "leader_name",
+            pl.exclude(
+                "leader_id",
+                "profile",
+                "probability",
+                "participation_index",
+                "sub_profile",
+                "leader_name",
+            ),
+        )
         bar.update()
         measures.write_parquet(out / "features.parquet", statistics=False)
         floats = [c for c, t in table.schema.items() if t.is_float()]
@@ -318,17 +345,29 @@ def run_profile(
         bar.update()
         graph.write_graph(graph.to_networkx(edges), out / "graph.graphml")
         bar.update()
+        if report:
+            from tribe_analysis.report import write_report
+
+            write_report(out, table, edges, events, labels=labels or None)
+            bar.update()
     return table
+
+
+def _shown(row: dict) -> str:
+    name = row.get("leader_name")
+    leader = row["leader_id"]
+    text = leader if not name or name == leader else f"{name} ({leader})"
+    return text if len(text) <= 21 else text[:20] + "…"
 
 
 def format_profiles(table: pl.DataFrame) -> str:
     """The terminal summary: one line per leader, then counts per profile."""
-    header = f"{'leader':<14}{'profile':<14}{'prob':>6}{'index':>7}  sub-profile"
+    header = f"{'leader':<22}{'profile':<14}{'prob':>6}{'index':>7}  sub-profile"
     lines = [header, "-" * len(header)]
     for row in table.iter_rows(named=True):
         index = row["participation_index"]
         lines.append(
-            f"{row['leader_id']:<14}{row['profile']:<14}{row['probability']:>6.2f}"
+            f"{_shown(row):<22}{row['profile']:<14}{row['probability']:>6.2f}"
             f"{'   n/a' if index is None else f'{index:>7.2f}'}  {row['sub_profile']}"
         )
     counts = table.group_by("profile").len().sort("profile")
@@ -388,6 +427,12 @@ def format_profiles(table: pl.DataFrame) -> str:
     default=None,
     help="Secret key for --pseudonymize (default: the TRIBE_ANALYSIS_KEY variable).",
 )
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write charts/ (PNG, SVG) and report.html (about a second per leader).",
+)
 def profile(
     inputs: tuple[Path, ...],
     fmt: str,
@@ -401,6 +446,7 @@ def profile(
     on_error: str,
     pseudonymize: bool,
     key_file: Path | None,
+    report: bool,
 ) -> None:
     """Profile leaders as broadcasters or participators; write results into OUT."""
     from tribe_analysis.features import select_leaders
@@ -422,6 +468,14 @@ def profile(
         leaders = _read_leader_file(leaders_file, events)
     else:
         leaders = select_leaders(events, top=top or 20)
+        if not leaders:
+            leaders = select_leaders(events, top=top or 20, by="activity")
+            if leaders:
+                click.echo(
+                    "note: no account received replies, shares or reactions from others in "
+                    "the data: leaders chosen by authored actions",
+                    err=True,
+                )
         if not leaders:
             _fail(
                 [
@@ -447,11 +501,24 @@ def profile(
             since=since,
             until=until,
             observability=result.observability,
+            report=report,
+            names=_names(inputs, result.platform),
         )
     except ValueError as exc:  # bad --since/--until
         raise click.BadParameter(str(exc)) from None
     click.echo(format_profiles(table))
-    click.echo(f"\nresults in {out}/: profiles.csv, features.parquet, graph.graphml")
+    click.echo(f"\nresults in {out}/: " + ", ".join(_written(report)))
+
+
+def _names(inputs: Sequence[Path], platform: str) -> dict[str, str]:
+    from tribe_analysis import io
+
+    return io.account_names(list(inputs), platform) if platform in io.FORMATS else {}
+
+
+def _written(report: bool) -> list[str]:
+    names = ["profiles.csv", "features.parquet", "graph.graphml"]
+    return names + (["charts/", "report.html"] if report else [])
 
 
 def _profiles_option(value: str) -> int | str:
@@ -480,7 +547,13 @@ def _profiles_option(value: str) -> int | str:
 @click.option("--leaders", "n_leaders", default=40, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=60, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=0, show_default=True, type=int)
-def demo(out: Path, n_leaders: int, days: int, seed: int) -> None:
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write charts/ (PNG, SVG) and report.html (about a second per leader).",
+)
+def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool) -> None:
     """Simulate a tribe, profile it, compare with the planted styles; write all into OUT."""
     from tribe_analysis.synth import simulate_tribe
 
@@ -488,7 +561,7 @@ def demo(out: Path, n_leaders: int, days: int, seed: int) -> None:
     paths = write_simulation(tribe, out, write_csv=True)
     events = _load([out / "events.csv"], "events", "strict", None).events
     click.echo(format_summary(ev.summarize_events(events)))
-    table = run_profile(events, tribe.leaders, out, seed=seed)
+    table = run_profile(events, tribe.leaders, out, seed=seed, report=report)
     click.echo("")
     click.echo(format_profiles(table))
     joined = table.join(tribe.truth.select("leader_id", "style"), on="leader_id")
@@ -497,7 +570,7 @@ def demo(out: Path, n_leaders: int, days: int, seed: int) -> None:
         f"\nagreement with the planted styles: {agree}/{joined.height} leaders "
         f"({agree / joined.height:.0%})"
     )
-    names = [p.name for p in paths] + ["profiles.csv", "features.parquet", "graph.graphml"]
+    names = [p.name for p in paths] + _written(report)
     click.echo(f"results in {out}/: " + ", ".join(names))
 
 

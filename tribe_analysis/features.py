@@ -85,6 +85,7 @@ def select_leaders(
     *,
     top: int = 20,
     min_activity: int = 10,
+    by: str = "audience",
 ) -> list[str]:
     """The ``top`` accounts by distinct audience, among those with enough activity.
 
@@ -101,6 +102,9 @@ def select_leaders(
         How many leaders to return.
     min_activity : int
         Minimum authored actions of a candidate.
+    by : {"audience", "activity"}
+        Rank by distinct audience (default) or by authored actions, for exports
+        that hold no interactions with known authors (audience is then 0 for all).
 
     Returns
     -------
@@ -131,6 +135,10 @@ def select_leaders(
         .group_by("actor_id")
         .agg(pl.len().alias("authored"))
     )
+    if by not in ("audience", "activity"):
+        raise ValueError(f"by must be 'audience' or 'activity', got {by!r}")
+    if by == "activity":
+        audience = authored.select("actor_id", pl.lit(0, pl.UInt32).alias("audience"))
     ranked = (
         audience.join(authored, on="actor_id", how="inner")
         .filter(pl.col("authored") >= min_activity)
@@ -503,7 +511,9 @@ def leader_measures(
     out = out.with_columns(pl.mean_horizontal(parts).alias("participation_index"))
     result = out.collect()
     if ego:
-        ego_table = graph.ego_measures(edges, leaders) if edges is not None else _ego(lf, leaders, by)
+        ego_table = (
+            graph.ego_measures(edges, leaders) if edges is not None else _ego(lf, leaders, by)
+        )
         result = result.join(ego_table, on=keys, how="left")
     else:
         result = result.with_columns(

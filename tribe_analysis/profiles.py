@@ -34,11 +34,14 @@ SHARE_FEATURES: tuple[str, ...] = (
     "reply_rate",
     "dialogic_loop_share",
     "broadcast_share",
+    "participation_index",
 )
 """Shares in [0, 1]: enter the clustering as logit(clip(x, 0.2, 0.8)).
 
-These are rates *per opportunity*: tribe posts seen, comments answered,
-commented posts turned into a dialogue, own output that mentions no one. Rates
+These are rates *per opportunity* (tribe posts seen, comments answered,
+commented posts turned into a dialogue, own output that mentions no one) and the
+participation index itself, so that a cluster cannot hold leaders far apart on
+the axis that names it. Rates
 normalised by the leader's own output or tribe (``comment_share``,
 ``promotion_share``, ``see_breadth``, ``alter_reciprocity``) also move with the
 ratio of audience size to activity, so they describe a profile (sub-profile
@@ -266,13 +269,14 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         s = (z - self.mean_) / self.scale_
         seed = rng.randint(np.iinfo(np.int32).max)
         fit_on = s if n > 1 else np.repeat(s, 2, axis=0)  # a mixture needs two rows
+        distinct = max(1, np.unique(np.round(s, 9), axis=0).shape[0])
         if self.n_profiles == "auto":
-            candidates = range(1, max(1, min(self.max_profiles, n)) + 1)
+            candidates = range(1, max(1, min(self.max_profiles, distinct)) + 1)
             fits = [self._mixture(k, seed).fit(fit_on) for k in candidates]
             self.bic_ = np.array([m.bic(fit_on) for m in fits])
             self.mixture_ = fits[int(np.argmin(self.bic_))]
         else:
-            k = min(int(self.n_profiles), n)
+            k = min(int(self.n_profiles), distinct)
             init = _criterion_means(s, pi, self.threshold, k)
             self.mixture_ = self._mixture(k, seed, init).fit(fit_on)
         self.n_profiles_ = self.mixture_.n_components
@@ -340,7 +344,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
             idx = rng.randint(0, n, size=n)
             seed = rng.randint(np.iinfo(np.int32).max)
             members = np.unique(idx)
-            k_b = min(k, members.size)
+            k_b = min(k, np.unique(np.round(s[idx], 9), axis=0).shape[0])
             boot = GaussianMixture(
                 n_components=k_b,
                 covariance_type="diag",
@@ -447,6 +451,8 @@ def _log_normal(x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
 
 def _participation(arr: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """Participation index from feature columns (same formula as features.leader_measures)."""
+    if "participation_index" in names:
+        return np.asarray(arr[:, list(names).index("participation_index")], dtype=np.float64)
     cols = []
     for part in PARTICIPATION_PARTS:
         if part in names:

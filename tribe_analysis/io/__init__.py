@@ -16,7 +16,16 @@ from types import ModuleType
 from tribe_analysis import events as ev
 from tribe_analysis.io._base import ON_ERROR, ReadResult, Skipped
 
-__all__ = ["FORMATS", "ON_ERROR", "ReadResult", "Skipped", "detect", "read", "reader"]
+__all__ = [
+    "FORMATS",
+    "ON_ERROR",
+    "ReadResult",
+    "Skipped",
+    "account_names",
+    "detect",
+    "read",
+    "reader",
+]
 
 FORMATS: tuple[str, ...] = (
     "events",
@@ -46,10 +55,38 @@ def reader(name: str) -> ModuleType:
 
 def _available() -> Iterable[ModuleType]:
     for name in FORMATS:
-        try:
-            yield reader(name)
-        except ModuleNotFoundError:  # a reader not written yet
-            continue
+        yield reader(name)
+
+
+FOLDER_FORMATS: tuple[str, ...] = ("stackexchange", "slack")
+"""Formats whose input is a folder (a data dump, a workspace export)."""
+
+
+def _expand(paths: list[Path], format: str) -> list[Path]:
+    """Replace a folder of export files (e.g. Reddit branch files) by its files, sorted.
+
+    Folders that are themselves one export (:data:`FOLDER_FORMATS`) stay as they
+    are; hidden files and notes (``*.md``, ``*.txt``) are left out.
+    """
+    out: list[Path] = []
+    for path in paths:
+        is_export = format in FOLDER_FORMATS or (
+            format == "auto" and any(reader(f).sniff(path) for f in FOLDER_FORMATS)
+        )
+        if path.is_dir() and not is_export:
+            files = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and not p.name.startswith(".")
+                and p.suffix.lower() not in (".md", ".txt")
+            )
+            if not files:
+                raise ev.EventsError([ev.Problem(str(path), None, "folder has no export files")])
+            out += files
+        else:
+            out.append(path)
+    return out
 
 
 def detect(path: str | Path) -> str:
@@ -109,6 +146,7 @@ def read(
         raise ValueError("no input given")
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+    paths = _expand(paths, format)
     if format == "auto":
         found = {p: detect(p) for p in paths}
         kinds = sorted(set(found.values()))
@@ -119,3 +157,16 @@ def read(
             )
         format = kinds[0]
     return reader(format).read(paths, on_error=on_error)
+
+
+def account_names(paths: str | Path | Sequence[str | Path], format: str) -> dict[str, str]:
+    """Display names of accounts (screen name, sender name, user name) where the format has them.
+
+    Returns an empty mapping for formats whose ids are already names or that
+    carry none. Used to label leaders in reports; the events keep the stable ids.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    paths = _expand([Path(p) for p in paths], format)
+    names = getattr(reader(format), "account_names", None)
+    return names(paths) if names is not None else {}

@@ -125,7 +125,7 @@ def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
                 sink.bad(
                     path,
                     number,
-                    f"invalid JSON ({exc.msg} at column {exc.colno})",
+                    f"invalid JSON ({exc.msg}, column {exc.colno})",
                     raw.rstrip("\n"),
                 )
                 continue

@@ -1,0 +1,264 @@
+"""mbox reader: the real everything-list archive and small hand-made mailboxes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.conftest import real_data_dir
+from tribe_analysis import events as ev
+from tribe_analysis.io import mbox
+
+SEP = "From MAILER-DAEMON Mon Jan  1 00:00:00 2024"
+
+
+def message(
+    mid: str | None,
+    *,
+    sender: str = "Ann <ann@example.org>",
+    date: str | None = "Mon, 1 Jan 2024 10:00:00 +0000",
+    subject: str = "Plans",
+    extra: str = "",
+    body: str = "hello",
+) -> str:
+    headers = [f"From: {sender}"]
+    if date is not None:
+        headers.append(f"Date: {date}")
+    headers.append(f"Subject: {subject}")
+    if mid is not None:
+        headers.append(f"Message-ID: {mid}")
+    if extra:
+        headers.append(extra)
+    return SEP + "\n" + "\n".join(headers) + "\n\n" + body + "\n\n"
+
+
+def write(path: Path, *messages: str) -> Path:
+    path.write_text("".join(messages), encoding="utf-8")
+    return path
+
+
+def one_problem(excinfo) -> str:
+    problems = excinfo.value.problems
+    assert len(problems) == 1
+    return str(problems[0])
+
+
+def consistent(result) -> None:
+    assert result.records_read == result.records_loaded + len(result.skipped)
+
+
+def rows(result) -> dict[str, dict]:
+    return {r["event_id"]: r for r in result.events.iter_rows(named=True)}
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def test_headers_map_to_events(tmp_path):
+    path = write(
+        tmp_path / "list.mbox",
+        message("<m1@x>", sender='"Ann A." <Ann@Example.ORG>'),
+        message(
+            "<m2@x>",
+            sender="bob@example.org",
+            date="Mon, 1 Jan 2024 12:30:00 +0200",
+            subject="Re: Plans",
+            extra="In-Reply-To: <m1@x>\nReferences: <m0@x> <zz@x>",
+        ),
+        message(
+            "<m3@x>",
+            sender="Cid <cid@example.org>",
+            date="Mon, 1 Jan 2024 11:00:00 -0000",  # RFC 5322: UTC, local zone unknown
+            subject="other",
+            extra="References: <m0@x>\n <m2@x>",
+        ),
+    )
+    result = mbox.read([path])
+    assert result.platform == "mbox"
+    assert result.observability == {"post": True, "reply": True, "share": False, "reaction": False}
+    got = rows(result)
+    assert got["m1@x"]["actor_id"] == "ann@example.org"  # address, lower-cased
+    assert got["m1@x"]["action"] == "post" and got["m1@x"]["text"].strip() == "hello"
+    # In-Reply-To wins over References
+    assert (got["m2@x"]["parent_id"], got["m2@x"]["target_actor_id"]) == ("m1@x", "ann@example.org")
+    assert str(got["m2@x"]["timestamp"]) == "2024-01-01 10:30:00+00:00"
+    # without In-Reply-To the last References id is the parent
+    assert (got["m3@x"]["parent_id"], got["m3@x"]["thread_id"]) == ("m2@x", "m1@x")
+    assert str(got["m3@x"]["timestamp"]) == "2024-01-01 11:00:00+00:00"
+    assert all(r["mentions"] == [] for r in got.values())
+
+
+def test_subject_threading(tmp_path):
+    path = write(
+        tmp_path / "list.mbox",
+        message("<late@x>", subject="Re: Plans", date="Mon, 1 Jan 2024 12:00:00 +0000"),
+        message("<first@x>", subject="[list] Plans", date="Mon, 1 Jan 2024 10:00:00 +0000"),
+        message("<second@x>", subject="RE: re: plans", date="Mon, 1 Jan 2024 11:00:00 +0000"),
+        message("<orphan@x>", subject="Re: Something else", date="Mon, 1 Jan 2024 09:00:00 +0000"),
+        message("<fwd@x>", subject="Fwd: Something else", date="Mon, 1 Jan 2024 13:00:00 +0000"),
+    )
+    got = rows(mbox.read([path]))
+    # "Re: X" replies to the earliest earlier message whose normalised subject is X
+    assert got["first@x"]["action"] == "post"
+    assert got["second@x"]["parent_id"] == "first@x"
+    assert got["late@x"]["parent_id"] == "first@x"
+    # nothing earlier: a reply whose parent is unknown (never a post)
+    assert got["orphan@x"]["action"] == "reply"
+    assert got["orphan@x"]["parent_id"] == "unknown-parent-of:orphan@x"
+    assert got["orphan@x"]["target_actor_id"] is None
+    # a forward starts a thread
+    assert got["fwd@x"]["action"] == "post"
+
+
+def test_sniff(tmp_path):
+    path = write(tmp_path / "list.mbox", message("<m1@x>"))
+    assert mbox.sniff(path)
+    assert not mbox.sniff(tmp_path)
+    assert not mbox.sniff(tmp_path / "missing.mbox")
+    other = tmp_path / "tweets.ndjson"
+    other.write_text(json.dumps({"id_str": "1", "text": "From here"}) + "\n")
+    assert not mbox.sniff(other)
+    prose = tmp_path / "notes.txt"
+    prose.write_text("From the start we knew.\nIt was late.\n")
+    assert not mbox.sniff(prose)
+
+
+# --------------------------------------------------------------------------- bad records
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (message(None), "missing Message-ID header"),
+        (message("<broken@x", date=None), "missing Date header"),
+        (message("<m9@x>", date="sometime soon"), "malformed Date header 'sometime soon'"),
+        (
+            message("<m9@x>", date="Mon, 1 Jan 2024 10:00:00"),
+            "Date header has no time zone 'Mon, 1 Jan 2024 10:00:00'",
+        ),
+        (message("<m9@x>", sender="Ann Smith"), "no address in From header 'Ann Smith'"),
+        (message("<m9@x>", sender="Ann <>"), "no address in From header 'Ann <>'"),
+        (message("<m9@x>", sender=""), "missing From header"),
+        (message("two words"), "malformed Message-ID header 'two words'"),
+        (message("<m9@x>", extra="In-Reply-To: <m9@x>"), "message replies to itself"),
+    ],
+)
+def test_bad_message_strict_and_skip(tmp_path, bad, reason):
+    path = write(tmp_path / "list.mbox", message("<m1@x>"), bad, message("<m3@x>"))
+    with pytest.raises(ev.EventsError) as excinfo:
+        mbox.read([path])
+    line = 1 + message("<m1@x>").count("\n")
+    assert one_problem(excinfo).startswith(f"{path}:{line}: {reason}")
+    result = mbox.read([path], on_error="skip")
+    consistent(result)
+    assert (result.records_read, result.records_loaded) == (3, 2)
+    [skipped] = result.skipped
+    assert (skipped.line, skipped.reason.startswith(reason)) == (line, True)
+    assert skipped.record == bad.split("\n", 1)[1].rstrip("\n") + "\n"  # the message verbatim
+    assert set(result.events["event_id"]) == {"m1@x", "m3@x"}
+
+
+def test_non_utf8_header(tmp_path):
+    path = tmp_path / "list.mbox"
+    path.write_bytes(
+        message("<m1@x>").encode()
+        + message("<m2@x>", sender="Ann \udcff <ann@x>").encode("utf-8", "surrogateescape")
+        + message("<m3@x>", sender="Zoë <zoe@x>").encode()
+    )
+    with pytest.raises(ev.EventsError) as excinfo:
+        mbox.read([path])
+    assert one_problem(excinfo) == f"{path}:9: From header is not UTF-8 (byte 0xff)"
+    result = mbox.read([path], on_error="skip")
+    consistent(result)
+    assert set(result.events["actor_id"]) == {"ann@example.org", "zoe@x"}  # UTF-8 names are fine
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+def test_other_files_are_errors_in_both_modes(tmp_path):
+    tweets = tmp_path / "tweets.ndjson"
+    tweets.write_text(json.dumps({"id_str": "1", "text": "hi"}) + "\n")
+    empty = tmp_path / "empty.mbox"
+    empty.write_text("")
+    cases = [
+        (tweets, "1: not an mbox file (the first line is not a 'From ' line)"),
+        (empty, " empty file (no messages)"),
+        (tmp_path / "missing.mbox", " no such file"),
+        (tmp_path, " is a directory, not an mbox file"),
+    ]
+    for path, reason in cases:
+        for mode in ("strict", "skip"):
+            with pytest.raises(ev.EventsError) as excinfo:
+                mbox.read([path], on_error=mode)
+            assert one_problem(excinfo) == f"{path}:{reason}"
+
+
+def test_duplicates_across_two_files_are_kept_once_and_reported(tmp_path):
+    first = write(tmp_path / "a.mbox", message("<m1@x>"), message("<m2@x>", subject="Re: Plans"))
+    second = write(tmp_path / "b.mbox", message("<m2@x>", subject="Re: Plans"), message("<m3@x>"))
+    for mode in ("strict", "skip"):
+        result = mbox.read([first, second], on_error=mode)
+        consistent(result)
+        assert result.events.height == 3
+        [dup] = result.skipped
+        assert (dup.source, dup.line, dup.reason) == (
+            str(second),
+            1,
+            "duplicate id 'm2@x' (kept once)",
+        )
+
+
+# --------------------------------------------------------------------------- the real archive
+
+
+@pytest.mark.real
+def test_real_everything_list():
+    path = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
+    assert mbox.sniff(path)
+    # one message has an empty Date header (its original offset was "+875200")
+    with pytest.raises(ev.EventsError) as excinfo:
+        mbox.read([path])
+    assert one_problem(excinfo) == f"{path}:21878: empty Date header"
+    result = mbox.read([path], on_error="skip")
+    consistent(result)
+    assert (result.records_read, result.records_loaded) == (1585, 1584)  # PROVENANCE: 1,585
+    [skipped] = result.skipped
+    assert "Message-ID: <19981231161856.A4701.domain.name.hidden>" in skipped.record
+    events = result.events
+    assert events["event_id"].n_unique() == 1584
+    assert events["actor_id"].n_unique() == 53  # 61 sender names, fewer addresses
+    # 722 messages have In-Reply-To (one of them is the skipped one); the rest thread by subject
+    counts = dict(events.group_by("action").len().iter_rows())
+    assert counts == {"post": 174, "reply": 1410}
+    unknown = events.filter(pl.col("parent_id").str.starts_with("unknown-parent-of:"))
+    assert unknown.height == 48
+    # leaders (PROVENANCE.md): Wei Dai, founder: 151 messages as "Wei Dai" + 2 under his
+    # address alone, one of them skipped; 127 + 1 replies
+    wei = events.filter(pl.col("actor_id") == "weidai.domain.name.hidden")
+    assert wei.height == 152
+    assert wei.filter(pl.col("action") == "reply").height == 128
+    actors = set(events["actor_id"])
+    for leader in (
+        "hal.domain.name.hidden",
+        "bostrom.domain.name.hidden",
+        "hpm.domain.name.hidden",
+        "juergen.domain.name.hidden",
+        "r.standish.domain.name.hidden",
+        "marchal.domain.name.hidden",
+        "jqm1584.domain.name.hidden",
+    ):
+        assert leader in actors, leader
+    # hand-checked: the first message starts a thread; a reply with In-Reply-To
+    got = rows(result)
+    first = got["199801170101.RAA12815.domain.name.hidden"]
+    assert (first["actor_id"], first["action"]) == ("hal.domain.name.hidden", "post")
+    assert str(first["timestamp"]) == "1998-01-17 01:01:56+00:00"  # -0800 in the header
+    # an unterminated Message-ID ("<id" without ">") is kept as its text
+    gilles = got["l03130303b27aea920148-AT_SYMBOL-"]
+    assert gilles["actor_id"] == "gilles.henri.domain.name.hidden"
+    assert gilles["parent_id"] == "199811192339.KAA00985.domain.name.hidden"
+    assert gilles["target_actor_id"] is not None

@@ -1,0 +1,291 @@
+"""Stack Exchange dump reader: the real History meta dump and small hand-made dumps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.conftest import real_data_dir
+from tribe_analysis import events as ev
+from tribe_analysis.io import stackexchange as se
+
+HEAD = '\ufeff<?xml version="1.0" encoding="utf-8"?>\n'
+Q1 = '<row Id="1" PostTypeId="1" CreationDate="2020-01-01T10:00:00.000" OwnerUserId="7" Title="Q" Body="&lt;p&gt;why?&lt;/p&gt;" />'
+A2 = '<row Id="2" PostTypeId="2" ParentId="1" CreationDate="2020-01-01T11:00:00.000" OwnerUserId="8" Body="because" />'
+A3 = '<row Id="3" PostTypeId="2" ParentId="1" CreationDate="2020-01-01T12:00:00.000" OwnerDisplayName="Gone Guy" />'
+W4 = '<row Id="4" PostTypeId="5" CreationDate="2020-01-01T09:00:00.000" OwnerUserId="-1" />'
+C1 = '<row Id="1" PostId="2" Text="@8 thanks" CreationDate="2020-01-01T13:00:00.000" UserId="7" />'
+C2 = '<row Id="2" PostId="1" Text="hm" CreationDate="2020-01-01T14:00:00.000" UserDisplayName="anon" />'
+
+
+def write_dump(
+    folder: Path, posts: list[str], comments: list[str], *, posts_text: str | None = None
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = HEAD + "<posts>\n" + "".join(f"  {r}\n" for r in posts) + "</posts>\n"
+    (folder / "Posts.xml").write_text(posts_text if posts_text is not None else text, "utf-8")
+    (folder / "Comments.xml").write_text(
+        HEAD + "<comments>\n" + "".join(f"  {r}\n" for r in comments) + "</comments>\n", "utf-8"
+    )
+    return folder
+
+
+def one_problem(excinfo) -> str:
+    problems = excinfo.value.problems
+    assert len(problems) == 1
+    return str(problems[0])
+
+
+def consistent(result) -> None:
+    assert result.records_read == result.records_loaded + len(result.skipped)
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def test_mapping_of_questions_answers_comments_and_deleted_users(tmp_path):
+    dump = write_dump(tmp_path / "site", [Q1, A2, A3, W4], [C1, C2])
+    result = se.read([dump])
+    assert result.platform == "stackexchange"
+    assert result.observability == {"post": True, "reply": True, "share": False, "reaction": False}
+    # the tag wiki is neither loaded nor counted
+    assert (result.records_read, result.records_loaded, result.skipped) == (5, 5, [])
+    rows = {r["event_id"]: r for r in result.events.iter_rows(named=True)}
+    assert set(rows) == {"post:1", "post:2", "post:3", "comment:1", "comment:2"}
+    assert rows["post:1"]["action"] == "post" and rows["post:1"]["text"].startswith("Q\n\n<p>why?")
+    assert rows["post:2"] | {"text": None, "timestamp": None} == {
+        "event_id": "post:2",
+        "timestamp": None,
+        "actor_id": "8",
+        "action": "reply",
+        "parent_id": "post:1",
+        "thread_id": "post:1",
+        "target_actor_id": "7",
+        "mentions": [],
+        "text": None,
+        "platform": "stackexchange",
+    }
+    assert rows["post:3"]["actor_id"] == "deleted:Gone Guy"
+    # comments reply to the post they are on; the thread is the question
+    assert (rows["comment:1"]["parent_id"], rows["comment:1"]["thread_id"]) == ("post:2", "post:1")
+    assert rows["comment:1"]["target_actor_id"] == "8"
+    assert rows["comment:1"]["mentions"] == []  # "@name" is text, not a typed mention
+    assert rows["comment:2"]["actor_id"] == "deleted:anon"
+    assert str(rows["post:2"]["timestamp"]) == "2020-01-01 11:00:00+00:00"  # dumps are UTC
+
+
+def test_sniff_recognises_a_dump_folder_only(tmp_path):
+    dump = write_dump(tmp_path / "site", [Q1], [C1])
+    assert se.sniff(dump)
+    assert not se.sniff(dump / "Posts.xml")  # the input is the folder
+    assert not se.sniff(tmp_path / "missing")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "tweets.ndjson").write_text(json.dumps({"id_str": "1", "text": "hi"}) + "\n")
+    assert not se.sniff(other)
+    (other / "Posts.xml").write_text('{"id_str": "1"}\n')
+    (other / "Comments.xml").write_text("\n")
+    assert not se.sniff(other)
+
+
+# --------------------------------------------------------------------------- bad records
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (
+            '<row Id="abc" PostTypeId="1" CreationDate="2020-01-01T10:00:00" OwnerUserId="7" />',
+            "malformed Id 'abc' (expected an integer)",
+        ),
+        (
+            '<row PostTypeId="1" CreationDate="2020-01-01T10:00:00" OwnerUserId="7" />',
+            "missing Id",
+        ),
+        (
+            '<row Id="9" PostTypeId="2" CreationDate="2020-01-01T10:00:00" OwnerUserId="7" />',
+            "answer (PostTypeId 2) without ParentId",
+        ),
+        (
+            '<row Id="9" PostTypeId="1" CreationDate="yesterday" OwnerUserId="7" />',
+            "malformed CreationDate 'yesterday'",
+        ),
+        (
+            '<row Id="9" PostTypeId="1" CreationDate="2020-01-01T10:00:00" />',
+            "missing OwnerUserId (and no OwnerDisplayName): author unknown",
+        ),
+        (
+            '<row Id="9" PostTypeId="1" CreationDate="2020-01-01T10:00:00" OwnerUserId="{}" />',
+            "malformed OwnerUserId '{}' (expected an integer)",
+        ),
+        (
+            '<row Id="9" PostTypeId="1" CreationDate="2020-01-01T10:00:00" OwnerUserId="7"',
+            "malformed XML row (not well-formed (invalid token))",
+        ),
+        ("<question>1</question>", "unexpected element <question>"),
+    ],
+)
+def test_bad_post_row_strict_and_skip(tmp_path, row, reason):
+    dump = write_dump(tmp_path / "site", [Q1, row, A2], [C1])
+    posts = dump / "Posts.xml"
+    with pytest.raises(ev.EventsError) as excinfo:
+        se.read([dump])
+    assert one_problem(excinfo) == f"{posts}:4: {reason}"
+    result = se.read([dump], on_error="skip")
+    consistent(result)
+    assert (result.records_read, result.records_loaded) == (4, 3)
+    [skipped] = result.skipped
+    assert (skipped.source, skipped.line, skipped.reason, skipped.record) == (
+        str(posts),
+        4,
+        reason,
+        row,
+    )
+    assert set(result.events["event_id"]) == {"post:1", "post:2", "comment:1"}
+
+
+def test_truncated_row_does_not_swallow_the_next_row(tmp_path):
+    cut = '<row Id="5" PostTypeId="1" CreationDate="2020-01-01T10:00:00" OwnerUserId="7" Body="he'
+    dump = write_dump(tmp_path / "site", [Q1, cut, A2, A3], [C1])
+    result = se.read([dump], on_error="skip")
+    consistent(result)
+    [skipped] = result.skipped
+    assert (skipped.line, skipped.record) == (4, cut)
+    assert skipped.reason.startswith("malformed XML row")
+    assert set(result.events["event_id"]) == {"post:1", "post:2", "post:3", "comment:1"}
+
+
+def test_truncated_file_reports_its_last_row(tmp_path):
+    dump = write_dump(tmp_path / "site", [], [C1])
+    text = HEAD + "<posts>\n  " + Q1 + "\n  " + A2[:40]
+    (dump / "Posts.xml").write_text(text, "utf-8")
+    with pytest.raises(ev.EventsError) as excinfo:
+        se.read([dump])
+    assert one_problem(excinfo).startswith(f"{dump / 'Posts.xml'}:4: malformed XML row")
+    result = se.read([dump], on_error="skip")
+    consistent(result)
+    assert result.records_loaded == 2 and result.skipped[0].record == A2[:40].strip()
+
+
+def test_bad_comment_rows(tmp_path):
+    no_post = '<row Id="5" Text="x" CreationDate="2020-01-01T10:00:00.000" UserId="7" />'
+    dump = write_dump(tmp_path / "site", [Q1], [C2, no_post])
+    with pytest.raises(ev.EventsError) as excinfo:
+        se.read([dump])
+    assert one_problem(excinfo) == f"{dump / 'Comments.xml'}:4: comment without PostId"
+    result = se.read([dump], on_error="skip")
+    consistent(result)
+    assert result.records_loaded == 2
+
+
+def test_non_utf8_line(tmp_path):
+    dump = write_dump(tmp_path / "site", [Q1, "PLACEHOLDER", A2], [C1])
+    posts = dump / "Posts.xml"
+    bad = b'<row Id="5" PostTypeId="1" CreationDate="2020-01-01T10:00:00" OwnerUserId="7" Body="caf\xe9" />'
+    posts.write_bytes(posts.read_bytes().replace(b"PLACEHOLDER", bad))
+    with pytest.raises(ev.EventsError) as excinfo:
+        se.read([dump])
+    column = (b"  " + bad).index(b"\xe9") + 1
+    assert one_problem(excinfo) == f"{posts}:4: not UTF-8: byte 0xe9 at column {column}"
+    result = se.read([dump], on_error="skip")
+    consistent(result)
+    assert result.records_loaded == 3 and "caf\ufffd" in result.skipped[0].record
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+def test_not_a_dump_file_is_an_error_in_both_modes(tmp_path):
+    dump = write_dump(tmp_path / "site", [Q1], [C1], posts_text='{"id_str": "1", "text": "hi"}\n')
+    for mode in ("strict", "skip"):
+        with pytest.raises(ev.EventsError) as excinfo:
+            se.read([dump], on_error=mode)
+        assert one_problem(excinfo) == (
+            f"{dump / 'Posts.xml'}:1: not an XML file (not well-formed (invalid token))"
+        )
+    wrong_root = write_dump(tmp_path / "users", [], [C1], posts_text=HEAD + "<users>\n</users>\n")
+    with pytest.raises(ev.EventsError) as excinfo:
+        se.read([wrong_root], on_error="skip")
+    assert "root element <users>, expected <posts>" in one_problem(excinfo)
+
+
+def test_empty_and_missing_inputs(tmp_path):
+    dump = write_dump(tmp_path / "site", [], [])
+    with pytest.raises(ev.EventsError) as excinfo:
+        se.read([dump], on_error="skip")
+    assert one_problem(excinfo) == f"{dump}: no stackexchange records found"
+    (dump / "Posts.xml").write_text("")
+    with pytest.raises(ev.EventsError) as excinfo:
+        se.read([dump])
+    assert one_problem(excinfo) == f"{dump / 'Posts.xml'}: empty file (no XML)"
+    for path, reason in [
+        (tmp_path / "nowhere", "no such folder"),
+        (dump / "Posts.xml", "is a file: give the dump folder (with Posts.xml and Comments.xml)"),
+    ]:
+        with pytest.raises(ev.EventsError) as excinfo:
+            se.read([path], on_error="skip")
+        assert one_problem(excinfo) == f"{path}: {reason}"
+    write_dump(dump, [Q1], [])
+    (dump / "Comments.xml").unlink()
+    with pytest.raises(ev.EventsError) as excinfo:
+        se.read([dump], on_error="skip")
+    assert one_problem(excinfo) == f"{dump / 'Comments.xml'}: missing (a dump has Comments.xml)"
+
+
+def test_duplicates_across_two_dumps_are_kept_once_and_reported(tmp_path):
+    first = write_dump(tmp_path / "a", [Q1, A2], [C1])
+    second = write_dump(tmp_path / "b", [A2, A3], [])
+    for mode in ("strict", "skip"):
+        result = se.read([first, second], on_error=mode)
+        consistent(result)
+        assert result.events.height == 4
+        [dup] = result.skipped
+        assert (dup.source, dup.line, dup.reason) == (
+            str(second / "Posts.xml"),
+            3,
+            "duplicate id 'post:2' (kept once)",
+        )
+        assert dup.record == A2
+
+
+# --------------------------------------------------------------------------- the real dump
+
+
+@pytest.mark.real
+def test_real_history_meta_dump():
+    folder = real_data_dir("stackexchange_history_meta")
+    assert se.sniff(folder)
+    result = se.read([folder])
+    # PROVENANCE.md: 1,657 posts (556 questions, 1,095 answers, 6 tag-wiki rows) and 3,454 comments
+    assert result.records_read == 556 + 1095 + 3454
+    assert result.records_loaded == result.records_read and result.skipped == []
+    events = result.events
+    counts = dict(events.group_by("action").len().iter_rows())
+    assert counts == {"post": 556, "reply": 1095 + 3454}
+    assert events.filter(pl.col("event_id").str.starts_with("comment:")).height == 3454
+    # every answer and comment resolves to a post of the file
+    replies = events.filter(pl.col("action") == "reply")
+    assert replies["target_actor_id"].null_count() == 0
+    assert replies.join(events, left_on="parent_id", right_on="event_id", how="anti").is_empty()
+    # deleted accounts: 46 posts and 142 comments keep only a display name
+    assert events.filter(pl.col("actor_id").str.starts_with("deleted:")).height == 46 + 142
+    # leaders named in PROVENANCE.md (user ids)
+    actors = dict(events.group_by("actor_id").len().iter_rows())
+    for leader in ("30", "19", "771", "1401", "4935", "24858", "85", "739", "332"):
+        assert actors.get(leader, 0) > 0, leader
+    assert actors["771"] == 588 - 2  # T.E.D.: 588 posts+comments, 2 of them tag wikis
+    # hand-checked rows
+    rows = {r["event_id"]: r for r in events.iter_rows(named=True)}
+    assert (rows["post:2"]["actor_id"], rows["post:2"]["parent_id"]) == ("12", "post:1")
+    assert rows["post:2"]["target_actor_id"] == "12"  # answered his own question
+    assert rows["comment:1"]["parent_id"] == "post:3"
+    assert rows["comment:1"]["target_actor_id"] == rows["post:3"]["actor_id"] == "31"
+    assert str(rows["post:1"]["timestamp"]) == "2011-10-11 19:42:20.713000+00:00"
+    on_answer = events.filter(
+        pl.col("event_id").str.starts_with("comment:")
+        & pl.col("parent_id").is_in(replies["event_id"].implode())
+    ).row(0, named=True)
+    assert on_answer["thread_id"] == rows[on_answer["parent_id"]]["parent_id"]

@@ -1,0 +1,60 @@
+"""`tribe-analysis profile` end to end on each real export in ../shared/data/real.
+
+Skipped with a reason where ../shared is absent; a failure under CI=true.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from tribe_analysis.cli import main
+
+from .conftest import real_data_dir
+
+CASES = {
+    "twitter": ("twitter_pheme_rumoureval2017", ["tweets.ndjson"], [], {"BBCBreaking", "RT_com"}),
+    "stackexchange": ("stackexchange_history_meta", ["."], [], {"T.E.D.", "sempaiscuba", "yannis"}),
+    "reddit": ("reddit_cmv_branches_2017", ["branches"], [], {"Iswallowedafly", "Mitoza"}),
+    "mbox": (
+        "mailinglist_everything_list",
+        ["everything-list-1998-1999.mbox"],
+        ["--on-error", "skip"],  # one message has an empty Date header (see test below)
+        {"Wei Dai", "Nick Bostrom", "Hans Moravec", "Juergen Schmidhuber"},
+    ),
+    "bluesky": (
+        "bluesky_nytimes_2026",
+        ["p02_snowball_archive_posts.ndjson", "p01_nytimes_author_feed_posts.ndjson"],
+        [],
+        {"did:plc:eclio37ymobqex2ncko63h4r"},  # @nytimes.com (PROVENANCE.md)
+    ),
+}
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_profile_runs_on_real_export(name, tmp_path):
+    folder, files, extra, expected = CASES[name]
+    root = real_data_dir(folder)
+    inputs = [str(root / f) for f in files]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["profile", *inputs, "--top-leaders", "20", "--out", str(out), "--no-report", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"format: {name} (recognised from content)" in result.stderr
+    table = pl.read_csv(out / "profiles.csv")
+    assert table.height == (15 if name == "bluesky" else 20)
+    shown = set(table["leader_name"]) | set(table["leader_id"])
+    assert expected <= shown, expected - shown
+    assert set(table["profile"]) <= {"broadcaster", "participator"}
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.real
+def test_real_mbox_strict_names_the_bad_message():
+    path = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"error: {path}:21878: empty Date header"

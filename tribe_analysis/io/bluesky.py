@@ -1,0 +1,530 @@
+r"""Bluesky (AT Protocol): records, post and feed views, Jetstream events, and flat post tables.
+
+Input files
+-----------
+JSON lines (``.ndjson``, ``.jsonl``, ``.json``), one object per line, of any of:
+
+- a record as ``com.atproto.repo.listRecords``/``getRecord`` return it:
+  ``{"uri", "cid", "value": {"$type": "app.bsky.feed.post" | "app.bsky.feed.repost" | "app.bsky.feed.like", ...}}``;
+- a post view (``getPosts``, ``searchPosts``): ``{"uri", "author": {"did"}, "record": {...}}``;
+- a feed item (``getAuthorFeed``, ``getTimeline``): ``{"post": <post view>, "reply": {...}, "reason": {...}}``;
+- a Jetstream event: ``{"did", "kind": "commit", "commit": {"operation": "create", "collection", "rkey", "record"}}``;
+- a flat post table row (as collected by research notebooks): ``{"uri", "created_at", "is_reply", ...}``.
+
+Flat post tables are also read from Parquet (``.parquet``) and CSV (``.csv``) files.
+
+Mapping
+-------
+Event ids are ``at://`` URIs. The actor is a DID: the author's when the data
+gives it, else the authority of the record's ``at://<did>/...`` URI. A post with
+``reply`` is a reply to ``reply.parent.uri`` in thread ``reply.root.uri``; a post
+embedding another post (``app.bsky.embed.record``/``recordWithMedia``) is a quote
+(share, with text); reposts are shares and likes reactions of ``subject.uri``.
+The parent's author is the authority of the parent's URI. Mentions are the DIDs of
+``app.bsky.richtext.facet#mention`` facets. A flat table row knows only
+``is_reply``: a reply's parent is unknown, so it points at
+``unknown-parent-of:<uri>`` (an orphan reply).
+
+Records of other kinds (follows, blocks, profiles, lists, deletions, identity
+events) are not interactions: they are ignored and not counted as records.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from tribe_analysis import events as ev
+from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish, iter_json_lines
+
+__all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
+
+NAME = "bluesky"
+OBSERVABILITY = {"post": True, "reply": True, "share": True, "reaction": True}
+"""What the AT Protocol exposes; a read reports share/reaction observable only when
+its input holds repost/like records (see :func:`read`)."""
+
+POST = "app.bsky.feed.post"
+REPOST = "app.bsky.feed.repost"
+LIKE = "app.bsky.feed.like"
+MENTION = "app.bsky.richtext.facet#mention"
+UNKNOWN_PARENT = "unknown-parent-of:"
+"""Prefix of the parent id of a flat-table reply (its parent is not in the export)."""
+
+_FLAT_COLUMNS = ("uri", "created_at", "is_reply")
+_log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- recognition
+
+
+def _shape(obj: Mapping) -> str | None:
+    """Which Bluesky object a JSON line holds, or None."""
+    uri = obj.get("uri")
+    if isinstance(obj.get("post"), dict) and _is_at(obj["post"].get("uri")):
+        return "feed"
+    if _is_at(uri) and isinstance(obj.get("value"), dict):
+        return "record"
+    if _is_at(uri) and isinstance(obj.get("author"), dict) and "record" in obj:
+        return "view"
+    if _is_at(uri) and "created_at" in obj and "is_reply" in obj:
+        return "flat"
+    if isinstance(obj.get("did"), str) and obj["did"].startswith("did:") and "kind" in obj:
+        return "jetstream"
+    return None
+
+
+def _is_at(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("at://")
+
+
+def sniff(path: Path) -> bool:
+    """Bluesky JSON lines (an ``at://`` record, view or feed item), or a flat post table."""
+    try:
+        if not path.is_file():
+            return False
+        suffix = path.suffix.lower()
+        if suffix in (".parquet", ".pq"):
+            schema = pl.read_parquet_schema(path)
+            if not all(c in schema for c in _FLAT_COLUMNS):
+                return False
+            first = pl.scan_parquet(path).select("uri").head(1).collect()
+            return first.height == 1 and _is_at(first.item())
+        with path.open("rb") as fh:
+            head = fh.read(65536).decode("utf-8", "replace")
+        lines = [line for line in head.split("\n")[:-1] if line.strip()]  # complete lines only
+        if not lines:
+            return False
+        if suffix == ".csv":
+            rows = list(csv.reader(lines[:2]))
+            header = [c.strip() for c in rows[0]]
+            if not all(c in header for c in _FLAT_COLUMNS) or len(rows) < 2:
+                return False
+            return _is_at(dict(zip(header, rows[1], strict=False)).get("uri"))
+        for line in lines[:5]:
+            obj = json.loads(line)
+            if isinstance(obj, dict):
+                return _shape(obj) is not None
+        return False
+    except Exception:  # noqa: BLE001 - sniffing must never fail
+        return False
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
+    r"""Read Bluesky files into canonical events.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        JSON-lines, Parquet or CSV files (see the module docstring).
+    on_error : {"strict", "skip"}
+        Stop at the first malformed record, or quarantine it and go on.
+
+    Returns
+    -------
+    ReadResult
+        Events with ``platform="bluesky"``. ``observability`` has ``share`` /
+        ``reaction`` True only when the input holds repost / like records
+        (an export without them cannot show them).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> ann, bob = "did:plc:ann", "did:plc:bob"
+    >>> post = {"uri": f"at://{ann}/app.bsky.feed.post/1", "value": {"$type": "app.bsky.feed.post",
+    ...         "text": "hi", "createdAt": "2024-05-01T10:00:00Z"}}
+    >>> like = {"uri": f"at://{bob}/app.bsky.feed.like/2", "value": {"$type": "app.bsky.feed.like",
+    ...         "subject": {"uri": post["uri"]}, "createdAt": "2024-05-01T10:05:00Z"}}
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "records.jsonl"
+    >>> _ = path.write_text(json.dumps(post) + "\n" + json.dumps(like) + "\n")
+    >>> result = read([path])
+    >>> result.events.select("actor_id", "action", "target_actor_id").rows()
+    [('did:plc:ann', 'post', None), ('did:plc:bob', 'reaction', 'did:plc:ann')]
+    >>> result.observability
+    {'post': True, 'reply': True, 'share': False, 'reaction': True}
+    """
+    files = [Path(p) for p in paths]
+    if not files:
+        raise ValueError("no input given")
+    for path in files:
+        _check_file(path)
+    sink = Sink(on_error)
+    seen = {"post": False, "reply": False, "share": False, "reaction": False}
+    ignored = 0
+    for path in files:
+        for line, raw, obj in _records(path, sink):
+            shape = _shape(obj)
+            if shape is None:
+                sink.record(path, line, raw, _fail(_unknown(obj)))
+                continue
+            if _ignored(shape, obj):
+                ignored += 1
+                continue
+            build = _builder(shape, obj, sink, path, line, raw, seen)
+            sink.record(path, line, raw, build)
+    if ignored:
+        _log.info("ignored %d non-interaction records (follows, profiles, deletions, ...)", ignored)
+    observability = {
+        "post": True,
+        "reply": True,
+        "share": seen["share"],
+        "reaction": seen["reaction"],
+    }
+    return finish(sink, NAME, observability, sources=[str(f) for f in files])
+
+
+def _check_file(path: Path) -> None:
+    where = str(path)
+    if not path.exists():
+        raise ev.EventsError([ev.Problem(where, None, "no such file")])
+    if path.is_dir():
+        raise ev.EventsError([ev.Problem(where, None, "is a directory, not a Bluesky file")])
+    try:
+        with path.open("rb") as fh:
+            first = fh.read(1)
+    except OSError as exc:
+        raise ev.EventsError([ev.Problem(where, None, f"unreadable ({exc.strerror})")]) from None
+    if not first:
+        raise ev.EventsError([ev.Problem(where, 1, "empty file (no records)")])
+
+
+def _records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
+    """``(line or row number, raw text, object)`` for each record of one file."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        yield from _parquet_rows(path)
+    elif suffix == ".csv":
+        yield from _csv_rows(path, sink)
+    else:
+        yield from iter_json_lines(path, sink)
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[int, str, dict]]:
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:  # noqa: BLE001 - polars raises several types for a corrupt file
+        raise ev.EventsError(
+            [ev.Problem(str(path), None, f"not a readable Parquet file ({exc})")]
+        ) from None
+    missing = [c for c in _FLAT_COLUMNS if c not in schema]
+    if missing:
+        raise ev.EventsError(
+            [ev.Problem(str(path), None, f"not a Bluesky post table (no {', '.join(missing)})")]
+        )
+    number = 0
+    for batch in pl.read_parquet(path).iter_slices(10_000):
+        for row in batch.iter_rows(named=True):
+            number += 1
+            yield number, json.dumps(row, default=str, ensure_ascii=False), row
+
+
+def _csv_rows(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None or not all(c in header for c in _FLAT_COLUMNS):
+                raise ev.EventsError(
+                    [
+                        ev.Problem(
+                            str(path),
+                            1,
+                            f"not a Bluesky post table (needs {', '.join(_FLAT_COLUMNS)})",
+                        )
+                    ]
+                )
+            start = reader.line_num + 1
+            for values in reader:
+                out = io.StringIO()
+                csv.writer(out, lineterminator="").writerow(values)
+                raw = out.getvalue()
+                if len(values) != len(header):
+                    sink.record(
+                        path, start, raw, _fail(f"{len(values)} fields, expected {len(header)}")
+                    )
+                else:
+                    yield start, raw, dict(zip(header, values, strict=True))
+                start = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise ev.EventsError(
+            [ev.Problem(str(path), None, f"not UTF-8 (byte 0x{exc.object[exc.start]:02x})")]
+        ) from None
+
+
+def _fail(reason: str):
+    def build() -> None:
+        raise RecordError(reason)
+
+    return build
+
+
+def _unknown(obj: Mapping) -> str:
+    uri = obj.get("uri")
+    if uri is not None and not isinstance(uri, str):
+        return f"uri must be a string, got {type(uri).__name__}"
+    if isinstance(uri, str) and not uri.startswith("at://"):
+        return f"uri is not an at:// URI '{uri}'"
+    keys = ", ".join(sorted(obj)[:6])
+    return f"not a Bluesky record, post view or feed item (keys: {keys})"
+
+
+def _ignored(shape: str, obj: Mapping) -> bool:
+    """Records that are not interactions: other collections, deletions, identity events."""
+    if shape == "record":
+        kind = obj["value"].get("$type")
+        return isinstance(kind, str) and kind not in (POST, REPOST, LIKE)
+    if shape == "jetstream":
+        commit = obj.get("commit")
+        return not (
+            obj.get("kind") == "commit"
+            and isinstance(commit, dict)
+            and commit.get("operation") == "create"
+            and commit.get("collection") in (POST, REPOST, LIKE)
+        )
+    return False
+
+
+# --------------------------------------------------------------------------- records -> rows
+
+
+def _builder(shape: str, obj: dict, sink: Sink, path: Path, line: int, raw: str, seen: dict):
+    where = {"_source": str(path), "_line": line, "_raw": raw}
+
+    def build() -> None:
+        if shape == "flat":
+            row = _flat(obj)
+        elif shape == "record":
+            uri = obj["uri"]
+            if not isinstance(obj["value"].get("$type"), str):
+                raise RecordError("missing value.$type (the record's collection)")
+            row = _record(uri, _authority(uri, "uri"), obj["value"])
+        elif shape == "view":
+            row = _view(obj, None)
+        elif shape == "jetstream":
+            row = _jetstream(obj)
+        else:
+            row = _feed_item(obj)
+        seen[row["action"]] = True
+        sink.add({**row, **where})
+
+    return build
+
+
+def _authority(uri: object, field: str) -> str:
+    """The DID in ``at://<did>/...``."""
+    if not isinstance(uri, str):
+        raise RecordError(f"{field} must be a string, got {type(uri).__name__}")
+    if not uri.startswith("at://"):
+        raise RecordError(f"{field} is not an at:// URI '{uri}'")
+    did = uri[5:].split("/", 1)[0]
+    if not did.startswith("did:"):
+        raise RecordError(f"{field} has no DID authority '{uri}'")
+    return did
+
+
+def _target(uri: str) -> str | None:
+    did = uri[5:].split("/", 1)[0]
+    return did if did.startswith("did:") else None
+
+
+def _uri(container: object, field: str) -> str:
+    """``container["uri"]`` as an ``at://`` URI."""
+    if not isinstance(container, dict):
+        raise RecordError(f"{field} must be an object, got {type(container).__name__}")
+    uri = container.get("uri")
+    if uri is None:
+        raise RecordError(f"missing {field}.uri")
+    _authority(uri, f"{field}.uri")
+    return uri
+
+
+def _did(value: object, field: str) -> str:
+    if value is None:
+        raise RecordError(f"missing {field}")
+    if not isinstance(value, str):
+        raise RecordError(f"{field} must be a string, got {type(value).__name__}")
+    if not value.startswith("did:"):
+        raise RecordError(f"{field} is not a DID '{value}'")
+    return value
+
+
+def _time(value: object, field: str) -> datetime:
+    if value is None:
+        raise RecordError(f"missing {field}")
+    if isinstance(value, datetime):
+        stamp = value
+    elif isinstance(value, str):
+        try:
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            raise RecordError(f"malformed {field} '{value}'") from None
+    else:
+        raise RecordError(f"{field} must be a string, got {type(value).__name__}")
+    if stamp.tzinfo is None:
+        raise RecordError(f"{field} has no time zone '{value}'")
+    return stamp.astimezone(UTC)
+
+
+def _record(uri: str, actor: str, record: object) -> dict:
+    """One ``app.bsky.feed.*`` record by ``actor`` at ``uri``."""
+    if not isinstance(record, dict):
+        raise RecordError(f"record must be an object, got {type(record).__name__}")
+    kind = record.get("$type", POST)
+    row = {
+        "event_id": uri,
+        "actor_id": actor,
+        "timestamp": _time(record.get("createdAt"), "createdAt"),
+    }
+    if kind in (REPOST, LIKE):
+        parent = _uri(record.get("subject"), "subject")
+        action = "share" if kind == REPOST else "reaction"
+        return {**row, "action": action, "parent_id": parent, "target_actor_id": _target(parent)}
+    if kind != POST:
+        raise RecordError(f"unsupported record $type '{kind}'")
+    text = record.get("text")
+    if text is not None and not isinstance(text, str):
+        raise RecordError(f"text must be a string, got {type(text).__name__}")
+    row = {**row, "text": text, "mentions": _mentions(record.get("facets"))}
+    reply = record.get("reply")
+    if reply is not None:
+        if not isinstance(reply, dict):
+            raise RecordError(f"reply must be an object, got {type(reply).__name__}")
+        parent = _uri(reply.get("parent"), "reply.parent")
+        root = _uri(reply.get("root"), "reply.root") if reply.get("root") is not None else None
+        if parent == uri:
+            raise RecordError(f"reply.parent.uri is the post itself '{uri}'")
+        return {
+            **row,
+            "action": "reply",
+            "parent_id": parent,
+            "thread_id": root,
+            "target_actor_id": _target(parent),
+        }
+    quoted = _quoted(record.get("embed"))
+    if quoted is not None:
+        return {**row, "action": "share", "parent_id": quoted, "target_actor_id": _target(quoted)}
+    return {**row, "action": "post"}
+
+
+def _quoted(embed: object) -> str | None:
+    """The post a quote embeds (``app.bsky.embed.record`` or ``recordWithMedia``)."""
+    if not isinstance(embed, dict):
+        return None
+    kind = str(embed.get("$type", "")).split("#", 1)[0]
+    inner = embed.get("record")
+    if kind == "app.bsky.embed.recordWithMedia" and isinstance(inner, dict):
+        inner = inner.get("record")
+    elif kind != "app.bsky.embed.record":
+        return None
+    if isinstance(inner, dict) and _is_at(inner.get("uri")) and f"/{POST}/" in inner["uri"]:
+        return inner["uri"]
+    return None
+
+
+def _mentions(facets: object) -> list[str]:
+    if facets is None:
+        return []
+    if not isinstance(facets, list):
+        raise RecordError(f"facets must be a list, got {type(facets).__name__}")
+    out: list[str] = []
+    for facet in facets:
+        features = facet.get("features") if isinstance(facet, dict) else None
+        for feature in features if isinstance(features, list) else []:
+            if isinstance(feature, dict) and feature.get("$type") == MENTION:
+                did = _did(feature.get("did"), "facets.features.did")
+                if did not in out:
+                    out.append(did)
+    return out
+
+
+def _view(view: dict, reply_context: object) -> dict:
+    """A post view (``uri``, ``author.did``, ``record``); the feed's reply context names the parent's author."""
+    uri = _uri(view, "post")
+    author = view.get("author")
+    if not isinstance(author, dict):
+        raise RecordError("missing post.author")
+    row = _record(uri, _did(author.get("did"), "author.did"), view.get("record"))
+    if row["action"] == "reply" and isinstance(reply_context, dict):
+        parent = reply_context.get("parent")
+        parent_author = parent.get("author") if isinstance(parent, dict) else None
+        if isinstance(parent_author, dict) and isinstance(parent_author.get("did"), str):
+            row["target_actor_id"] = parent_author["did"]
+    return row
+
+
+def _feed_item(item: dict) -> dict:
+    """A feed item: the post itself, or (``reason`` = repost) only the repost."""
+    post = item["post"]
+    reason = item.get("reason")
+    if isinstance(reason, dict) and str(reason.get("$type", "")).endswith("#reasonRepost"):
+        by = reason.get("by")
+        actor = _did(by.get("did") if isinstance(by, dict) else None, "reason.by.did")
+        parent = _uri(post, "post")
+        author = post.get("author")
+        event_id = reason.get("uri") if _is_at(reason.get("uri")) else f"repost:{actor}:{parent}"
+        return {
+            "event_id": event_id,
+            "actor_id": actor,
+            "timestamp": _time(reason.get("indexedAt"), "reason.indexedAt"),
+            "action": "share",
+            "parent_id": parent,
+            "target_actor_id": author.get("did") if isinstance(author, dict) else _target(parent),
+        }
+    return _view(post, item.get("reply"))
+
+
+def _jetstream(obj: dict) -> dict:
+    commit = obj["commit"]
+    actor = _did(obj.get("did"), "did")
+    rkey = commit.get("rkey")
+    if not isinstance(rkey, str) or not rkey:
+        raise RecordError("missing commit.rkey")
+    uri = f"at://{actor}/{commit['collection']}/{rkey}"
+    record = commit.get("record")
+    if isinstance(record, dict):
+        record = {"$type": commit["collection"], **record}
+    return _record(uri, actor, record)
+
+
+def _flat(obj: dict) -> dict:
+    """A flat post-table row: ``uri``, ``created_at``, ``is_reply`` (+ ``author_did``, ``mentions``)."""
+    uri = obj["uri"]
+    author = obj.get("author_did")
+    actor = _did(author, "author_did") if author not in (None, "") else _authority(uri, "uri")
+    reply = _flag(obj.get("is_reply"), "is_reply")
+    if _flag(obj.get("is_repost", False), "is_repost"):
+        raise RecordError("is_repost row (the reposter and the repost time are not in the table)")
+    mentions = obj.get("mentions")
+    if mentions is None or mentions == "":
+        mentions = []
+    if not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
+        raise RecordError(f"mentions must be a list of DIDs, got {type(mentions).__name__}")
+    text = obj.get("text")
+    row = {
+        "event_id": uri,
+        "actor_id": actor,
+        "timestamp": _time(obj.get("created_at"), "created_at"),
+        "text": text if isinstance(text, str) and text else None,
+        "mentions": list(dict.fromkeys(mentions)),
+    }
+    if reply:
+        return {**row, "action": "reply", "parent_id": UNKNOWN_PARENT + uri}
+    return {**row, "action": "post"}
+
+
+def _flag(value: object, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise RecordError(f"{field} must be true or false, got {value!r}")

@@ -1,0 +1,368 @@
+r"""Mailing-list archives in mbox format (stdlib :mod:`mailbox` and :mod:`email`).
+
+Each message is a record: ``Message-ID`` (without ``<>``) is the event id, the
+address in ``From`` (lower-cased, display name dropped) the actor, ``Date`` the
+timestamp. The parent is the first id of ``In-Reply-To``, else the last id of
+``References``. A message with neither header whose subject starts with a reply
+prefix (``Re:``, ``AW:``, ``SV:``, ...) is threaded by subject, as mail clients do:
+it replies to the earliest earlier message whose normalised subject is the same;
+when there is none, its parent is unknown and it points at
+``unknown-parent-of:<Message-ID>`` (an orphan reply, never a post). All other
+messages start threads and are posts. E-mail has no shares, reactions or typed
+mentions.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "list.mbox"
+>>> _ = path.write_text(
+...     "From x Mon Jan  1 00:00:00 2024\nFrom: Ann <Ann@Example.org>\n"
+...     "Date: Mon, 1 Jan 2024 10:00:00 +0100\nSubject: Plans\nMessage-ID: <m1@x>\n\nhello\n\n"
+...     "From x Mon Jan  1 00:00:00 2024\nFrom: bob@example.org\n"
+...     "Date: Mon, 1 Jan 2024 11:00:00 +0000\nSubject: Re: plans\nMessage-ID: <m2@x>\n\nhi\n")
+>>> read([path]).events.select("event_id", "actor_id", "action", "parent_id", "target_actor_id").rows()
+[('m1@x', 'ann@example.org', 'post', None, None), ('m2@x', 'bob@example.org', 'reply', 'm1@x', 'ann@example.org')]
+"""
+
+from __future__ import annotations
+
+import email
+import email.utils
+import mailbox
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.header import Header, decode_header, make_header
+from email.message import Message
+from pathlib import Path
+
+from tribe_analysis import events as ev
+from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
+
+__all__ = ["NAME", "OBSERVABILITY", "normalise_subject", "read", "sniff"]
+
+NAME = "mbox"
+OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False}
+
+REPLY_PREFIXES = ("re", "aw", "sv", "antw", "vs", "odp", "ynt")
+"""Subject prefixes (before ``:``) that mark a reply in common mail clients."""
+
+FORWARD_PREFIXES = ("fwd", "fw", "wg", "tr")
+"""Subject prefixes of forwarded messages (stripped when comparing subjects)."""
+
+UNKNOWN_PARENT = "unknown-parent-of:"
+"""Prefix of the parent id given to a reply whose parent is not known."""
+
+_HEADERS = (b"from:", b"date:", b"subject:", b"message-id:", b"to:", b"received:", b"return-path:")
+
+
+def sniff(path: Path) -> bool:
+    """A file whose first line is an mbox ``From `` separator followed by mail headers."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    lines = head.split(b"\n")
+    if not lines or not lines[0].startswith(b"From "):
+        return False
+    for line in lines[1:50]:
+        if not line.strip():
+            break
+        if line.lower().startswith(_HEADERS):
+            return True
+    return False
+
+
+def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
+    """Read mbox files into canonical events.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        mbox files (one list, or several lists read together).
+    on_error : {"strict", "skip"}
+        Stop at the first malformed message, or quarantine it and go on.
+
+    Returns
+    -------
+    ReadResult
+        Events with ``platform="mbox"``; every reported line is the message's
+        ``From `` separator line.
+    """
+    files = [Path(p) for p in paths]
+    if not files:
+        raise ValueError("no input given")
+    sink = Sink(on_error)
+    starts = {path: _check_file(path) for path in files}
+    by_subject: list[tuple[dict, str, bool]] = []  # (row, normalised subject, wants subject parent)
+    for path in files:
+        box = mailbox.mbox(path, create=False)
+        try:
+            for key, line in zip(box.iterkeys(), starts[path], strict=True):
+                data = box.get_bytes(key)
+                raw = data.decode("utf-8", "replace")
+                mark = len(sink.rows)
+                info: dict = {}
+                sink.record(path, line, raw, _builder(sink, data, path, line, raw, info))
+                if len(sink.rows) > mark:
+                    by_subject.append((sink.rows[mark], info["subject"], info["by_subject"]))
+        finally:
+            box.close()
+    _thread_by_subject(by_subject)
+    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in files])
+
+
+def normalise_subject(subject: str) -> tuple[str, bool]:
+    """The subject without reply/forward prefixes and list tags, and whether it had a reply prefix.
+
+    Examples
+    --------
+    >>> normalise_subject("RE: [everything-list] Re:  Fwd: The  Plan ")
+    ('the plan', True)
+    >>> normalise_subject("Fwd: news")
+    ('news', False)
+    """
+    text = " ".join(subject.split())
+    reply = False
+    while True:
+        if text.startswith("[") and "]" in text:  # list tag, e.g. [everything-list]
+            text = text[text.index("]") + 1 :].lstrip()
+            continue
+        head, colon, rest = text.partition(":")
+        word = head.strip().casefold()
+        if colon and word.endswith("]") and "[" in word:  # Re[2]:
+            word = word[: word.index("[")]
+        if colon and word in REPLY_PREFIXES:
+            reply = True
+            text = rest.lstrip()
+            continue
+        if colon and word in FORWARD_PREFIXES:
+            text = rest.lstrip()
+            continue
+        return text.casefold(), reply
+
+
+# --------------------------------------------------------------------------- one message
+
+
+def _builder(sink: Sink, data: bytes, path: Path, line: int, raw: str, info: dict):
+    def build() -> None:
+        msg = email.message_from_bytes(data)
+        event_id = _first_id(msg, "Message-ID")
+        if event_id is None:
+            raise RecordError("missing Message-ID header")
+        actor = _address(msg)
+        stamp = _date(msg)
+        parent = _first_id(msg, "In-Reply-To")
+        if parent is None:
+            references = _ids(_header(msg, "References") or "")
+            parent = references[-1] if references else None
+        if parent == event_id:
+            raise RecordError(f"message replies to itself (In-Reply-To/References '{parent}')")
+        subject, reply_prefix = normalise_subject(_subject(msg))
+        info["subject"] = subject
+        info["by_subject"] = parent is None and reply_prefix
+        sink.add(
+            {
+                "event_id": event_id,
+                "timestamp": stamp,
+                "actor_id": actor,
+                "action": "post" if parent is None else "reply",
+                "parent_id": parent,
+                "text": _body(msg),
+                "_source": str(path),
+                "_line": line,
+                "_raw": raw,
+            }
+        )
+
+    return build
+
+
+def _header(msg: Message, name: str) -> str | None:
+    """A header's text; raw 8-bit bytes must be UTF-8 (else the record is malformed)."""
+    value = msg.get(name)
+    if value is None:
+        return None
+    if isinstance(value, Header):  # raw 8-bit bytes in the header
+        parts = []
+        for chunk, charset in decode_header(value):
+            if isinstance(chunk, bytes):
+                try:
+                    chunk = chunk.decode("utf-8" if charset in (None, "unknown-8bit") else charset)
+                except (UnicodeDecodeError, LookupError) as exc:
+                    bad = f" (byte 0x{chunk[exc.start]:02x})" if hasattr(exc, "start") else ""
+                    raise RecordError(f"{name} header is not UTF-8{bad}") from None
+            parts.append(chunk)
+        value = "".join(parts)
+    return str(value).strip()
+
+
+def _ids(value: str) -> list[str]:
+    """Message ids in a header (``<a@b> <c@d>``).
+
+    A bare id without ``<>`` is accepted alone, and so is a last ``<id`` whose
+    ``>`` is missing.
+
+    Examples
+    --------
+    >>> _ids("<a@b> (comment) <c@d>"), _ids("a@b"), _ids("<a@b> <c-AT-")
+    (['a@b', 'c@d'], ['a@b'], ['a@b', 'c-AT-'])
+    """
+    out = []
+    rest = value
+    while "<" in rest:
+        rest = rest[rest.index("<") + 1 :]
+        if ">" not in rest:  # unterminated (seen in real archives): the rest, if one word
+            if len(rest.split()) == 1 and "<" not in rest:
+                out.append(rest.strip())
+            break
+        inner = rest[: rest.index(">")].strip()
+        rest = rest[rest.index(">") + 1 :]
+        if inner:
+            out.append(inner)
+    if not out and value.strip() and len(value.split()) == 1 and "<" not in value:
+        out.append(value.strip())
+    return out
+
+
+def _first_id(msg: Message, name: str) -> str | None:
+    value = _header(msg, name)
+    if not value:
+        return None
+    ids = _ids(value)
+    if not ids:
+        raise RecordError(f"malformed {name} header '{value}'")
+    return ids[0]
+
+
+def _address(msg: Message) -> str:
+    value = _header(msg, "From")
+    if not value:
+        raise RecordError("missing From header")
+    _, address = email.utils.parseaddr(value)
+    address = address.strip().lower()
+    bare = "<" not in value and len(value.split("(", 1)[0].split()) != 1  # "Ann Smith": no address
+    if bare or not address or len(address.split()) != 1:
+        raise RecordError(f"no address in From header '{value}'")
+    return address
+
+
+def _date(msg: Message) -> datetime:
+    value = _header(msg, "Date")
+    if not value:
+        raise RecordError("missing Date header" if value is None else "empty Date header")
+    try:
+        stamp = email.utils.parsedate_to_datetime(value)
+    except (ValueError, TypeError, OverflowError):
+        raise RecordError(f"malformed Date header '{value}'") from None
+    if stamp.tzinfo is None:
+        # RFC 5322 3.3: "-0000" is a UTC time whose local zone is unknown; no zone at all is naive
+        if "-0000" not in value.replace("(", " ").split():
+            raise RecordError(f"Date header has no time zone '{value}'")
+        return stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC)
+
+
+def _subject(msg: Message) -> str:
+    value = _header(msg, "Subject") or ""
+    try:
+        return str(make_header(decode_header(value)))
+    except (LookupError, ValueError, UnicodeDecodeError):  # undecodable encoded words: keep as is
+        return value
+
+
+def _body(msg: Message) -> str | None:
+    """The first text/plain part, decoded with its declared charset (lossy when it lies)."""
+    part = next((p for p in msg.walk() if p.get_content_type() == "text/plain"), None)
+    if part is None:
+        return None
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return None
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, "replace")
+    except LookupError:
+        return payload.decode("utf-8", "replace")
+
+
+# --------------------------------------------------------------------------- files and threads
+
+
+def _check_file(path: Path) -> list[int]:
+    """Line numbers of the ``From `` lines that start messages (the rule :mod:`mailbox` uses)."""
+    where = str(path)
+    if not path.exists():
+        raise ev.EventsError([ev.Problem(where, None, "no such file")])
+    if path.is_dir():
+        raise ev.EventsError([ev.Problem(where, None, "is a directory, not an mbox file")])
+    starts = []
+    try:
+        with path.open("rb") as fh:
+            for number, line in enumerate(fh, start=1):
+                if number == 1 and not line.startswith(b"From "):
+                    raise ev.EventsError(
+                        [
+                            ev.Problem(
+                                where, 1, "not an mbox file (the first line is not a 'From ' line)"
+                            )
+                        ]
+                    )
+                if line.startswith(b"From "):
+                    starts.append(number)
+    except OSError as exc:
+        raise ev.EventsError([ev.Problem(where, None, f"unreadable ({exc.strerror})")]) from None
+    if not starts:
+        raise ev.EventsError([ev.Problem(where, None, "empty file (no messages)")])
+    return starts
+
+
+def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> None:
+    """Give subject-threaded replies their parent: the earliest earlier message with the same subject."""
+    first: dict[str, tuple[datetime, int, dict]] = {}
+    for order, (row, subject, _) in enumerate(rows):
+        key = (row["timestamp"], order, row)
+        if subject not in first or key[:2] < first[subject][:2]:
+            first[subject] = key
+    for order, (row, subject, wanted) in enumerate(rows):
+        if not wanted:
+            continue
+        stamp, at, earliest = first[subject]
+        row["action"] = "reply"
+        if subject and (stamp, at) < (row["timestamp"], order):
+            row["parent_id"] = earliest["event_id"]
+        else:
+            row["parent_id"] = UNKNOWN_PARENT + row["event_id"]
+
+
+def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
+    """Map sender address -> the display name it used most often (ties: the first seen).
+
+    Messages without a usable ``From`` are ignored here: :func:`read` reports them.
+    """
+    import mailbox
+    from collections import Counter
+
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    seen: dict[str, Counter] = {}
+    for path in paths:
+        box = mailbox.mbox(str(path), create=False)
+        try:
+            for msg in box:
+                try:
+                    value = _header(msg, "From")
+                except Exception:  # noqa: BLE001 - undecodable header: read() reports it
+                    continue
+                if not value:
+                    continue
+                name, address = email.utils.parseaddr(value)
+                address = address.strip().lower()
+                if address and name.strip():
+                    seen.setdefault(address, Counter())[name.strip()] += 1
+        finally:
+            box.close()
+    return {a: c.most_common(1)[0][0] for a, c in sorted(seen.items())}

@@ -1,0 +1,381 @@
+"""Stack Exchange data dumps (one site's folder: ``Posts.xml`` and ``Comments.xml``).
+
+Each ``<row .../>`` is a record. Questions (``PostTypeId=1``) are posts, answers
+(``PostTypeId=2``) are replies to their question (``ParentId``), comments are
+replies to the post they are on (``PostId``). Event ids are ``post:<Id>`` and
+``comment:<Id>`` (post and comment ids overlap in the dump). Actors are user ids
+(``OwnerUserId``/``UserId``, ``-1`` is the *Community* bot); a deleted account
+keeps only a display name and becomes ``deleted:<display name>``.
+
+Tag-wiki rows (``PostTypeId`` 3, 4, 5, 7, 8: community-edited reference text,
+not conversation) are ignored: they are neither loaded nor counted as records
+(the number ignored is logged). Votes are not in these files (only net
+``Score``), so reactions are unobservable. ``Users.xml`` is not needed.
+
+The XML is streamed row by row with :class:`xml.etree.ElementTree.XMLPullParser`
+(the incremental parser behind ``iterparse``), fed one line at a time so every row
+has its line number; a malformed row is reported (or quarantined) and parsing
+resumes after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tribe_analysis import events as ev
+from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
+
+__all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
+
+NAME = "stackexchange"
+OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False}
+
+FILES = {"Posts.xml": "posts", "Comments.xml": "comments"}
+"""Dump files read, with their root element."""
+
+WIKI_TYPES = frozenset({"3", "4", "5", "7", "8"})
+"""PostTypeIds ignored: orphaned tag wiki, tag-wiki excerpt, tag wiki, wiki placeholder, privilege wiki."""
+
+_log = logging.getLogger(__name__)
+_RESUME = b"<resume>"
+
+
+def sniff(path: Path) -> bool:
+    """A folder holding ``Posts.xml`` (with ``<posts>`` rows) and ``Comments.xml``."""
+    try:
+        if not path.is_dir() or not (path / "Comments.xml").is_file():
+            return False
+        with (path / "Posts.xml").open("rb") as fh:
+            head = fh.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return "<posts" in head and "<row " in head and "PostTypeId=" in head
+
+
+def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
+    r"""Read Stack Exchange dump folders into canonical events.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        Dump folders of one site (each with ``Posts.xml`` and ``Comments.xml``).
+        Ids are per site: folders of different sites would collide.
+    on_error : {"strict", "skip"}
+        Stop at the first malformed row, or quarantine it and go on.
+
+    Returns
+    -------
+    ReadResult
+        Events with ``platform="stackexchange"``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "Posts.xml").write_text('<posts>\n'
+    ...     '<row Id="1" PostTypeId="1" CreationDate="2020-01-01T10:00:00.000" OwnerUserId="7" />\n'
+    ...     '<row Id="2" PostTypeId="2" ParentId="1" CreationDate="2020-01-01T11:00:00.000" OwnerUserId="8" />\n'
+    ...     '</posts>\n')
+    >>> _ = (d / "Comments.xml").write_text('<comments>\n'
+    ...     '<row Id="1" PostId="2" CreationDate="2020-01-01T12:00:00.000" UserDisplayName="gone" />\n'
+    ...     '</comments>\n')
+    >>> read([d]).events.select("event_id", "actor_id", "action", "thread_id", "target_actor_id").rows()
+    [('post:1', '7', 'post', 'post:1', None), ('post:2', '8', 'reply', 'post:1', '7'), ('comment:1', 'deleted:gone', 'reply', 'post:1', '8')]
+    """
+    folders = [Path(p) for p in paths]
+    if not folders:
+        raise ValueError("no input given")
+    sink = Sink(on_error)
+    for folder in folders:
+        _check_folder(folder)
+    ignored = 0
+    for folder in folders:
+        posts = folder / "Posts.xml"
+        for line, raw, attrs in _rows(posts, "posts", sink):
+            if attrs.get("PostTypeId") in WIKI_TYPES:
+                ignored += 1
+                continue
+            sink.record(posts, line, raw, _builder(_post, sink, attrs, posts, line, raw))
+        comments = folder / "Comments.xml"
+        for line, raw, attrs in _rows(comments, "comments", sink):
+            sink.record(comments, line, raw, _builder(_comment, sink, attrs, comments, line, raw))
+    if ignored:
+        _log.info("ignored %d tag-wiki rows (PostTypeId 3, 4, 5, 7, 8)", ignored)
+    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in folders])
+
+
+# --------------------------------------------------------------------------- rows -> events
+
+
+def _builder(func, sink: Sink, attrs: dict, path: Path, line: int, raw: str):
+    def build() -> None:
+        row = func(attrs)
+        sink.add({**row, "_source": str(path), "_line": line, "_raw": raw})
+
+    return build
+
+
+def _post(a: dict) -> dict:
+    post_id = _int_attr(a, "Id")
+    kind = a.get("PostTypeId")
+    if kind is None:
+        raise RecordError("missing PostTypeId")
+    if not _is_int(kind):
+        raise RecordError(f"malformed PostTypeId '{kind}'")
+    event_id = f"post:{post_id}"
+    row = {
+        "event_id": event_id,
+        "timestamp": _date(a, "CreationDate"),
+        "actor_id": _actor(a, "OwnerUserId", "OwnerDisplayName"),
+        "text": _post_text(a),
+    }
+    if kind == "2":
+        if "ParentId" not in a:
+            raise RecordError("answer (PostTypeId 2) without ParentId")
+        parent = f"post:{_int_attr(a, 'ParentId')}"
+        if parent == event_id:
+            raise RecordError(f"ParentId '{a['ParentId']}' is the post's own Id")
+        return {**row, "action": "reply", "parent_id": parent, "thread_id": parent}
+    # questions, and other authored root content (e.g. moderator nominations)
+    return {**row, "action": "post", "thread_id": event_id}
+
+
+def _comment(a: dict) -> dict:
+    comment_id = _int_attr(a, "Id")
+    if "PostId" not in a:
+        raise RecordError("comment without PostId")
+    return {
+        "event_id": f"comment:{comment_id}",
+        "timestamp": _date(a, "CreationDate"),
+        "actor_id": _actor(a, "UserId", "UserDisplayName"),
+        "action": "reply",
+        "parent_id": f"post:{_int_attr(a, 'PostId')}",
+        "text": a.get("Text"),
+    }
+
+
+def _post_text(a: dict) -> str | None:
+    body = a.get("Body")
+    title = a.get("Title")
+    if title:
+        return f"{title}\n\n{body or ''}"
+    return body
+
+
+def _is_int(value: str) -> bool:
+    digits = value[1:] if value.startswith("-") else value
+    return digits.isascii() and digits.isdigit()
+
+
+def _int_attr(a: dict, name: str) -> str:
+    value = a.get(name)
+    if value is None or value == "":
+        raise RecordError(f"missing {name}")
+    if not _is_int(value):
+        raise RecordError(f"malformed {name} '{value}' (expected an integer)")
+    return value
+
+
+def _actor(a: dict, id_name: str, name_name: str) -> str:
+    if a.get(id_name):
+        return _int_attr(a, id_name)
+    name = (a.get(name_name) or "").strip()
+    if name:
+        return f"deleted:{name}"
+    raise RecordError(f"missing {id_name} (and no {name_name}): author unknown")
+
+
+def _date(a: dict, name: str) -> datetime:
+    value = a.get(name)
+    if not value:
+        raise RecordError(f"missing {name}")
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"malformed {name} '{value}'") from None
+    if stamp.tzinfo is None:  # dumps write UTC without a zone
+        return stamp.replace(tzinfo=UTC)
+    return stamp.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- files -> rows
+
+
+def _check_folder(folder: Path) -> None:
+    where = str(folder)
+    if not folder.exists():
+        raise ev.EventsError([ev.Problem(where, None, "no such folder")])
+    if not folder.is_dir():
+        raise ev.EventsError(
+            [
+                ev.Problem(
+                    where,
+                    None,
+                    "is a file: give the dump folder (with Posts.xml and Comments.xml)",
+                )
+            ]
+        )
+    for name in FILES:
+        path = folder / name
+        if not path.is_file():
+            missing = "is not a file" if path.exists() else "missing"
+            raise ev.EventsError([ev.Problem(str(path), None, f"{missing} (a dump has {name})")])
+        try:
+            with path.open("rb") as fh:
+                first = fh.read(1)
+        except OSError as exc:
+            raise ev.EventsError(
+                [ev.Problem(str(path), None, f"unreadable ({exc.strerror})")]
+            ) from None
+        if not first:
+            raise ev.EventsError([ev.Problem(str(path), None, "empty file (no XML)")])
+
+
+def _structural(text: str) -> bool:
+    """A line that is only a declaration, a doctype or a closing tag (no record)."""
+    text = text.strip().lstrip("\ufeff")
+    if text.startswith(("<?", "<!")):
+        return True
+    return text.startswith("</") and text.endswith(">") and text.count("<") == 1
+
+
+def _row_alone(text: str) -> dict | None:
+    """The attributes of ``text`` if it is one complete ``<row .../>`` on its own."""
+    try:
+        elem = ET.fromstring(text.strip())
+    except ET.ParseError:
+        return None
+    return dict(elem.attrib) if elem.tag == "row" else None
+
+
+def _message(exc: ET.ParseError) -> str:
+    """The parser's message without its position (which counts from a restart)."""
+    return str(exc).split(": line ", 1)[0]
+
+
+def _reason(exc: ET.ParseError) -> str:
+    return f"malformed XML row ({_message(exc)})"
+
+
+def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, dict]]:
+    """Yield ``(line, raw text, attributes)`` of each ``<row>`` of a dump file.
+
+    Lines that are not UTF-8 and rows that are not well-formed XML are counted as
+    records and reported to ``sink``; parsing resumes on the next line.
+    """
+    parser = ET.XMLPullParser(events=("start", "end"))
+    root: ET.Element | None = None  # the element whose children are rows
+    seen_root = False
+    depth = 0
+    pending: list[tuple[int, str]] = []  # lines fed since the last complete row
+
+    def bad_lines(lines: list[tuple[int, str]], reason: str) -> None:
+        lines = [(n, t.strip()) for n, t in lines if t.strip() and not _structural(t)]
+        if lines:
+            sink.records += 1
+            sink.bad(path, lines[0][0], reason, "\n".join(t for _, t in lines))
+
+    def restart() -> tuple[ET.XMLPullParser, ET.Element]:
+        fresh = ET.XMLPullParser(events=("start", "end"))
+        fresh.feed(_RESUME)
+        (_, placeholder), *_ = fresh.read_events()
+        return fresh, placeholder
+
+    number = 0
+    with path.open("rb") as fh:
+        for number, data in enumerate(fh, start=1):  # noqa: B007 - number is used after the loop
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                sink.records += 1
+                sink.bad(
+                    path,
+                    number,
+                    f"not UTF-8: byte 0x{data[exc.start]:02x} at column {exc.start + 1}",
+                    data.decode("utf-8", "replace").strip(),
+                )
+                continue
+            pending.append((number, text))
+            parser.feed(data)
+            try:
+                for kind, elem in parser.read_events():
+                    if kind == "start":
+                        depth += 1
+                        if depth == 1:
+                            if elem.tag != root_name:
+                                raise ev.EventsError(
+                                    [
+                                        ev.Problem(
+                                            str(path),
+                                            number,
+                                            f"not a Stack Exchange {path.name} "
+                                            f"(root element <{elem.tag}>, expected <{root_name}>)",
+                                        )
+                                    ]
+                                )
+                            seen_root = True
+                            root = elem
+                            pending.clear()
+                        continue
+                    depth -= 1
+                    if depth != 1:  # inside a row, or the root closing
+                        continue
+                    lines = [(n, t.strip()) for n, t in pending if t.strip() and not _structural(t)]
+                    pending.clear()
+                    line = lines[0][0] if lines else number
+                    raw = "\n".join(t for _, t in lines) or ET.tostring(elem, encoding="unicode")
+                    if elem.tag == "row":
+                        attrs = dict(elem.attrib)
+                        root.clear()
+                        yield line, raw, attrs
+                    else:
+                        root.clear()
+                        sink.records += 1
+                        sink.bad(path, line, f"unexpected element <{elem.tag}>", raw)
+            except ET.ParseError as exc:
+                if not seen_root:
+                    raise ev.EventsError(
+                        [ev.Problem(str(path), number, f"not an XML file ({_message(exc)})")]
+                    ) from None
+                *before, (last_number, last_text) = pending
+                alone = None if _structural(last_text) else _row_alone(last_text)
+                bad_lines(before if alone is not None else pending, _reason(exc))
+                pending.clear()
+                parser, root = restart()
+                depth = 1
+                if alone is not None:
+                    yield last_number, last_text.strip(), alone
+    try:
+        parser.close()
+    except ET.ParseError as exc:
+        if not seen_root:
+            raise ev.EventsError(
+                [ev.Problem(str(path), number or None, "not an XML file (no root element)")]
+            ) from None
+        bad_lines(pending, _reason(exc))  # a truncated last row; a missing closing tag is no record
+
+
+def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
+    """Map user id -> ``DisplayName`` from each dump folder's ``Users.xml`` (when present).
+
+    Deleted accounts are already named ``deleted:<display name>`` by :func:`read`.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    names: dict[str, str] = {}
+    for folder in map(Path, paths):
+        users = folder / "Users.xml"
+        if not users.is_file():
+            continue
+        try:
+            for _, elem in ET.iterparse(users, events=("end",)):
+                if elem.tag == "row" and elem.get("Id") is not None and elem.get("DisplayName"):
+                    names[elem.get("Id")] = elem.get("DisplayName")
+                elem.clear()
+        except ET.ParseError:
+            continue  # names are a convenience; the events do not depend on them
+    return names

@@ -1,0 +1,806 @@
+"""Twitter / X exports: API v1.1 tweet objects and API v2 tweets, as canonical events.
+
+Accepted input (recognised per record, so files may mix them):
+
+- **API v1.1** tweet objects, one per line (twarc 1, the streaming API, most
+  research datasets): ``id_str``, ``created_at`` (``Wed Oct 22 13:59:55 +0000
+  2014``), ``user.id_str``, ``retweeted_status``, ``quoted_status`` /
+  ``quoted_status_id_str``, ``in_reply_to_status_id_str``,
+  ``in_reply_to_user_id_str``, ``entities.user_mentions[].id_str``;
+  ``full_text`` / ``extended_tweet`` when present.
+- **API v2 response pages**, one per line (twarc2 output) or one per file:
+  ``{"data": [...], "includes": {"users": [...], "tweets": [...]}}``. Every tweet
+  in ``data`` is one record (reported at the page's line).
+- **API v2 tweets, flattened** (``twarc2 flatten``), one per line.
+
+Files may be JSON lines, a JSON array of such objects, or one pretty-printed object.
+
+Mapping: a retweet is a ``share`` of the retweeted tweet; a reply (``in_reply_to`` /
+``replied_to``) is a ``reply``; a quote is a ``share`` of the quoted tweet that keeps
+its text; anything else is a ``post``. A tweet that is both a reply and a quote is a
+reply. Actors are numeric user ids (``user.id_str`` / ``author_id``), never screen
+names, which can change: use :func:`screen_names` to label them. Likes given are not
+in tweet objects, so ``reaction`` is unobservable.
+
+The helpers for JSON layouts and path checks here are shared by the Reddit and
+Mastodon readers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
+
+from tribe_analysis import events as ev
+from tribe_analysis.io._base import (
+    ReadResult,
+    RecordError,
+    Sink,
+    Skipped,
+    finish,
+    iter_json_lines,
+)
+
+__all__ = ["NAME", "OBSERVABILITY", "read", "screen_names", "sniff"]
+
+NAME = "twitter"
+OBSERVABILITY = {"post": True, "reply": True, "share": True, "reaction": False}
+"""Tweets, replies, retweets and quotes are tweet objects; likes given are not exported."""
+
+_HEAD = 65_536
+"""Bytes read to recognise a file's layout."""
+_SNIFF_LIMIT = 16 * 1024 * 1024
+"""Longest first record (one line, or a first array element) read by ``sniff``."""
+_JSON_SPACE = " \t\r\n"
+
+
+# --------------------------------------------------------------------------- shared helpers
+# (JSON layouts, path checks, typed field access; used by reddit.py and mastodon.py too)
+
+
+def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    out = [Path(p) for p in paths]
+    if not out:
+        raise ValueError("no input files given")
+    return out
+
+
+def _check_paths(paths: Sequence[Path], what: str) -> None:
+    """Raise EventsError for every path that is not a readable, non-empty file (any mode)."""
+    problems = []
+    for path in paths:
+        if not path.exists():
+            problems.append(ev.Problem(str(path), None, "no such file"))
+            continue
+        if path.is_dir():
+            problems.append(
+                ev.Problem(
+                    str(path),
+                    None,
+                    f"is a directory, not a {what} file (pass the files inside it, e.g. {path}/*)",
+                )
+            )
+            continue
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(_HEAD)
+                more = fh.read(1)
+        except OSError as exc:
+            problems.append(ev.Problem(str(path), None, f"cannot read ({exc.strerror or exc})"))
+            continue
+        if not more and not head.strip():
+            problems.append(ev.Problem(str(path), None, f"empty file (no {what} records)"))
+    if problems:
+        raise ev.EventsError(problems)
+
+
+def _layout(head: bytes) -> str:
+    """``lines``, ``array`` or ``document`` (one pretty-printed object) from a file's start."""
+    text = head.lstrip(b"\xef\xbb\xbf" + _JSON_SPACE.encode())
+    if text.startswith(b"["):
+        return "array"
+    first = text.split(b"\n", 1)[0]
+    if first.strip() == b"{":
+        return "document"
+    return "lines"
+
+
+def _skip_space(text: str, i: int) -> int:
+    n = len(text)
+    while i < n and text[i] in _JSON_SPACE:
+        i += 1
+    return i
+
+
+def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
+    """Yield ``(line, raw text, object)`` for each JSON object of a file.
+
+    JSON lines go through :func:`iter_json_lines`. A JSON array is walked element by
+    element (each element reported at the line it starts on); a single pretty-printed
+    object is one record at line 1. Bad JSON is reported to ``sink``; after a syntax
+    error inside an array or document nothing further of that file can be read.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD)
+    layout = _layout(head)
+    if layout == "lines":
+        yield from iter_json_lines(path, sink)
+        return
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        sink.records += 1
+        sink.bad(
+            path,
+            line,
+            f"not UTF-8: byte 0x{data[exc.start]:02x} at column {column} (whole {layout} skipped)",
+            data.decode("utf-8", "replace"),
+        )
+        return
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    decoder = json.JSONDecoder()
+    start = _skip_space(text, 0)
+    if layout == "document":
+        try:
+            obj, end = decoder.raw_decode(text, start)
+            if _skip_space(text, end) != len(text):
+                raise json.JSONDecodeError("Extra data", text, _skip_space(text, end))
+        except json.JSONDecodeError as exc:
+            sink.records += 1
+            sink.bad(path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
+            return
+        yield text.count("\n", 0, start) + 1, text[start:].rstrip(), obj
+        return
+    # array: '[' elem (',' elem)* ']'
+    i = _skip_space(text, start + 1)
+    line, counted = 1, 0
+    if i < len(text) and text[i] == "]":
+        return
+    while True:
+        line += text.count("\n", counted, i)
+        counted = i
+        try:
+            obj, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError as exc:
+            sink.records += 1
+            sink.bad(
+                path,
+                exc.lineno,
+                f"invalid JSON ({exc.msg} at column {exc.colno}; rest of the array skipped)",
+                text[i:].rstrip(),
+            )
+            return
+        if isinstance(obj, dict):
+            yield line, text[i:end], obj
+        else:
+            sink.records += 1
+            sink.bad(path, line, "expected a JSON object in the array", text[i:end])
+        i = _skip_space(text, end)
+        if i < len(text) and text[i] == ",":
+            i = _skip_space(text, i + 1)
+            continue
+        if i < len(text) and text[i] == "]" and _skip_space(text, i + 1) == len(text):
+            return
+        line += text.count("\n", counted, i)
+        counted = i
+        sink.records += 1
+        sink.bad(
+            path,
+            line,
+            "invalid JSON (expected ',' or ']' after an array element; rest of the array skipped)",
+            text[i:].rstrip(),
+        )
+        return
+
+
+def _first_json_object(path: Path) -> dict | None:
+    """The first JSON object of a file (a line, an array element or the document), or None.
+
+    Reads the first 64 KB, more only when the first record is longer (up to 16 MB);
+    never raises.
+    """
+    try:
+        if not path.is_file():
+            return None
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD)
+            layout = _layout(head)
+            if layout == "lines":
+                fh.seek(0)
+                raw = b""
+                while not raw.strip():
+                    raw = fh.readline(_SNIFF_LIMIT)
+                    if not raw:
+                        return None
+                    if len(raw) >= _SNIFF_LIMIT:
+                        return None
+                obj = json.loads(raw.decode("utf-8"))
+            else:
+                data = head if len(head) < _HEAD else head + fh.read(_SNIFF_LIMIT)
+                text = data.decode("utf-8", "ignore").lstrip("\ufeff" + _JSON_SPACE)
+                decoder = json.JSONDecoder()
+                if layout == "array":
+                    obj, _ = decoder.raw_decode(text, _skip_space(text, 1))
+                else:
+                    obj, _ = decoder.raw_decode(text, 0)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _opt_id(obj: Mapping, *names: str, where: str = "") -> str | None:
+    """The first of ``names`` present and not null, as a string id; wrong types raise."""
+    for name in names:
+        value = obj.get(name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise RecordError(
+            f"{where}{name} must be a string id, got {_json_type(value)} {_short_json(value)}"
+        )
+    return None
+
+
+def _req_id(obj: Mapping, *names: str, where: str = "") -> str:
+    value = _opt_id(obj, *names, where=where)
+    if value is None:
+        raise RecordError(f"missing {where}{names[0]}")
+    return value
+
+
+def _obj(parent: Mapping, name: str, *, where: str = "") -> dict | None:
+    """A nested object field (None when absent or null); other types raise."""
+    value = parent.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise RecordError(f"{where}{name} must be an object, got {_json_type(value)}")
+    return value
+
+
+def _list(parent: Mapping, name: str, *, where: str = "") -> list:
+    value = parent.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RecordError(f"{where}{name} must be an array, got {_json_type(value)}")
+    return value
+
+
+def _as_list(value: object) -> list:
+    """``value`` if it is a list, else empty (for tolerant look-ups)."""
+    return value if isinstance(value, list) else []
+
+
+def _opt_text(parent: Mapping, name: str, *, where: str = "") -> str | None:
+    value = parent.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{where}{name} must be a string, got {_json_type(value)}")
+    return value
+
+
+def _short_json(value: object, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _iso_time(obj: Mapping, name: str, *, hint: str = "") -> datetime:
+    """An ISO-8601 timestamp with ``Z`` or an offset, as an aware UTC datetime."""
+    value = obj.get(name)
+    if value is None:
+        raise RecordError(f"missing {name}{hint}")
+    if not isinstance(value, str):
+        raise RecordError(f"{name} must be ISO-8601 text, got {_json_type(value)} {value!r}")
+    try:
+        stamp = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise RecordError(
+            f"unparseable {name} {value!r} (expected ISO-8601, e.g. 2024-05-01T12:00:00.000Z)"
+        ) from None
+    if stamp.tzinfo is None:
+        raise RecordError(f"{name} {value!r} has no time zone (expected Z or an offset)")
+    return stamp.astimezone(UTC)
+
+
+def _epoch_time(obj: Mapping, name: str) -> datetime:
+    """Epoch seconds (number or numeric text) as an aware UTC datetime."""
+    value = obj.get(name)
+    if value is None:
+        raise RecordError(f"missing {name}")
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise RecordError(f"unparseable {name} {value!r} (expected epoch seconds)") from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise RecordError(f"{name} must be epoch seconds, got {_json_type(value)} {value!r}")
+    if not math.isfinite(number):
+        raise RecordError(f"{name} {value!r} is not a finite number of seconds")
+    try:
+        return datetime.fromtimestamp(number, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise RecordError(f"{name} {value!r} is out of range") from None
+
+
+def _row(path: Path, line: int, raw: str, **fields: object) -> dict:
+    """One event row with where its record came from; a record replying to itself raises."""
+    if fields.get("parent_id") is not None and fields["parent_id"] == fields["event_id"]:
+        raise RecordError(f"parent {fields['parent_id']!r} is the record's own id")
+    fields.setdefault("mentions", [])
+    return {**fields, "_source": str(path), "_line": line, "_raw": raw}
+
+
+def _add_once(sink: Sink, seen: set[str], row: dict) -> None:
+    """Add a row unless its id was loaded already (then report it, as ``finish`` would).
+
+    Needed because ``finish`` recognises a duplicate's record by (source, line), and
+    one line of a v2 response page holds many tweets.
+    """
+    eid = row["event_id"]
+    if eid in seen:
+        sink.skipped.append(
+            Skipped(
+                str(row["_source"]), row["_line"], f"duplicate id '{eid}' (kept once)", row["_raw"]
+            )
+        )
+        return
+    seen.add(eid)
+    sink.add(row)
+
+
+# --------------------------------------------------------------------------- recognition
+
+
+def _is_v1(obj: Mapping) -> bool:
+    return isinstance(obj.get("user"), dict) and "id_str" in obj and "created_at" in obj
+
+
+def _is_v2_tweet(obj: Mapping) -> bool:
+    return (
+        "id" in obj
+        and "text" in obj
+        and "account" not in obj
+        and "uri" not in obj
+        and ("author_id" in obj or "edit_history_tweet_ids" in obj or "conversation_id" in obj)
+    )
+
+
+def _is_v2_page(obj: Mapping) -> bool:
+    if "kind" in obj:  # a Reddit listing or thing wrapper
+        return False
+    if "data" in obj:
+        return not isinstance(obj["data"], str)
+    meta = obj.get("meta")  # a page with no results has no "data"
+    return isinstance(meta, dict) and "result_count" in meta
+
+
+def sniff(path: Path) -> bool:
+    """A Twitter export: the first record is a v1.1 tweet, a v2 tweet or a v2 response page."""
+    obj = _first_json_object(Path(path))
+    if obj is None:
+        return False
+    if _is_v1(obj) or _is_v2_tweet(obj):
+        return True
+    if _is_v2_page(obj):
+        data = obj.get("data")
+        if isinstance(data, dict):
+            return _is_v2_tweet(data)
+        if isinstance(data, list) and data and isinstance(data[0], dict):
+            return _is_v2_tweet(data[0])
+        meta = obj.get("meta")
+        return isinstance(meta, dict) and "result_count" in meta
+    return False
+
+
+# --------------------------------------------------------------------------- v1.1
+
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
+_WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+
+
+def _v1_time(obj: Mapping) -> datetime:
+    """``Wed Oct 22 13:59:55 +0000 2014`` (fixed fields; ~10x faster than strptime)."""
+    value = obj.get("created_at")
+    if value is None:
+        raise RecordError("missing created_at")
+    if not isinstance(value, str):
+        raise RecordError(f"created_at must be text, got {_json_type(value)} {value!r}")
+    try:
+        weekday, month, day, clock, zone, year = value.split()
+        hour, minute, second = clock.split(":")
+        if weekday not in _WEEKDAYS or len(zone) != 5 or zone[0] not in "+-":
+            raise ValueError(value)
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
+        stamp = datetime(
+            int(year),
+            _MONTHS[month],
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=timezone(-offset if zone[0] == "-" else offset),
+        )
+    except (ValueError, KeyError):
+        raise RecordError(
+            f"unparseable created_at {value!r} (expected e.g. 'Wed Oct 22 13:59:55 +0000 2014')"
+        ) from None
+    return stamp.astimezone(UTC)
+
+
+def _v1_user(tweet: Mapping, where: str, *, required: bool) -> str | None:
+    user = _obj(tweet, "user", where=where)
+    if user is None:
+        if required:
+            raise RecordError(f"missing {where}user")
+        return None
+    if required:
+        return _req_id(user, "id_str", "id", where=f"{where}user.")
+    return _opt_id(user, "id_str", "id", where=f"{where}user.")
+
+
+def _v1_mentions(tweet: Mapping) -> list[str]:
+    extended = _obj(tweet, "extended_tweet")
+    source = extended if extended is not None and "entities" in extended else tweet
+    entities = _obj(source, "entities")
+    if entities is None:
+        return []
+    out = []
+    for item in _list(entities, "user_mentions", where="entities."):
+        if not isinstance(item, dict):
+            raise RecordError(f"entities.user_mentions[] must be objects, got {_json_type(item)}")
+        uid = _opt_id(item, "id_str", "id", where="entities.user_mentions[].")
+        if uid is not None:
+            out.append(uid)
+    return out
+
+
+def _v1_text(tweet: Mapping) -> str | None:
+    extended = _obj(tweet, "extended_tweet")
+    if extended is not None:
+        text = _opt_text(extended, "full_text", where="extended_tweet.")
+        if text is not None:
+            return text
+    text = _opt_text(tweet, "full_text")
+    return text if text is not None else _opt_text(tweet, "text")
+
+
+def _v1_row(tweet: Mapping, path: Path, line: int, raw: str) -> dict:
+    eid = _req_id(tweet, "id_str", "id")
+    stamp = _v1_time(tweet)
+    actor = _v1_user(tweet, "", required=True)
+    fields: dict = {"event_id": eid, "timestamp": stamp, "actor_id": actor}
+    retweeted = _obj(tweet, "retweeted_status")
+    quoted = _obj(tweet, "quoted_status")
+    reply_to = _opt_id(tweet, "in_reply_to_status_id_str", "in_reply_to_status_id")
+    quote_id = _opt_id(tweet, "quoted_status_id_str", "quoted_status_id")
+    if quote_id is None and quoted is not None:
+        quote_id = _req_id(quoted, "id_str", "id", where="quoted_status.")
+    if retweeted is not None:
+        # the retweeter wrote nothing: text and mentions belong to the original
+        fields |= {
+            "action": "share",
+            "parent_id": _req_id(retweeted, "id_str", "id", where="retweeted_status."),
+            "target_actor_id": _v1_user(retweeted, "retweeted_status.", required=False),
+            "text": None,
+            "mentions": [],
+        }
+    else:
+        if reply_to is not None:
+            fields |= {
+                "action": "reply",
+                "parent_id": reply_to,
+                "target_actor_id": _opt_id(tweet, "in_reply_to_user_id_str", "in_reply_to_user_id"),
+            }
+        elif quote_id is not None:
+            target = (
+                _v1_user(quoted, "quoted_status.", required=False) if quoted is not None else None
+            )
+            fields |= {"action": "share", "parent_id": quote_id, "target_actor_id": target}
+        else:
+            fields["action"] = "post"
+        fields |= {"text": _v1_text(tweet), "mentions": _v1_mentions(tweet)}
+    return _row(path, line, raw, **fields)
+
+
+# --------------------------------------------------------------------------- v2
+
+
+def _v2_index(page: Mapping) -> tuple[dict[str, str], dict[str, dict]]:
+    """From ``includes``: username (lower case) -> user id, and tweet id -> tweet.
+
+    A malformed ``includes`` raises (every tweet of the page is then reported);
+    malformed entries inside it are ignored (they are context, not records).
+    """
+    includes = _obj(page, "includes")
+    users: dict[str, str] = {}
+    tweets: dict[str, dict] = {}
+    if includes is None:
+        return users, tweets
+    for user in _list(includes, "users", where="includes."):
+        if isinstance(user, dict) and isinstance(user.get("username"), str):
+            uid = user.get("id")
+            if isinstance(uid, str | int) and not isinstance(uid, bool):
+                users[user["username"].lower()] = str(uid)
+    for tweet in _list(includes, "tweets", where="includes."):
+        uid = tweet.get("id") if isinstance(tweet, dict) else None
+        if isinstance(uid, str | int) and not isinstance(uid, bool):
+            tweets[str(uid)] = tweet
+    return users, tweets
+
+
+def _v2_mentions(tweet: Mapping, users: Mapping[str, str]) -> list[str]:
+    """``entities.mentions[].id``, else the ``username`` looked up in ``includes.users``."""
+    entities = _obj(tweet, "entities")
+    if entities is None:
+        return []
+    out = []
+    for item in _list(entities, "mentions", where="entities."):
+        if not isinstance(item, dict):
+            raise RecordError(f"entities.mentions[] must be objects, got {_json_type(item)}")
+        uid = _opt_id(item, "id", where="entities.mentions[].")
+        if uid is None:
+            name = _opt_text(item, "username", where="entities.mentions[].")
+            uid = users.get(name.lower()) if name else None
+        if uid is not None:  # an unresolvable username is left out, never guessed
+            out.append(uid)
+    return out
+
+
+def _v2_row(
+    tweet: Mapping,
+    path: Path,
+    line: int,
+    raw: str,
+    users: Mapping[str, str],
+    included: Mapping[str, dict],
+) -> dict:
+    eid = _req_id(tweet, "id")
+    stamp = _iso_time(tweet, "created_at", hint=" (request tweet.fields=created_at)")
+    actor = _req_id(tweet, "author_id")
+    refs: dict[str, dict] = {}
+    for ref in _list(tweet, "referenced_tweets"):
+        if not isinstance(ref, dict):
+            raise RecordError(f"referenced_tweets[] must be objects, got {_json_type(ref)}")
+        kind = _opt_text(ref, "type", where="referenced_tweets[].")
+        _req_id(ref, "id", where="referenced_tweets[].")
+        if kind is not None:
+            refs.setdefault(kind, ref)
+
+    def ref_author(ref: Mapping) -> str | None:
+        # flattened tweets carry the referenced tweet inline; pages carry it in includes
+        found = _opt_id(ref, "author_id", where="referenced_tweets[].")
+        if found is None:
+            other = included.get(str(ref["id"]))
+            found = _opt_id(other, "author_id", where="includes.tweets[].") if other else None
+        return found
+
+    fields: dict = {"event_id": eid, "timestamp": stamp, "actor_id": actor}
+    conversation = _opt_id(tweet, "conversation_id")
+    if "retweeted" in refs:
+        ref = refs["retweeted"]
+        return _row(
+            path,
+            line,
+            raw,
+            **fields,
+            action="share",
+            parent_id=str(ref["id"]),
+            target_actor_id=ref_author(ref),
+            text=None,
+            mentions=[],
+        )
+    if "replied_to" in refs:
+        ref = refs["replied_to"]
+        target = _opt_id(tweet, "in_reply_to_user_id") or ref_author(ref)
+        fields |= {
+            "action": "reply",
+            "parent_id": str(ref["id"]),
+            "target_actor_id": target,
+            "thread_id": conversation,
+        }
+    elif "quoted" in refs:
+        ref = refs["quoted"]
+        fields |= {
+            "action": "share",
+            "parent_id": str(ref["id"]),
+            "target_actor_id": ref_author(ref),
+        }
+    else:
+        fields |= {"action": "post", "thread_id": conversation or eid}
+    note = _obj(tweet, "note_tweet")
+    text = _opt_text(note, "text", where="note_tweet.") if note is not None else None
+    fields |= {
+        "text": text if text is not None else _opt_text(tweet, "text"),
+        "mentions": _v2_mentions(tweet, users),
+    }
+    return _row(path, line, raw, **fields)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _not_a_tweet(obj: Mapping) -> RecordError:
+    keys = ", ".join(sorted(obj)[:8]) or "none"
+    return RecordError(
+        "not a Twitter tweet (expected API v1.1 'id_str' + 'user', API v2 'id' + "
+        f"'author_id', or a v2 page with 'data'; found keys: {keys})"
+    )
+
+
+def _build(sink: Sink, seen: set[str], row_of) -> None:
+    _add_once(sink, seen, row_of())
+
+
+def _fail(error: RecordError) -> None:
+    raise error
+
+
+def _read_page(sink: Sink, seen: set[str], path: Path, line: int, raw: str, page: dict) -> None:
+    """Each tweet of a v2 response page is one record, reported at the page's line."""
+    data = page.get("data", [])
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        error = RecordError(f"data must be an array of tweets, got {_json_type(data)}")
+        sink.record(path, line, raw, partial(_fail, error))
+        return
+    try:
+        users, included = _v2_index(page)
+        failure = None
+    except RecordError as exc:
+        users, included, failure = {}, {}, exc
+    for tweet in data:
+        text = json.dumps(tweet, ensure_ascii=False)
+        if not isinstance(tweet, dict):
+            error = RecordError(f"data[] must be tweet objects, got {_json_type(tweet)}")
+            sink.record(path, line, text, partial(_fail, error))
+        elif failure is not None:
+            sink.record(path, line, text, partial(_fail, failure))
+        else:
+            row_of = partial(_v2_row, tweet, path, line, text, users, included)
+            sink.record(path, line, text, partial(_build, sink, seen, row_of))
+
+
+def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
+    """Read Twitter v1.1 / v2 JSON files into canonical events.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        Files of tweets (JSON lines, a JSON array, or one JSON object); see the
+        module docstring.
+    on_error : {"strict", "skip"}
+        Stop at the first malformed record, or quarantine it and go on.
+
+    Returns
+    -------
+    ReadResult
+        ``records_read`` counts tweets (each tweet of a v2 page is one record).
+
+    Raises
+    ------
+    EventsError
+        A malformed record (strict), or a path that is missing, a directory,
+        unreadable or empty (both modes).
+    """
+    paths = _as_paths(paths)
+    sink = Sink(on_error)
+    _check_paths(paths, "Twitter")
+    seen: set[str] = set()
+    for path in paths:
+        for line, raw, obj in _json_records(path, sink):
+            if _is_v2_page(obj):
+                _read_page(sink, seen, path, line, raw, obj)
+            elif "id_str" in obj or "user" in obj:
+                row_of = partial(_v1_row, obj, path, line, raw)
+                sink.record(path, line, raw, partial(_build, sink, seen, row_of))
+            elif "author_id" in obj or _is_v2_tweet(obj):
+                row_of = partial(_v2_row, obj, path, line, raw, {}, {})
+                sink.record(path, line, raw, partial(_build, sink, seen, row_of))
+            else:
+                sink.record(path, line, raw, partial(_fail, _not_a_tweet(obj)))
+    return finish(sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths])
+
+
+def screen_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
+    r"""Map user id -> screen name (``@`` handle) from the user objects of Twitter files.
+
+    Sources, in order of trust: v1.1 ``user`` objects (also inside retweeted and
+    quoted tweets), v2 ``includes.users`` and flattened ``author`` objects, then
+    typed mention entities (which only fill ids not seen otherwise). A later user
+    object overrides an earlier one (handles can change). Malformed lines are
+    ignored here: :func:`read` reports them.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.ndjson"
+    >>> _ = p.write_text('{"id_str": "1", "created_at": "Wed Oct 22 13:59:55 +0000 2014", '
+    ...                  '"user": {"id_str": "42", "screen_name": "ann"}, "text": "hi"}\n')
+    >>> screen_names(p)
+    {'42': 'ann'}
+    """
+    names: dict[str, str] = {}
+    weak: dict[str, str] = {}
+
+    def user(obj: object, id_key: str, name_key: str, into: dict[str, str]) -> None:
+        if isinstance(obj, dict):
+            uid, name = obj.get(id_key), obj.get(name_key)
+            if isinstance(uid, str | int) and not isinstance(uid, bool) and isinstance(name, str):
+                into[str(uid)] = name
+
+    def tweet(obj: dict) -> None:
+        user(obj.get("user"), "id_str", "screen_name", names)
+        for inner in ("retweeted_status", "quoted_status"):
+            if isinstance(obj.get(inner), dict):
+                user(obj[inner].get("user"), "id_str", "screen_name", names)
+        user(obj.get("author"), "id", "username", names)
+        user(obj.get("in_reply_to_user"), "id", "username", names)
+        entities = obj.get("entities")
+        if isinstance(entities, dict):
+            for item in _as_list(entities.get("user_mentions")):
+                user(item, "id_str", "screen_name", weak)
+            for item in _as_list(entities.get("mentions")):
+                user(item, "id", "username", weak)
+
+    for path in _as_paths(paths):
+        if not path.is_file():
+            continue
+        sink = Sink("skip")
+        for _, _, obj in _json_records(path, sink):
+            if _is_v2_page(obj):
+                includes = obj.get("includes")
+                if isinstance(includes, dict) and isinstance(includes.get("users"), list):
+                    for item in includes["users"]:
+                        user(item, "id", "username", names)
+                data = obj.get("data")
+                for item in data if isinstance(data, list) else [data]:
+                    if isinstance(item, dict):
+                        tweet(item)
+            else:
+                tweet(obj)
+    return {**weak, **names}
+
+
+account_names = screen_names
+"""The ``account_names`` every reader with display names offers (see ``tribe_analysis.io``)."""
