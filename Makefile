@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export TZ := UTC
 export PYTHONHASHSEED := 0
 
-.PHONY: demo test lab data lint lock clean
+.PHONY: demo test lab data notebooks lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,14 @@ lab: $(STAMP)
 
 # Regenerate the committed sample byte for byte (tests/test_data.py checks it).
 data: $(STAMP)
-	$(BIN)/tribe-analysis simulate --out data/sample --leaders 12 --days 21 --seed 7 --csv
+	$(BIN)/tribe-analysis simulate --out data/sample --leaders 12 --days 21 --seed 7 --csv --mastodon
+
+# Re-execute the notebooks in place (deterministic: an unchanged notebook keeps its bytes).
+notebooks: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=600 \
+	  --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
+	  notebooks/*.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -32,7 +32,13 @@ def test_sample_regenerates_byte_for_byte(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     committed = sorted(p.name for p in SAMPLE.iterdir())
-    assert committed == ["events.csv", "events.parquet", "leaders.txt", "truth.csv"]
+    assert committed == [
+        "events.csv",
+        "events.parquet",
+        "leaders.txt",
+        "statuses.jsonl",
+        "truth.csv",
+    ]
     for name in committed:
         assert (tmp_path / name).read_bytes() == (SAMPLE / name).read_bytes(), name
 
@@ -43,3 +49,14 @@ def test_sample_is_small_and_valid():
     assert events.equals(ev.read_events(SAMPLE / "events.parquet"))
     leaders = (SAMPLE / "leaders.txt").read_text().split()
     assert set(leaders) <= set(events.get_column("actor_id"))
+
+
+def test_sample_mastodon_export_reads_back():
+    from tribe_analysis import io
+
+    result = io.read(SAMPLE / "statuses.jsonl")
+    assert result.platform == "mastodon"
+    events = ev.read_events(SAMPLE / "events.csv")
+    no_reactions = events.filter(events["action"] != "reaction")
+    assert result.events.height == no_reactions.height
+    assert result.events["event_id"].sort().to_list() == no_reactions["event_id"].sort().to_list()

@@ -81,6 +81,12 @@ def main() -> None:
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option("--csv", "write_csv", is_flag=True, help="Also write events.csv (canonical CSV).")
+@click.option(
+    "--mastodon",
+    "write_mastodon",
+    is_flag=True,
+    help="Also write statuses.jsonl: the tribe as a Mastodon API export (reactions dropped).",
+)
 def simulate(
     out: Path,
     n_leaders: int,
@@ -89,6 +95,7 @@ def simulate(
     activity_scale: float,
     seed: int,
     write_csv: bool,
+    write_mastodon: bool,
 ) -> None:
     """Simulate a tribe with planted broadcaster / participator leaders."""
     from tribe_analysis.synth import simulate_tribe
@@ -100,7 +107,7 @@ def simulate(
         activity_scale=activity_scale,
         seed=seed,
     )
-    paths = write_simulation(tribe, out, write_csv=write_csv)
+    paths = write_simulation(tribe, out, write_csv=write_csv, write_mastodon=write_mastodon)
     click.echo(
         f"simulated {tribe.events.height:,} events, {len(tribe.leaders)} leaders (seed {seed})"
     )
@@ -108,12 +115,22 @@ def simulate(
         click.echo(f"wrote {path}")
 
 
-def write_simulation(tribe: object, out: Path, *, write_csv: bool = False) -> list[Path]:
+def write_simulation(
+    tribe: object, out: Path, *, write_csv: bool = False, write_mastodon: bool = False
+) -> list[Path]:
     """Write a simulated tribe's events, truth and leader list into ``out``."""
+    import json
+
+    from tribe_analysis.synth import to_mastodon
+
     out.mkdir(parents=True, exist_ok=True)
     paths = [ev.write_events(tribe.events, out / "events.parquet")]
     if write_csv:
         paths.append(ev.write_events(tribe.events, out / "events.csv"))
+    if write_mastodon:
+        lines = (json.dumps(s, sort_keys=True) + "\n" for s in to_mastodon(tribe.events))
+        (out / "statuses.jsonl").write_text("".join(lines), encoding="utf-8")
+        paths.append(out / "statuses.jsonl")
     tribe.truth.write_csv(out / "truth.csv", float_precision=6)
     paths.append(out / "truth.csv")
     (out / "leaders.txt").write_text("".join(f"{leader}\n" for leader in tribe.leaders))
@@ -295,7 +312,7 @@ def run_profile(
     (every measure with numerators and denominators), ``graph.graphml`` and,
     with ``report``, ``charts/`` (PNG and SVG) and ``report.html``.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from tribe_analysis import features, graph
     from tribe_analysis.profiles import profile_leaders

@@ -880,7 +880,7 @@ def read_events(
     >>> read_events(path).select("event_id", "action", "thread_id", "target_actor_id").rows()
     [('p', 'post', 'p', None), ('r', 'reply', 'p', 'ann')]
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if isinstance(paths, str | Path):
         paths = [paths]

@@ -107,6 +107,7 @@ import pyarrow as pa
 from tribe_analysis.events import ACTION_DTYPE, ACTIONS, conform
 
 __all__ = [
+    "to_mastodon",
     "MIX_RANGE",
     "RATE_NAMES",
     "STYLES",
@@ -989,3 +990,51 @@ def _number_ids(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
     series = pl.from_arrow(array)
     assert isinstance(series, pl.Series)
     return series
+
+
+def to_mastodon(events: pl.DataFrame) -> list[dict]:
+    """Simulated events as Mastodon API status objects (what a real export looks like).
+
+    Posts and replies become statuses (``in_reply_to_id``,
+    ``in_reply_to_account_id``, ``mentions``), shares become boosts (``reblog``);
+    reactions are dropped, as favourites given are not part of status objects.
+    Reading the result with :mod:`tribe_analysis.io.mastodon` gives back the
+    posts, replies and shares.
+
+    Examples
+    --------
+    >>> tribe = simulate_tribe(n_leaders=2, n_members=20, days=3, seed=1)
+    >>> statuses = to_mastodon(tribe.events)
+    >>> sorted(statuses[0])[:4]
+    ['account', 'content', 'created_at', 'id']
+    """
+    rows = (
+        events.filter(pl.col("action") != "reaction")
+        .sort("timestamp", "event_id")
+        .with_columns(pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.3fZ").alias("stamp"))
+        .select(
+            "event_id", "stamp", "actor_id", "action", "parent_id", "target_actor_id", "mentions"
+        )
+    )
+    statuses = []
+    for event_id, stamp, actor, action, parent, target, mentions in rows.iter_rows():
+        status: dict = {
+            "id": event_id,
+            "created_at": stamp,
+            "account": {"id": actor, "acct": actor},
+            "in_reply_to_id": None,
+            "in_reply_to_account_id": None,
+            "reblog": None,
+            "mentions": [],
+            "content": "",
+        }
+        if action == "share":
+            status["reblog"] = {"id": parent, "account": {"id": target, "acct": target}}
+        else:
+            status["content"] = f"<p>simulated {action} by {actor}</p>"
+            status["mentions"] = [{"id": m, "acct": m} for m in mentions]
+            if action == "reply":
+                status["in_reply_to_id"] = parent
+                status["in_reply_to_account_id"] = target
+        statuses.append(status)
+    return statuses
