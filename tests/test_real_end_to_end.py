@@ -58,3 +58,23 @@ def test_real_mbox_strict_names_the_bad_message():
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == f"error: {path}:21878: empty Date header"
+
+
+@pytest.mark.real
+def test_charts_render_on_real_twitter_data(tmp_path):
+    tweets = real_data_dir("twitter_pheme_rumoureval2017") / "tweets.ndjson"
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("5402612\n64643056\n")  # BBCBreaking, RT_com (user ids)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["profile", str(tweets), "--leaders", str(leaders), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (out / "charts").glob("*.png")} == {
+        "profile_map.png",
+        "comparison.png",
+        "card_5402612.png",
+        "card_64643056.png",
+    }
+    report = (out / "report.html").read_text()
+    assert "BBCBreaking" in report and "RT_com" in report
