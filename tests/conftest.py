@@ -41,3 +41,20 @@ def real_data_dir(name: str) -> Path:
             pytest.fail(f"real data {path} is missing under CI=true")
         pytest.skip(f"real data {path} not present beside this checkout")
     return path
+
+
+def one_problem(excinfo) -> str:
+    """The single problem of an EventsError, as FILE:LINE: reason."""
+    problems = excinfo.value.problems
+    assert len(problems) == 1
+    return str(problems[0])
+
+
+def consistent(result) -> None:
+    """Nothing lost: records read = loaded + skipped."""
+    assert result.records_read == result.records_loaded + len(result.skipped)
+
+
+def rows(result) -> dict[str, dict]:
+    """Events of a ReadResult by event_id."""
+    return {r["event_id"]: r for r in result.events.iter_rows(named=True)}

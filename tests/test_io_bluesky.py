@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import real_data_dir
+from tests.conftest import consistent, one_problem, real_data_dir, rows
 from tribe_analysis import events as ev
 from tribe_analysis.io import bluesky as bs
 
@@ -70,20 +70,6 @@ def lines(path: Path, *objects: object) -> Path:
         "".join((o if isinstance(o, str) else json.dumps(o)) + "\n" for o in objects), "utf-8"
     )
     return path
-
-
-def one_problem(excinfo) -> str:
-    problems = excinfo.value.problems
-    assert len(problems) == 1
-    return str(problems[0])
-
-
-def consistent(result) -> None:
-    assert result.records_read == result.records_loaded + len(result.skipped)
-
-
-def rows(result) -> dict[str, dict]:
-    return {r["event_id"]: r for r in result.events.iter_rows(named=True)}
 
 
 # --------------------------------------------------------------------------- AT Protocol records

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import rows
 from tribe_analysis import events as ev
 from tribe_analysis.io import mastodon
 
@@ -54,10 +55,6 @@ def status(
 def write_lines(path: Path, objs: list) -> Path:
     path.write_text("".join(json.dumps(o) + "\n" for o in objs), encoding="utf-8")
     return path
-
-
-def rows(result) -> dict[str, dict]:
-    return {r["event_id"]: r for r in result.events.iter_rows(named=True)}
 
 
 @pytest.fixture

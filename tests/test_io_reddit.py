@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.conftest import rows
 from tribe_analysis import events as ev
 from tribe_analysis.io import reddit
 
@@ -50,10 +51,6 @@ def submission(sid: str, author: str, *, t: float = 1_500_000_000.0, **extra) ->
 def write_lines(path: Path, objs: list) -> Path:
     path.write_text("".join(json.dumps(o) + "\n" for o in objs), encoding="utf-8")
     return path
-
-
-def rows(result) -> dict[str, dict]:
-    return {r["event_id"]: r for r in result.events.iter_rows(named=True)}
 
 
 def test_mapping_api_and_pushshift_fields(tmp_path: Path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import consistent, one_problem, rows
 from tribe_analysis import events as ev
 from tribe_analysis.io import slack
 
@@ -59,20 +60,6 @@ def export(root: Path, days: dict[str, dict[str, list]], *, channels: list | Non
             text = content if isinstance(content, str) else json.dumps(content, indent=4)
             (root / folder / f"{day}.json").write_text(text, "utf-8")
     return root
-
-
-def one_problem(excinfo) -> str:
-    problems = excinfo.value.problems
-    assert len(problems) == 1
-    return str(problems[0])
-
-
-def consistent(result) -> None:
-    assert result.records_read == result.records_loaded + len(result.skipped)
-
-
-def rows(result) -> dict[str, dict]:
-    return {r["event_id"]: r for r in result.events.iter_rows(named=True)}
 
 
 def test_messages_threads_reactions_and_mentions(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import real_data_dir
+from tests.conftest import consistent, one_problem, real_data_dir
 from tribe_analysis import events as ev
 from tribe_analysis.io import stackexchange as se
 
@@ -31,16 +31,6 @@ def write_dump(
         HEAD + "<comments>\n" + "".join(f"  {r}\n" for r in comments) + "</comments>\n", "utf-8"
     )
     return folder
-
-
-def one_problem(excinfo) -> str:
-    problems = excinfo.value.problems
-    assert len(problems) == 1
-    return str(problems[0])
-
-
-def consistent(result) -> None:
-    assert result.records_read == result.records_loaded + len(result.skipped)
 
 
 # --------------------------------------------------------------------------- mapping

@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.conftest import rows
 from tribe_analysis import events as ev
 from tribe_analysis.io import twitter
 
@@ -48,10 +49,6 @@ def mention(uid: str, name: str) -> dict:
 def write_lines(path: Path, objs: list) -> Path:
     path.write_text("".join(json.dumps(o) + "\n" for o in objs), encoding="utf-8")
     return path
-
-
-def rows(result) -> dict[str, dict]:
-    return {r["event_id"]: r for r in result.events.iter_rows(named=True)}
 
 
 @pytest.fixture
