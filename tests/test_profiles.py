@@ -220,7 +220,7 @@ def test_auto_chooses_by_bic_and_names_sub_profiles(tribes):
 def test_profile_table(tribes):
     measures, _ = tribes[0]
     _, table = profile_leaders(measures, random_state=0)
-    assert table.columns[:8] == [
+    assert table.columns[:9] == [
         "leader_id",
         "profile",
         "probability",
@@ -228,6 +228,7 @@ def test_profile_table(tribes):
         "sub_profile",
         "cluster",
         "stability",
+        "label_agreement",
         "drivers",
     ]
     assert table["leader_id"].is_sorted()
@@ -240,3 +241,14 @@ def test_bad_arguments():
         LeaderProfiler(0).fit(measures)
     with pytest.raises(ValueError, match="measures frame has none of the profile features"):
         LeaderProfiler().fit(measures.select("leader_id", "posts"))
+
+
+def test_label_agreement_is_lower_for_mixed_leaders(tribes):
+    measures, truth = tribes[0]
+    profiler = LeaderProfiler(random_state=0, n_bootstrap=30).fit(measures)
+    agreement = profiler.label_agreement_
+    assert agreement.shape == (40,)
+    assert ((agreement >= 0) & (agreement <= 1)).all()
+    mixed = truth["mix"].to_numpy() > 0
+    assert agreement[~mixed].mean() >= 0.9
+    assert agreement[mixed].mean() < agreement[~mixed].mean()

@@ -124,6 +124,9 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
     stability_ : ndarray of shape (n_profiles_,)
         Mean bootstrap Jaccard similarity per cluster (Hennig 2007: under 0.6
         unstable, over 0.75 stable); NaN when ``n_bootstrap=0``.
+    label_agreement_ : ndarray of shape (n_leaders,)
+        Share of bootstrap resamples (clustered and named afresh) that give each
+        fitted leader its primary profile; NaN when ``n_bootstrap=0``.
     features_ : list of str
         Features used (after dropping all-null ones).
     mixture_ : sklearn.mixture.GaussianMixture
@@ -288,7 +291,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         ).astype(object)
         self.sub_profiles_ = self._sub_profiles(resp, *self._naming)
         del self._naming
-        self.stability_ = self._stability(s, rng)
+        self.stability_, self.label_agreement_ = self._stability(s, pi, rng)
         return self
 
     def _mixture(self, k: int, seed: int, means_init: np.ndarray | None = None) -> GaussianMixture:
@@ -334,12 +337,21 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
             out.append(f"{primary} · {NAMING_MEASURES.get(names[best], names[best])}")
         return np.array(out, dtype=object)
 
-    def _stability(self, s: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    def _stability(
+        self, s: np.ndarray, pi: np.ndarray, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Hennig's cluster-wise Jaccard stability, and each leader's label agreement.
+
+        In each resample the clusters are named by the same criterion; a leader's
+        agreement is the share of resamples giving it its fitted primary profile.
+        """
         k, n = self.n_profiles_, s.shape[0]
         if self.n_bootstrap <= 0 or n < 2:
-            return np.full(k, np.nan)
+            return np.full(k, np.nan), np.full(n, np.nan)
         totals = np.zeros(k)
         counts = np.zeros(k)
+        agree = np.zeros(n)
+        primary = self.profile_names_[self.labels_]
         for _ in range(self.n_bootstrap):
             idx = rng.randint(0, n, size=n)
             seed = rng.randint(np.iinfo(np.int32).max)
@@ -352,7 +364,14 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
                 reg_covar=1e-3,
                 random_state=seed,
             ).fit(s[idx])
-            boot_labels = boot.predict(s[members])
+            resp = boot.predict_proba(s)
+            names = np.where(
+                _weighted_participation(resp[idx], pi[idx]) >= self.threshold,
+                PROFILES[1],
+                PROFILES[0],
+            )
+            agree += names[resp.argmax(axis=1)] == primary
+            boot_labels = resp[members].argmax(axis=1)
             original = self.labels_[members]
             for c in range(k):
                 in_c = original == c
@@ -365,8 +384,8 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
                     best = max(best, np.count_nonzero(in_c & in_d) / union if union else 0.0)
                 totals[c] += best
                 counts[c] += 1
-        with np.errstate(invalid="ignore"):
-            return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+        stability = np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+        return stability, agree / self.n_bootstrap
 
     # ------------------------------------------------------------------ predict
     def _proba(self, s: np.ndarray) -> np.ndarray:
@@ -501,7 +520,7 @@ def profile_leaders(
     profiler : LeaderProfiler
     table : polars.DataFrame
         ``leader_id``, ``profile``, ``probability``, ``participation_index``,
-        ``sub_profile``, ``cluster``, ``stability``, ``drivers`` (the features
+        ``sub_profile``, ``cluster``, ``stability``, ``label_agreement``, ``drivers`` (the features
         that most pushed the leader to its profile, ``|``-joined), then every
         column of ``measures``; sorted by ``leader_id``. Floats shown are not
         rounded here (see :func:`tribe_analysis.cli` for the written form).
@@ -529,6 +548,7 @@ def profile_leaders(
             "sub_profile": profiler.sub_profiles_[cluster].tolist(),
             "cluster": cluster.astype(np.int64),
             "stability": profiler.stability_[cluster],
+            "label_agreement": profiler.label_agreement_,
             "drivers": ["|".join(d) for d in profiler.explain(measures)],
         },
         schema_overrides={"profile": pl.String, "sub_profile": pl.String},

@@ -24,6 +24,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "participation_index",
     "sub_profile",
     "stability",
+    "label_agreement",
     "drivers",
     "reply_rate",
     "comment_share",
@@ -114,7 +115,8 @@ def write_report(
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(summary)}. Profiles are named by the "
         "participation index (docs/methods.md); probability is the membership probability of "
-        "the leader's profile, stability the bootstrap stability of its cluster.</p>"
+        "the leader's profile, stability the bootstrap stability of its cluster, label_agreement "
+        "the share of bootstrap resamples giving the leader the same profile.</p>"
         f"<h2>Profiles</h2>{_table_html(table)}{''.join(sections)}</body></html>\n"
     )
     path = out / "report.html"
