@@ -50,3 +50,56 @@ def test_charts_are_checked_not_ignored(path):
                 charts += 1
                 assert "altair-viz-" in html
     assert charts >= 1
+
+
+def test_a_changed_chart_number_fails_nbval(tmp_path):
+    """Edit one value inside a stored chart spec: nbval must report the cell as failing."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    notebook = tmp_path / "notebooks" / "01-quickstart.ipynb"
+    notebook.parent.mkdir()
+    shutil.copytree(root / "data", tmp_path / "data")
+    nb = json.loads((root / "notebooks" / "01-quickstart.ipynb").read_text())
+    changed = False
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            html = "".join(out.get("data", {}).get("text/html", []))
+            if "vega-embed" in html and not changed:
+                edited = re.sub(
+                    r'"participation_index": 0\.(\d)',
+                    lambda m: f'"participation_index": 0.{(int(m.group(1)) + 1) % 10}',
+                    html,
+                    count=1,
+                )
+                assert edited != html
+                out["data"]["text/html"] = edited
+                changed = True
+    notebook.write_text(json.dumps(nb))
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-current-env",
+            f"--nbval-sanitize-with={root / 'nbval_sanitize.cfg'}",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            "/dev/null",
+            str(notebook),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert run.stdout.splitlines()[-1].startswith("1 failed, 4 passed")  # only the chart cell
