@@ -48,6 +48,7 @@ __all__ = [
     "conform",
     "derive_threads",
     "empty_events",
+    "not_utf8",
     "read_events",
     "reply_depths",
     "summarize_events",
@@ -233,6 +234,23 @@ def _format_of(path: Path, fmt: str | None) -> str:
     return FORMATS[suffix]
 
 
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
+    r"""Line (1-based, within ``data``) and reason for the first byte of ``data`` that is not UTF-8.
+
+    Examples
+    --------
+    >>> data = b"ok\nca\xe9"
+    >>> try:
+    ...     data.decode("utf-8")
+    ... except UnicodeDecodeError as exc:
+    ...     not_utf8(data, exc)
+    (2, 'not UTF-8: byte 0xe9 at column 3')
+    """
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return line, f"not UTF-8: byte 0x{data[exc.start]:02x} at column {column}"
+
+
 def _first_bad_utf8_line(path: Path) -> Problem | None:
     """Locate the first line that is not valid UTF-8 (error path only)."""
     with path.open("rb") as fh:
@@ -240,11 +258,7 @@ def _first_bad_utf8_line(path: Path) -> Problem | None:
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                return Problem(
-                    str(path),
-                    number,
-                    f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
-                )
+                return Problem(str(path), number, not_utf8(raw, exc)[1])
     return None
 
 

@@ -84,6 +84,11 @@ class Sink:
             raise ev.EventsError([skipped.problem])
         self.skipped.append(skipped)
 
+    def reject(self, source: str | Path, line: int | None, reason: str, record: str) -> None:
+        """Count one malformed record and report it (see :meth:`bad`)."""
+        self.records += 1
+        self.bad(source, line, reason, record)
+
     def record(
         self, source: str | Path, line: int | None, raw: str, build: Callable[[], None]
     ) -> None:
@@ -110,19 +115,17 @@ def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
             try:
                 raw = raw_bytes.decode("utf-8")
             except UnicodeDecodeError as exc:
-                sink.records += 1
-                sink.bad(
+                sink.reject(
                     path,
                     number,
-                    f"not UTF-8: byte 0x{raw_bytes[exc.start]:02x} at column {exc.start + 1}",
+                    ev.not_utf8(raw_bytes, exc)[1],
                     raw_bytes.decode("utf-8", "replace"),
                 )
                 continue
             try:
                 obj = json.loads(raw)
             except json.JSONDecodeError as exc:
-                sink.records += 1
-                sink.bad(
+                sink.reject(
                     path,
                     number,
                     f"invalid JSON ({exc.msg}, column {exc.colno})",
@@ -130,8 +133,7 @@ def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
                 )
                 continue
             if not isinstance(obj, dict):
-                sink.records += 1
-                sink.bad(path, number, "expected a JSON object on each line", raw.rstrip("\n"))
+                sink.reject(path, number, "expected a JSON object on each line", raw.rstrip("\n"))
                 continue
             yield number, raw.rstrip("\n"), obj
 

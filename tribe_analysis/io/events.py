@@ -114,8 +114,7 @@ def _read_lenient(path: Path) -> tuple[pl.DataFrame, str, list[str], list[Skippe
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                reason = f"not UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1}"
-                bad.append(Skipped(str(path), number, reason, text))
+                bad.append(Skipped(str(path), number, ev.not_utf8(line, exc)[1], text))
                 continue
             if fmt == "ndjson":
                 if not line.strip():

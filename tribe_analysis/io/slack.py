@@ -208,23 +208,15 @@ def _messages(path: Path, sink: Sink) -> Iterator[tuple[int, str, object]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        sink.records += 1
-        sink.bad(
-            path,
-            line,
-            f"not UTF-8: byte 0x{data[exc.start]:02x} at column {column}",
-            data.decode("utf-8", "replace"),
-        )
+        line, reason = ev.not_utf8(data, exc)
+        sink.reject(path, line, reason, data.decode("utf-8", "replace"))
         return
     at = _skip_space(text, 0)
     if at < len(text) and text[at] == "\ufeff":
         at = _skip_space(text, at + 1)
     if at >= len(text) or text[at] != "[":
-        sink.records += 1
         what = "empty file" if at >= len(text) else "not a JSON array"
-        sink.bad(path, 1, f"{what} (expected a JSON array of messages)", text)
+        sink.reject(path, 1, f"{what} (expected a JSON array of messages)", text)
         return
     line = 1 + text.count("\n", 0, at)
     last = at
@@ -237,8 +229,7 @@ def _messages(path: Path, sink: Sink) -> Iterator[tuple[int, str, object]]:
         try:
             value, end = _JSON.raw_decode(text, at)
         except json.JSONDecodeError as exc:
-            sink.records += 1
-            sink.bad(
+            sink.reject(
                 path,
                 line,
                 f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}; "
@@ -255,8 +246,7 @@ def _messages(path: Path, sink: Sink) -> Iterator[tuple[int, str, object]]:
             return
         line += text.count("\n", last, at)
         last = at
-        sink.records += 1
-        sink.bad(
+        sink.reject(
             path,
             line,
             "invalid JSON (expected ',' or ']' after a message; the rest of the file is not read)",

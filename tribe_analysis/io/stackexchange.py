@@ -276,8 +276,7 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
     def bad_lines(lines: list[tuple[int, str]], reason: str) -> None:
         lines = [(n, t.strip()) for n, t in lines if t.strip() and not _structural(t)]
         if lines:
-            sink.records += 1
-            sink.bad(path, lines[0][0], reason, "\n".join(t for _, t in lines))
+            sink.reject(path, lines[0][0], reason, "\n".join(t for _, t in lines))
 
     def restart() -> tuple[ET.XMLPullParser, ET.Element]:
         fresh = ET.XMLPullParser(events=("start", "end"))
@@ -291,13 +290,8 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
-                sink.records += 1
-                sink.bad(
-                    path,
-                    number,
-                    f"not UTF-8: byte 0x{data[exc.start]:02x} at column {exc.start + 1}",
-                    data.decode("utf-8", "replace").strip(),
-                )
+                reason = ev.not_utf8(data, exc)[1]
+                sink.reject(path, number, reason, data.decode("utf-8", "replace").strip())
                 continue
             pending.append((number, text))
             parser.feed(data)
@@ -334,8 +328,7 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
                         yield line, raw, attrs
                     else:
                         root.clear()
-                        sink.records += 1
-                        sink.bad(path, line, f"unexpected element <{elem.tag}>", raw)
+                        sink.reject(path, line, f"unexpected element <{elem.tag}>", raw)
             except ET.ParseError as exc:
                 if not seen_root:
                     raise ev.EventsError(

@@ -136,14 +136,9 @@ def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        sink.records += 1
-        sink.bad(
-            path,
-            line,
-            f"not UTF-8: byte 0x{data[exc.start]:02x} at column {column} (whole {layout} skipped)",
-            data.decode("utf-8", "replace"),
+        line, reason = ev.not_utf8(data, exc)
+        sink.reject(
+            path, line, f"{reason} (whole {layout} skipped)", data.decode("utf-8", "replace")
         )
         return
     if text.startswith("\ufeff"):
@@ -156,8 +151,7 @@ def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
             if _skip_space(text, end) != len(text):
                 raise json.JSONDecodeError("Extra data", text, _skip_space(text, end))
         except json.JSONDecodeError as exc:
-            sink.records += 1
-            sink.bad(path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
+            sink.reject(path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
             return
         yield text.count("\n", 0, start) + 1, text[start:].rstrip(), obj
         return
@@ -172,8 +166,7 @@ def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
         try:
             obj, end = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
-            sink.records += 1
-            sink.bad(
+            sink.reject(
                 path,
                 exc.lineno,
                 f"invalid JSON ({exc.msg} at column {exc.colno}; rest of the array skipped)",
@@ -183,8 +176,7 @@ def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
         if isinstance(obj, dict):
             yield line, text[i:end], obj
         else:
-            sink.records += 1
-            sink.bad(path, line, "expected a JSON object in the array", text[i:end])
+            sink.reject(path, line, "expected a JSON object in the array", text[i:end])
         i = _skip_space(text, end)
         if i < len(text) and text[i] == ",":
             i = _skip_space(text, i + 1)
@@ -193,8 +185,7 @@ def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
             return
         line += text.count("\n", counted, i)
         counted = i
-        sink.records += 1
-        sink.bad(
+        sink.reject(
             path,
             line,
             "invalid JSON (expected ',' or ']' after an array element; rest of the array skipped)",
