@@ -41,7 +41,8 @@ from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
 __all__ = ["NAME", "OBSERVABILITY", "normalise_subject", "read", "sniff"]
 
 NAME = "mbox"
-OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False}
+OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False, "mention": False}
+"""E-mail has no shares, reactions or typed mentions."""
 
 REPLY_PREFIXES = ("re", "aw", "sv", "antw", "vs", "odp", "ynt")
 """Subject prefixes (before ``:``) that mark a reply in common mail clients."""

@@ -38,7 +38,7 @@ from tribe_analysis.io.twitter import (
 __all__ = ["DELETED", "NAME", "OBSERVABILITY", "read", "sniff"]
 
 NAME = "reddit"
-OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False}
+OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False, "mention": False}
 """Submissions and comments are public; votes given are private; there is no repost
 (crossposts are mapped to ``share`` when present, but comment dumps rarely hold them)."""
 

@@ -32,7 +32,8 @@ from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
 __all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
 
 NAME = "stackexchange"
-OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False}
+OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False, "mention": False}
+"""No shares; votes given are private; ``@name`` in comments is plain text, not a typed mention."""
 
 FILES = {"Posts.xml": "posts", "Comments.xml": "comments"}
 """Dump files read, with their root element."""

@@ -1,0 +1,115 @@
+"""What every measure family starts from: the events in the period, the leaders, the window keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+AUTHORED = ("post", "reply", "share")
+"""Actions that author content (the ``authored`` count and the activity floor of leaders)."""
+
+# Expressions over the leader's own events (they need the ``leader_id`` column).
+REPLY = pl.col("action") == "reply"
+POST = pl.col("action") == "post"
+SHARE = pl.col("action") == "share"
+SELF_TARGET = pl.col("target_actor_id").is_not_null() & (
+    pl.col("target_actor_id") == pl.col("leader_id")
+)
+TO_OTHER = pl.col("target_actor_id").is_not_null() & ~SELF_TARGET
+OTHERS_MENTIONED = pl.col("mentions").list.set_difference(pl.concat_list(pl.col("leader_id")))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The scoped input of every measure family.
+
+    Attributes
+    ----------
+    events : polars.DataFrame or polars.LazyFrame
+        The events as given (reply depths are computed over all of them).
+    lf : polars.LazyFrame
+        The events in the period, the columns the measures read (and
+        ``window_start`` when windowed).
+    own : polars.LazyFrame
+        The leaders' own events of ``lf``, with ``leader_id``.
+    lead : polars.LazyFrame
+        One ``leader_id`` column, the leaders.
+    leaders : list of str
+        The leader ids, sorted, without duplicates.
+    by : list of str
+        Window keys: ``[]`` or ``["window_start"]``.
+    keys : list of str
+        ``["leader_id", *by]``, the keys of every family's frame.
+    """
+
+    events: pl.DataFrame | pl.LazyFrame
+    lf: pl.LazyFrame
+    own: pl.LazyFrame
+    lead: pl.LazyFrame
+    leaders: list[str]
+    by: list[str]
+    keys: list[str]
+
+
+def scope(
+    events: pl.DataFrame | pl.LazyFrame,
+    leaders: Sequence[str],
+    every: str | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+) -> Scope:
+    """Filter ``events`` to ``since <= timestamp < until``, add windows, pick the leaders' events."""
+    leaders = sorted(set(leaders))
+    lf = events.lazy()
+    if since is not None:
+        lf = lf.filter(pl.col("timestamp") >= _utc(since))
+    if until is not None:
+        lf = lf.filter(pl.col("timestamp") < _utc(until))
+    by: list[str] = []
+    if every is not None:
+        lf = lf.with_columns(pl.col("timestamp").dt.truncate(every).alias("window_start"))
+        by = ["window_start"]
+    lead = pl.LazyFrame({"leader_id": leaders}, schema={"leader_id": pl.String})
+    lf = lf.select(
+        "event_id",
+        "timestamp",
+        "actor_id",
+        "action",
+        "parent_id",
+        "thread_id",
+        "target_actor_id",
+        "mentions",
+        *by,
+    )
+    own = lf.join(lead, left_on="actor_id", right_on="leader_id", how="semi").with_columns(
+        pl.col("actor_id").alias("leader_id")
+    )
+    return Scope(
+        events=events, lf=lf, own=own, lead=lead, leaders=leaders, by=by, keys=["leader_id", *by]
+    )
+
+
+def merge(keys: Sequence[str], *frames: pl.LazyFrame) -> pl.LazyFrame:
+    """One frame keyed by ``keys`` from ``frames`` that share them (the union of their keys)."""
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.join(frame, on=list(keys), how="full", coalesce=True)
+    return out
+
+
+def _utc(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        text = value.strip()
+        text = f"{text}T00:00:00Z" if len(text) == 10 else text
+        parsed = (
+            pl.Series([text]).str.to_datetime(time_zone="UTC", time_unit="us", strict=False).item()
+        )
+        if parsed is None:
+            raise ValueError(f"cannot parse date {value!r} (expected ISO-8601, e.g. 2024-05-01)")
+        return parsed
+    if value.tzinfo is None:
+        raise ValueError(f"date {value!r} has no time zone (give UTC or an offset)")
+    return value

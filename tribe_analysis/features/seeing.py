@@ -1,0 +1,45 @@
+"""Seeing: the tribe's root posts the leader engaged with, and the alters engaged."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tribe_analysis.features._scope import TO_OTHER, Scope, merge
+from tribe_analysis.features.reciprocity import tribe_pairs
+
+_ENGAGING = ("reply", "share", "reaction")
+
+
+def seeing(scope: Scope) -> pl.LazyFrame:
+    """``see_num``, ``see_den`` (tribe root posts engaged, all of them) and ``see_breadth_num``.
+
+    A post counts as engaged when the leader replied to, shared or reacted to it
+    at any time in the period; ``see_breadth_num`` is the number of distinct other
+    accounts so engaged.
+    """
+    keys, by, lf, own = scope.keys, scope.by, scope.lf, scope.own
+    engaged = (
+        own.filter(pl.col("action").is_in(_ENGAGING) & pl.col("parent_id").is_not_null())
+        .select("leader_id", pl.col("parent_id").alias("event_id"))
+        .unique()
+        .with_columns(pl.lit(True).alias("engaged"))
+    )
+    tribe_posts = (
+        tribe_pairs(lf, scope.leaders, by=by)
+        .select(*keys, "alter_id")
+        .join(
+            lf.filter(pl.col("action") == "post").select(
+                pl.col("actor_id").alias("alter_id"), "event_id", *by
+            ),
+            on=["alter_id", *by],
+        )
+        .join(engaged, on=["leader_id", "event_id"], how="left")
+        .group_by(keys)
+        .agg(pl.len().alias("see_den"), pl.col("engaged").sum().alias("see_num"))
+    )
+    seen_alters = (
+        own.filter(pl.col("action").is_in(_ENGAGING) & TO_OTHER)
+        .group_by(keys)
+        .agg(pl.col("target_actor_id").n_unique().alias("see_breadth_num"))
+    )
+    return merge(keys, tribe_posts, seen_alters)

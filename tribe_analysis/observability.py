@@ -1,0 +1,135 @@
+"""Which signals an input lets us see: from the platform, and from the data itself.
+
+A measure can only be as good as the signal behind it. A platform may not expose
+a signal at all (X does not publish the likes an account gives; a mailing list
+has no reactions, shares or typed mentions), and an export may simply not carry
+it (a sample collected without retweets, a feed that keeps ``is_reply`` but not
+the parent). In both cases the measures built on that signal are *unknown*,
+never 0: a leader who was not seen sharing was not seen at all.
+
+:func:`observe` decides, per signal of :data:`SIGNALS`, whether the input shows
+it, and why not when it does not. The platform facts come from the reader
+(``OBSERVABILITY`` of each :mod:`tribe_analysis.io` module); the data rule is
+that a signal no record of the input carries is unobservable. Observability is
+a property of the whole input, not of a leader or a time window: a leader who
+never shares on a platform where others do is measured as not sharing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+__all__ = ["SIGNALS", "all_observable", "observe", "unobservable"]
+
+SIGNALS: dict[str, str] = {
+    "reactions": "reactions given (likes, favourites, votes)",
+    "shares": "shares (retweets, reposts, boosts)",
+    "mentions": "mentions of accounts in posts",
+    "reply_parents": "the content a reply answers (its parent is in the data)",
+}
+"""Signal name -> what it is. Measures declare which of these they need."""
+
+_PLATFORM_KEY = {
+    "reactions": "reaction",
+    "shares": "share",
+    "mentions": "mention",
+    "reply_parents": "reply",
+}
+"""Signal -> key of a reader's ``OBSERVABILITY`` mapping (absent means exposed)."""
+
+_SCHEMA = {"signal": pl.String, "observable": pl.Boolean, "source": pl.String, "reason": pl.String}
+
+
+def observe(
+    events: pl.DataFrame | pl.LazyFrame,
+    platform: Mapping[str, bool] | None = None,
+    *,
+    platform_name: str | None = None,
+) -> pl.DataFrame:
+    """Decide for each signal whether the input shows it, with the reason when not.
+
+    Parameters
+    ----------
+    events : polars.DataFrame or polars.LazyFrame
+        Canonical events of the whole input (``target_actor_id`` derived).
+    platform : mapping, optional
+        The reader's platform facts (keys ``reaction``, ``share``, ``mention``,
+        ``reply``; a missing key means the platform exposes it). ``None``: the
+        platform exposes everything, and only the data decides.
+    platform_name : str, optional
+        Named in the reasons (``"the platform (twitter) does not expose ..."``).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per signal of :data:`SIGNALS`, in that order: ``signal``,
+        ``observable``, ``source`` (``"platform"`` or ``"data"`` when
+        unobservable, else null) and ``reason`` (null when observable).
+
+    Examples
+    --------
+    >>> from datetime import datetime, UTC
+    >>> ev = pl.DataFrame({
+    ...     "action": ["post", "reply"], "mentions": [[], []],
+    ...     "parent_id": [None, "p1"], "target_actor_id": [None, "a"]})
+    >>> observe(ev, {"reaction": False}, platform_name="twitter").select("signal", "observable").rows()
+    [('reactions', False), ('shares', False), ('mentions', False), ('reply_parents', True)]
+    >>> print(unobservable(observe(ev, {"reaction": False}, platform_name="twitter"))["reactions"])
+    the platform (twitter) does not expose reactions given (likes, favourites, votes)
+    """
+    facts = dict(platform or {})
+    counts = (
+        events.lazy()
+        .select(
+            (pl.col("action") == "reaction").sum().alias("reactions"),
+            (pl.col("action") == "share").sum().alias("shares"),
+            (pl.col("mentions").list.len() > 0).sum().alias("mentions"),
+            (pl.col("action") == "reply").sum().alias("replies"),
+            ((pl.col("action") == "reply") & pl.col("target_actor_id").is_not_null())
+            .sum()
+            .alias("reply_parents"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    where = f" ({platform_name})" if platform_name else ""
+    rows = []
+    for signal, meaning in SIGNALS.items():
+        if not facts.get(_PLATFORM_KEY[signal], True):
+            rows.append(
+                (signal, False, "platform", f"the platform{where} does not expose {meaning}")
+            )
+        elif counts[signal] == 0:
+            rows.append((signal, False, "data", _absent_reason(signal, counts["replies"])))
+        else:
+            rows.append((signal, True, None, None))
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+
+
+def _absent_reason(signal: str, replies: int) -> str:
+    if signal == "reply_parents":
+        if replies == 0:
+            return "no replies in the input"
+        return f"none of the {replies:,} replies has its parent in the input"
+    noun = {"reactions": "reaction", "shares": "share", "mentions": "mention"}[signal]
+    return f"no {noun} in any record of the input"
+
+
+def unobservable(table: pl.DataFrame) -> dict[str, str]:
+    """Signal -> reason, for the unobservable signals of an :func:`observe` table."""
+    hidden = table.filter(~pl.col("observable"))
+    return dict(zip(hidden["signal"].to_list(), hidden["reason"].to_list(), strict=True))
+
+
+def all_observable() -> pl.DataFrame:
+    """An :func:`observe` table in which every signal is observable.
+
+    Examples
+    --------
+    >>> all_observable().get_column("observable").all()
+    True
+    """
+    rows = [(signal, True, None, None) for signal in SIGNALS]
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")

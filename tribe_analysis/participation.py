@@ -1,0 +1,184 @@
+"""The participation index and the evidence behind it: one definition for every stage.
+
+The index answers one question per way of participating that the mission names,
+each as a rate about the leader's own opportunities (``docs/methods.md``,
+*Participation index*):
+
+========================  ======================  =========================================
+way                       part                    rate
+========================  ======================  =========================================
+seeing                    ``see_coverage``        tribe root posts L reacted to, replied to or shared
+commenting                ``comment_share``       L's authored actions that are replies in others' threads
+starting conversations    ``conversation_share``  L's root posts that drew a discussion (two or more others) in which L took part
+answering                 ``reply_rate``          first-level comments on L's posts that L answered
+promoting others          ``promotion_share``     L's posts and shares that promote someone else
+========================  ======================  =========================================
+
+A part counts only when its signal is observable for the input and its
+denominator reaches the minimum (default 10). Each rate gets a Jeffreys interval
+(Beta(x + 1/2, n - x + 1/2) posterior; Brown, Cai & DasGupta 2001), and the index
+is the mean of the observed parts, with a standard error from the parts'
+posterior variances and an interval from it. Nothing here looks at other leaders:
+a leader's index and interval are its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+__all__ = [
+    "LEVEL",
+    "MIN_PARTS",
+    "PARTS",
+    "index_columns",
+    "jeffreys_interval",
+    "participation_index",
+    "rate_intervals",
+]
+
+PARTS: dict[str, str] = {
+    "see_coverage": "seeing",
+    "comment_share": "commenting",
+    "conversation_share": "starting conversations",
+    "reply_rate": "answering",
+    "promotion_share": "promoting others",
+}
+"""Part (a rate column) -> the way of participating it measures, in index order."""
+
+LEVEL = 0.9
+"""Coverage of every interval (two-sided)."""
+
+MIN_PARTS = 2
+"""Fewer observed parts than this leave the index null (too little evidence)."""
+
+
+def jeffreys_interval(
+    num: np.ndarray | Sequence[float], den: np.ndarray | Sequence[float], level: float = LEVEL
+) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed Jeffreys interval of a binomial rate ``num / den``.
+
+    The bounds are the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles of
+    Beta(num + 1/2, den - num + 1/2), with the lower bound 0 when ``num == 0``
+    and the upper bound 1 when ``num == den`` (Brown, Cai & DasGupta 2001).
+    NaN where ``den`` is 0 or missing.
+
+    Examples
+    --------
+    >>> lo, hi = jeffreys_interval([0, 5, 10], [10, 10, 10])
+    >>> np.round(lo, 3).tolist(), np.round(hi, 3).tolist()
+    ([0.0, 0.262, 0.829], [0.171, 0.738, 1.0])
+    """
+    x = np.asarray(num, dtype=np.float64)
+    n = np.asarray(den, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(n) & (n > 0)
+    a = np.where(ok, x + 0.5, 1.0)
+    b = np.where(ok, n - x + 0.5, 1.0)
+    tail = (1 - level) / 2
+    lo = np.where(x <= 0, 0.0, stats.beta.ppf(tail, a, b))
+    hi = np.where(x >= n, 1.0, stats.beta.ppf(1 - tail, a, b))
+    return np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
+
+
+def _posterior_variance(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    a = num + 0.5
+    b = den - num + 0.5
+    return a * b / ((a + b) ** 2 * (a + b + 1))
+
+
+def rate_intervals(frame: pl.DataFrame, rates: Sequence[str], level: float = LEVEL) -> pl.DataFrame:
+    """Add ``<rate>_low`` and ``<rate>_high`` (Jeffreys) after each rate's ``_den`` column.
+
+    A rate that is null (unobservable, or a denominator under the minimum) gets
+    null bounds too.
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"r": [0.5, None], "r_num": [5, 1], "r_den": [10, 3]})
+    >>> rate_intervals(f, ["r"]).columns
+    ['r', 'r_num', 'r_den', 'r_low', 'r_high']
+    >>> rate_intervals(f, ["r"])["r_high"].round(3).to_list()
+    [0.738, None]
+    """
+    add = []
+    for rate in rates:
+        num = frame.get_column(f"{rate}_num").cast(pl.Float64).to_numpy()
+        den = frame.get_column(f"{rate}_den").cast(pl.Float64).to_numpy()
+        lo, hi = jeffreys_interval(num, den, level)
+        known = frame.get_column(rate).is_not_null().to_numpy()
+        add += [
+            pl.Series(f"{rate}_low", np.where(known, lo, np.nan)).fill_nan(None),
+            pl.Series(f"{rate}_high", np.where(known, hi, np.nan)).fill_nan(None),
+        ]
+    out = frame.with_columns(add)
+    order: list[str] = []
+    for name in frame.columns:
+        order.append(name)
+        if name.endswith("_den") and name[:-4] in rates:
+            order += [f"{name[:-4]}_low", f"{name[:-4]}_high"]
+    return out.select(order)
+
+
+def index_columns() -> list[str]:
+    """The columns :func:`participation_index` adds, in order."""
+    return ["participation_index", "index_low", "index_high", "index_se", "parts_observed"]
+
+
+def participation_index(frame: pl.DataFrame, level: float = LEVEL) -> pl.DataFrame:
+    """Add the participation index, its interval and the number of parts it rests on.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        One row per leader (per window) with every part of :data:`PARTS` and its
+        ``_num`` and ``_den`` columns; a part is *observed* where its value is
+        not null (the measures make it null when the signal is unobservable or
+        the denominator is under the minimum).
+    level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``frame`` with :func:`index_columns`: ``participation_index`` (mean of
+        the observed parts), ``index_low``/``index_high`` (index ± z·se, within
+        [0, 1]), ``index_se`` (square root of the summed Jeffreys posterior
+        variances of the observed parts, divided by their number) and
+        ``parts_observed``. The index and its interval are null with fewer than
+        :data:`MIN_PARTS` observed parts.
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({p: [0.5] for p in PARTS} | {f"{p}_num": [10] for p in PARTS}
+    ...     | {f"{p}_den": [20] for p in PARTS})
+    >>> row = participation_index(f).row(0, named=True)
+    >>> row["participation_index"], row["parts_observed"], round(row["index_low"], 3)
+    (0.5, 5, 0.422)
+    """
+    n = frame.height
+    value = np.empty((n, len(PARTS)))
+    var = np.zeros((n, len(PARTS)))
+    for j, part in enumerate(PARTS):
+        value[:, j] = frame.get_column(part).cast(pl.Float64).fill_null(np.nan).to_numpy()
+        num = frame.get_column(f"{part}_num").cast(pl.Float64).fill_null(0).to_numpy()
+        den = frame.get_column(f"{part}_den").cast(pl.Float64).fill_null(0).to_numpy()
+        var[:, j] = _posterior_variance(num, den)
+    observed = ~np.isnan(value)
+    k = observed.sum(axis=1)
+    enough = k >= MIN_PARTS
+    kk = np.maximum(k, 1)
+    index = np.where(enough, np.where(observed, value, 0.0).sum(axis=1) / kk, np.nan)
+    se = np.where(enough, np.sqrt(np.where(observed, var, 0.0).sum(axis=1)) / kk, np.nan)
+    z = stats.norm.ppf((1 + level) / 2)
+    low = np.clip(index - z * se, 0, 1)
+    high = np.clip(index + z * se, 0, 1)
+    return frame.with_columns(
+        pl.Series("participation_index", index).fill_nan(None),
+        pl.Series("index_low", low).fill_nan(None),
+        pl.Series("index_high", high).fill_nan(None),
+        pl.Series("index_se", se).fill_nan(None),
+        pl.Series("parts_observed", k.astype(np.int64)),
+    )
