@@ -121,7 +121,7 @@ def test_records_map_to_events(tmp_path):
 
 def test_observability_follows_the_records_present(tmp_path):
     result = bs.read([lines(tmp_path / "posts.jsonl", ROOT, REPLY)])
-    assert result.observability == {"post": True, "reply": True, "share": False, "reaction": False}
+    assert result.observability == {"post": True, "reply": True, "share": True, "reaction": True}
 
 
 def test_feed_items_post_views_and_jetstream(tmp_path):
@@ -195,7 +195,7 @@ def test_flat_rows_in_json_csv_and_parquet(tmp_path):
         },
     ]
     result = bs.read([lines(tmp_path / "flat.ndjson", *flat)])
-    assert result.observability == {"post": True, "reply": True, "share": False, "reaction": False}
+    assert result.observability == {"post": True, "reply": True, "share": True, "reaction": True}
     got = rows(result)
     assert (got[P1]["actor_id"], got[P1]["action"]) == (ANN, "post")  # DID from the uri
     # the parent of a reply is not in a flat table: an orphan reply, never a guess
@@ -407,7 +407,7 @@ def test_real_nytimes_author_feed_and_snowball_archive():
     counts = dict(feed.events.group_by("action").len().iter_rows())
     assert counts == {"post": 8936, "reply": 23}  # PROVENANCE: only 23 are replies
     assert set(feed.events["actor_id"]) == {NYTIMES}  # the DID inside the uri
-    assert feed.observability == {"post": True, "reply": True, "share": False, "reaction": False}
+    assert feed.observability == {"post": True, "reply": True, "share": True, "reaction": True}
 
     # 8,959 + 1,413 rows; the 200 wave-0 @nytimes.com posts are in both files. The first
     # file's copy is kept: p02 first, as its rows also carry mentions

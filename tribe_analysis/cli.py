@@ -282,11 +282,19 @@ def _read_leader_file(path: Path, events: pl.DataFrame) -> list[str]:
             wanted.append((number, leader))
     if not wanted:
         _fail([ev.Problem(str(path), None, "no leader ids in the file")])
+    from tribe_analysis.features import is_pseudo_account
+
     actors = set(events.get_column("actor_id").unique().to_list())
+    ids = pl.DataFrame({"id": [leader for _, leader in wanted]}, schema={"id": pl.String})
+    pseudo = set(ids.filter(is_pseudo_account("id"))["id"].to_list())
     problems = [
         ev.Problem(str(path), number, f"leader '{leader}' is not in the data")
         for number, leader in wanted
         if leader not in actors
+    ] + [
+        ev.Problem(str(path), number, f"'{leader}' is a pseudo-account, not one person")
+        for number, leader in wanted
+        if leader in pseudo
     ]
     if problems:
         _fail(problems)
@@ -302,16 +310,23 @@ def run_profile(
     n_profiles: int | str = 2,
     since: str | None = None,
     until: str | None = None,
-    observability: dict[str, bool] | None = None,
+    observability: pl.DataFrame | None = None,
     report: bool = True,
     names: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Measures -> profiles -> files in ``out``; return the profile table.
 
     Writes ``profiles.csv`` (floats rounded to 6 decimals), ``features.parquet``
-    (every measure with numerators and denominators), ``graph.graphml`` and,
-    with ``report``, ``charts/`` (PNG and SVG) and ``report.html``.
+    (every measure with numerators, denominators and intervals), ``graph.graphml``
+    and, with ``report``, ``charts/`` (PNG and SVG) and ``report.html``. Both
+    tables carry an ``unobservable`` column: each unobservable signal and why
+    (``observability`` is an :func:`tribe_analysis.observability.observe` table
+    of the whole input; by default it is decided from ``events``).
     """
+    from tribe_analysis.observability import observe
+
+    if observability is None:
+        observability = observe(events)
     from tqdm import tqdm
 
     from tribe_analysis import features, graph
@@ -332,6 +347,9 @@ def run_profile(
             observability=observability,
             edges=edges if whole else None,
         )
+        measures = measures.with_columns(
+            pl.lit(_unobservable_text(observability)).alias("unobservable")
+        )
         bar.update()
         _, table = profile_leaders(measures, n_profiles=n_profiles, random_state=seed)
         labels = {leader: names[leader] for leader in leaders if names and leader in names}
@@ -339,22 +357,7 @@ def run_profile(
             pl.col("leader_id")
             .replace_strict(labels, default=pl.col("leader_id"), return_dtype=pl.String)
             .alias("leader_name")
-        ).select(
-            "leader_id",
-            "profile",
-            "probability",
-            "participation_index",
-            "sub_profile",
-            "leader_name",
-            pl.exclude(
-                "leader_id",
-                "profile",
-                "probability",
-                "participation_index",
-                "sub_profile",
-                "leader_name",
-            ),
-        )
+        ).select(*_FIRST, pl.exclude(*_FIRST))
         bar.update()
         measures.write_parquet(out / "features.parquet", statistics=False)
         floats = [c for c, t in table.schema.items() if t.is_float()]
@@ -370,6 +373,28 @@ def run_profile(
     return table
 
 
+_FIRST = (
+    "leader_id",
+    "profile",
+    "reason",
+    "probability",
+    "participation_index",
+    "index_low",
+    "index_high",
+    "parts_observed",
+    "sub_profile",
+    "leader_name",
+)
+"""The first columns of ``profiles.csv``, in order."""
+
+
+def _unobservable_text(table: pl.DataFrame) -> str:
+    """``signal: reason; ...`` for the unobservable signals (empty when all are observable)."""
+    from tribe_analysis.observability import unobservable
+
+    return "; ".join(f"{signal}: {reason}" for signal, reason in unobservable(table).items())
+
+
 def _shown(row: dict) -> str:
     name = row.get("leader_name")
     leader = row["leader_id"]
@@ -378,23 +403,39 @@ def _shown(row: dict) -> str:
 
 
 def format_profiles(table: pl.DataFrame) -> str:
-    """The terminal summary: one line per leader, then counts per profile."""
-    header = f"{'leader':<22}{'profile':<14}{'prob':>6}{'index':>7}  sub-profile"
+    """The terminal summary: one line per leader, then counts per profile and sub-profile."""
+    header = (
+        f"{'leader':<22}{'profile':<14}{'prob':>6}  {'index (interval)':<18}  sub-profile / reason"
+    )
     lines = [header, "-" * len(header)]
     for row in table.iter_rows(named=True):
-        index = row["participation_index"]
-        lines.append(
-            f"{_shown(row):<22}{row['profile']:<14}{row['probability']:>6.2f}"
-            f"{'   n/a' if index is None else f'{index:>7.2f}'}  {row['sub_profile']}"
+        index, prob = row["participation_index"], row["probability"]
+        shown = (
+            "n/a"
+            if index is None
+            else f"{index:.2f} ({row['index_low']:.2f}–{row['index_high']:.2f})"
         )
-    counts = table.group_by("profile").len().sort("profile")
-    stability = table.group_by("profile").agg(pl.col("stability").first()).sort("profile")
-    parts = []
-    for (profile, n), (_, stab) in zip(counts.iter_rows(), stability.iter_rows(), strict=True):
+        why = row["sub_profile"] if row["profile"] != "undetermined" else row["reason"]
+        lines.append(
+            f"{_shown(row):<22}{row['profile']:<14}{'-' if prob is None else f'{prob:.2f}':>6}"
+            f"  {shown:<18}  {why}"
+        )
+    counts = dict(table.group_by("profile").len().iter_rows())
+    parts = [
+        f"{counts[p]} {p}{'s' if counts[p] != 1 and p != 'undetermined' else ''}"
+        for p in ("participator", "broadcaster", "undetermined")
+        if p in counts
+    ]
+    subs = (
+        table.filter(pl.col("profile") != "undetermined")
+        .group_by("sub_profile")
+        .agg(pl.len(), pl.col("stability").first())
+        .sort("sub_profile")
+    )
+    lines += ["", "; ".join(parts)]
+    for sub, n, stab in subs.iter_rows():
         verdict = "" if stab is None else f", stability {stab:.2f}"
-        parts.append(f"{n} {profile}{'s' if n != 1 else ''}{verdict}")
-    lines.append("")
-    lines.append("; ".join(parts))
+        lines.append(f"  {sub}: {n}{verdict}")
     return "\n".join(lines)
 
 
@@ -420,9 +461,9 @@ def format_profiles(table: pl.DataFrame) -> str:
 @click.option(
     "--profiles",
     "n_profiles",
-    default="2",
+    default="auto",
     show_default=True,
-    help="Number of profiles, or 'auto' (BIC, with sub-profiles).",
+    help="Sub-profiles per label (clusters of the decided leaders), or 'auto' (BIC).",
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
 @click.option(
@@ -466,7 +507,7 @@ def profile(
     report: bool,
 ) -> None:
     """Profile leaders as broadcasters or participators; write results into OUT."""
-    from tribe_analysis.features import select_leaders
+    from tribe_analysis.observability import observe, unobservable
     from tribe_analysis.privacy import KeyError_, load_key
 
     if leaders_file is not None and top is not None:
@@ -481,29 +522,13 @@ def profile(
             sys.exit(2)
     result = _load(inputs, fmt, on_error, out / "quarantine.jsonl")
     events = result.events
+    signals = observe(events, result.observability, platform_name=result.platform)
+    for signal, reason in unobservable(signals).items():
+        click.echo(f"unobservable: {signal} — {reason}", err=True)
     if leaders_file is not None:
         leaders = _read_leader_file(leaders_file, events)
     else:
-        leaders = select_leaders(events, top=top or 20)
-        if not leaders:
-            leaders = select_leaders(events, top=top or 20, by="activity")
-            if leaders:
-                click.echo(
-                    "note: no account received replies, shares or reactions from others in "
-                    "the data: leaders chosen by authored actions",
-                    err=True,
-                )
-        if not leaders:
-            _fail(
-                [
-                    ev.Problem(
-                        ", ".join(map(str, inputs)),
-                        None,
-                        "no account has 10 authored actions and an audience: "
-                        "name the leaders with --leaders FILE",
-                    )
-                ]
-            )
+        leaders = _choose_leaders(events, top or 20, signals, inputs)
     if key is not None:
         from tribe_analysis.privacy import pseudonymize as hide
 
@@ -517,7 +542,7 @@ def profile(
             n_profiles=k,
             since=since,
             until=until,
-            observability=result.observability,
+            observability=signals,
             report=report,
             names=_names(inputs, result.platform),
         )
@@ -525,6 +550,45 @@ def profile(
         raise click.BadParameter(str(exc)) from None
     click.echo(format_profiles(table))
     click.echo(f"\nresults in {out}/: " + ", ".join(_written(report)))
+
+
+def _choose_leaders(
+    events: pl.DataFrame, top: int, signals: pl.DataFrame, inputs: Sequence[Path]
+) -> list[str]:
+    """The top accounts by audience that can be labelled; else say why and fall back."""
+    from tribe_analysis.features import select_leaders
+
+    leaders = select_leaders(events, top=top, observability=signals)
+    if leaders:
+        return leaders
+    for by in ("audience", "activity"):
+        leaders = select_leaders(events, top=top, by=by, min_activity=10, evidence=False)
+        if leaders and (by == "activity" or _has_audience(events)):
+            click.echo(
+                "note: no account has enough observable evidence to be labelled: leaders "
+                f"chosen by {'authored actions' if by == 'activity' else 'audience'} "
+                "(expect 'undetermined')",
+                err=True,
+            )
+            return leaders
+    _fail(
+        [
+            ev.Problem(
+                ", ".join(map(str, inputs)),
+                None,
+                "no account has 10 authored actions: name the leaders with --leaders FILE",
+            )
+        ]
+    )
+    return []
+
+
+def _has_audience(events: pl.DataFrame) -> bool:
+    return bool(
+        events.select(
+            (pl.col("target_actor_id").is_not_null() & (pl.col("action") != "post")).any()
+        ).item()
+    )
 
 
 def _names(inputs: Sequence[Path], platform: str) -> dict[str, str]:
@@ -582,10 +646,12 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool) -> None:
     click.echo("")
     click.echo(format_profiles(table))
     joined = table.join(tribe.truth.select("leader_id", "style"), on="leader_id")
-    agree = int((joined["profile"] == joined["style"]).sum())
+    decided = joined.filter(pl.col("profile") != "undetermined")
+    agree = int((decided["profile"] == decided["style"]).sum())
     click.echo(
-        f"\nagreement with the planted styles: {agree}/{joined.height} leaders "
-        f"({agree / joined.height:.0%})"
+        f"\nagreement with the planted styles: {agree}/{decided.height} decided leaders "
+        f"({agree / max(decided.height, 1):.0%}); "
+        f"{joined.height - decided.height} undetermined"
     )
     names = [p.name for p in paths] + _written(report)
     click.echo(f"results in {out}/: " + ", ".join(names))

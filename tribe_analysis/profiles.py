@@ -391,9 +391,9 @@ def _nouns(
 
     Measures are standardised over every fitted leader with a value; a cluster's
     score is the mean over its members' *observed* values (imputed values never
-    name a cluster). Participator clusters are not named after
-    ``broadcast_share``, broadcaster clusters are named only after it or a
-    measure on which they are high.
+    name a cluster). A cluster is named only after a measure on which it stands
+    above the fitted leaders' mean (else it keeps the bare label), and
+    participator clusters never after ``broadcast_share``.
     """
     mean = np.nanmean(everyone, axis=0)
     std = np.nanstd(everyone, axis=0)
@@ -401,12 +401,17 @@ def _nouns(
     out = []
     for c in range(resp.shape[1]):
         members = resp.argmax(axis=1) == c
-        with np.errstate(all="ignore"):
-            score = np.nanmean(np.where(members[:, None], z, np.nan), axis=0)
+        held = members[:, None] & ~np.isnan(z)
+        count = held.sum(axis=0)
+        score = np.where(
+            count > 0, np.where(held, z, 0.0).sum(axis=0) / np.maximum(count, 1), np.nan
+        )
         allowed = [
             j
             for j, name in enumerate(names)
-            if not np.isnan(score[j]) and not (label == PROFILES[1] and name == "broadcast_share")
+            if not np.isnan(score[j])
+            and score[j] > 0
+            and not (label == PROFILES[1] and name == "broadcast_share")
         ]
         if not allowed:
             out.append("")

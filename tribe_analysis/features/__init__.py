@@ -42,14 +42,16 @@ from tribe_analysis.features.conversations import _depths as _depths
 from tribe_analysis.features.ego import _ego as _ego
 from tribe_analysis.features.ego import ego as _ego_table
 from tribe_analysis.features.reciprocity import tribe_pairs
-from tribe_analysis.features.selection import select_leaders
+from tribe_analysis.features.selection import PSEUDO_ACCOUNTS, is_pseudo_account, select_leaders
 
 __all__ = [
     "ALL_OBSERVABLE",
     "MEASURES",
     "PARTICIPATION_PARTS",
     "NEEDS",
+    "PSEUDO_ACCOUNTS",
     "RATES",
+    "is_pseudo_account",
     "leader_measures",
     "signals_of",
     "unobserved_measures",

@@ -1,24 +1,67 @@
-"""Choosing the leaders: the accounts with the largest distinct audience."""
+"""Choosing the leaders: the accounts with the largest distinct audience that can be labelled."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import polars as pl
 
 from tribe_analysis.features._scope import AUTHORED
+
+PSEUDO_ACCOUNTS: dict[str, str] = {
+    "[deleted]": "Reddit: every deleted account (many people)",
+    "[removed]": "Reddit: removed by moderators",
+    "AutoModerator": "Reddit: moderation bot",
+    "-1": "Stack Exchange: the Community user (automation)",
+    "USLACKBOT": "Slack: Slackbot",
+}
+"""Account ids that are not one person, and why; never leaders (``docs/formats.md``)."""
+
+PSEUDO_PATTERNS: dict[str, str] = {
+    r"^deleted:": "Stack Exchange: a deleted account, known by display name only",
+    r"^(mailer-daemon|postmaster|majordomo|listserv)\b": "mailing list: mail system",
+    r"-(request|owner|bounces)\.": "mailing list: list robot address",
+}
+"""Regular expressions on account ids of pseudo-accounts, and why."""
+
+
+def is_pseudo_account(column: str | pl.Expr = "actor_id") -> pl.Expr:
+    """True where an account id is a pseudo-account (:data:`PSEUDO_ACCOUNTS`, :data:`PSEUDO_PATTERNS`).
+
+    Examples
+    --------
+    >>> ids = pl.DataFrame({"a": ["[deleted]", "deleted:bob", "list-request.x.org", "ann", "-1"]})
+    >>> ids.select(is_pseudo_account("a")).to_series().to_list()
+    [True, True, True, False, True]
+    """
+    col = pl.col(column) if isinstance(column, str) else column
+    out = col.is_in(list(PSEUDO_ACCOUNTS))
+    for pattern in PSEUDO_PATTERNS:
+        out = out | col.str.to_lowercase().str.contains(pattern)
+    return out.fill_null(False)
 
 
 def select_leaders(
     events: pl.DataFrame | pl.LazyFrame,
     *,
     top: int = 20,
-    min_activity: int = 10,
+    min_activity: int = 1,
     by: str = "audience",
+    observability: Mapping[str, bool] | pl.DataFrame | None = None,
+    evidence: bool = True,
 ) -> list[str]:
-    """The ``top`` accounts by distinct audience, among those with enough activity.
+    """The ``top`` accounts by distinct audience, among those that can be labelled.
 
     The audience of an account is the number of distinct *other* accounts that
-    replied to, shared or reacted to its content. Accounts with fewer than
-    ``min_activity`` authored actions (post, reply, share) are not candidates.
+    replied to, shared or reacted to its content. Candidates are the accounts
+    that are not pseudo-accounts (:func:`is_pseudo_account`), have at least
+    ``min_activity`` authored actions (post, reply, share) and — with
+    ``evidence`` — enough evidence to be labelled: at least
+    :data:`tribe_analysis.participation.MIN_PARTS` observed parts of the
+    participation index. So a news outlet with 9 posts and hundreds of replies
+    received is a candidate, and an account that only replies is not (it has
+    no posts for anyone to answer or discuss). The evidence is measured on the
+    accounts with the largest audience (ten times ``top``, at least 200).
     Ties are broken by authored actions, then by id, so the choice is stable.
 
     Parameters
@@ -32,11 +75,15 @@ def select_leaders(
     by : {"audience", "activity"}
         Rank by distinct audience (default) or by authored actions, for exports
         that hold no interactions with known authors (audience is then 0 for all).
+    observability : mapping or polars.DataFrame, optional
+        As for :func:`tribe_analysis.features.leader_measures`.
+    evidence : bool
+        Keep only accounts with enough evidence to be labelled.
 
     Returns
     -------
     list of str
-        Leader ids, largest audience first.
+        Leader ids, largest audience first (fewer than ``top`` when fewer qualify).
 
     Examples
     --------
@@ -47,7 +94,24 @@ def select_leaders(
     """
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}")
-    lf = events.lazy()
+    if by not in ("audience", "activity"):
+        raise ValueError(f"by must be 'audience' or 'activity', got {by!r}")
+    ranked = _ranked(events.lazy(), by, min_activity)
+    if not evidence:
+        return ranked.head(top).get_column("actor_id").to_list()
+    from tribe_analysis.features import leader_measures
+    from tribe_analysis.participation import MIN_PARTS
+
+    pool = ranked.head(max(10 * top, 200)).get_column("actor_id").to_list()
+    if not pool:
+        return []
+    measures = leader_measures(events, pool, observability=observability, ego=False)
+    able = set(measures.filter(pl.col("parts_observed") >= MIN_PARTS)["leader_id"].to_list())
+    return [leader for leader in pool if leader in able][:top]
+
+
+def _ranked(lf: pl.LazyFrame, by: str, min_activity: int) -> pl.DataFrame:
+    """Non-pseudo accounts with enough activity, by audience (or activity), authored, id."""
     audience = (
         lf.filter(
             pl.col("action").is_in(["reply", "share", "reaction"])
@@ -62,15 +126,11 @@ def select_leaders(
         .group_by("actor_id")
         .agg(pl.len().alias("authored"))
     )
-    if by not in ("audience", "activity"):
-        raise ValueError(f"by must be 'audience' or 'activity', got {by!r}")
     if by == "activity":
         audience = authored.select("actor_id", pl.lit(0, pl.UInt32).alias("audience"))
-    ranked = (
+    return (
         audience.join(authored, on="actor_id", how="inner")
-        .filter(pl.col("authored") >= min_activity)
+        .filter((pl.col("authored") >= min_activity) & ~is_pseudo_account())
         .sort(["audience", "authored", "actor_id"], descending=[True, True, False])
-        .head(top)
         .collect()
     )
-    return ranked.get_column("actor_id").to_list()

@@ -48,8 +48,9 @@ __all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
 
 NAME = "bluesky"
 OBSERVABILITY = {"post": True, "reply": True, "share": True, "reaction": True}
-"""What the AT Protocol exposes; a read reports share/reaction observable only when
-its input holds repost/like records (see :func:`read`)."""
+"""What the AT Protocol exposes (likes and reposts given are public records). Whether an
+export actually carries them is decided from the data by
+:func:`tribe_analysis.observability.observe`."""
 
 POST = "app.bsky.feed.post"
 REPOST = "app.bsky.feed.repost"
@@ -133,9 +134,10 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     Returns
     -------
     ReadResult
-        Events with ``platform="bluesky"``. ``observability`` has ``share`` /
-        ``reaction`` True only when the input holds repost / like records
-        (an export without them cannot show them).
+        Events with ``platform="bluesky"``. ``observability`` is the
+        platform's (:data:`OBSERVABILITY`); an export without repost or like
+        records shows no shares or reactions, which
+        :func:`tribe_analysis.observability.observe` decides from the events.
 
     Examples
     --------
@@ -151,7 +153,7 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     >>> result.events.select("actor_id", "action", "target_actor_id").rows()
     [('did:plc:ann', 'post', None), ('did:plc:bob', 'reaction', 'did:plc:ann')]
     >>> result.observability
-    {'post': True, 'reply': True, 'share': False, 'reaction': True}
+    {'post': True, 'reply': True, 'share': True, 'reaction': True}
     """
     files = [Path(p) for p in paths]
     if not files:
@@ -159,7 +161,6 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     for path in files:
         _check_file(path)
     sink = Sink(on_error)
-    seen = {"post": False, "reply": False, "share": False, "reaction": False}
     ignored = 0
     for path in files:
         for line, raw, obj in _records(path, sink):
@@ -170,17 +171,11 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
             if _ignored(shape, obj):
                 ignored += 1
                 continue
-            build = _builder(shape, obj, sink, path, line, raw, seen)
+            build = _builder(shape, obj, sink, path, line, raw)
             sink.record(path, line, raw, build)
     if ignored:
         _log.info("ignored %d non-interaction records (follows, profiles, deletions, ...)", ignored)
-    observability = {
-        "post": True,
-        "reply": True,
-        "share": seen["share"],
-        "reaction": seen["reaction"],
-    }
-    return finish(sink, NAME, observability, sources=[str(f) for f in files])
+    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in files])
 
 
 def _check_file(path: Path) -> None:
@@ -297,7 +292,7 @@ def _ignored(shape: str, obj: Mapping) -> bool:
 # --------------------------------------------------------------------------- records -> rows
 
 
-def _builder(shape: str, obj: dict, sink: Sink, path: Path, line: int, raw: str, seen: dict):
+def _builder(shape: str, obj: dict, sink: Sink, path: Path, line: int, raw: str):
     where = {"_source": str(path), "_line": line, "_raw": raw}
 
     def build() -> None:
@@ -314,7 +309,6 @@ def _builder(shape: str, obj: dict, sink: Sink, path: Path, line: int, raw: str,
             row = _jetstream(obj)
         else:
             row = _feed_item(obj)
-        seen[row["action"]] = True
         sink.add({**row, **where})
 
     return build
