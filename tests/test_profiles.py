@@ -3,14 +3,17 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from tribe_analysis import features as ft
+from tribe_analysis.participation import PARTS
 from tribe_analysis.profiles import (
-    FEATURES,
     PARTICIPATOR_THRESHOLD,
     PROFILES,
     LeaderProfiler,
+    decide,
+    describe_ways,
     profile_leaders,
 )
 from tribe_analysis.synth import simulate_tribe
@@ -24,35 +27,42 @@ def _measures(**kwargs) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 @pytest.fixture(scope="module")
 def tribes() -> list[tuple[pl.DataFrame, pl.DataFrame]]:
-    return [_measures(n_leaders=40, seed=seed) for seed in range(6)]
+    return [_measures(n_leaders=40, seed=seed) for seed in range(4)]
 
 
-@parametrize_with_checks([LeaderProfiler(random_state=0, n_bootstrap=2)])
-def test_scikit_learn_estimator_contract(estimator, check):
-    check(estimator)
-
-
-def test_init_stores_arguments_only():
-    profiler = LeaderProfiler(3, threshold=0.5, random_state=7)
+def test_scikit_learn_estimator_contract(tribes):
+    measures, _ = tribes[0]
+    profiler = LeaderProfiler(3, threshold=0.3, random_state=7)
     assert profiler.get_params() == {
         "n_profiles": 3,
-        "threshold": 0.5,
-        "max_profiles": 6,
+        "threshold": 0.3,
+        "spread": 0.11,
+        "confidence": 0.9,
+        "max_profiles": 3,
         "n_bootstrap": 30,
-        "n_init": 5,
         "random_state": 7,
     }
     assert not [k for k in vars(profiler) if k.endswith("_")]
+    with pytest.raises(NotFittedError):
+        profiler.predict_profile(measures)
+    twin = clone(profiler).set_params(n_bootstrap=0)
+    assert twin.fit(measures) is twin
+    assert twin.profiles_.shape == (measures.height,)
+    assert twin.labels_.shape == (measures.height,)
 
 
-def test_labels_agree_with_planted_styles(tribes):
-    agreements = []
+def test_decided_labels_agree_with_planted_styles(tribes):
+    right = decided = total = 0
     for measures, truth in tribes:
         _, table = profile_leaders(measures, random_state=0, n_bootstrap=0)
         joined = table.join(truth.select("leader_id", "style"), on="leader_id")
-        agreements.append((joined["profile"] == joined["style"]).mean())
-    assert np.mean(agreements) >= 0.9, agreements
-    assert min(agreements) >= 0.85, agreements
+        known = joined.filter(pl.col("profile") != "undetermined")
+        right += int((known["profile"] == known["style"]).sum())
+        decided += known.height
+        total += joined.height
+    assert right / decided >= 0.97, (right, decided)
+    # measured: 126 of 160 decided (0.79); mixed leaders near the threshold abstain
+    assert decided / total >= 0.75, (decided, total)
 
 
 def test_threshold_separates_the_pure_styles(tribes):
@@ -65,20 +75,89 @@ def test_threshold_separates_the_pure_styles(tribes):
         assert by_style["participator"].min() > PARTICIPATOR_THRESHOLD
 
 
-@pytest.mark.parametrize("style", PROFILES)
-def test_one_style_tribes_get_one_label(style):
+@pytest.mark.parametrize("style", PROFILES[:2])
+def test_one_style_tribes_get_their_own_label(style):
     measures, _ = _measures(n_leaders=20, seed=3, styles=[style] * 20, mixed_share=0)
     _, table = profile_leaders(measures, random_state=0, n_bootstrap=0)
-    assert set(table["profile"]) == {style}
+    labels = table["profile"].to_list()
+    assert labels.count(style) >= 19, labels
+    assert set(labels) <= {style, "undetermined"}
 
 
-def test_one_leader_still_gets_a_label(tribes):
-    measures, truth = tribes[0]
-    one = measures.head(1)
-    profiler = LeaderProfiler(random_state=0).fit(one)
-    assert profiler.n_profiles_ == 1
-    assert profiler.predict_profile(one).tolist() == [truth["style"][0]]
-    assert np.isnan(profiler.stability_).all()
+def test_a_label_is_the_leaders_own(tribes):
+    measures, _ = tribes[0]
+    _, full = profile_leaders(measures, random_state=0, n_bootstrap=0)
+    for row in full.head(8).iter_rows(named=True):
+        alone = measures.filter(pl.col("leader_id") == row["leader_id"])
+        _, one = profile_leaders(alone, random_state=0, n_bootstrap=0)
+        assert one.row(0, named=True)["profile"] == row["profile"]
+        assert one.row(0, named=True)["reason"] == row["reason"]
+        assert one.row(0, named=True)["probability"] == row["probability"]
+
+
+def test_labels_never_contradict_the_index(tribes):
+    for measures, _ in tribes:
+        _, table = profile_leaders(measures, random_state=0, n_bootstrap=0)
+        part = table.filter(pl.col("profile") == "participator")["participation_index"]
+        broad = table.filter(pl.col("profile") == "broadcaster")["participation_index"]
+        assert part.min() > PARTICIPATOR_THRESHOLD > broad.max()
+
+
+def test_decide_three_outcomes_and_reasons():
+    labels, prob, p = decide(
+        np.array([0.02, 0.8, 0.28, np.nan, 0.9]),
+        np.array([0.01, 0.02, 0.01, np.nan, 0.01]),
+        np.array([5, 4, 5, 1, 1]),
+    )
+    assert labels.tolist() == [
+        "broadcaster",
+        "participator",
+        "undetermined",
+        "undetermined",
+        "undetermined",
+    ]
+    assert prob[0] > 0.9 and prob[1] > 0.9 and np.isnan(prob[2:]).all()
+    assert 0.1 < p[2] < 0.9 and np.isnan(p[3])
+
+
+def test_one_post_accounts_are_undetermined():
+    tribe = simulate_tribe(n_leaders=6, days=30, seed=8)
+    leaders = set(tribe.leaders)
+    own = tribe.events.filter(pl.col("actor_id").is_in(leaders))
+    first = set(
+        own.filter(pl.col("action") == "post")
+        .group_by("actor_id")
+        .agg(pl.col("event_id").min())["event_id"]
+    )
+    dropped = set(own["event_id"]) - first
+    # each leader keeps one post and the replies others made to it; nothing else of its own
+    events = tribe.events.filter(
+        ~pl.col("event_id").is_in(list(dropped))
+        & ~pl.col("thread_id").is_in(list(dropped))
+        & ~(
+            pl.col("action").is_in(["reply", "share", "reaction"])
+            & pl.col("parent_id").is_in(list(dropped))
+        )
+    )
+    events = events.filter(
+        pl.col("parent_id").is_null() | pl.col("parent_id").is_in(events["event_id"])
+    )
+    measures = ft.leader_measures(events, tribe.leaders, ego=False)
+    assert (measures["authored"] == 1).all()
+    _, table = profile_leaders(measures, random_state=0, n_bootstrap=0)
+    assert set(table["profile"]) == {"undetermined"}
+    assert all(r.startswith("insufficient evidence") for r in table["reason"]), table["reason"]
+
+
+def test_a_window_without_events_is_undetermined(tribes):
+    tribe = simulate_tribe(n_leaders=6, days=20, seed=1)
+    empty = ft.leader_measures(tribe.events, tribe.leaders, since="2030-01-01", ego=False)
+    _, table = profile_leaders(empty, random_state=0, n_bootstrap=0)
+    assert set(table["profile"]) == {"undetermined"}
+    assert set(table["reason"]) == {
+        "insufficient evidence: 0 of 5 parts observed, 0 posts, 0 authored actions"
+    }
+    assert table["probability"].null_count() == 6
 
 
 def test_volume_does_not_decide():
@@ -127,40 +206,43 @@ def test_volume_does_not_decide():
     assert by_style["broadcaster"] > 2 * by_style["participator"]  # copied 8x
     _, labels_before = profile_leaders(before, random_state=0, n_bootstrap=0)
     _, labels_after = profile_leaders(after, random_state=0, n_bootstrap=0)
-    assert labels_after["profile"].to_list() == labels_before["profile"].to_list()
-    joined = labels_after.join(tribe.truth, on="leader_id")
+    decided = labels_before["profile"] != "undetermined"
+    assert decided.sum() >= 12
+    assert (
+        labels_after["profile"].filter(decided) == labels_before["profile"].filter(decided)
+    ).all()
+    joined = labels_after.join(tribe.truth, on="leader_id").filter(
+        pl.col("profile") != "undetermined"
+    )
     assert (joined["profile"] == joined["style"]).all()
 
 
-def test_multiplying_counts_leaves_profiles_unchanged(tribes):
+def test_more_evidence_never_flips_a_label(tribes):
     measures, _ = tribes[1]
     counts = [c for c in measures.columns if c.endswith(("_num", "_den"))]
     scaled = measures.with_columns(pl.col(counts) * 10, pl.col("authored", "posts") * 10)
+    scaled = scaled.with_columns(pl.col("index_se") / np.sqrt(10))
     a = LeaderProfiler(random_state=0, n_bootstrap=0).fit(measures)
     b = LeaderProfiler(random_state=0, n_bootstrap=0).fit(scaled)
-    assert (a.predict_profile(measures) == b.predict_profile(scaled)).all()
+    decided = a.profiles_ != "undetermined"
+    assert (a.profiles_[decided] == b.profiles_[decided]).all()
+    assert (b.profiles_ != "undetermined").sum() >= decided.sum()
 
 
-def test_null_measures_platform_without_reactions():
+def test_unobservable_reactions_leave_seeing_out():
     tribe = simulate_tribe(n_leaders=40, seed=2)
     blind_events = tribe.events.filter(pl.col("action") != "reaction")
-    hidden = {"post": True, "reply": True, "share": True, "reaction": False}
-    blind = ft.leader_measures(blind_events, tribe.leaders, ego=False, observability=hidden)
+    blind = ft.leader_measures(blind_events, tribe.leaders, ego=False)
     assert blind["see_coverage"].null_count() == 40
-    profiler = LeaderProfiler(random_state=0, n_bootstrap=0).fit(blind)
-    assert "see_coverage" not in profiler.features_
-    assert len(profiler.features_) == len(FEATURES) - 1
-    agreement = (profiler.predict_profile(blind) == tribe.truth["style"].to_numpy()).mean()
-    assert agreement >= 0.8  # measured 0.825: the index loses its seeing part (docs/methods.md)
-    measures = ft.leader_measures(tribe.events, tribe.leaders, ego=False)
-    # scattered nulls (a rate under its minimum denominator) are imputed, not fatal
-    holes = measures.with_columns(
-        pl.when(pl.int_range(pl.len()) % 3 == 0)
-        .then(None)
-        .otherwise(pl.col("reply_rate"))
-        .alias("reply_rate")
-    )
-    assert len(LeaderProfiler(random_state=0, n_bootstrap=0).fit(holes).predict(holes)) == 40
+    assert blind["parts_observed"].max() == 4
+    profiler = LeaderProfiler("auto", random_state=0, n_bootstrap=0).fit(blind)
+    assert not any("watcher" in name for name in profiler.sub_profiles_)
+    known = profiler.profiles_ != "undetermined"
+    styles = tribe.truth["style"].to_numpy()
+    assert known.mean() >= 0.75
+    # without seeing, the index loses its lowest part and mixed broadcasters drift up:
+    # 0.93 of decided labels right over 8 simulated tribes (docs/validation.md)
+    assert (profiler.profiles_[known] == styles[known]).mean() >= 0.85
 
 
 def test_determinism(tribes):
@@ -168,87 +250,72 @@ def test_determinism(tribes):
     one = LeaderProfiler(random_state=5).fit(measures)
     two = LeaderProfiler(random_state=5).fit(measures.reverse().sort("leader_id"))
     assert (one.labels_ == two.labels_).all()
-    np.testing.assert_array_equal(one.predict_proba(measures), two.predict_proba(measures))
     np.testing.assert_array_equal(one.stability_, two.stability_)
+    assert one.sub_profiles_ == two.sub_profiles_
 
 
-def test_probabilities_and_stability(tribes):
+def test_sub_profiles_within_labels(tribes):
+    measures, _ = tribes[2]
+    profiler = LeaderProfiler("auto", random_state=0, n_bootstrap=10).fit(measures)
+    for name, cluster in zip(
+        profiler.sub_profiles_, range(len(profiler.sub_profiles_)), strict=True
+    ):
+        members = profiler.profiles_[profiler.labels_ == cluster]
+        assert set(members) == {name.split(" · ")[0]}
+    assert (profiler.labels_[profiler.profiles_ == "undetermined"] == -1).all()
+    assert np.all((profiler.stability_ >= 0) & (profiler.stability_ <= 1))
+
+
+def test_drivers_are_observed_parts_on_the_labels_side(tribes):
     measures, _ = tribes[0]
-    profiler = LeaderProfiler(random_state=0, n_bootstrap=20).fit(measures)
-    proba = profiler.predict_proba(measures)
-    assert proba.shape == (40, 2)
-    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    primary = profiler.profile_proba(measures)
-    assert ((primary >= 0.5) & (primary <= 1.0 + 1e-12)).all()
-    assert profiler.stability_.shape == (2,)
-    assert ((profiler.stability_ >= 0) & (profiler.stability_ <= 1)).all()
-    assert (profiler.stability_ > 0.75).all()  # well-separated planted styles are stable
+    _, table = profile_leaders(measures, random_state=0, n_bootstrap=0)
+    for row in table.iter_rows(named=True):
+        drivers = [d for d in row["drivers"].split(", ") if d]
+        assert set(drivers) <= set(PARTS)
+        for part in drivers:
+            assert row[part] is not None
+            if row["profile"] == "participator":
+                assert row[part] >= PARTICIPATOR_THRESHOLD
+            else:
+                assert row["profile"] == "broadcaster" and row[part] < PARTICIPATOR_THRESHOLD
 
 
-def test_explanations_name_features(tribes):
-    measures, _ = tribes[0]
-    profiler = LeaderProfiler(random_state=0, n_bootstrap=0).fit(measures)
-    drivers = profiler.explain(measures, top=2)
-    assert len(drivers) == 40
-    assert all(set(d) <= set(FEATURES) and len(d) <= 2 for d in drivers)
-    # a driver puts the leader on its own profile's side of the other profile's median
-    names = profiler.predict_profile(measures)
-    values = measures.select(FEATURES).to_numpy()
-    medians = {p: np.nanmedian(values[names == p], axis=0) for p in PROFILES}
-    checked = 0
-    for i, (name, leader_drivers) in enumerate(zip(names, drivers, strict=True)):
-        other = medians[PROFILES[1 - PROFILES.index(name)]]
-        for feature in leader_drivers:
-            j = FEATURES.index(feature)
-            participating = values[i, j] > other[j]
-            if feature == "broadcast_share":
-                participating = not participating
-            assert participating == (name == "participator"), (i, feature)
-            checked += 1
-    assert checked >= 40
-
-
-def test_auto_chooses_by_bic_and_names_sub_profiles(tribes):
-    measures, _ = tribes[0]
-    profiler = LeaderProfiler("auto", random_state=0, n_bootstrap=0).fit(measures)
-    assert profiler.n_profiles_ == int(np.argmin(profiler.bic_)) + 1
-    assert set(profiler.profile_names_) <= set(PROFILES)
-    for name, primary in zip(profiler.sub_profiles_, profiler.profile_names_, strict=True):
-        assert name.startswith(f"{primary} · ")
+def test_ways_in_words():
+    row = {"see_coverage": 0.6, "comment_share": 0.3, "conversation_share": 0.01}
+    assert describe_ways(row) == (
+        "strong at seeing; sometimes commenting; rarely starting conversations; "
+        "not observed: answering, promoting others"
+    )
 
 
 def test_profile_table(tribes):
     measures, _ = tribes[0]
-    _, table = profile_leaders(measures, random_state=0)
-    assert table.columns[:9] == [
+    _, table = profile_leaders(measures, random_state=0, n_bootstrap=5)
+    assert table.columns[:10] == [
         "leader_id",
         "profile",
+        "reason",
         "probability",
         "participation_index",
+        "index_low",
+        "index_high",
+        "parts_observed",
+        "p_participator",
         "sub_profile",
-        "cluster",
-        "stability",
-        "label_agreement",
-        "drivers",
     ]
     assert table["leader_id"].is_sorted()
-    assert set(measures.columns) <= set(table.columns)
+    assert set(table["profile"]) <= set(PROFILES)
+    decided = table.filter(pl.col("profile") != "undetermined")
+    assert decided["probability"].min() >= 0.9
+    assert (decided["index_low"] <= decided["participation_index"]).all()
+    assert (decided["participation_index"] <= decided["index_high"]).all()
 
 
-def test_bad_arguments():
-    measures, _ = _measures(n_leaders=6, days=20, seed=1)
-    with pytest.raises(ValueError, match="n_profiles must be a positive integer or 'auto', got 0"):
+def test_bad_arguments(tribes):
+    measures, _ = tribes[0]
+    with pytest.raises(ValueError, match="n_profiles"):
         LeaderProfiler(0).fit(measures)
-    with pytest.raises(ValueError, match="measures frame has none of the profile features"):
-        LeaderProfiler().fit(measures.select("leader_id", "posts"))
-
-
-def test_label_agreement_is_lower_for_mixed_leaders(tribes):
-    measures, truth = tribes[0]
-    profiler = LeaderProfiler(random_state=0, n_bootstrap=30).fit(measures)
-    agreement = profiler.label_agreement_
-    assert agreement.shape == (40,)
-    assert ((agreement >= 0) & (agreement <= 1)).all()
-    mixed = truth["mix"].to_numpy() > 0
-    assert agreement[~mixed].mean() >= 0.9
-    assert agreement[mixed].mean() < agreement[~mixed].mean()
+    with pytest.raises(ValueError, match="index_se"):
+        LeaderProfiler().fit(measures.drop("index_se"))
+    with pytest.raises(TypeError):
+        LeaderProfiler().fit(np.zeros((3, 3)))

@@ -32,6 +32,7 @@ from scipy import stats
 
 __all__ = [
     "LEVEL",
+    "MIN_AUTHORED",
     "MIN_PARTS",
     "PARTS",
     "index_columns",
@@ -54,6 +55,10 @@ LEVEL = 0.9
 
 MIN_PARTS = 2
 """Fewer observed parts than this leave the index null (too little evidence)."""
+
+MIN_AUTHORED = 5
+"""A leader with fewer authored actions (posts, replies, shares) is not labelled: too
+little of its own behaviour to judge, however much others did around it."""
 
 
 def jeffreys_interval(

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from tribe_analysis.participation import MIN_PARTS, PARTS
+from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS, PARTS
 
 __all__ = [
     "CONFIDENCE",
@@ -39,7 +39,7 @@ PROFILES: tuple[str, ...] = ("broadcaster", "participator", "undetermined")
 PARTICIPATOR_THRESHOLD = 0.27
 """The participation index that separates the styles (see ``docs/methods.md``)."""
 
-STYLE_SPREAD = 0.10
+STYLE_SPREAD = 0.11
 """Spread of the index among leaders of one style across designs and platforms.
 
 Added (in quadrature) to a leader's sampling error when turning its index into
@@ -74,13 +74,15 @@ def decide(
     threshold: float = PARTICIPATOR_THRESHOLD,
     spread: float = STYLE_SPREAD,
     confidence: float = CONFIDENCE,
+    authored: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Label, probability of the label and probability of participating, per leader.
 
     ``p_participator = Phi((index - threshold) / sqrt(se**2 + spread**2))``. A
     leader is ``participator`` when it is at least ``confidence``,
     ``broadcaster`` when it is at most ``1 - confidence``, and ``undetermined``
-    otherwise or with fewer than :data:`MIN_PARTS` observed parts (null index).
+    otherwise, with fewer than :data:`MIN_PARTS` observed parts (null index), or
+    with fewer than :data:`MIN_AUTHORED` ``authored`` actions (when given).
     ``probability`` is the probability of the given label (null when
     undetermined). Only the leader's own values enter.
 
@@ -91,11 +93,13 @@ def decide(
     >>> label.tolist()
     ['broadcaster', 'participator', 'undetermined', 'undetermined']
     >>> np.round(prob, 3).tolist()[:2]
-    [0.985, 1.0]
+    [0.975, 1.0]
     """
     index = np.asarray(index, dtype=np.float64)
     se = np.asarray(se, dtype=np.float64)
     enough = (np.asarray(parts) >= MIN_PARTS) & ~np.isnan(index)
+    if authored is not None:
+        enough &= np.asarray(authored) >= MIN_AUTHORED
     scale = np.sqrt(np.where(np.isnan(se), 0.0, se) ** 2 + spread**2)
     with np.errstate(invalid="ignore"):
         p = np.where(enough, stats.norm.cdf((index - threshold) / scale), np.nan)
@@ -114,11 +118,15 @@ def _reason(
     parts: int,
     posts: int | None,
     threshold: float,
+    authored: int | None = None,
 ) -> str:
     """Why a leader got its label, in words (the ``reason`` column)."""
     n = len(PARTS)
-    if index is None or parts < MIN_PARTS:
+    few = authored is not None and authored < MIN_AUTHORED
+    if index is None or parts < MIN_PARTS or few:
         volume = "" if posts is None else f", {posts} post{'s' if posts != 1 else ''}"
+        if authored is not None:
+            volume += f", {authored} authored action{'s' if authored != 1 else ''}"
         return f"insufficient evidence: {parts} of {n} parts observed{volume}"
     span = f"index {index:.2f} ({low:.2f}–{high:.2f}), {parts} of {n} parts"
     if label == PROFILES[2]:
@@ -261,6 +269,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
             threshold=self.threshold,
             spread=self.spread,
             confidence=self.confidence,
+            authored=X.get_column("authored").to_numpy() if "authored" in X.columns else None,
         )
 
     def fit(self, X, y=None):
@@ -509,6 +518,7 @@ def profile_leaders(
             int(row.get("parts_observed") or 0),
             n_posts,
             profiler.threshold,
+            row.get("authored"),
         )
         for label, row, n_posts in zip(profiler.profiles_, rows, posts, strict=True)
     ]

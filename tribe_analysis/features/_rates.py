@@ -83,9 +83,10 @@ def _rate(
 def _promotion(seen: Mapping[str, bool]) -> tuple[pl.Expr, pl.Expr]:
     """Numerator and denominator of ``promotion_share`` over the observable channels.
 
-    Shares count when shares are observable (shares of others ÷ shares), posts
-    when mentions are (posts mentioning another account ÷ posts); a mention is
-    counted once.
+    The denominator is the leader's own output that could promote someone:
+    root posts and shares. The numerator counts what the observable channels
+    show: shares of others' content (when shares are observable) and posts that
+    mention another account (when mentions are). A mention is counted once.
     """
     c = pl.col
     zero = pl.lit(0, pl.Int64)
@@ -94,7 +95,7 @@ def _promotion(seen: Mapping[str, bool]) -> tuple[pl.Expr, pl.Expr]:
     num = (c("shares_of_others") if shares else zero) + (
         c("posts_mentioning") if mentions else zero
     )
-    den = (c("shares") if shares else zero) + (c("posts") if mentions else zero)
+    den = c("shares") + c("posts")
     return num.fill_null(0), den.fill_null(0)
 
 
