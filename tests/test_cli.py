@@ -160,17 +160,26 @@ def test_profile_writes_outputs_byte_identically(sample_csv, tmp_path):
     for name in ("profiles.csv", "features.parquet", "graph.graphml"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     table = pl.read_csv(tmp_path / "a" / "profiles.csv")
-    assert table.columns[:5] == [
+    assert table.columns[:10] == [
         "leader_id",
         "profile",
+        "reason",
         "probability",
         "participation_index",
+        "index_low",
+        "index_high",
+        "parts_observed",
         "sub_profile",
+        "leader_name",
     ]
     assert table["leader_id"].to_list() == leaders.read_text().split()
     assert "reply_rate" in table.columns and "reply_rate_den" in table.columns
+    assert set(table["profile"]) <= {"broadcaster", "participator", "undetermined"}
     features = pl.read_parquet(tmp_path / "a" / "features.parquet")
-    assert {"see_coverage_num", "see_coverage_den", "ego_constraint"} <= set(features.columns)
+    assert {"see_coverage_num", "see_coverage_den", "see_coverage_low", "ego_constraint"} <= set(
+        features.columns
+    )
+    assert {"index_low", "index_high", "parts_observed", "unobservable"} <= set(features.columns)
     assert "participator" in first.stdout and "broadcaster" in first.stdout
 
 
@@ -322,3 +331,36 @@ def test_profile_pseudonymize(tmp_path, sample_csv, monkeypatch):
     graphml = (tmp_path / "hidden" / "graph.graphml").read_text()
     assert "m00001" not in graphml and "u_" in graphml
     assert plain.exit_code == 0
+
+
+def test_profile_reports_unobservable_signals(tmp_path):
+    tribe_dir = tmp_path / "sim"
+    assert (
+        run("simulate", "--out", tribe_dir, "--leaders", 6, "--days", 20, "--seed", 2).exit_code
+        == 0
+    )
+    events = pl.read_parquet(tribe_dir / "events.parquet").filter(pl.col("action") != "reaction")
+    events.write_parquet(tmp_path / "no_reactions.parquet")
+    out = tmp_path / "out"
+    result = run(
+        "profile",
+        tmp_path / "no_reactions.parquet",
+        "--top-leaders",
+        4,
+        "--out",
+        out,
+        "--no-report",
+    )
+    assert result.exit_code == 0, result.output
+    assert "unobservable: reactions — no reaction in any record of the input" in result.stderr
+    table = pl.read_csv(out / "profiles.csv")
+    assert set(table["unobservable"]) == {"reactions: no reaction in any record of the input"}
+    assert table["see_coverage"].null_count() == table.height
+
+
+def test_pseudo_account_cannot_be_named_a_leader(sample_csv, tmp_path):
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("L001\n[deleted]\n")
+    result = run("profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"error: {leaders}:2: '[deleted]' is a pseudo-account, not one person" in result.stderr

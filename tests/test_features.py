@@ -121,7 +121,12 @@ EXPECTED = {
         "alter_reciprocity_num": 0,
         "alter_reciprocity_den": 4,
         "give_receive_log_ratio": math.log(1 / 6),
-        "participation_index": (0 + 0 + 0 + 0 + 0.4) / 5,
+        "conversation_share": 0.0,
+        "conversation_share_num": 0,
+        "conversation_share_den": 1,
+        # seeing has no tribe root post to see: the mean of the other four parts
+        "participation_index": (0 + 0 + 0 + 0) / 4,
+        "parts_observed": 4,
     },
     "B": {
         "posts": 2,
@@ -173,7 +178,12 @@ EXPECTED = {
         "alter_reciprocity_num": 3,
         "alter_reciprocity_den": 5,
         "give_receive_log_ratio": math.log(9 / 5),
-        "participation_index": (1.0 + 2 / 7 + 2 / 3 + 2 / 3 + 0.6 + 6 / 7) / 6,
+        "conversation_share": 1.0,
+        "conversation_share_num": 1,
+        "conversation_share_den": 1,
+        # seeing, commenting, starting conversations, answering, promoting others
+        "participation_index": (1.0 + 2 / 7 + 1.0 + 2 / 3 + 2 / 3) / 5,
+        "parts_observed": 5,
     },
     "C": {
         "posts": 1,
@@ -225,7 +235,11 @@ EXPECTED = {
         "alter_reciprocity_num": 0,
         "alter_reciprocity_den": 2,
         "give_receive_log_ratio": 0.0,
-        "participation_index": (1.0 + 0.5 + 0 + 0 + 0.5) / 5,
+        "conversation_share": None,
+        "conversation_share_num": 0,
+        "conversation_share_den": 0,
+        "participation_index": (1.0 + 0.5 + 0.0) / 3,
+        "parts_observed": 3,
     },
 }
 
@@ -253,7 +267,7 @@ def test_every_documented_column_is_present():
     for name in ft.MEASURES:
         assert name in table.columns
     for name in ft.RATES:
-        assert {f"{name}_num", f"{name}_den"} <= set(table.columns)
+        assert {f"{name}_num", f"{name}_den", f"{name}_low", f"{name}_high"} <= set(table.columns)
 
 
 def test_rows_sorted_by_leader(measures):
@@ -262,11 +276,12 @@ def test_rows_sorted_by_leader(measures):
 
 
 def test_minimum_denominator_nulls_rates_but_keeps_counts():
-    row = ft.leader_measures(tiny_events(), ["A"]).row(0, named=True)  # default minimum 10
+    row = ft.leader_measures(tiny_events(), ["A"]).row(0, named=True)  # default minimum 5
     assert row["reply_rate"] is None
     assert (row["reply_rate_num"], row["reply_rate_den"]) == (0, 3)
-    assert row["participation_index"] is None
-    assert row["participants"] is None  # 3 root posts < 10
+    assert row["parts_observed"] == 1  # only commenting (0 of 5 authored actions)
+    assert row["participation_index"] is None and row["index_low"] is None
+    assert row["participants"] is None  # 3 root posts < 5
 
 
 def test_platform_without_reactions_has_null_seeing():
@@ -284,9 +299,10 @@ def test_platform_without_reactions_has_null_seeing():
         assert row["comment_share"] is not None
     b = table.filter(pl.col("leader_id") == "B").row(0, named=True)
     # without reactions m9 leaves B's tribe (reciprocity 3/4), and the index is the
-    # mean of the five parts other than seeing
+    # mean of the four parts other than seeing
     assert b["alter_reciprocity"] == pytest.approx(0.75)
-    assert b["participation_index"] == pytest.approx((2 / 7 + 2 / 3 + 2 / 3 + 0.75 + 6 / 7) / 5)
+    assert b["participation_index"] == pytest.approx((2 / 7 + 1.0 + 2 / 3 + 2 / 3) / 4)
+    assert b["parts_observed"] == 4
 
 
 def test_leader_without_events_gets_nulls():
@@ -333,8 +349,10 @@ def test_measures_are_deterministic():
 def test_select_leaders_by_distinct_audience():
     events = tiny_events()
     # audiences: A 4 (m1..m4), B 3 (m5, m6, m7), C 1 (m11); authored A 5, B 7, C 2
-    assert ft.select_leaders(events, top=2, min_activity=1) == ["A", "B"]
-    assert ft.select_leaders(events, top=5, min_activity=6) == ["B"]
+    assert ft.select_leaders(events, top=2, min_activity=1, evidence=False) == ["A", "B"]
+    assert ft.select_leaders(events, top=5, min_activity=6, evidence=False) == ["B"]
+    # with the default minimum denominator (5) no one here has two observed parts
+    assert ft.select_leaders(events, top=5) == []
     with pytest.raises(ValueError, match="top must be at least 1"):
         ft.select_leaders(events, top=0)
 
@@ -366,3 +384,52 @@ def test_participators_score_higher_than_broadcasters(seed):
     worst_participator = pure.filter(pl.col("style") == "participator")["participation_index"].min()
     best_broadcaster = pure.filter(pl.col("style") == "broadcaster")["participation_index"].max()
     assert worst_participator > best_broadcaster
+
+
+def test_select_leaders_skips_pseudo_accounts_and_needs_evidence():
+    from tribe_analysis.synth import simulate_tribe
+
+    tribe = simulate_tribe(n_leaders=8, days=30, seed=2)
+    renamed = {tribe.leaders[0]: "[deleted]", tribe.leaders[1]: "AutoModerator"}
+    events = tribe.events.with_columns(
+        pl.col("actor_id", "target_actor_id").replace(renamed),
+        pl.col("mentions").list.eval(pl.element().replace(renamed)),
+    )
+    chosen = ft.select_leaders(events, top=8)
+    assert not set(chosen) & set(renamed.values())
+    measures = ft.leader_measures(events, chosen, ego=False)
+    assert (measures["parts_observed"] >= 2).all()
+    # an account that only replies (no posts to answer or discuss) is never chosen
+    repliers = (
+        events.filter(~pl.col("actor_id").str.starts_with("L"))
+        .group_by("actor_id")
+        .agg((pl.col("action") == "post").sum().alias("posts"))
+    )
+    assert not set(chosen) & set(repliers.filter(pl.col("posts") == 0)["actor_id"])
+
+
+def test_unobservable_signals_make_measures_null_never_zero():
+    no_mentions = [(*r[:5], []) for r in ROWS]
+    table = ft.leader_measures(tiny_events(no_mentions), ["A", "B"], min_denominator=1)
+    b = table.filter(pl.col("leader_id") == "B").row(0, named=True)
+    assert b["broadcast_share"] is None and b["broadcast_share_num"] is None
+    # promotion still counts what is observable: B's share of m8's post, of 2 posts + 1 share
+    assert (b["promotion_share_num"], b["promotion_share_den"]) == (1, 3)
+    no_shares = [r for r in no_mentions if r[3] != "share"]
+    table = ft.leader_measures(tiny_events(no_shares), ["B"], min_denominator=1)
+    assert table["promotion_share"].to_list() == [None]
+    assert table["promoted_breadth"].to_list() == [None]
+    orphan = [r if r[3] != "reply" else (*r[:4], "outside", r[5]) for r in ROWS]
+    table = ft.leader_measures(tiny_events(orphan), ["B"], min_denominator=1)
+    for name in ("comment_share", "reply_rate", "conversation_share", "dialogic_loop_share"):
+        assert table[name].to_list() == [None], name
+
+
+def test_rate_intervals_hold_the_rate():
+    table = ft.leader_measures(tiny_events(), ["A", "B", "C"], min_denominator=1)
+    for name in ft.RATES:
+        known = table.filter(pl.col(name).is_not_null())
+        assert (known[f"{name}_low"] <= known[name]).all(), name
+        assert (known[name] <= known[f"{name}_high"]).all(), name
+    b = table.filter(pl.col("leader_id") == "B").row(0, named=True)
+    assert b["index_low"] < b["participation_index"] < b["index_high"]

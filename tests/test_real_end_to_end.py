@@ -21,7 +21,7 @@ CASES = {
         "mailinglist_everything_list",
         ["everything-list-1998-1999.mbox"],
         ["--on-error", "skip"],  # one message has an empty Date header (see test below)
-        {"Wei Dai", "Nick Bostrom", "Hans Moravec", "Juergen Schmidhuber"},
+        {"Wei Dai", "Hans Moravec", "Juergen Schmidhuber"},
     ),
     "bluesky": (
         "bluesky_nytimes_2026",
@@ -45,10 +45,13 @@ def test_profile_runs_on_real_export(name, tmp_path):
     assert result.exit_code == 0, result.output
     assert f"format: {name} (recognised from content)" in result.stderr
     table = pl.read_csv(out / "profiles.csv")
-    assert table.height == (15 if name == "bluesky" else 20)
+    # only accounts with enough evidence are chosen: fewer than 20 where fewer qualify
+    assert 10 <= table.height <= 20
     shown = set(table["leader_name"]) | set(table["leader_id"])
     assert expected <= shown, expected - shown
-    assert set(table["profile"]) <= {"broadcaster", "participator"}
+    assert set(table["profile"]) <= {"broadcaster", "participator", "undetermined"}
+    undetermined = table.filter(pl.col("profile") == "undetermined")
+    assert undetermined["reason"].str.contains("^(insufficient evidence|between styles)").all()
     assert "Traceback" not in result.output
 
 
