@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from tribe_analysis import charts, features, graph
-from tribe_analysis.profiles import profile_leaders
+from tribe_analysis.participation import PARTS
+from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD, PROFILES, profile_leaders
 from tribe_analysis.synth import simulate_tribe
 
 
@@ -42,21 +43,175 @@ def _rows(spec: dict) -> list[dict]:
     return [row for rows in spec.get("datasets", {}).values() for row in rows]
 
 
+def _quietest_member(tribe) -> str:
+    counts = tribe.events.group_by("actor_id").len().sort("len", "actor_id")
+    return counts.filter(~pl.col("actor_id").is_in(tribe.leaders))["actor_id"][0]
+
+
+@pytest.fixture(scope="module")
+def gappy(tribe):
+    """A table as from a platform without reactions, with leaders too quiet to place."""
+    leaders = [*tribe.leaders, _quietest_member(tribe), "ghost", "nobody"]
+    measures = features.leader_measures(
+        tribe.events, leaders, observability={"reaction": False}, ego=False
+    )
+    _, profiles = profile_leaders(measures, random_state=0)
+    return profiles
+
+
+def test_profile_colours_are_three_and_distinct():
+    assert charts.PROFILE_COLORS == {
+        "broadcaster": "#D55E00",
+        "participator": "#0072B2",
+        "undetermined": "#999999",
+    }
+    assert set(charts.PROFILE_COLORS) == set(PROFILES)
+
+
 def test_profile_map_spec(table):
     spec = _spec(charts.profile_map(table))
-    rule, points, names = spec["layer"]
+    rule, bars, points, names = spec["layer"]
     assert rule["mark"]["type"] == "rule" and rule["encoding"]["x"]["field"] == "threshold"
-    assert points["mark"]["type"] == "circle"
+    assert spec["title"]["subtitle"][0].startswith(
+        f"participator from an index of {PARTICIPATOR_THRESHOLD:.2f}"
+    )
+    assert len(spec["title"]["subtitle"]) == 1  # every leader placed: nothing left out
+    assert bars["mark"]["type"] == "errorbar"
+    assert bars["encoding"]["x"]["field"] == "index_low"
+    assert bars["encoding"]["x2"]["field"] == "index_high"
+    assert bars["encoding"]["y"]["field"] == "give_receive_log_ratio"
+    assert points["mark"]["type"] == "point"
     enc = points["encoding"]
     assert (enc["x"]["field"], enc["x"]["type"]) == ("participation_index", "quantitative")
     assert (enc["y"]["field"], enc["y"]["type"]) == ("give_receive_log_ratio", "quantitative")
-    assert enc["color"]["field"] == "profile"
-    assert enc["color"]["scale"]["range"] == list(charts.PROFILE_COLORS.values())
+    for layer in (bars, points):
+        color = layer["encoding"]["color"]
+        assert color["field"] == "profile"
+        assert color["scale"]["domain"] == ["broadcaster", "participator", "undetermined"]
+        assert color["scale"]["range"] == ["#D55E00", "#0072B2", "#999999"]
+    assert enc["shape"]["field"] == "sub_profile"
+    assert set(enc["shape"]["scale"]["domain"]) == set(table["sub_profile"])
     assert enc["size"]["field"] == "authored"
-    assert {t["field"] for t in enc["tooltip"]} >= {"leader", "probability", "reply_rate"}
-    assert names["mark"]["type"] == "text"
-    leaders = [r["leader"] for r in _rows(spec) if "leader" in r]
-    assert leaders == sorted(table["leader_id"].to_list())
+    assert {t["field"] for t in enc["tooltip"]} >= {
+        "leader",
+        "reason",
+        "probability",
+        "sub_profile",
+        "parts_observed",
+        "index_low",
+        "index_high",
+    }
+    assert names["mark"]["type"] == "text" and names["encoding"]["text"]["field"] == "leader"
+    rows = [r for r in _rows(spec) if "leader" in r]
+    assert [r["leader"] for r in rows] == sorted(table["leader_id"].to_list())
+    by_id = {r["leader_id"]: r for r in table.iter_rows(named=True)}
+    for row in rows:
+        source = by_id[row["leader"]]
+        assert row["index_low"] == pytest.approx(source["index_low"], abs=1e-4)
+        assert row["index_high"] == pytest.approx(source["index_high"], abs=1e-4)
+        assert row["reason"] == source["reason"]
+
+
+def test_profile_map_leaves_out_leaders_without_an_index(gappy):
+    missing = gappy.filter(pl.col("participation_index").is_null())
+    assert missing.height >= 2  # ghost and nobody at least
+    assert set(missing["profile"]) == {"undetermined"}
+    spec = _spec(charts.profile_map(gappy))
+    shown = {r["leader"] for r in _rows(spec) if "leader" in r}
+    assert shown == set(gappy.filter(pl.col("participation_index").is_not_null())["leader_id"])
+    assert "ghost" not in shown and "nobody" not in shown
+    assert spec["title"]["subtitle"][-1] == (
+        f"{missing.height} leaders undetermined for lack of evidence are not shown"
+    )
+    one = gappy.filter(
+        pl.col("participation_index").is_not_null() | (pl.col("leader_id") == "ghost")
+    )
+    subtitle = _spec(charts.profile_map(one))["title"]["subtitle"][-1]
+    assert subtitle == "1 leader undetermined for lack of evidence is not shown"
+
+
+def test_profile_map_undetermined_with_an_index_is_grey_and_placed(table):
+    between = table.with_columns(
+        pl.when(pl.col("leader_id") == table["leader_id"][0])
+        .then(pl.lit("undetermined"))
+        .otherwise(pl.col("profile"))
+        .alias("profile"),
+        pl.when(pl.col("leader_id") == table["leader_id"][0])
+        .then(pl.lit("undetermined"))
+        .otherwise(pl.col("sub_profile"))
+        .alias("sub_profile"),
+    )
+    spec = _spec(charts.profile_map(between))
+    rows = {r["leader"]: r for r in _rows(spec) if "leader" in r}
+    assert rows[table["leader_id"][0]]["profile"] == "undetermined"
+    shape = spec["layer"][2]["encoding"]["shape"]["scale"]
+    assert dict(zip(shape["domain"], shape["range"], strict=True))["undetermined"] == "diamond"
+
+
+def test_profile_map_prefers_labels_then_leader_name(table):
+    named = table.with_columns(("name " + pl.col("leader_id")).alias("leader_name"))
+    leaders = {r["leader"] for r in _rows(_spec(charts.profile_map(named))) if "leader" in r}
+    assert leaders == {f"name {leader}" for leader in table["leader_id"]}
+    labels = charts.pseudonym_labels(table["leader_id"].to_list())
+    text = charts.profile_map(named, labels=labels).to_json()
+    assert "Leader 1" in text and "name " not in text
+
+
+def test_labels_do_not_overlap():
+    spots = charts._place_labels([0.5] * 5, [0.0] * 5, ["L1"] * 5, width=460, height=320)
+    placed = [s for s in spots if s is not None]
+    assert len(placed) == 4 and spots[4] is None  # four free places round one point
+    assert len(set(placed)) == 4
+    far = charts._place_labels([0.1, 0.99], [0.0, 1.0], ["abc", "abc"], width=460, height=320)
+    assert far[0][0] > 0.1 and far[1][0] < 0.99  # the right edge sends the label left
+
+
+def test_report_card_parts_with_intervals_and_not_observed(tribe, gappy, edges):
+    leader = tribe.leaders[0]
+    row = gappy.filter(pl.col("leader_id") == leader).row(0, named=True)
+    assert row["see_coverage"] is None  # reactions unobservable: seeing is not observed
+    spec = _spec(charts.report_card(leader, gappy, edges, tribe.events))
+    assert row["profile"] in spec["title"]["text"]
+    assert spec["title"]["subtitle"] == [row["reason"], row["ways"]]
+    panel = spec["vconcat"][0]["hconcat"][0]
+    median, bars, points, notes = panel["layer"]
+    assert [median["mark"]["type"], bars["mark"]["type"], points["mark"]["type"]] == [
+        "tick",
+        "errorbar",
+        "point",
+    ]
+    assert (bars["encoding"]["x"]["field"], bars["encoding"]["x2"]["field"]) == ("low", "high")
+    assert points["mark"]["color"] == charts.PROFILE_COLORS[row["profile"]]
+    assert notes["mark"]["type"] == "text" and notes["encoding"]["text"]["field"] == "note"
+    parts = {r["way"]: r for r in _rows(spec) if "way" in r}
+    assert list(parts) == list(PARTS.values())
+    assert parts["seeing"]["value"] is None and parts["seeing"]["note"] == "not observed"
+    for part, way in PARTS.items():
+        shown = parts[way]
+        if row[part] is None:
+            assert shown["note"] == "not observed"
+            continue
+        assert shown["note"] is None
+        assert shown["value"] == pytest.approx(row[part], abs=1e-4)
+        assert shown["low"] == pytest.approx(row[f"{part}_low"], abs=1e-4)
+        assert shown["high"] == pytest.approx(row[f"{part}_high"], abs=1e-4)
+        assert shown["low"] <= shown["value"] <= shown["high"]
+        assert shown["median"] == pytest.approx(gappy[part].median(), abs=1e-4)
+
+
+def test_report_card_without_evidence(tribe, gappy, edges):
+    spec = _spec(charts.report_card("ghost", gappy, edges, tribe.events))
+    assert "undetermined" in spec["title"]["text"]
+    assert spec["title"]["subtitle"][0].startswith("insufficient evidence")
+    notes = [r["note"] for r in _rows(spec) if "way" in r]
+    assert notes == ["not observed"] * len(PARTS)
+
+
+def test_ego_leader_is_not_in_a_profile_colour(tribe, edges):
+    spec = _spec(charts.ego_network(edges, tribe.leaders[0]))
+    roles = spec["layer"][1]["encoding"]["color"]["scale"]
+    colours = dict(zip(roles["domain"], roles["range"], strict=True))
+    assert not set(colours.values()) & set(charts.PROFILE_COLORS.values())
 
 
 def test_charts_are_deterministic(tribe, table, edges):
@@ -78,14 +233,28 @@ def test_charts_are_deterministic(tribe, table, edges):
 
 
 def test_measure_comparison_has_median_row(table):
+    assert charts.COMPARISON_MEASURES == (*PARTS, "broadcast_share")
     spec = _spec(charts.measure_comparison(table, leaders=table["leader_id"][:3].to_list()))
     rows = _rows(spec)
     assert {r["leader"] for r in rows} == {"tribe median", *table["leader_id"][:3].to_list()}
     median = {r["measure"]: r["value"] for r in rows if r["leader"] == "tribe median"}
+    assert set(median) == set(charts.COMPARISON_MEASURES)
     expected = table["reply_rate"].median()
     assert median["reply_rate"] == pytest.approx(expected, abs=1e-4)
     cells = spec["layer"][0]
     assert cells["mark"]["type"] == "rect" and cells["encoding"]["color"]["field"] == "value"
+    x = cells["encoding"]["x"]
+    assert x["field"] == "name"
+    assert x["sort"] == [*PARTS.values(), "broadcasting"]
+    assert {r["name"] for r in rows} == set(x["sort"])
+
+
+def test_measure_comparison_marks_not_observed(gappy):
+    spec = _spec(charts.measure_comparison(gappy))
+    ghost = {r["measure"]: r["value"] for r in _rows(spec) if r["leader"] == "ghost"}
+    assert set(ghost) == set(charts.COMPARISON_MEASURES) and set(ghost.values()) == {None}
+    text = spec["layer"][1]
+    assert "'n/o'" in text["transform"][0]["calculate"]
 
 
 def test_ego_network_spec(tribe, edges):

@@ -64,7 +64,13 @@ def test_headers_map_to_events(tmp_path):
     )
     result = mbox.read([path])
     assert result.platform == "mbox"
-    assert result.observability == {"post": True, "reply": True, "share": False, "reaction": False, "mention": False}
+    assert result.observability == {
+        "post": True,
+        "reply": True,
+        "share": False,
+        "reaction": False,
+        "mention": False,
+    }
     got = rows(result)
     assert got["m1@x"]["actor_id"] == "ann@example.org"  # address, lower-cased
     assert got["m1@x"]["action"] == "post" and got["m1@x"]["text"].strip() == "hello"

@@ -70,7 +70,13 @@ def test_mapping_api_and_pushshift_fields(tmp_path: Path):
     assert reddit.sniff(path)
     result = reddit.read([path])
     assert result.platform == "reddit" and result.events.schema == ev.SCHEMA
-    assert result.observability == {"post": True, "reply": True, "share": False, "reaction": False, "mention": False}
+    assert result.observability == {
+        "post": True,
+        "reply": True,
+        "share": False,
+        "reaction": False,
+        "mention": False,
+    }
     assert (result.records_read, result.records_loaded) == (8, 8)
     r = rows(result)
     assert (r["t3_s1"]["action"], r["t3_s1"]["thread_id"]) == ("post", "t3_s1")

@@ -40,7 +40,13 @@ def test_mapping_of_questions_answers_comments_and_deleted_users(tmp_path):
     dump = write_dump(tmp_path / "site", [Q1, A2, A3, W4], [C1, C2])
     result = se.read([dump])
     assert result.platform == "stackexchange"
-    assert result.observability == {"post": True, "reply": True, "share": False, "reaction": False, "mention": False}
+    assert result.observability == {
+        "post": True,
+        "reply": True,
+        "share": False,
+        "reaction": False,
+        "mention": False,
+    }
     # the tag wiki is neither loaded nor counted
     assert (result.records_read, result.records_loaded, result.skipped) == (5, 5, [])
     rows = {r["event_id"]: r for r in result.events.iter_rows(named=True)}

@@ -22,11 +22,14 @@ import networkx as nx
 import polars as pl
 
 from tribe_analysis import graph
-from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD
+from tribe_analysis.participation import LEVEL, PARTS
+from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD, PROFILES
 
 __all__ = [
     "ACTION_COLORS",
     "COMPARISON_MEASURES",
+    "MEASURE_NAMES",
+    "NOT_OBSERVED",
     "PROFILE_COLORS",
     "THEME",
     "activity_timeline",
@@ -43,25 +46,41 @@ __all__ = [
 ]
 
 THEME = "tribe"
-PROFILE_COLORS: dict[str, str] = {"broadcaster": "#D55E00", "participator": "#0072B2"}
-"""Okabe-Ito vermillion and blue: distinguishable with every common colour-vision deficiency."""
+PROFILE_COLORS: dict[str, str] = {
+    "broadcaster": "#D55E00",
+    "participator": "#0072B2",
+    "undetermined": "#999999",
+}
+"""Okabe-Ito vermillion and blue for the two styles, grey for a leader left undetermined.
+
+Distinguishable with every common colour-vision deficiency. The report's other
+charts and the theme's category palette keep clear of them.
+"""
 ACTION_COLORS: dict[str, str] = {
     "post": "#0072B2",
     "reply": "#009E73",
     "share": "#E69F00",
     "reaction": "#CC79A7",
 }
-COMPARISON_MEASURES: tuple[str, ...] = (
-    "participation_index",
-    "see_coverage",
-    "comment_share",
-    "reply_rate",
-    "dialogic_loop_share",
-    "promotion_share",
-    "alter_reciprocity",
-    "broadcast_share",
-)
-"""Shares in [0, 1] compared across leaders (all read 'higher = more of it')."""
+COMPARISON_MEASURES: tuple[str, ...] = (*PARTS, "broadcast_share")
+"""Shares in [0, 1] compared across leaders: the five parts of the index, then broadcasting."""
+MEASURE_NAMES: dict[str, str] = {
+    **PARTS,
+    "broadcast_share": "broadcasting",
+    "participation_index": "participation index",
+}
+"""Readable names of the compared measures (the parts by the way they measure)."""
+NOT_OBSERVED = "not observed"
+"""Shown where a part is null: its signal is unobservable or the evidence too thin."""
+
+_UNDETERMINED = PROFILES[2]
+_SHAPES = ["circle", "square", "triangle-up", "cross", "triangle-down", "triangle-left"]
+_UNDETERMINED_SHAPE = "diamond"
+"""Undetermined leaders always get the diamond; sub-profiles take the other shapes in turn."""
+_LEADER_COLOR = "#000000"
+_MEMBER_COLOR = "#56B4E9"
+_CATEGORY = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#000000", "#F0E442"]
+"""Okabe-Ito colours other than the profile colours: the theme's palette for other categories."""
 
 _DIGITS = 4
 _UUID = re.compile(r"altair-viz-[0-9a-f]{32}")
@@ -77,7 +96,7 @@ def _tribe_theme() -> alt.theme.ThemeConfig:
             "legend": {"labelFontSize": 12, "titleFontSize": 13},
             "header": {"labelFontSize": 12, "titleFontSize": 13},
             "view": {"stroke": None},
-            "range": {"category": list(PROFILE_COLORS.values()) + list(ACTION_COLORS.values())},
+            "range": {"category": _CATEGORY},
         }
     }
 
@@ -130,6 +149,7 @@ def _chart_data(
 
 
 def _profile_color(title: str = "profile") -> alt.Color:
+    """Colour by ``profile``: the three labels, each with its one colour."""
     return alt.Color(
         "profile:N",
         title=title,
@@ -149,10 +169,58 @@ def pseudonym_labels(ids: Sequence[str], *, prefix: str = "Leader") -> dict[str,
 
 
 def _label(frame: pl.DataFrame, labels: Mapping[str, str] | None, column: str = "leader_id"):
+    """Add ``leader``: the name from ``labels``, else from ``leader_name``, else the id."""
     name = pl.col(column)
     if labels:
         name = name.replace_strict(dict(labels), default=name, return_dtype=pl.String)
+    elif "leader_name" in frame.columns:
+        name = pl.col("leader_name").fill_null(name)
     return frame.with_columns(name.alias("leader"))
+
+
+def _display_name(leader: str, row: Mapping, labels: Mapping[str, str] | None) -> str:
+    """The name a chart shows for one leader (same rule as :func:`_label`)."""
+    if labels:
+        return labels.get(leader, leader)
+    return row.get("leader_name") or leader
+
+
+def _place_labels(
+    x: Sequence[float],
+    y: Sequence[float],
+    text: Sequence[str],
+    *,
+    width: float,
+    height: float,
+    char: float = 6.0,
+) -> list[tuple[float, float] | None]:
+    """Greedy, deterministic label positions (left edge, middle) in data units; None to skip.
+
+    Each label tries right-above, left-above, right-below and left-below its
+    point, in that order, and takes the first place that stays inside the plot
+    and clear of the labels already placed (boxes estimated from ``char``
+    pixels per character). A label with no free place is left out; its point
+    keeps its tooltip. ``x`` is on [0, 1], ``y`` spans its data range.
+    """
+    low, high = (min(y), max(y)) if len(y) else (0.0, 1.0)
+    span = (high - low) or 1.0
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[tuple[float, float] | None] = []
+    for xi, yi, label in zip(x, y, text, strict=True):
+        px, py = xi * width, (yi - low) / span * height
+        w, h = char * len(label), 12.0
+        spot = None
+        for dx, dy in ((7, 8), (-7 - w, 8), (7, -8), (-7 - w, -8)):
+            box = (px + dx, px + dx + w, py + dy - h / 2, py + dy + h / 2)
+            inside = box[0] >= 0 and box[1] <= width
+            if inside and not any(
+                box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed
+            ):
+                placed.append(box)
+                spot = (xi + dx / width, yi + dy / height * span)
+                break
+        out.append(spot)
+    return out
 
 
 def profile_map(
@@ -162,67 +230,140 @@ def profile_map(
     threshold: float = PARTICIPATOR_THRESHOLD,
     title: str = "Where each leader stands",
 ) -> alt.LayerChart:
-    """Leaders by participation index (x) and give/receive balance (y), coloured by profile.
+    """Leaders by participation index (x, with its interval) and give/receive balance (y).
+
+    Colour is the label (participator, broadcaster, undetermined), shape the
+    sub-profile of the clustering, size the number of authored actions. A
+    leader whose index is null (too few observed parts) has no place on x: it
+    is left out and counted in the subtitle.
 
     Parameters
     ----------
     table : polars.DataFrame
         Profile table (``tribe_analysis.profiles.profile_leaders``): needs
-        ``leader_id``, ``profile``, ``probability``, ``participation_index``,
-        ``give_receive_log_ratio``, ``reply_rate``, ``authored``.
+        ``leader_id``, ``profile``, ``sub_profile``, ``reason``, ``probability``,
+        ``participation_index``, ``index_low``, ``index_high``,
+        ``parts_observed``, ``give_receive_log_ratio``, ``authored``; uses
+        ``leader_name`` when present and ``labels`` is not given.
     labels : mapping, optional
         Display names per leader id (e.g. :func:`pseudonym_labels`).
     threshold : float
-        Drawn as the vertical line that separates the profile names.
+        Drawn as the dashed vertical line between the styles.
 
     Examples
     --------
-    >>> t = pl.DataFrame({"leader_id": ["a", "b"], "profile": ["broadcaster", "participator"],
-    ...     "probability": [0.9, 1.0], "participation_index": [0.2, 0.6],
-    ...     "give_receive_log_ratio": [-1.0, 0.3], "reply_rate": [0.05, 0.7], "authored": [30, 80]})
+    >>> t = pl.DataFrame({"leader_id": ["a", "b", "c"],
+    ...     "profile": ["broadcaster", "participator", "undetermined"],
+    ...     "sub_profile": ["broadcaster · announcer", "participator · responder", "undetermined"],
+    ...     "reason": ["index 0.20 ...", "index 0.60 ...", "insufficient evidence: ..."],
+    ...     "probability": [0.95, 1.0, None], "participation_index": [0.2, 0.6, None],
+    ...     "index_low": [0.15, 0.55, None], "index_high": [0.25, 0.65, None],
+    ...     "parts_observed": [5, 5, 1], "give_receive_log_ratio": [-1.0, 0.3, 0.0],
+    ...     "authored": [30, 80, 2]})
     >>> spec = profile_map(t).to_dict()
-    >>> spec["layer"][1]["mark"]["type"], spec["layer"][1]["encoding"]["x"]["field"]
-    ('circle', 'participation_index')
+    >>> [layer["mark"]["type"] for layer in spec["layer"]]
+    ['rule', 'errorbar', 'point', 'text']
+    >>> spec["title"]["subtitle"][-1]
+    '1 leader undetermined for lack of evidence is not shown'
     """
     cols = [
         "leader_id",
         "profile",
+        "sub_profile",
+        "reason",
         "probability",
         "participation_index",
+        "index_low",
+        "index_high",
+        "parts_observed",
         "give_receive_log_ratio",
-        "reply_rate",
         "authored",
     ]
-    data = _chart_data(_label(table.select(cols), labels), ["leader_id"]).drop("leader_id")
+    named = ["leader_name"] if "leader_name" in table.columns else []
+    frame = _label(table.select(*cols, *named), labels).drop(named)
+    placed = frame.filter(pl.col("participation_index").is_not_null())
+    hidden = frame.height - placed.height
+    width, height = 460, 320
+    placed = placed.sort("leader_id")
+    spots = _place_labels(
+        placed["participation_index"].to_list(),
+        placed["give_receive_log_ratio"].fill_null(0.0).to_list(),
+        placed["leader"].to_list(),
+        width=width,
+        height=height,
+    )
+    placed = placed.with_columns(
+        pl.Series("label_x", [s and s[0] for s in spots], dtype=pl.Float64),
+        pl.Series("label_y", [s and s[1] for s in spots], dtype=pl.Float64),
+    )
+    data = _chart_data(placed, ["leader_id"]).drop("leader_id")
+    rank = {p: i for i, p in enumerate(PROFILE_COLORS)}
+    subs = [
+        sub
+        for _, sub in sorted(
+            placed.select("profile", "sub_profile").unique().iter_rows(),
+            key=lambda ps: (rank.get(ps[0], len(rank)), ps[1] or ""),
+        )
+    ]
+    decided = [sub for sub in subs if sub != _UNDETERMINED]
+    shapes = [_SHAPES[i % len(_SHAPES)] for i in range(len(decided))]
+    if len(decided) < len(subs):
+        shapes.append(_UNDETERMINED_SHAPE)
+    subs = [*decided, *(s for s in subs if s == _UNDETERMINED)]
+
+    def x(field: str) -> alt.X:
+        return alt.X(f"{field}:Q", title="participation index", scale=alt.Scale(domain=[0, 1]))
+
+    def y(field: str) -> alt.Y:
+        return alt.Y(f"{field}:Q", title="give / receive balance, log((out+1)/(in+1))")
+
     base = alt.Chart(data)
-    points = base.mark_circle(opacity=0.85, stroke="white", strokeWidth=1).encode(
-        x=alt.X(
-            "participation_index:Q", title="participation index", scale=alt.Scale(domain=[0, 1])
-        ),
-        y=alt.Y("give_receive_log_ratio:Q", title="give / receive balance, log((out+1)/(in+1))"),
+    intervals = base.mark_errorbar(ticks=True, thickness=1.5, opacity=0.7).encode(
+        x=x("index_low"), x2="index_high:Q", y=y("give_receive_log_ratio"), color=_profile_color()
+    )
+    points = base.mark_point(filled=True, opacity=0.9).encode(
+        x=x("participation_index"),
+        y=y("give_receive_log_ratio"),
         color=_profile_color(),
-        size=alt.Size("authored:Q", title="authored actions", scale=alt.Scale(range=[40, 600])),
+        shape=alt.Shape(
+            "sub_profile:N", title="sub-profile", scale=alt.Scale(domain=subs, range=shapes)
+        ),
+        size=alt.Size("authored:Q", title="authored actions", scale=alt.Scale(range=[40, 500])),
         tooltip=[
             alt.Tooltip("leader:N"),
             alt.Tooltip("profile:N"),
+            alt.Tooltip("sub_profile:N", title="sub-profile"),
+            alt.Tooltip("reason:N"),
             alt.Tooltip("probability:Q", format=".2f"),
-            alt.Tooltip("participation_index:Q", format=".2f"),
-            alt.Tooltip("reply_rate:Q", format=".2f"),
+            alt.Tooltip("participation_index:Q", title="participation index", format=".2f"),
+            alt.Tooltip("index_low:Q", title="interval from", format=".2f"),
+            alt.Tooltip("index_high:Q", title="interval to", format=".2f"),
+            alt.Tooltip("parts_observed:Q", title=f"parts observed (of {len(PARTS)})"),
             alt.Tooltip("authored:Q"),
         ],
     )
-    names = base.mark_text(align="left", dx=8, fontSize=11).encode(
-        x="participation_index:Q", y="give_receive_log_ratio:Q", text="leader:N"
+    names = (
+        base.transform_filter("isValid(datum.label_x)")
+        .mark_text(align="left", baseline="middle", fontSize=10, color="#333333")
+        .encode(x=x("label_x"), y=y("label_y"), text="leader:N")
     )
     rule = (
         alt.Chart(pl.DataFrame({"threshold": [threshold]}))
         .mark_rule(strokeDash=[4, 4], color="#555555")
         .encode(x="threshold:Q")
     )
-    return alt.layer(rule, points, names).properties(
-        title=alt.Title(title, subtitle=f"participator from an index of {threshold:.2f}"),
-        width=460,
-        height=320,
+    subtitle = [
+        f"participator from an index of {threshold:.2f} (dashed line); "
+        f"bars: {LEVEL:.0%} interval of each leader's index"
+    ]
+    if hidden:
+        verb = "is" if hidden == 1 else "are"
+        subtitle.append(
+            f"{hidden} leader{'s' if hidden != 1 else ''} undetermined for lack of evidence "
+            f"{verb} not shown"
+        )
+    return alt.layer(rule, intervals, points, names).properties(
+        title=alt.Title(title, subtitle=subtitle), width=width, height=height
     )
 
 
@@ -237,34 +378,60 @@ def measure_comparison(
     """Heatmap of leaders × measures, with the tribe median as the first row.
 
     The median is taken over every leader of ``table``; ``leaders`` picks the
-    rows shown. Empty cells are measures with too few cases (null).
+    rows shown. Columns are named by :data:`MEASURE_NAMES` (the parts by their
+    way of participating); a cell whose measure is null (unobservable signal,
+    too little evidence) reads "n/o", not observed.
     """
+    measures = list(measures)
     chosen = table if leaders is None else table.filter(pl.col("leader_id").is_in(list(leaders)))
-    long = _label(chosen.select("leader_id", *measures), labels).unpivot(
-        index=["leader_id", "leader"], on=list(measures), variable_name="measure"
+    named = ["leader_name"] if "leader_name" in chosen.columns else []
+    long = (
+        _label(chosen.select("leader_id", *named, *measures), labels)
+        .drop(named)
+        .unpivot(index=["leader_id", "leader"], on=measures, variable_name="measure")
+        .with_columns(pl.col("value").cast(pl.Float64))
     )
-    median = table.select(pl.col(list(measures)).median()).unpivot(variable_name="measure")
+    median = table.select(pl.col(measures).cast(pl.Float64).median()).unpivot(
+        variable_name="measure"
+    )
     median = median.with_columns(
         pl.lit("").alias("leader_id"), pl.lit("tribe median").alias("leader")
     ).select(long.columns)
-    data = _chart_data(pl.concat([median, long]), ["leader_id", "measure"]).drop("leader_id")
+    shown = {m: MEASURE_NAMES.get(m, m) for m in measures}
+    data = (
+        _chart_data(pl.concat([median, long]), ["leader_id", "measure"])
+        .drop("leader_id")
+        .with_columns(pl.col("measure").replace_strict(shown, return_dtype=pl.String).alias("name"))
+    )
     order = [
         "tribe median",
         *[r for r in data["leader"].unique(maintain_order=True) if r != "tribe median"],
     ]
     base = alt.Chart(data).encode(
-        x=alt.X("measure:N", sort=list(measures), title=None, axis=alt.Axis(labelAngle=-35)),
+        x=alt.X("name:N", sort=list(shown.values()), title=None, axis=alt.Axis(labelAngle=-35)),
         y=alt.Y("leader:N", sort=order, title=None),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("value:Q", title="share", scale=alt.Scale(domain=[0, 1], scheme="blues")),
-        tooltip=["leader:N", "measure:N", alt.Tooltip("value:Q", format=".2f")],
+        tooltip=[
+            "leader:N",
+            alt.Tooltip("name:N", title="measure"),
+            alt.Tooltip("measure:N", title="column"),
+            alt.Tooltip("value:Q", format=".2f"),
+        ],
     )
-    text = base.mark_text(fontSize=10).encode(
-        text=alt.Text("value:Q", format=".2f"),
-        color=alt.condition("datum.value > 0.55", alt.value("white"), alt.value("black")),
+    text = (
+        base.transform_calculate(text="isValid(datum.value) ? format(datum.value, '.2f') : 'n/o'")
+        .mark_text(fontSize=10)
+        .encode(
+            text=alt.Text("text:N"),
+            color=alt.condition("datum.value > 0.55", alt.value("white"), alt.value("black")),
+        )
     )
-    return alt.layer(cells, text).properties(title=title, width=58 * len(measures))
+    return alt.layer(cells, text).properties(
+        title=alt.Title(title, subtitle="n/o: not observed (signal unobservable or too few cases)"),
+        width=70 * len(measures),
+    )
 
 
 def ego_network(
@@ -376,7 +543,9 @@ def ego_network(
             color=alt.Color(
                 "role:N",
                 title="role",
-                scale=alt.Scale(domain=["leader", "tribe member"], range=["#D55E00", "#0072B2"]),
+                scale=alt.Scale(
+                    domain=["leader", "tribe member"], range=[_LEADER_COLOR, _MEMBER_COLOR]
+                ),
             ),
             tooltip=["role:N", "account:N", "weight:Q"],
         )
@@ -391,7 +560,14 @@ def ego_network(
         alt.layer(edge_layer, node_layer, name)
         .resolve_scale(color="independent")
         .properties(
-            title=alt.Title(title, subtitle=f"{len(ties)} strongest of {ego.degree(leader)} ties"),
+            title=alt.Title(
+                title,
+                subtitle=(
+                    f"{len(ties)} strongest of {ego.degree(leader)} ties"
+                    if ties
+                    else "no ties in the input"
+                ),
+            ),
             width=360,
             height=360,
         )
@@ -443,7 +619,7 @@ def thread_view(
                 title=None,
                 scale=alt.Scale(
                     domain=["leader answered", "left unanswered", "no comments"],
-                    range=["#009E73", "#D55E00", "#bbbbbb"],
+                    range=["#009E73", "#E69F00", "#cccccc"],
                 ),
             ),
             tooltip=[
@@ -564,6 +740,77 @@ def style_over_time(
     )
 
 
+def _parts_panel(row: Mapping, table: pl.DataFrame, color: str) -> alt.LayerChart:
+    """The five parts of the index for one leader: value, interval, tribe median, or "not observed"."""
+    records = []
+    for order, (part, way) in enumerate(PARTS.items()):
+        value = row.get(part)
+        num, den = row.get(f"{part}_num"), row.get(f"{part}_den")
+        records.append(
+            {
+                "order": order,
+                "way": way,
+                "value": value,
+                "low": row.get(f"{part}_low"),
+                "high": row.get(f"{part}_high"),
+                "evidence": None if value is None or den is None else f"{num:g} of {den:g}",
+                "median": (
+                    table.get_column(part).cast(pl.Float64).median()
+                    if part in table.columns
+                    else None
+                ),
+                "note": NOT_OBSERVED if value is None else None,
+            }
+        )
+    schema = {
+        "order": pl.Int64,
+        "way": pl.String,
+        "value": pl.Float64,
+        "low": pl.Float64,
+        "high": pl.Float64,
+        "evidence": pl.String,
+        "median": pl.Float64,
+        "note": pl.String,
+    }
+    data = _chart_data(pl.DataFrame(records, schema=schema), ["order"]).drop("order")
+    base = alt.Chart(data).encode(y=alt.Y("way:N", sort=list(PARTS.values()), title=None))
+
+    def x(field: str) -> alt.X:
+        return alt.X(
+            f"{field}:Q", title="rate", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(tickCount=5)
+        )
+
+    tooltip = [
+        alt.Tooltip("way:N"),
+        alt.Tooltip("value:Q", format=".2f"),
+        alt.Tooltip("low:Q", title="interval from", format=".2f"),
+        alt.Tooltip("high:Q", title="interval to", format=".2f"),
+        alt.Tooltip("evidence:N"),
+        alt.Tooltip("median:Q", title="tribe median", format=".2f"),
+    ]
+    return alt.layer(
+        base.transform_filter("isValid(datum.value)")
+        .mark_tick(color="black", thickness=2, size=20)
+        .encode(x=x("median")),
+        base.mark_errorbar(ticks=True, color=color, thickness=2).encode(
+            x=x("low"), x2="high:Q", tooltip=tooltip
+        ),
+        base.mark_point(filled=True, size=110, color=color, opacity=1).encode(
+            x=x("value"), tooltip=tooltip
+        ),
+        base.transform_filter("isValid(datum.note)")
+        .mark_text(align="left", x=6, fontStyle="italic", color="#555555")
+        .encode(text="note:N"),
+    ).properties(
+        title=alt.Title(
+            "Ways of participating",
+            subtitle=f"dot: this leader · bar: {LEVEL:.0%} interval · tick: tribe median",
+        ),
+        width=300,
+        height=200,
+    )
+
+
 def report_card(
     leader: str,
     table: pl.DataFrame,
@@ -573,42 +820,32 @@ def report_card(
     labels: Mapping[str, str] | None = None,
     seed: int = 7,
 ) -> alt.VConcatChart:
-    """One page for a workshop: the leader's measures against the tribe, ego network, threads."""
-    row = table.filter(pl.col("leader_id") == leader)
-    if row.is_empty():
+    """One page for a workshop: the leader's label and why, its ways of participating, ties, threads.
+
+    The title gives the label (the sub-profile and the probability of the
+    label when decided), the subtitle the ``reason`` and the ``ways``
+    sentence. The first panel shows each of the five parts of the index by its
+    way (seeing, commenting, ...): the leader's rate with its Jeffreys interval
+    and the tribe median, or "not observed" where the part is null.
+    """
+    rows = table.filter(pl.col("leader_id") == leader)
+    if rows.is_empty():
         raise ValueError(f"leader {leader!r} is not in the profile table")
-    name = (labels or {}).get(leader, leader)
-    profile = row["profile"][0]
-    parts = [m for m in COMPARISON_MEASURES if m in table.columns]
-    bars = table.select(pl.col(parts).median()).unpivot(
-        variable_name="measure", value_name="median"
-    )
-    bars = bars.join(row.select(parts).unpivot(variable_name="measure"), on="measure")
-    data = _chart_data(bars, ["measure"])
-    base = alt.Chart(data).encode(y=alt.Y("measure:N", sort=parts, title=None))
-    measures = alt.layer(
-        base.mark_bar(color=PROFILE_COLORS.get(profile, "#777777")).encode(
-            x=alt.X(
-                "value:Q", title="share", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(tickCount=5)
-            ),
-            tooltip=[
-                "measure:N",
-                alt.Tooltip("value:Q", format=".2f"),
-                alt.Tooltip("median:Q", format=".2f"),
-            ],
-        ),
-        base.mark_tick(color="black", thickness=2, size=18).encode(x="median:Q"),
-    ).properties(
-        title=alt.Title(f"{name}: {profile}", subtitle="bars: this leader · ticks: tribe median"),
-        width=300,
-        height=220,
-    )
-    top = alt.hconcat(measures, ego_network(edges, leader, seed=seed, labels=labels)).resolve_scale(
+    row = rows.row(0, named=True)
+    name = _display_name(leader, row, labels)
+    shown = dict(labels) if labels else {leader: name}
+    profile = row["profile"]
+    label = row.get("sub_profile") or profile
+    if row.get("probability") is not None:
+        label += f" (probability {row['probability']:.2f})"
+    subtitle = [text for text in (row.get("reason"), row.get("ways")) if text]
+    parts = _parts_panel(row, table, PROFILE_COLORS.get(profile, "#777777"))
+    top = alt.hconcat(parts, ego_network(edges, leader, seed=seed, labels=shown)).resolve_scale(
         color="independent", size="independent"
     )
-    card = alt.vconcat(top, thread_view(events, leader, labels=labels))
+    card = alt.vconcat(top, thread_view(events, leader, labels=shown))
     return card.resolve_scale(color="independent", size="independent").properties(
-        title=alt.Title(f"Report card — {name}", fontSize=20)
+        title=alt.Title(f"Report card — {name}: {label}", subtitle=subtitle or None, fontSize=20)
     )
 
 
