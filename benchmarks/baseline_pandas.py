@@ -43,6 +43,7 @@ RATES = [
     "comment_share",
     "reply_concentration",
     "reply_rate",
+    "conversation_share",
     "dialogic_loop_share",
     "promotion_share",
     "promoted_breadth",
@@ -52,6 +53,7 @@ RATES = [
 ]
 MEASURES = [
     "participation_index",
+    "parts_observed",
     *RATES,
     "comment_targets",
     "reply_latency_h",
@@ -215,6 +217,7 @@ def pandas_measures(
 
         # conversations on L's root posts
         participants, depths, focus, yields, drew, loops = [], [], [], [], 0, 0
+        discussions = started = 0
         for post in own_posts["event_id"]:
             n_part = participants_of.get(post, 0)
             n_yield = yield_of.get(post, 0)
@@ -226,12 +229,16 @@ def pandas_measures(
             if n_yield > 0:
                 drew += 1
                 loops += post in loop_threads
+            if n_part >= 2:
+                discussions += 1
+                started += post in loop_threads
         row["conversation_posts"] = len(own_posts)
         enough = len(own_posts) >= m and len(own_posts) > 0
         row["participants"] = float(statistics.median(participants)) if enough else NAN
         row["depth"] = float(statistics.median(depths)) if enough else NAN
         row["focus_ratio"] = float(statistics.median(focus)) if enough and focus else NAN
         row["conversation_yield"] = float(statistics.median(yields)) if enough else NAN
+        _rate(row, "conversation_share", started, discussions, m)
         _rate(row, "dialogic_loop_share", loops, drew, m)
         _rate(row, "unanswered_share", drew - loops, drew, m)
 
@@ -257,17 +264,17 @@ def pandas_measures(
         _rate(row, "alter_reciprocity", len(a_out & a_in), len(tribe), m)
         row["give_receive_log_ratio"] = math.log((n_out + 1) / (n_in + 1))
 
-        # participation index: mean of the available parts
+        # participation index: mean of the observed parts, given two or more
         parts = [
             row["see_coverage"],
             row["comment_share"],
+            row["conversation_share"],
             row["reply_rate"],
             row["promotion_share"],
-            row["alter_reciprocity"],
-            1 - row["broadcast_share"],
         ]
         parts = [x for x in parts if not math.isnan(x)]
-        row["participation_index"] = sum(parts) / len(parts) if parts else NAN
+        row["parts_observed"] = len(parts)
+        row["participation_index"] = sum(parts) / len(parts) if len(parts) >= 2 else NAN
 
         row.update(_ego(undirected, leader))
         rows.append(row)

@@ -119,6 +119,7 @@ def _reason(
     posts: int | None,
     threshold: float,
     authored: int | None = None,
+    p_participator: float | None = None,
 ) -> str:
     """Why a leader got its label, in words (the ``reason`` column)."""
     n = len(PARTS)
@@ -130,7 +131,12 @@ def _reason(
         return f"insufficient evidence: {parts} of {n} parts observed{volume}"
     span = f"index {index:.2f} ({low:.2f}–{high:.2f}), {parts} of {n} parts"
     if label == PROFILES[2]:
-        return f"between styles: index {low:.2f}–{high:.2f} around {threshold:.2f}"
+        odds = (
+            ""
+            if p_participator is None
+            else f"; participator {p_participator:.2f}, broadcaster {1 - p_participator:.2f}"
+        )
+        return f"between styles: {span}, near {threshold:.2f}{odds}"
     side = "above" if label == PROFILES[1] else "below"
     return f"{span}, {side} {threshold:.2f}"
 
@@ -519,8 +525,11 @@ def profile_leaders(
             n_posts,
             profiler.threshold,
             row.get("authored"),
+            None if np.isnan(p) else float(p),
         )
-        for label, row, n_posts in zip(profiler.profiles_, rows, posts, strict=True)
+        for label, row, n_posts, p in zip(
+            profiler.profiles_, rows, posts, profiler.p_participator_, strict=True
+        )
     ]
     table = pl.DataFrame(
         {

@@ -1,0 +1,223 @@
+"""The leader labels against planted styles (regression guards for ``docs/validation_synthetic.md``).
+
+The bounds come from ``benchmarks/validation.py`` and the measurements behind it
+(16 seeds per design at the default sizes, full platform): each test's figure is
+the one of its fixed seeds, and each bound is the worst value seen over sliding
+windows of as many seeds, plus a margin stated next to it. A change of the
+threshold from 0.27 to 0.22 or 0.32, or of the spread from 0.11 to 0.05 or 0.2,
+makes at least one of these tests fail (``test_guards_have_teeth``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from tribe_analysis import features as ft
+from tribe_analysis.profiles import CONFIDENCE, PROFILES, STYLE_SPREAD, profile_leaders
+from tribe_analysis.synth import simulate_tribe
+from tribe_analysis.synth_forum import simulate_forum
+from tribe_analysis.validation import (
+    decision_summary,
+    expected_calibration_error,
+    planted_leaders,
+    relabel,
+    reliability_table,
+    style_gap,
+)
+
+SEEDS = (0, 1, 2)
+"""Seeds of the mixed tribes (half of each style, 30–40% mixed leaders)."""
+
+
+@pytest.fixture(scope="module")
+def planted() -> pl.DataFrame:
+    """Default-size mixed tribes of the three designs, full platform (about 4 s)."""
+    return pl.concat(
+        [
+            planted_leaders("synth", SEEDS),
+            planted_leaders("forum", SEEDS),
+            planted_leaders("microblog", SEEDS),
+        ]
+    )
+
+
+def _design(frame: pl.DataFrame, design: str) -> pl.DataFrame:
+    return frame.filter(pl.col("design") == design)
+
+
+def test_planted_frame_is_one_row_per_leader(planted):
+    counts = planted.group_by("design").len().sort("design").rows()
+    assert counts == [("forum", 390), ("microblog", 390), ("synth", 120)]
+    assert planted.select("design", "seed", "leader_id").is_duplicated().sum() == 0
+    assert set(planted.get_column("style").unique()) == {"broadcaster", "participator"}
+    assert planted.filter(pl.col("mix") > 0).height > 100  # mixed leaders are in
+    assert planted.get_column("p_participator").null_count() < 0.03 * planted.height
+
+
+# (a) calibration. Measured here: forum 0.104, microblog 0.047, both pooled 0.042;
+# worst 3-seed window of seeds 0-15: 0.104, 0.062, 0.057. Bounds = worst + 0.025-0.04.
+# (The synth design is left out: its mid-range probabilities all belong to mixed
+# broadcasters, ECE 0.11 over 16 seeds and up to 0.145 for 3 seeds; see the docs.)
+ECE_BOUND = {"forum": 0.13, "microblog": 0.10}
+POOLED_ECE_BOUND = 0.08
+
+# (b) accuracy among decided labels. Measured here: synth 0.989, forum 0.994,
+# microblog 0.972. Worst 3-seed windows: 0.979, 0.966, 0.944 — the microblog design
+# averages 0.966 over 16 seeds, so 0.95 is not a floor there: its guard is 0.93
+# (see docs/validation_synthetic.md).
+ACCURACY_BOUND = {"synth": 0.95, "forum": 0.95, "microblog": 0.93}
+
+
+def _guards_hold(frame: pl.DataFrame) -> bool:
+    """Every ECE and accuracy bound of this module holds on ``frame``."""
+    fm = frame.filter(pl.col("design") != "synth")
+    ok = expected_calibration_error(fm) < POOLED_ECE_BOUND
+    for design, bound in ECE_BOUND.items():
+        ok &= expected_calibration_error(_design(frame, design)) < bound
+    for design, bound in ACCURACY_BOUND.items():
+        ok &= decision_summary(_design(frame, design))["accuracy"] >= bound
+    return bool(ok)
+
+
+@pytest.mark.parametrize("design", sorted(ECE_BOUND))
+def test_stated_probability_is_calibrated(planted, design):
+    frame = _design(planted, design)
+    assert expected_calibration_error(frame) < ECE_BOUND[design] <= 0.15
+    table = reliability_table(frame)
+    low, high = table.row(0, named=True), table.row(-1, named=True)
+    # The outer bins hold most leaders; in 3-seed windows their observed share of
+    # participators stays <= 0.04 and >= 0.916.
+    assert low["bin_high"] == 0.1 and low["observed"] <= 0.08
+    assert high["bin_low"] == 0.9 and high["observed"] >= 0.88
+
+
+def test_pooled_forum_designs_are_calibrated(planted):
+    frame = planted.filter(pl.col("design") != "synth")
+    assert expected_calibration_error(frame) < POOLED_ECE_BOUND
+
+
+@pytest.mark.parametrize(
+    ("threshold", "spread"), [(0.22, STYLE_SPREAD), (0.32, STYLE_SPREAD), (0.27, 0.05), (0.27, 0.2)]
+)
+def test_guards_have_teeth(planted, threshold, spread):
+    # The same leaders under other constants break at least one bound.
+    assert _guards_hold(planted)
+    assert not _guards_hold(relabel(planted, threshold=threshold, spread=spread))
+
+
+@pytest.mark.parametrize("design", sorted(ACCURACY_BOUND))
+def test_decided_labels_are_accurate(planted, design):
+    summary = decision_summary(_design(planted, design))
+    assert summary["accuracy"] >= ACCURACY_BOUND[design]
+    # Deciding is not avoided: 78%, 41% and 56% decided here, >= 39% in every window.
+    assert summary["decided_share"] >= 0.35
+
+
+@pytest.mark.parametrize("design", ["synth", "forum", "microblog"])
+def test_confident_labels_keep_their_promise(planted, design):
+    # A label stated with probability >= 0.95 is wrong at most 5% of the time
+    # (measured 1.3%, 0%, 1.8%; worst 3-seed window 4.0%, microblog).
+    confident = _design(planted, design).filter(pl.col("probability") >= 0.95)
+    assert confident.height >= 60
+    wrong = (confident.get_column("profile") != confident.get_column("style")).mean()
+    assert wrong <= 0.05
+
+
+# Platform variants, seeds 0-1: (accuracy bound, bound on the wrong share among labels
+# stated >= 0.95). Worst 2-seed windows of seeds 0-7: forum accuracy >= 0.957 and
+# confident-wrong <= 0.03; microblog without shares 0.951 / 0.034, without mentions
+# 0.935 / 0.066, without reactions 0.906 / 0.081 — there the index of broadcasters sits
+# higher (no seeing part) and labels stated >= 0.95 are wrong 6.6% of the time over 8
+# seeds: those two bounds are regression guards below the targets, not claims.
+VARIANT_BOUND = {
+    ("forum", "no_reactions"): (0.94, 0.05),
+    ("forum", "no_shares"): (0.94, 0.05),
+    ("forum", "no_mentions"): (0.94, 0.05),
+    ("microblog", "no_shares"): (0.94, 0.05),
+    ("microblog", "no_mentions"): (0.92, 0.09),
+    ("microblog", "no_reactions"): (0.88, 0.11),
+}
+
+
+@pytest.mark.parametrize(("design", "platform"), sorted(VARIANT_BOUND))
+def test_platform_variants(design, platform):
+    frame = planted_leaders(design, (0, 1), platform=platform)
+    accuracy, confident_wrong = VARIANT_BOUND[(design, platform)]
+    summary = decision_summary(frame)
+    assert summary["accuracy"] >= accuracy
+    assert summary["decided_share"] >= 0.3
+    confident = frame.filter(pl.col("probability") >= 0.95)
+    assert (confident.get_column("profile") != confident.get_column("style")).mean() <= (
+        confident_wrong
+    )
+
+
+# (c) tribes of one style (pure leaders). Measured over seeds 0-7: own label among
+# decided >= 0.953 in every tribe (forum participators), at most 2 of 130 leaders given
+# the opposite label, 30-100% decided (seed 0 here: 1.0 or 0.99 own, at most 1 opposite).
+# With the simulators' default mixed leaders this does not hold (0.92-0.94 own in the
+# worst tribes: docs/validation_synthetic.md).
+@pytest.mark.parametrize("design", ["synth", "forum", "microblog"])
+@pytest.mark.parametrize("style", ["broadcaster", "participator"])
+def test_one_style_tribe_gets_its_own_label(design, style):
+    styles = [style] * 40 if design == "synth" else style
+    frame = planted_leaders(design, 0, styles=styles, mixed_share=0)
+    decided = frame.filter(pl.col("profile") != PROFILES[2])
+    other = PROFILES[1 - PROFILES.index(style)]
+    assert decided.height >= 0.25 * frame.height
+    assert (decided.get_column("profile") == style).mean() >= 0.95
+    assert (frame.get_column("profile") == other).sum() <= max(1, round(0.02 * frame.height))
+
+
+# (d) the index orders the styles.
+def test_every_participator_scores_above_every_broadcaster_pure_synth():
+    # Pure leaders of the synth design: the gap is >= 0.31 in each of seeds 0-15.
+    gaps = style_gap(planted_leaders("synth", (3, 4, 5, 6), mixed_share=0))
+    assert gaps.height == 4
+    assert (gaps.get_column("gap") > 0.2).all()
+    assert (gaps.get_column("ordered_share") == 1.0).all()
+
+
+def test_index_orders_the_styles_in_each_run(planted):
+    # With mixed leaders (and in the forum designs even among pure leaders, whose small
+    # audiences give noisy indices) the styles overlap at the edges: each run's share of
+    # correctly ordered (participator, broadcaster) pairs, over seeds 0-15, is at least
+    # synth 0.980, forum 0.939, microblog 0.893 (all leaders) and 0.976 (pure leaders);
+    # no forum or microblog run separates all its leaders, and 24 of 32 do not even
+    # among pure leaders.
+    floor = {"synth": 0.96, "forum": 0.91, "microblog": 0.87}
+    runs = style_gap(planted)
+    assert runs.height == 9
+    for design, share in runs.select("design", "ordered_share").iter_rows():
+        assert share >= floor[design], design
+    pure = style_gap(planted.filter(pl.col("mix") == 0))
+    assert (pure.get_column("ordered_share") >= 0.96).all()
+    assert (style_gap(_design(planted, "synth").filter(pl.col("mix") == 0))["gap"] > 0).all()
+
+
+# (e) a leader's label is its own.
+@pytest.mark.parametrize("design", ["synth", "forum"])
+def test_label_does_not_depend_on_the_company(design):
+    if design == "synth":
+        tribe = simulate_tribe(n_leaders=8, days=30, seed=5)
+    else:
+        tribe = simulate_forum(n_leaders=8, days=45, seed=5)
+    leaders = tribe.truth.get_column("leader_id").to_list()
+    columns = ["leader_id", "profile", "reason", "probability"]
+    measures = ft.leader_measures(tribe.events, leaders, ego=False)
+    together = profile_leaders(measures, n_bootstrap=0)[1].select(columns)
+    alone = pl.concat(
+        [
+            profile_leaders(ft.leader_measures(tribe.events, [leader], ego=False), n_bootstrap=0)[
+                1
+            ].select(columns)
+            for leader in leaders
+        ]
+    ).sort("leader_id")
+    assert together.height == len(leaders)
+    assert together.equals(alone)
+    # Both labels are among them, so the comparison says something.
+    decided = together.filter(pl.col("probability") >= CONFIDENCE)
+    assert decided.height >= 3
+    assert set(decided.get_column("profile")) == {"broadcaster", "participator"}
