@@ -2,7 +2,8 @@
 
 The pipeline runs in one direction, one module per stage::
 
-    io -> events -> graph -> features -> profiles -> charts -> cli / notebooks
+    io -> events -> observability -> graph -> participation -> features
+       -> profiles -> validation -> charts -> report -> cli / notebooks
 
 This package ``__init__`` only re-exports; the work lives in the modules.
 """
