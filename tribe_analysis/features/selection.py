@@ -49,6 +49,7 @@ def select_leaders(
     by: str = "audience",
     observability: Mapping[str, bool] | pl.DataFrame | None = None,
     evidence: bool = True,
+    min_denominator: int = 5,
 ) -> list[str]:
     """The ``top`` accounts by distinct audience, among those that can be labelled.
 
@@ -57,12 +58,18 @@ def select_leaders(
     that are not pseudo-accounts (:func:`is_pseudo_account`), have at least
     ``min_activity`` authored actions (post, reply, share) and — with
     ``evidence`` — enough evidence to be labelled: at least
-    :data:`tribe_analysis.participation.MIN_PARTS` observed parts of the
-    participation index. So a news outlet with 9 posts and hundreds of replies
-    received is a candidate, and an account that only replies is not (it has
-    no posts for anyone to answer or discuss). The evidence is measured on the
-    accounts with the largest audience (ten times ``top``, at least 200).
-    Ties are broken by authored actions, then by id, so the choice is stable.
+    :data:`tribe_analysis.participation.MIN_PARTS` parts of the participation
+    index with their minimum denominator among commenting (authored actions),
+    starting conversations (own posts that drew two or more others), answering
+    (first-level comments by others on own posts) and promoting (posts and
+    shares), each counted only where its signal is observable, and at least
+    :data:`tribe_analysis.participation.MIN_AUTHORED` authored actions. (Seeing
+    is left out of this count: its denominator needs every account's tribe, and
+    the rule only has to be cheap and never admit an account that cannot be
+    labelled.) So a news outlet with 9 posts and hundreds of replies received is
+    a candidate, and an account that only replies is not (it has no posts for
+    anyone to answer or discuss). Ties are broken by authored actions, then by
+    id, so the choice is stable.
 
     Parameters
     ----------
@@ -79,6 +86,8 @@ def select_leaders(
         As for :func:`tribe_analysis.features.leader_measures`.
     evidence : bool
         Keep only accounts with enough evidence to be labelled.
+    min_denominator : int
+        As for :func:`tribe_analysis.features.leader_measures`.
 
     Returns
     -------
@@ -96,18 +105,59 @@ def select_leaders(
         raise ValueError(f"top must be at least 1, got {top}")
     if by not in ("audience", "activity"):
         raise ValueError(f"by must be 'audience' or 'activity', got {by!r}")
-    ranked = _ranked(events.lazy(), by, min_activity)
-    if not evidence:
-        return ranked.head(top).get_column("actor_id").to_list()
-    from tribe_analysis.features import leader_measures
-    from tribe_analysis.participation import MIN_PARTS
+    lf = events.lazy()
+    ranked = _ranked(lf, by, min_activity)
+    if evidence:
+        from tribe_analysis.features import signals_of
 
-    pool = ranked.head(max(10 * top, 200)).get_column("actor_id").to_list()
-    if not pool:
-        return []
-    measures = leader_measures(events, pool, observability=observability, ego=False)
-    able = set(measures.filter(pl.col("parts_observed") >= MIN_PARTS)["leader_id"].to_list())
-    return [leader for leader in pool if leader in able][:top]
+        able = _evidence(lf, signals_of(events, observability), min_denominator)
+        ranked = ranked.join(able, on="actor_id", how="semi", maintain_order="left")
+    return ranked.head(top).get_column("actor_id").to_list()
+
+
+def _evidence(lf: pl.LazyFrame, seen: Mapping[str, bool], m: int) -> pl.DataFrame:
+    """Accounts with enough evidence to be labelled (see :func:`select_leaders`)."""
+    from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS
+
+    post, reply = pl.col("action") == "post", pl.col("action") == "reply"
+    own = lf.group_by("actor_id").agg(
+        pl.col("action").is_in(AUTHORED).sum().alias("authored"),
+        (post | (pl.col("action") == "share")).sum().alias("promote_den"),
+    )
+    posts = lf.filter(post).select(
+        pl.col("event_id").alias("root"), pl.col("actor_id").alias("author")
+    )
+    replies = lf.filter(reply).select("actor_id", "parent_id", "thread_id")
+    comments = (
+        replies.join(posts, left_on="parent_id", right_on="root")
+        .filter(pl.col("actor_id") != pl.col("author"))
+        .group_by(pl.col("author").alias("actor_id"))
+        .agg(pl.len().alias("comments"))
+    )
+    discussions = (
+        replies.join(posts, left_on="thread_id", right_on="root")
+        .filter(pl.col("actor_id") != pl.col("author"))
+        .group_by("author", "thread_id")
+        .agg(pl.col("actor_id").n_unique().alias("others"))
+        .filter(pl.col("others") >= 2)
+        .group_by(pl.col("author").alias("actor_id"))
+        .agg(pl.len().alias("discussions"))
+    )
+    threads = seen.get("reply_parents", True)
+    promotes = seen.get("shares", True) or seen.get("mentions", True)
+    parts = (
+        (pl.col("authored") >= m).cast(pl.Int32) * int(threads)
+        + (pl.col("discussions").fill_null(0) >= m).cast(pl.Int32) * int(threads)
+        + (pl.col("comments").fill_null(0) >= m).cast(pl.Int32) * int(threads)
+        + (pl.col("promote_den") >= m).cast(pl.Int32) * int(promotes)
+    )
+    return (
+        own.join(comments, on="actor_id", how="left")
+        .join(discussions, on="actor_id", how="left")
+        .filter((parts >= MIN_PARTS) & (pl.col("authored") >= MIN_AUTHORED))
+        .select("actor_id")
+        .collect()
+    )
 
 
 def _ranked(lf: pl.LazyFrame, by: str, min_activity: int) -> pl.DataFrame:
