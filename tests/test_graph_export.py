@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import networkx as nx
+import polars as pl
+import pytest
+
+from tribe_analysis import graph as gr
+from tribe_analysis.graph_export import tribe_edges, write_edges, write_graph_file
+from tribe_analysis.synth import simulate_tribe
+
+
+@pytest.fixture(scope="module")
+def tribe():
+    return simulate_tribe(n_leaders=6, days=20, seed=4)
+
+
+@pytest.fixture(scope="module")
+def edges(tribe):
+    return gr.edge_list(tribe.events)
+
+
+def _as_dict(edges: pl.DataFrame) -> dict[tuple[str, str], dict[str, int]]:
+    return {
+        (row["source"], row["target"]): {
+            k: row[k] for k in ("reply", "reaction", "share", "mention", "weight")
+        }
+        for row in edges.iter_rows(named=True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("suffix", "read"), [(".graphml", nx.read_graphml), (".gexf", nx.read_gexf)]
+)
+def test_round_trip_with_weights(tmp_path, edges, tribe, suffix, read):
+    path = write_graph_file(edges, tmp_path / f"g{suffix}", leaders=tribe.leaders)
+    back = read(path)
+    assert isinstance(back, nx.DiGraph)
+    want = _as_dict(edges)
+    assert back.number_of_edges() == len(want)
+    for (u, v), attrs in want.items():
+        got = back.edges[u, v]
+        for name, value in attrs.items():
+            assert got[name] == value, (u, v, name)
+    assert {n for n, d in back.nodes(data=True) if d["leader"]} == set(tribe.leaders)
+
+
+@pytest.mark.parametrize("suffix", [".graphml", ".gexf"])
+def test_same_graph_as_networkx_writer(tmp_path, edges, suffix):
+    ours = nx.read_graphml if suffix == ".graphml" else nx.read_gexf
+    mine = ours(write_graph_file(edges, tmp_path / f"a{suffix}"))
+    theirs = ours(gr.write_graph(gr.to_networkx(edges), tmp_path / f"b{suffix}"))
+    assert sorted(mine.edges(data="weight")) == sorted(theirs.edges(data="weight"))
+    assert sorted(mine.nodes) == sorted(theirs.nodes)
+
+
+def test_byte_identical_and_valid_xml_for_any_id(tmp_path):
+    edges = pl.DataFrame(
+        {
+            "source": ["a\x00b", 'q"<&>'],
+            "target": ["c", "a\x00b"],
+            "reply": [1, 0],
+            "reaction": [0, 1],
+            "share": [0, 0],
+            "mention": [0, 0],
+            "weight": [1, 1],
+        }
+    )
+    first = write_graph_file(edges, tmp_path / "a.graphml").read_bytes()
+    assert first == write_graph_file(edges, tmp_path / "b.graphml").read_bytes()
+    back = nx.read_graphml(tmp_path / "a.graphml")
+    assert set(back.nodes) == {"a\ufffdb", 'q"<&>', "c"}
+    assert nx.read_gexf(write_graph_file(edges, tmp_path / "a.gexf")).number_of_edges() == 2
+
+
+def test_tribe_subgraph_holds_leaders_alters_and_their_ties(edges, tribe):
+    sub = tribe_edges(edges, tribe.leaders)
+    leaders = set(tribe.leaders)
+    alters = set(edges.filter(pl.col("source").is_in(list(leaders)))["target"]) | set(
+        edges.filter(pl.col("target").is_in(list(leaders)))["source"]
+    )
+    near = leaders | alters
+    want = edges.filter(pl.col("source").is_in(list(near)) & pl.col("target").is_in(list(near)))
+    assert sub.sort("source", "target").equals(want.sort("source", "target"))
+    assert sub.height < edges.height
+
+
+def test_edges_parquet_round_trip(tmp_path, edges):
+    back = pl.read_parquet(write_edges(edges, tmp_path / "edges.parquet"))
+    assert back.schema == gr.EDGE_SCHEMA
+    assert back.equals(edges.sort("source", "target"))
+
+
+def test_unknown_suffix(tmp_path, edges):
+    with pytest.raises(ValueError, match="expected one of .graphml, .gexf"):
+        write_graph_file(edges, tmp_path / "g.json")

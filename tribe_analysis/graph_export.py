@@ -1,0 +1,239 @@
+"""Writing the interaction graph for other tools: Parquet edge list, GraphML and GEXF.
+
+Three files, for three uses (``README.md``, *Outputs*):
+
+* ``edges.parquet`` — the whole weighted edge list (:data:`~tribe_analysis.graph.EDGE_SCHEMA`),
+  for polars, pandas, R or DuckDB; it scales to any input.
+* ``graph.graphml`` and ``graph.gexf`` — for Gephi, networkx, igraph, Cytoscape. By
+  default they hold the leaders' tribe subgraph (:func:`tribe_edges`: the leaders, their
+  alters and the ties among them), which is what people open and look at; the whole
+  graph on request.
+
+The GraphML and GEXF files are written as text from polars string columns, with no
+Python object per edge, so the whole graph of a large input is written in seconds
+(networkx's writers build an element tree per edge). They are the same documents
+networkx writes and read back with :func:`networkx.read_graphml` and
+:func:`networkx.read_gexf` (tested), plus a boolean ``leader`` node attribute.
+Characters XML 1.0 forbids (control characters such as NUL) cannot appear in a
+valid file; in ids they are written as U+FFFD, so the file always parses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from tribe_analysis.graph import _ATTRS, EDGE_SCHEMA
+
+__all__ = ["tribe_edges", "write_edges", "write_graph_file"]
+
+_INVALID_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
+
+_GRAPHML_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+    '  <key id="leader" for="node" attr.name="leader" attr.type="boolean" />\n'
+    + "".join(
+        f'  <key id="{name}" for="edge" attr.name="{name}" attr.type="long" />\n' for name in _ATTRS
+    )
+    + '  <graph edgedefault="directed">\n'
+)
+_GRAPHML_TAIL = "  </graph>\n</graphml>\n"
+
+_GEXF_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
+    '  <graph defaultedgetype="directed" mode="static" name="">\n'
+    '    <attributes mode="static" class="node">\n'
+    '      <attribute id="0" title="leader" type="boolean" />\n'
+    "    </attributes>\n"
+    '    <attributes mode="static" class="edge">\n'
+    + "".join(
+        f'      <attribute id="{i + 1}" title="{name}" type="long" />\n'
+        for i, name in enumerate(_ATTRS[:-1])
+    )
+    + "    </attributes>\n"
+)
+
+
+def tribe_edges(edges: pl.DataFrame, leaders: Sequence[str]) -> pl.DataFrame:
+    """The leaders' tribe subgraph: leaders, their alters, and every edge among them.
+
+    Alters are the accounts with an edge to or from a leader (its tribe, DESIGN.md
+    section 4). Ties among alters are kept: they show whether a tribe talks to
+    itself or only to its leader.
+
+    Examples
+    --------
+    >>> e = pl.DataFrame({"source": ["a", "b", "c", "x"], "target": ["b", "c", "a", "y"],
+    ...     "reply": [1, 1, 1, 1], "reaction": [0] * 4, "share": [0] * 4, "mention": [0] * 4,
+    ...     "weight": [1] * 4})
+    >>> tribe_edges(e, ["a"]).select("source", "target").rows()
+    [('a', 'b'), ('b', 'c'), ('c', 'a')]
+    """
+    lead = pl.Series(list(leaders), dtype=pl.String)
+    near = pl.concat(
+        [
+            edges.filter(pl.col("source").is_in(lead.implode()))["target"],
+            edges.filter(pl.col("target").is_in(lead.implode()))["source"],
+            lead,
+        ]
+    ).unique()
+    keep = pl.col("source").is_in(near.implode()) & pl.col("target").is_in(near.implode())
+    return edges.filter(keep).sort("source", "target")
+
+
+def write_edges(edges: pl.DataFrame, path: str | Path) -> Path:
+    """Write the edge list as Parquet (columns of :data:`~tribe_analysis.graph.EDGE_SCHEMA`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> e = pl.DataFrame({"source": ["a"], "target": ["b"], "reply": [1], "reaction": [0],
+    ...     "share": [0], "mention": [0], "weight": [1]})
+    >>> out = write_edges(e, pathlib.Path(tempfile.mkdtemp()) / "edges.parquet")
+    >>> pl.read_parquet(out).row(0)
+    ('a', 'b', 1, 0, 0, 0, 1)
+    """
+    path = Path(path)
+    edges.select(EDGE_SCHEMA.names()).cast(dict(EDGE_SCHEMA)).sort(
+        "source", "target"
+    ).write_parquet(path, statistics=False)
+    return path
+
+
+def _xml(column: str) -> pl.Expr:
+    """An id as XML attribute text: escaped, forbidden characters as U+FFFD."""
+    return (
+        pl.col(column)
+        .str.replace_all(_INVALID_XML, "\ufffd")
+        .str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+        .str.replace_all('"', "&quot;", literal=True)
+    )
+
+
+def _nodes(edges: pl.DataFrame, leaders: Sequence[str]) -> pl.DataFrame:
+    ids = pl.concat([edges["source"], edges["target"], pl.Series(list(leaders), dtype=pl.String)])
+    lead = pl.Series(list(leaders), dtype=pl.String).implode()
+    return (
+        pl.DataFrame({"id": ids})
+        .unique()
+        .sort("id")
+        .with_columns(pl.col("id").is_in(lead).alias("leader"))
+    )
+
+
+def _graphml_lines(edges: pl.DataFrame, nodes: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    node = nodes.select(
+        pl.format(
+            '    <node id="{}">\n      <data key="leader">{}</data>\n    </node>\n',
+            _xml("id"),
+            pl.when(pl.col("leader")).then(pl.lit("true")).otherwise(pl.lit("false")),
+        )
+    ).to_series()
+    data = "".join(f'      <data key="{name}">{{}}</data>\n' for name in _ATTRS)
+    edge = edges.select(
+        pl.format(
+            '    <edge source="{}" target="{}">\n' + data + "    </edge>\n",
+            _xml("source"),
+            _xml("target"),
+            *[pl.col(name) for name in _ATTRS],
+        )
+    ).to_series()
+    return node, edge
+
+
+def _gexf_lines(edges: pl.DataFrame, nodes: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    node = nodes.select(
+        pl.format(
+            '      <node id="{}" label="{}">\n        <attvalues>\n'
+            '          <attvalue for="0" value="{}" />\n        </attvalues>\n      </node>\n',
+            _xml("id"),
+            _xml("id"),
+            pl.when(pl.col("leader")).then(pl.lit("true")).otherwise(pl.lit("false")),
+        )
+    ).to_series()
+    values = "".join(
+        f'          <attvalue for="{i + 1}" value="{{}}" />\n' for i in range(len(_ATTRS) - 1)
+    )
+    edge = (
+        edges.with_row_index("n")
+        .select(
+            pl.format(
+                '      <edge source="{}" target="{}" id="{}" weight="{}">\n'
+                "        <attvalues>\n" + values + "        </attvalues>\n      </edge>\n",
+                _xml("source"),
+                _xml("target"),
+                pl.col("n"),
+                pl.col("weight"),
+                *[pl.col(name) for name in _ATTRS[:-1]],
+            )
+        )
+        .to_series()
+    )
+    return node, edge
+
+
+def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence[str] = ()) -> Path:
+    """Write an edge list as GraphML or GEXF (by suffix), streaming, byte-identical run to run.
+
+    Parameters
+    ----------
+    edges : polars.DataFrame
+        :func:`tribe_analysis.graph.edge_list` output, or a part of it such as
+        :func:`tribe_edges`.
+    path : str or pathlib.Path
+        Ends in ``.graphml`` or ``.gexf``.
+    leaders : sequence of str
+        Flagged with the node attribute ``leader`` (and added as nodes even
+        without edges).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, networkx as nx
+    >>> e = pl.DataFrame({"source": ["a"], "target": ["b<&>"], "reply": [2], "reaction": [1],
+    ...     "share": [0], "mention": [0], "weight": [3]})
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> g = nx.read_graphml(write_graph_file(e, folder / "g.graphml", leaders=["a"]))
+    >>> g.edges["a", "b<&>"]["weight"], g.nodes["a"]["leader"]
+    (3, True)
+    >>> nx.read_gexf(write_graph_file(e, folder / "g.gexf")).edges["a", "b<&>"]["reply"]
+    2
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".graphml", ".gexf"):
+        raise ValueError(
+            f"unknown graph file type {suffix or '(none)'!r} for {path.name!r} "
+            "(expected one of .graphml, .gexf)"
+        )
+    edges = edges.select(EDGE_SCHEMA.names()).sort("source", "target")
+    nodes = _nodes(edges, leaders)
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        if suffix == ".graphml":
+            node, edge = _graphml_lines(edges, nodes)
+            fh.write(_GRAPHML_HEAD)
+            _write_all(fh, node)
+            _write_all(fh, edge)
+            fh.write(_GRAPHML_TAIL)
+        else:
+            node, edge = _gexf_lines(edges, nodes)
+            fh.write(_GEXF_HEAD + "    <nodes>\n")
+            _write_all(fh, node)
+            fh.write("    </nodes>\n    <edges>\n")
+            _write_all(fh, edge)
+            fh.write("    </edges>\n  </graph>\n</gexf>\n")
+    return path
+
+
+def _write_all(fh, lines: pl.Series, chunk: int = 200_000) -> None:
+    """Write string rows in slices (bounded memory for the joined text)."""
+    for start in range(0, lines.len(), chunk):
+        fh.write("".join(lines.slice(start, chunk).to_list()))
