@@ -158,12 +158,58 @@ def test_profile_map_prefers_labels_then_leader_name(table):
 
 
 def test_labels_do_not_overlap():
-    spots = charts._place_labels([0.5] * 5, [0.0] * 5, ["L1"] * 5, width=460, height=320)
-    placed = [s for s in spots if s is not None]
-    assert len(placed) == 4 and spots[4] is None  # four free places round one point
-    assert len(set(placed)) == 4
-    far = charts._place_labels([0.1, 0.99], [0.0, 1.0], ["abc", "abc"], width=460, height=320)
-    assert far[0][0] > 0.1 and far[1][0] < 0.99  # the right edge sends the label left
+    def boxes(x, y, text, spots, y_domain, char=6.0):
+        """Pixel boxes (left, right, bottom, top) of the points (4 px) and the placed labels."""
+        low, span = y_domain[0], y_domain[1] - y_domain[0]
+        points, labels = [], []
+        for xi, yi, spot, label in zip(x, y, spots, text, strict=True):
+            px, py = xi * 460, (yi - low) / span * 320
+            points.append((px - 4, px + 4, py - 4, py + 4))
+            if spot is not None:
+                left, middle = spot[0] * 460, (spot[1] - low) / span * 320
+                labels.append((left, left + char * len(label), middle - 6, middle + 6))
+        return points, labels
+
+    def overlap(a, b):
+        return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+    # a row of close points: labels clear of every point and of each other
+    x = [0.3 + 0.012 * i for i in range(15)]
+    y = [0.1 * (i % 3) for i in range(15)]
+    text = [f"L{i:03d}" for i in range(15)]
+    spots = charts._place_labels(x, y, text, width=460, height=320, y_domain=(-1, 1))
+    points, labels = boxes(x, y, text, spots, (-1, 1))
+    assert 3 <= len(labels) < 15  # some fit, some are left to the tooltips
+    for i, label in enumerate(labels):
+        assert not any(overlap(label, p) for p in points)
+        assert not any(overlap(label, other) for other in labels[i + 1 :])
+    # five leaders on one spot: a label there would name any of them
+    same = charts._place_labels([0.5] * 5, [0.0] * 5, ["L1"] * 5, width=460, height=320)
+    assert same == [None] * 5
+    # the right edge sends the label left
+    far = charts._place_labels(
+        [0.1, 0.99], [0.0, 1.0], ["abc", "abc"], width=460, height=320, y_domain=(-1, 2)
+    )
+    assert far[0][0] > 0.1 and far[1][0] < 0.99
+
+
+def test_profile_map_labels_the_undetermined_first_and_tells_each_point(table):
+    spec = _spec(charts.profile_map(table))
+    points = spec["layer"][2]
+    assert points["mark"]["aria"] is True
+    assert points["encoding"]["description"]["field"] == "tip"
+    rows = [r for r in _rows(spec) if "tip" in r]
+    by_id = {r["leader_id"]: r for r in table.iter_rows(named=True)}
+    for row in rows:
+        source = by_id[row["leader"]]
+        assert row["tip"].split("\n")[:3] == [
+            f"{row['leader']}: {source['sub_profile']}"
+            + (f" (probability {source['probability']:.2f})" if source["probability"] else ""),
+            source["reason"],
+            source["ways"],
+        ]
+    y = spec["layer"][2]["encoding"]["y"]["scale"]
+    assert y["nice"] is False and y["domain"][0] <= min(table["give_receive_log_ratio"])
 
 
 def test_report_card_parts_with_intervals_and_not_observed(tribe, gappy, edges):
@@ -172,7 +218,8 @@ def test_report_card_parts_with_intervals_and_not_observed(tribe, gappy, edges):
     assert row["see_coverage"] is None  # reactions unobservable: seeing is not observed
     spec = _spec(charts.report_card(leader, gappy, edges, tribe.events))
     assert row["profile"] in spec["title"]["text"]
-    assert spec["title"]["subtitle"] == [row["reason"], row["ways"]]
+    rests = "label rests on: " + charts.readable_measures(row["drivers"])
+    assert row["drivers"] and spec["title"]["subtitle"] == [row["reason"], row["ways"], rests]
     panel = spec["vconcat"][0]["hconcat"][0]
     median, bars, points, notes = panel["layer"]
     assert [median["mark"]["type"], bars["mark"]["type"], points["mark"]["type"]] == [
@@ -342,15 +389,26 @@ def test_save_png_svg_html(tmp_path, table):
         charts.save_chart(chart, tmp_path / "map.pdf")
 
 
-def test_stable_renderer_ids(table):
+def test_notebook_renderer_is_offline_and_stable(table):
     charts.setup_notebook()
     try:
         chart = charts.profile_map(table)
         one = chart._repr_mimebundle_()
         two = chart._repr_mimebundle_()
-        html = one[0]["text/html"] if isinstance(one, tuple) else one["text/html"]
-        assert html == (two[0]["text/html"] if isinstance(two, tuple) else two["text/html"])
-        assert "altair-viz-" in html
+        assert one == two  # spec and SVG: nbval compares both
+        assert set(one) == {"application/vnd.vegalite.v5+json", "image/svg+xml", "text/plain"}
+        assert one["application/vnd.vegalite.v5+json"] == chart.to_dict()
+        assert (
+            one["image/svg+xml"].startswith("<svg")
+            and "participation index" in one["image/svg+xml"]
+        )
+        assert "<script" not in json.dumps(one) and "cdn.jsdelivr" not in json.dumps(one)
+        with alt.renderers.enable("tribe", embed_options={"actions": False}):
+            bundle, metadata = chart._repr_mimebundle_()
+        assert bundle == one
+        assert metadata == {
+            "application/vnd.vegalite.v5+json": {"embed_options": {"actions": False}}
+        }
         assert alt.theme.active == charts.THEME
     finally:
         alt.renderers.enable("default")

@@ -157,7 +157,13 @@ def test_profile_writes_outputs_byte_identically(sample_csv, tmp_path):
         "--no-report",
     )
     assert second.exit_code == 0
-    for name in ("profiles.csv", "features.parquet", "graph.graphml"):
+    for name in (
+        "profiles.csv",
+        "features.parquet",
+        "edges.parquet",
+        "graph.graphml",
+        "graph.gexf",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     table = pl.read_csv(tmp_path / "a" / "profiles.csv")
     assert table.columns[:10] == [
@@ -244,7 +250,9 @@ def test_demo_profiles_compares_and_reports(tmp_path):
         "truth.csv",
         "profiles.csv",
         "features.parquet",
+        "edges.parquet",
         "graph.graphml",
+        "graph.gexf",
     ):
         assert (tmp_path / name).exists()
     leaders = (tmp_path / "leaders.txt").read_text().split()
@@ -364,3 +372,26 @@ def test_pseudo_account_cannot_be_named_a_leader(sample_csv, tmp_path):
     result = run("profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert f"error: {leaders}:2: '[deleted]' is a pseudo-account, not one person" in result.stderr
+
+
+def test_profile_graph_files_tribe_by_default_full_on_request(sample_csv, tmp_path):
+    import networkx as nx
+
+    leaders = ["L001", "L002"]
+    (tmp_path / "leaders.txt").write_text("\n".join(leaders) + "\n")
+    for scope in ("tribe", "full"):
+        out = tmp_path / scope
+        args = ["profile", sample_csv, "--leaders", tmp_path / "leaders.txt", "--out", out]
+        result = run(*args, "--no-report", "--graph", scope)
+        assert result.exit_code == 0, result.output
+    edges = pl.read_parquet(tmp_path / "tribe" / "edges.parquet")
+    assert edges.equals(pl.read_parquet(tmp_path / "full" / "edges.parquet"))
+    full = nx.read_graphml(tmp_path / "full" / "graph.graphml")
+    tribe = nx.read_graphml(tmp_path / "tribe" / "graph.graphml")
+    assert full.number_of_edges() == edges.height > tribe.number_of_edges() > 0
+    assert set(tribe.nodes) >= set(leaders)
+    assert all(tribe.nodes[n]["leader"] == (n in leaders) for n in tribe.nodes)
+    gexf = nx.read_gexf(tmp_path / "tribe" / "graph.gexf")
+    assert sorted(gexf.edges(data="weight")) == sorted(
+        (u, v, float(w)) for u, v, w in tribe.edges(data="weight")
+    )

@@ -216,6 +216,73 @@ def test_flat_rows_in_json_csv_and_parquet(tmp_path):
     assert rows(bs.read([csv]))[P1]["actor_id"] == ANN
 
 
+def test_account_names_from_views_feeds_flat_tables_and_jetstream(tmp_path):
+    feed_reply = {
+        "post": {
+            "uri": P2,
+            "author": {"did": BOB, "handle": "bob.test", "displayName": "Bob"},
+            "record": REPLY["value"],
+        },
+        "reply": {"parent": {"uri": P1, "author": {"did": ANN, "handle": "ann.test"}}},
+    }
+    feed_repost = {
+        "post": {"uri": P1, "author": {"did": ANN, "handle": "ann.old"}, "record": ROOT["value"]},
+        "reason": {
+            "$type": "app.bsky.feed.defs#reasonRepost",
+            "by": {"did": CID, "handle": "handle.invalid"},
+            "indexedAt": "2024-05-02T08:00:00Z",
+        },
+    }
+    jet_identity = {"did": CID, "kind": "identity", "identity": {"did": CID, "handle": "cid.test"}}
+    feed = lines(tmp_path / "feed.jsonl", feed_reply, feed_repost, jet_identity, "not json")
+    # the author of a record beats a profile seen inside another record (ann.old, not
+    # ann.test); handle.invalid is no name; a malformed line is ignored
+    assert bs.account_names(feed) == {BOB: "bob.test", ANN: "ann.old", CID: "cid.test"}
+    assert bs.account_names([lines(tmp_path / "repo.jsonl", ROOT, REPLY, LIKE)]) == {}
+    flat = tmp_path / "flat.csv"
+    flat.write_text(
+        "uri,author_handle,created_at,is_repost,is_reply\n"
+        f"{P1},@ann.test,2024-05-01T10:00:00.000Z,False,False\n"
+    )
+    ndjson = lines(
+        tmp_path / "flat.ndjson",
+        {
+            "uri": P1,
+            "author_did": BOB,
+            "author_handle": "bob.test",
+            "created_at": "x",
+            "is_reply": 0,
+        },
+    )
+    assert bs.account_names([flat, ndjson]) == {ANN: "ann.test", BOB: "bob.test"}
+    from tribe_analysis import io
+
+    assert io.account_names(flat, "bluesky") == {ANN: "ann.test"}
+
+
+def test_account_names_from_collection_metadata_beside_an_author_feed(tmp_path):
+    """An author feed saved as a flat table has no author column; its metadata names it."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    posts = lines(
+        folder / "posts.ndjson",
+        {"uri": P1, "created_at": "2024-05-01T10:00:00+00:00", "is_reply": False},
+    )
+    assert bs.account_names(posts) == {}
+    (folder / "collection_metadata.json").write_text(
+        json.dumps({"account": {"handle": "ann.test", "did": ANN}, "collections": {}}, indent=2)
+    )
+    (folder / "graph_metadata.json").write_text(json.dumps({"ego_handle": "b", "ego_did": BOB}))
+    (folder / "broken_metadata.json").write_text("{")
+    assert bs.account_names(posts) == {ANN: "ann.test", BOB: "b"}
+    # a handle in the records wins over the metadata
+    named = lines(
+        folder / "named.ndjson",
+        {"uri": P1, "author_handle": "ann.now", "created_at": "x", "is_reply": False},
+    )
+    assert bs.account_names([posts, named]) == {ANN: "ann.now", BOB: "b"}
+
+
 def test_sniff_tells_bluesky_from_other_platforms(tmp_path):
     assert bs.sniff(lines(tmp_path / "a.jsonl", ROOT))
     others = {
@@ -437,3 +504,9 @@ def test_real_nytimes_author_feed_and_snowball_archive():
     assert with_p04.records_read == 8959 + 241 and len(with_p04.skipped) == 183
     leaders = dict(with_p04.events.group_by("actor_id").len().iter_rows())
     assert leaders == {NYTIMES: 8959, BSKY_APP: 58}
+
+    # leaders are shown by handle: the feed's rows carry no author, its collection metadata does
+    assert bs.account_names(p01) == {NYTIMES: "nytimes.com"}
+    names = bs.account_names([p02])
+    assert len(names) == 15 and names[NYTIMES] == "nytimes.com"  # author_handle of each row
+    assert bs.account_names([folder / "p04_engagement_summary.csv"])[BSKY_APP] == "bsky.app"

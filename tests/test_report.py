@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import polars as pl
 import pytest
 
-from tribe_analysis import features, graph
+from tribe_analysis import charts, features, graph, report
+from tribe_analysis._drawing import compact_svg
 from tribe_analysis.participation import PARTS
 from tribe_analysis.profiles import profile_leaders
 from tribe_analysis.report import TABLE_COLUMNS, _table_html, _unobservable_html, write_report
@@ -15,6 +22,9 @@ UNOBSERVABLE = (
     "reactions: the platform (twitter) does not expose reactions given (likes, favourites, "
     "votes); shares: no share in any record of the input"
 )
+BYTES_PER_LEADER = 35_000
+"""Bound of report.html per leader (8 leaders: 25 KB each; the 40-leader demo: 1.2 MB, 30 KB
+each, under the 2 MB a report to mail should stay; every chart as full SVG: 148 KB each)."""
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +50,179 @@ def _chosen(table: pl.DataFrame) -> pl.DataFrame:
     return table.filter(pl.col("leader_id").is_in([*picks, "ghost"]))
 
 
+def _text(page: str) -> str:
+    """The page without its figures."""
+    return re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+
+
+# the script of a second run, in another process with another string hash seed
+SECOND_RUN = """
+import sys
+from pathlib import Path
+from tribe_analysis import features, graph, report
+from tribe_analysis.profiles import profile_leaders
+from tribe_analysis.synth import simulate_tribe
+
+tribe = simulate_tribe(n_leaders=8, days=20, seed=3)
+_, table = profile_leaders(features.leader_measures(tribe.events, tribe.leaders), random_state=0)
+report.WORKERS = 1  # drawn in this process: the same bytes as the worker processes draw
+report.write_report(Path(sys.argv[1]), table, graph.edge_list(tribe.events), tribe.events)
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A demo-sized report: 8 leaders, 10 charts, drawn by the worker processes."""
+    tribe = simulate_tribe(n_leaders=8, days=20, seed=3)
+    _, table = profile_leaders(
+        features.leader_measures(tribe.events, tribe.leaders), random_state=0
+    )
+    out = tmp_path_factory.mktemp("demo")
+    assert report.WORKERS == 2 and 2 + table.height > report._IN_PROCESS
+    path = write_report(out, table, graph.edge_list(tribe.events), tribe.events)
+    return out, path.read_text(encoding="utf-8"), table
+
+
 def test_table_columns():
     assert "label_agreement" not in TABLE_COLUMNS
-    assert TABLE_COLUMNS[:8] == (
+    assert TABLE_COLUMNS[:6] == (
         "leader",
         "profile",
-        "reason",
+        "sub_profile",
         "probability",
         "participation_index",
         "parts_observed",
-        "sub_profile",
-        "ways",
     )
-    assert set(PARTS) <= set(TABLE_COLUMNS)
+    assert TABLE_COLUMNS[6:] == (*PARTS, "reason", "ways", "drivers")
+
+
+def test_report_is_small_and_opens_offline(demo):
+    out, page, table = demo
+    size = len(page.encode("utf-8"))
+    assert size < BYTES_PER_LEADER * table.height, f"{size:,} bytes for {table.height} leaders"
+    assert page.count("<figure>") == page.count("<svg") == 2 + table.height
+    # nothing to fetch: no script, stylesheet, font, frame or image file; links stay in the page
+    for tag in ("<script", "<link", "<img", "<iframe", "<object", "@import", "url(http"):
+        assert tag not in page
+    assert "http://" not in page and "https://" not in page
+    cards = [f"card-{number}" for number in range(1, table.height + 1)]
+    assert re.findall(r"href='#([^']*)'", page) == re.findall(r"id='(card-[^']*)'", page) == cards
+    assert "href=" not in page.replace("href='#card-", "")
+    assert not re.search(r"\ssrc=", page)
+    # charts/ keeps the full SVG and the PNG of every chart for slides
+    stems = {"profile_map", "comparison", *[f"card_{leader}" for leader in table["leader_id"]]}
+    for suffix in ("png", "svg"):
+        assert {p.stem for p in (out / "charts").glob(f"*.{suffix}")} == stems
+    assert (out / "charts" / "card_L001.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_profile_map_points_have_tooltips(demo):
+    _, page, table = demo
+    svg = re.search(r"<h2>Where each leader stands</h2><figure>(<svg.*?</svg>)", page, re.S)[1]
+    tips = [t.text for t in ET.fromstring(svg).iter("title")]
+    placed = table.filter(pl.col("participation_index").is_not_null())
+    assert len(tips) == placed.height
+    for row in placed.iter_rows(named=True):
+        tip = next(t for t in tips if t.startswith(f"{row['leader_id']}: "))
+        assert row["reason"] in tip and row["ways"] in tip
+
+
+def test_report_uses_readable_measure_names(demo):
+    _, page, table = demo
+    text = _text(page)
+    headers = re.findall(r"<th class='[a-z]+'>([^<]*)</th>", text)
+    assert headers == [
+        "leader",
+        "profile",
+        "probability",
+        "participation index (90% interval)",
+        "parts observed (of 5)",
+        "seeing",
+        "commenting",
+        "starting conversations",
+        "answering",
+        "promoting others",
+        "why",
+    ]
+    decided = table.filter(pl.col("drivers") != "")
+    assert decided.height
+    for row in decided.iter_rows(named=True):
+        readable = charts.readable_measures(row["drivers"])
+        assert f"<div class='rests'>label rests on: {readable}</div>" in text
+    # no column name anywhere: not in the table, the cards or the comparison
+    for column in (*PARTS, "broadcast_share", "participation_index", "drivers"):
+        assert column not in page
+    assert "broadcasting" in page and "dialogic loop share" == charts.measure_name(
+        "dialogic_loop_share"
+    )
+
+
+def test_report_bytes_are_the_same_run_to_run(demo, tmp_path):
+    """Another process, another string hash seed, drawing in-process: the same bytes."""
+    out, _, _ = demo
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(root)}
+    run = subprocess.run(
+        [sys.executable, "-c", SECOND_RUN, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    for name in files:
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_card_specs_from_the_template_are_altairs(tribe, table, monkeypatch):
+    """A card made from its colour's template is the card Altair makes, data sets aside."""
+    monkeypatch.setattr(charts, "_CARD_TEMPLATES", {})
+    edges = graph.edge_list(tribe.events)
+
+    def by_role(spec: dict) -> str:
+        """The spec with its data sets named by role (Altair names them by content)."""
+        datasets, spec["datasets"] = spec["datasets"], {}
+        for role, path in charts._CARD_DATA:
+            ref = charts._at(spec, path)["data"]
+            spec["datasets"][role], ref["name"] = datasets[ref["name"]], role
+        return json.dumps(spec, sort_keys=True)
+
+    labels = charts.pseudonym_labels(table["leader_id"].to_list())
+    for names in (None, labels):
+        for leader in table["leader_id"]:
+            made = charts._report_card_spec(leader, table, edges, tribe.events, labels=names)
+            chart = charts.report_card(leader, table, edges, tribe.events, labels=names)
+            assert by_role(made) == by_role(charts._render_spec(chart)), leader
+    assert set(charts._CARD_TEMPLATES) == set(charts.PROFILE_COLORS.values())
+
+
+def test_compact_svg_keeps_the_texts_and_marks(tribe, table):
+    chosen = _chosen(table)
+    leader = chosen["leader_id"][0]
+    chart = charts.report_card(leader, chosen, graph.edge_list(tribe.events), tribe.events)
+    full = charts.render(chart, scale=1)["svg"].decode("utf-8")
+    small = compact_svg(full, "card")
+    assert len(small) < 0.75 * len(full)
+
+    def texts(svg: str) -> list[str]:
+        return ["".join(t.itertext()) for t in ET.fromstring(svg).iter() if t.tag.endswith("text")]
+
+    def marks(svg: str) -> int:
+        ends = ("line", "circle", "rect")
+        return sum(1 for t in ET.fromstring(svg).iter() if t.tag.endswith(ends))
+
+    assert texts(small) == texts(full) and texts(small)
+    assert marks(small) >= marks(full)  # circles drawn as paths become <circle>
+    assert "xmlns" not in small and "aria-" not in small and "class=" not in small
+    # the texts inherit one font: the browser draws them in fonts of the widths vl-convert
+    # measured them with (Liberation Sans, Arial), not in its own, often wider, sans-serif
+    assert (
+        ET.fromstring(small).get("font-family") == "'Liberation Sans', Arial, Helvetica, sans-serif"
+    )
+    assert 'font-family="sans-serif"' not in small
 
 
 def test_write_report_with_names_and_unobservable(tmp_path, tribe, table):
@@ -65,27 +235,29 @@ def test_write_report_with_names_and_unobservable(tmp_path, tribe, table):
     )
     path = write_report(tmp_path, chosen, graph.edge_list(tribe.events), tribe.events)
     page = path.read_text()
-    text = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+    text = _text(page)
     assert page.count("<svg") == 2 + chosen.height
     for row in chosen.iter_rows(named=True):
         assert row["reason"] in text
         assert row["ways"] in text
-    assert "Ghost Writer <span class='id'>ghost</span>" in text
+    assert "<a href='#card-3'>Ghost Writer</a> <span class='id'>ghost</span>" in text
     assert "Report card: Ghost Writer" in text
     assert "<b>reactions</b>: the platform (twitter) does not expose" in text
     assert "<b>shares</b>: no share in any record of the input" in text
     # the signals come before the table, the table before the charts
     assert text.index("does not expose") < text.index("<table>") < page.index("<svg")
-    assert ".undetermined { color: #999999" in text
-    assert "<td class='text undetermined'>undetermined</td>" in text
+    assert ".undetermined { color: #767676" in text
+    assert "<span class='undetermined'>undetermined</span></td>" in text
     assert "label_agreement" not in text
     assert "1 participator, 1 broadcaster, 1 undetermined." in text
     participator = chosen.filter(pl.col("profile") == "participator").row(0, named=True)
     interval = (
-        f"{participator['participation_index']:.2f} "
+        f"{participator['participation_index']:.2f}<br>"
         f"({participator['index_low']:.2f}–{participator['index_high']:.2f})"
     )
     assert interval in text
+    noun = participator["sub_profile"].removeprefix("participator · ")
+    assert f"<span class='participator'>participator</span><br><span class='sub'>{noun}" in text
     assert "<span class='missing'>n/o</span>" in text  # seeing is not observed
     assert {p.stem for p in (tmp_path / "charts").glob("*.png")} == {
         "profile_map",
@@ -98,10 +270,13 @@ def test_report_parts_without_optional_columns(table):
     chosen = _chosen(table)
     assert _unobservable_html(chosen) == ""
     names = {leader: leader for leader in chosen["leader_id"]}
-    html = _table_html(chosen, names)
+    html = _table_html(chosen.drop("drivers", "ways"), names)
     assert html.count("<tr>") == chosen.height + 1
-    assert "<span class='id'>" not in html
-    assert all(f"<td class='text'>{leader}</td>" in html for leader in chosen["leader_id"])
+    assert "<span class='id'>" not in html and "label rests on" not in html
+    assert all(
+        f"<td class='text'><a href='#card-{i}'>{leader}</a></td>" in html
+        for i, leader in enumerate(chosen["leader_id"], 1)
+    )
 
 
 def test_unobservable_section_when_everything_is_observable(table):

@@ -10,12 +10,12 @@ Okabe-Ito colours for the profiles.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import altair as alt
 import networkx as nx
@@ -31,12 +31,15 @@ __all__ = [
     "MEASURE_NAMES",
     "NOT_OBSERVED",
     "PROFILE_COLORS",
+    "RENDER_FONT",
     "THEME",
     "activity_timeline",
     "ego_network",
     "measure_comparison",
+    "measure_name",
     "profile_map",
     "pseudonym_labels",
+    "readable_measures",
     "render",
     "report_card",
     "save_chart",
@@ -66,10 +69,51 @@ COMPARISON_MEASURES: tuple[str, ...] = (*PARTS, "broadcast_share")
 """Shares in [0, 1] compared across leaders: the five parts of the index, then broadcasting."""
 MEASURE_NAMES: dict[str, str] = {
     **PARTS,
-    "broadcast_share": "broadcasting",
     "participation_index": "participation index",
+    "index_low": "index, interval from",
+    "index_high": "index, interval to",
+    "index_se": "index standard error",
+    "parts_observed": "parts observed",
+    "sub_profile": "sub-profile",
+    "p_participator": "probability of participator",
+    "drivers": "label rests on",
+    "posts": "posts",
+    "replies": "replies",
+    "shares": "shares",
+    "reactions": "reactions",
+    "authored": "authored actions",
+    "tribe_size": "tribe size",
+    "interactions_out": "interactions given",
+    "interactions_in": "interactions received",
+    "see_breadth": "seeing breadth",
+    "comment_targets": "comment targets",
+    "reply_concentration": "reply concentration",
+    "reply_latency_h": "reply latency (hours)",
+    "dialogic_loop_share": "dialogic loop share",
+    "conversation_posts": "conversation posts",
+    "participants": "participants",
+    "depth": "thread depth",
+    "focus_ratio": "focus ratio",
+    "conversation_yield": "conversation yield",
+    "promoted_breadth": "promoted breadth",
+    "broadcast_share": "broadcasting",
+    "unanswered_share": "unanswered share",
+    "alter_reciprocity": "alter reciprocity",
+    "give_receive_log_ratio": "give / receive balance",
+    "ego_size": "ego network size",
+    "ego_density": "ego network density",
+    "ego_clustering": "ego clustering",
+    "ego_effective_size": "ego effective size",
+    "ego_constraint": "ego constraint",
 }
-"""Readable names of the compared measures (the parts by the way they measure)."""
+"""The glossary: column -> the words the report, the cards and the charts show.
+
+The five parts of the index by the way of participating they measure
+(:data:`~tribe_analysis.participation.PARTS`, the words of docs/methods.md),
+every other measure by its name in docs/methods.md. Use :func:`measure_name`
+and :func:`readable_measures` rather than indexing, so that a column missing
+here still reads well.
+"""
 NOT_OBSERVED = "not observed"
 """Shown where a part is null: its signal is unobservable or the evidence too thin."""
 
@@ -83,7 +127,6 @@ _CATEGORY = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#000000", "#F0E442"]
 """Okabe-Ito colours other than the profile colours: the theme's palette for other categories."""
 
 _DIGITS = 4
-_UUID = re.compile(r"altair-viz-[0-9a-f]{32}")
 
 
 @alt.theme.register(THEME, enable=False)
@@ -101,29 +144,58 @@ def _tribe_theme() -> alt.theme.ThemeConfig:
     }
 
 
-def _stable_html(spec: dict, **metadata) -> dict[str, str]:
-    """Altair's html renderer with the random div id replaced by a hash of the spec."""
-    bundle = _html(spec)
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
-    return {k: _UUID.sub(f"altair-viz-{digest}", v) for k, v in bundle.items()}
+_VEGALITE5_MIME = "application/vnd.vegalite.v5+json"
+"""The newest Vega-Lite MIME type JupyterLab 4 renders (with its bundled Vega-Lite 5)."""
 
 
-def _html(spec: dict) -> dict[str, str]:
-    from altair.vegalite.v6.display import html_renderer
+def _vl_convert_version() -> str:
+    """The Vega-Lite version Altair writes (``v6.4.1`` -> ``6.4``), for vl-convert."""
+    return ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
-    return html_renderer(spec)
+
+def _offline_bundle(spec: dict, **metadata) -> dict | tuple[dict, dict]:
+    """The ``tribe`` notebook renderer: the spec for JupyterLab, an SVG for static viewers.
+
+    No script, no CDN: JupyterLab draws the spec with the Vega-Lite 5 renderer it
+    bundles; nbconvert, GitHub and nbviewer show the SVG that vl-convert drew
+    offline. Both are deterministic, so nbval compares both. Altair's
+    ``embed_options`` (``chart.display(actions=False)``) go to JupyterLab as metadata.
+    """
+    import vl_convert as vlc
+
+    bundle = {
+        _VEGALITE5_MIME: spec,
+        "image/svg+xml": vlc.vegalite_to_svg(spec, vl_version=_vl_convert_version()),
+        "text/plain": "<Altair chart>",
+    }
+    if embed_options := metadata.get("embed_options"):
+        return bundle, {_VEGALITE5_MIME: {"embed_options": embed_options}}
+    return bundle
 
 
-alt.renderers.register("tribe", _stable_html)
+alt.renderers.register("tribe", _offline_bundle)
 
 
 def setup_notebook() -> None:
-    """Make notebook outputs deterministic; call it in the first cell.
+    """Make notebook charts offline, safe and deterministic; call it in the first cell.
 
-    Enables the ``tribe`` renderer (Altair's HTML output with a div id derived
-    from the spec instead of a random one, so nbval compares specs exactly), the
-    ``tribe`` theme, and polars' in-memory engine (its float sums do not vary
-    run to run).
+    Enables the ``tribe`` renderer. Altair's own ``html`` renderer stores a
+    script that loads vega, vega-lite and vega-embed from a CDN: its charts are
+    blank in a notebook that is not trusted (every fresh clone), fail offline
+    and are blank in ``jupyter nbconvert --to html`` without network. The
+    ``tribe`` renderer stores no script. Each chart output carries
+
+    - the Vega-Lite spec as ``application/vnd.vegalite.v5+json``, which
+      JupyterLab draws interactively (tooltips) with the Vega-Lite 5 it bundles:
+      a "safe" renderer, so it works offline and in untrusted notebooks (our
+      specs keep to what Vega-Lite 5 draws; docs/notebooks.md);
+    - the same chart as ``image/svg+xml``, drawn offline by vl-convert, for
+      static viewers (nbconvert HTML, GitHub, nbviewer);
+    - ``text/plain`` for consoles.
+
+    nbval compares the spec and the SVG text, so a changed number fails the
+    cell. It also enables the ``tribe`` theme and polars' in-memory engine (its
+    float sums do not vary run to run).
     """
     alt.renderers.enable("tribe")
     alt.theme.enable(THEME)
@@ -168,6 +240,38 @@ def pseudonym_labels(ids: Sequence[str], *, prefix: str = "Leader") -> dict[str,
     return {leader: f"{prefix} {i}" for i, leader in enumerate(sorted(set(ids)), start=1)}
 
 
+def measure_name(column: str) -> str:
+    """The readable name of a measure column, from :data:`MEASURE_NAMES`.
+
+    Examples
+    --------
+    >>> measure_name("conversation_share"), measure_name("dialogic_loop_share")
+    ('starting conversations', 'dialogic loop share')
+    >>> measure_name("some_new_rate")
+    'some new rate'
+    """
+    return MEASURE_NAMES.get(column, column.replace("_", " "))
+
+
+def readable_measures(columns: str | Sequence[str] | None) -> str:
+    """Measure columns (a list, or text joined by ``,``) as readable names joined by ``, ``.
+
+    Reads the ``drivers`` column of a profile table.
+
+    Examples
+    --------
+    >>> readable_measures("conversation_share, reply_rate")
+    'starting conversations, answering'
+    >>> readable_measures(["see_coverage"]), readable_measures(""), readable_measures(None)
+    ('seeing', '', '')
+    """
+    if columns is None:
+        return ""
+    if isinstance(columns, str):
+        columns = columns.split(",")
+    return ", ".join(measure_name(c.strip()) for c in columns if c.strip())
+
+
 def _label(frame: pl.DataFrame, labels: Mapping[str, str] | None, column: str = "leader_id"):
     """Add ``leader``: the name from ``labels``, else from ``leader_name``, else the id."""
     name = pl.col(column)
@@ -193,34 +297,86 @@ def _place_labels(
     width: float,
     height: float,
     char: float = 6.0,
+    y_domain: tuple[float, float] | None = None,
+    radius: Sequence[float] | None = None,
+    spans: Sequence[tuple[float, float] | None] | None = None,
+    order: Sequence[int] | None = None,
 ) -> list[tuple[float, float] | None]:
     """Greedy, deterministic label positions (left edge, middle) in data units; None to skip.
 
-    Each label tries right-above, left-above, right-below and left-below its
-    point, in that order, and takes the first place that stays inside the plot
-    and clear of the labels already placed (boxes estimated from ``char``
-    pixels per character). A label with no free place is left out; its point
-    keeps its tooltip. ``x`` is on [0, 1], ``y`` spans its data range.
+    Works in pixels: ``x`` is on [0, 1] across ``width``, ``y`` on ``y_domain``
+    (default: the data range) across ``height``. Every point is an obstacle
+    (a square of half-side ``radius``, default 4 px) and so is its interval bar
+    (``spans``: from, to on x, at the point's height). Labels are placed in
+    ``order`` (default: as given); each tries eight places round its point
+    (right, left, above, below, then the corners) and takes the first that stays
+    inside the plot, clear of every point, bar and label already placed (text
+    boxes estimated at ``char`` pixels per character, 12 px high), and nearer
+    its own point than any other, so that it names one point only. A label
+    with no such place is left out; its point keeps its tooltip.
     """
-    low, high = (min(y), max(y)) if len(y) else (0.0, 1.0)
-    span = (high - low) or 1.0
-    placed: list[tuple[float, float, float, float]] = []
-    out: list[tuple[float, float] | None] = []
-    for xi, yi, label in zip(x, y, text, strict=True):
-        px, py = xi * width, (yi - low) / span * height
-        w, h = char * len(label), 12.0
-        spot = None
-        for dx, dy in ((7, 8), (-7 - w, 8), (7, -8), (-7 - w, -8)):
-            box = (px + dx, px + dx + w, py + dy - h / 2, py + dy + h / 2)
-            inside = box[0] >= 0 and box[1] <= width
-            if inside and not any(
-                box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed
-            ):
-                placed.append(box)
-                spot = (xi + dx / width, yi + dy / height * span)
+    n = len(x)
+    if y_domain is None:
+        y_domain = (min(y), max(y)) if n else (0.0, 1.0)
+    low, span = y_domain[0], (y_domain[1] - y_domain[0]) or 1.0
+    px = [xi * width for xi in x]
+    py = [(yi - low) / span * height for yi in y]
+    r = list(radius) if radius is not None else [4.0] * n
+    taken = [(px[i] - r[i], px[i] + r[i], py[i] - r[i], py[i] + r[i]) for i in range(n)]
+    for i, s in enumerate(spans or ()):
+        if s and None not in s:
+            taken.append((s[0] * width, s[1] * width, py[i] - 4, py[i] + 4))
+
+    def clear(box: tuple[float, float, float, float]) -> bool:
+        return not any(
+            box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in taken
+        )
+
+    def gap(j: int, box: tuple[float, float, float, float]) -> float:
+        """Pixels between point ``j``'s mark and the box."""
+        dx = max(box[0] - px[j], 0.0, px[j] - box[1])
+        dy = max(box[2] - py[j], 0.0, py[j] - box[3])
+        return (dx * dx + dy * dy) ** 0.5 - r[j]
+
+    out: list[tuple[float, float] | None] = [None] * n
+    h = 12.0
+    for i in order if order is not None else range(n):
+        w, d = char * len(text[i]), r[i] + 3
+        for dx, dy in (
+            (d, 0.0),
+            (-d - w, 0.0),
+            (-w / 2, d + h / 2),
+            (-w / 2, -d - h / 2),
+            (d * 0.7, d * 0.7 + h / 2),
+            (-d * 0.7 - w, d * 0.7 + h / 2),
+            (d * 0.7, -d * 0.7 - h / 2),
+            (-d * 0.7 - w, -d * 0.7 - h / 2),
+        ):
+            box = (px[i] + dx, px[i] + dx + w, py[i] + dy - h / 2, py[i] + dy + h / 2)
+            inside = box[0] >= 0 and box[1] <= width and box[2] >= 0 and box[3] <= height
+            own = gap(i, box)
+            if inside and clear(box) and all(gap(j, box) > own + 2 for j in range(n) if j != i):
+                taken.append(box)
+                out[i] = (x[i] + dx / width, y[i] + dy / height * span)
                 break
-        out.append(spot)
     return out
+
+
+def _nice_domain(values: Sequence[float], step: float = 0.5) -> tuple[float, float]:
+    """The smallest [low, high] on multiples of ``step`` that holds every value."""
+    low = math.floor(min(values) / step) * step
+    high = math.ceil(max(values) / step) * step
+    return (low, high) if high > low else (low - step, high + step)
+
+
+def _tip(row: Mapping) -> str:
+    """One leader's tooltip on the profile map: name, label, reason, ways, activity (lines)."""
+    label = row.get("sub_profile") or row.get("profile") or ""
+    if row.get("probability") is not None:
+        label += f" (probability {row['probability']:.2f})"
+    lines = [f"{row['leader']}: {label}", row.get("reason"), row.get("ways")]
+    lines.append(f"authored actions: {row.get('authored') or 0}")
+    return "\n".join(line for line in lines if line)
 
 
 def profile_map(
@@ -235,7 +391,11 @@ def profile_map(
     Colour is the label (participator, broadcaster, undetermined), shape the
     sub-profile of the clustering, size the number of authored actions. A
     leader whose index is null (too few observed parts) has no place on x: it
-    is left out and counted in the subtitle.
+    is left out and counted in the subtitle. Names are written where they fit
+    clear of every point, bar and other name (undetermined leaders first, then
+    the most active; :func:`_place_labels`); every point carries its leader's
+    label, reason and ways as a tooltip and as its ``description`` (the report
+    shows it on hover).
 
     Parameters
     ----------
@@ -244,7 +404,8 @@ def profile_map(
         ``leader_id``, ``profile``, ``sub_profile``, ``reason``, ``probability``,
         ``participation_index``, ``index_low``, ``index_high``,
         ``parts_observed``, ``give_receive_log_ratio``, ``authored``; uses
-        ``leader_name`` when present and ``labels`` is not given.
+        ``leader_name`` when present and ``labels`` is not given, and ``ways``
+        when present.
     labels : mapping, optional
         Display names per leader id (e.g. :func:`pseudonym_labels`).
     threshold : float
@@ -280,22 +441,39 @@ def profile_map(
         "authored",
     ]
     named = ["leader_name"] if "leader_name" in table.columns else []
-    frame = _label(table.select(*cols, *named), labels).drop(named)
+    ways = ["ways"] if "ways" in table.columns else []
+    frame = _label(table.select(*cols, *named, *ways), labels).drop(named)
     placed = frame.filter(pl.col("participation_index").is_not_null())
     hidden = frame.height - placed.height
     width, height = 460, 320
-    placed = placed.sort("leader_id")
+    placed = placed.sort("leader_id").with_columns(
+        pl.col("give_receive_log_ratio").fill_null(0.0).fill_nan(0.0)
+    )
+    balance = placed["give_receive_log_ratio"].to_list()
+    y_domain = _nice_domain([0.0, *balance])
+    most = max(placed["authored"].fill_null(0).max() or 0, 1)
+    sizes = [40 + 460 * (a or 0) / most for a in placed["authored"].to_list()]
+    # undetermined leaders first (the ones to talk about), then the most active
+    order = sorted(
+        range(placed.height),
+        key=lambda i: (placed["profile"][i] != _UNDETERMINED, -(placed["authored"][i] or 0), i),
+    )
     spots = _place_labels(
         placed["participation_index"].to_list(),
-        placed["give_receive_log_ratio"].fill_null(0.0).to_list(),
+        balance,
         placed["leader"].to_list(),
         width=width,
         height=height,
+        y_domain=y_domain,
+        radius=[size**0.5 / 2 * 1.2 for size in sizes],
+        spans=list(zip(placed["index_low"].to_list(), placed["index_high"].to_list(), strict=True)),
+        order=order,
     )
     placed = placed.with_columns(
         pl.Series("label_x", [s and s[0] for s in spots], dtype=pl.Float64),
         pl.Series("label_y", [s and s[1] for s in spots], dtype=pl.Float64),
-    )
+        pl.Series("tip", [_tip(row) for row in placed.iter_rows(named=True)], dtype=pl.String),
+    ).drop(ways)
     data = _chart_data(placed, ["leader_id"]).drop("leader_id")
     rank = {p: i for i, p in enumerate(PROFILE_COLORS)}
     subs = [
@@ -315,20 +493,29 @@ def profile_map(
         return alt.X(f"{field}:Q", title="participation index", scale=alt.Scale(domain=[0, 1]))
 
     def y(field: str) -> alt.Y:
-        return alt.Y(f"{field}:Q", title="give / receive balance, log((out+1)/(in+1))")
+        return alt.Y(
+            f"{field}:Q",
+            title="give / receive balance, log((out+1)/(in+1))",
+            scale=alt.Scale(domain=list(y_domain), nice=False, zero=False, padding=0),
+        )
 
     base = alt.Chart(data)
     intervals = base.mark_errorbar(ticks=True, thickness=1.5, opacity=0.7).encode(
         x=x("index_low"), x2="index_high:Q", y=y("give_receive_log_ratio"), color=_profile_color()
     )
-    points = base.mark_point(filled=True, opacity=0.9).encode(
+    points = base.mark_point(filled=True, opacity=0.9, aria=True).encode(
         x=x("participation_index"),
         y=y("give_receive_log_ratio"),
         color=_profile_color(),
         shape=alt.Shape(
             "sub_profile:N", title="sub-profile", scale=alt.Scale(domain=subs, range=shapes)
         ),
-        size=alt.Size("authored:Q", title="authored actions", scale=alt.Scale(range=[40, 500])),
+        size=alt.Size(
+            "authored:Q",
+            title="authored actions",
+            scale=alt.Scale(domain=[0, most], range=[40, 500], nice=False),
+        ),
+        description=alt.Description("tip:N"),
         tooltip=[
             alt.Tooltip("leader:N"),
             alt.Tooltip("profile:N"),
@@ -345,7 +532,7 @@ def profile_map(
     names = (
         base.transform_filter("isValid(datum.label_x)")
         .mark_text(align="left", baseline="middle", fontSize=10, color="#333333")
-        .encode(x=x("label_x"), y=y("label_y"), text="leader:N")
+        .encode(x=x("label_x"), y=y("label_y"), text=alt.Text("leader:N"))
     )
     rule = (
         alt.Chart(pl.DataFrame({"threshold": [threshold]}))
@@ -397,7 +584,7 @@ def measure_comparison(
     median = median.with_columns(
         pl.lit("").alias("leader_id"), pl.lit("tribe median").alias("leader")
     ).select(long.columns)
-    shown = {m: MEASURE_NAMES.get(m, m) for m in measures}
+    shown = {m: measure_name(m) for m in measures}
     data = (
         _chart_data(pl.concat([median, long]), ["leader_id", "measure"])
         .drop("leader_id")
@@ -412,7 +599,8 @@ def measure_comparison(
         y=alt.Y("leader:N", sort=order, title=None),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("value:Q", title="share", scale=alt.Scale(domain=[0, 1], scheme="blues")),
+        # purples: blue is the participator's colour, and a high share of broadcasting is not
+        color=alt.Color("value:Q", title="share", scale=alt.Scale(domain=[0, 1], scheme="purples")),
         tooltip=[
             "leader:N",
             alt.Tooltip("name:N", title="measure"),
@@ -425,7 +613,7 @@ def measure_comparison(
         .mark_text(fontSize=10)
         .encode(
             text=alt.Text("text:N"),
-            color=alt.condition("datum.value > 0.55", alt.value("white"), alt.value("black")),
+            color=alt.condition("datum.value > 0.6", alt.value("white"), alt.value("black")),
         )
     )
     return alt.layer(cells, text).properties(
@@ -441,19 +629,47 @@ def ego_network(
     max_alters: int = 30,
     seed: int = 7,
     labels: Mapping[str, str] | None = None,
+    ego: nx.Graph | None = None,
+    legends: bool = True,
 ) -> alt.LayerChart:
     """The leader's ego network: the strongest ties, a seeded spring layout.
 
     Node size is the tie weight with the leader; an edge from the leader is
-    highlighted where the leader replied to that account.
+    highlighted where the leader replied to that account. ``ego`` is the
+    leader's graph from :func:`tribe_analysis.graph.ego_networks` when it is
+    made already (one pass for many leaders); by default it is made from ``edges``.
+    Without ``legends`` the subtitle says what colour and size mean (a report
+    card: legends are most of the time vl-convert takes to draw it).
     """
-    ego = graph.ego_networks(edges, [leader])[leader]
+    links, nodes, title, subtitle = _ego_data(
+        edges, leader, max_alters=max_alters, seed=seed, labels=labels, ego=ego
+    )
+    return _ego_chart(links, nodes, title, subtitle, legends=legends)
+
+
+def _ego_data(
+    edges: pl.DataFrame,
+    leader: str,
+    *,
+    max_alters: int,
+    seed: int,
+    labels: Mapping[str, str] | None,
+    ego: nx.Graph | None,
+) -> tuple[pl.DataFrame, pl.DataFrame, str, str]:
+    """The ties, the accounts, the title and the subtitle of :func:`ego_network`."""
+    if ego is None:
+        ego = graph.ego_networks(edges, [leader])[leader]
     ties = sorted(
         ((ego[leader][a].get("weight", 1), a) for a in ego.neighbors(leader)),
         key=lambda t: (-t[0], t[1]),
     )[:max_alters]
     keep = [leader] + sorted(a for _, a in ties)
-    sub = ego.subgraph(keep).copy()
+    # built in ``keep`` order: ``ego.subgraph`` orders nodes by string hash, which
+    # changes run to run and moves the seeded layout with it
+    kept = set(keep)
+    sub = nx.Graph()
+    sub.add_nodes_from(keep)
+    sub.add_edges_from((u, v) for u, v in ego.edges(keep) if u in kept and v in kept)
     pos = (
         nx.spring_layout(sub, seed=seed, weight=None)
         if sub.number_of_nodes() > 1
@@ -515,30 +731,48 @@ def ego_network(
     )
     if labels:
         node_data = node_data.with_columns(pl.lit(None, pl.String).alias("account"))
+    title = f"Ego network of {show.get(leader, leader)}"
+    subtitle = (
+        f"{len(ties)} strongest of {ego.degree(leader)} ties" if ties else "no ties in the input"
+    )
+    return _chart_data(links, ["pair"]).drop("pair"), node_data, title, subtitle
+
+
+def _ego_chart(
+    links: pl.DataFrame, node_data: pl.DataFrame, title: str, subtitle: str, *, legends: bool
+) -> alt.LayerChart:
+    """:func:`ego_network` of the data from :func:`_ego_data`."""
+    legend = alt.Undefined if legends else None
     edge_layer = (
-        alt.Chart(_chart_data(links, ["pair"]).drop("pair"))
+        alt.Chart(links)
         .mark_rule()
         .encode(
             x=alt.X("x:Q", axis=None),
             y=alt.Y("y:Q", axis=None),
-            x2="x2:Q",
-            y2="y2:Q",
+            x2=alt.X2("x2:Q"),
+            y2=alt.Y2("y2:Q"),
             color=alt.Color(
                 "kind:N",
                 title="tie",
                 scale=alt.Scale(domain=["leader replied", "tie"], range=["#009E73", "#cccccc"]),
+                legend=legend,
             ),
-            strokeWidth=alt.condition("datum.kind == 'leader replied'", alt.value(2), alt.value(1)),
+            strokeWidth=alt.StrokeWidthValue(
+                1, condition={"test": "datum.kind == 'leader replied'", "value": 2}
+            ),
         )
     )
     node_layer = (
         alt.Chart(node_data)
         .mark_circle(stroke="white")
         .encode(
-            x="x:Q",
-            y="y:Q",
+            x=alt.X("x:Q"),
+            y=alt.Y("y:Q"),
             size=alt.Size(
-                "weight:Q", title="interactions with leader", scale=alt.Scale(range=[30, 400])
+                "weight:Q",
+                title="interactions with leader",
+                scale=alt.Scale(range=[30, 400]),
+                legend=legend,
             ),
             color=alt.Color(
                 "role:N",
@@ -546,38 +780,59 @@ def ego_network(
                 scale=alt.Scale(
                     domain=["leader", "tribe member"], range=[_LEADER_COLOR, _MEMBER_COLOR]
                 ),
+                legend=legend,
             ),
-            tooltip=["role:N", "account:N", "weight:Q"],
+            tooltip=[alt.Tooltip("role:N"), alt.Tooltip("account:N"), alt.Tooltip("weight:Q")],
         )
     )
     name = (
         alt.Chart(node_data)
         .mark_text(dy=-14, fontWeight="bold")
-        .encode(x="x:Q", y="y:Q", text="label:N")
+        .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("label:N"))
     )
-    title = f"Ego network of {show.get(leader, leader)}"
-    return (
-        alt.layer(edge_layer, node_layer, name)
-        .resolve_scale(color="independent")
-        .properties(
-            title=alt.Title(
-                title,
-                subtitle=(
-                    f"{len(ties)} strongest of {ego.degree(leader)} ties"
-                    if ties
-                    else "no ties in the input"
-                ),
-            ),
-            width=360,
-            height=360,
-        )
+    # resolve and title given to the constructor: each later call would copy every layer
+    return alt.layer(
+        edge_layer,
+        node_layer,
+        name,
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
+        title=_ego_title(title, subtitle, legends=legends),
+        width=360,
+        height=360,
     )
 
 
 def thread_view(
-    events: pl.DataFrame, leader: str, *, labels: Mapping[str, str] | None = None, limit: int = 200
+    events: pl.DataFrame,
+    leader: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+    limit: int = 200,
+    legends: bool = True,
 ) -> alt.Chart:
-    """The leader's threads: when each root post was made, who joined, whether the leader answered."""
+    """The leader's threads: when each root post was made, who joined, whether the leader answered.
+
+    Without ``legends`` the size legend gives way to a subtitle (a report card).
+    """
+    title = f"Threads started by {(labels or {}).get(leader, leader)}"
+    return _thread_chart(_thread_data(events, leader, limit), title, legends=legends)
+
+
+def _ego_title(title: str, subtitle: str, *, legends: bool) -> alt.Title:
+    """Without legends, the subtitle says what colour and size mean."""
+    if legends:
+        return alt.Title(title, subtitle=subtitle)
+    meaning = "green: the leader replied · dot size: interactions with the leader"
+    return alt.Title(title, subtitle=[subtitle, meaning])
+
+
+def _thread_title(title: str, *, legends: bool) -> str | alt.Title:
+    """Without legends, the subtitle says what size means."""
+    return title if legends else alt.Title(title, subtitle="dot size: comments by others")
+
+
+def _thread_data(events: pl.DataFrame, leader: str, limit: int) -> pl.DataFrame:
+    """The rows of :func:`thread_view`: the leader's latest ``limit`` root posts."""
     posts = events.filter((pl.col("actor_id") == leader) & (pl.col("action") == "post")).select(
         pl.col("event_id").alias("thread_id"), "timestamp"
     )
@@ -606,14 +861,23 @@ def thread_view(
         .tail(limit)
         .drop("answered")
     )
-    name = (labels or {}).get(leader, leader)
+    return _chart_data(data, ["timestamp", "thread_id"]).drop("thread_id")
+
+
+def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart:
+    """:func:`thread_view` of rows from :func:`_thread_data`."""
     return (
-        alt.Chart(_chart_data(data, ["timestamp", "thread_id"]).drop("thread_id"))
+        alt.Chart(data)
         .mark_circle(opacity=0.8)
         .encode(
             x=alt.X("timestamp:T", title="root post"),
             y=alt.Y("joined:Q", title="others who joined"),
-            size=alt.Size("comments:Q", title="comments", scale=alt.Scale(range=[20, 300])),
+            size=alt.Size(
+                "comments:Q",
+                title="comments",
+                scale=alt.Scale(range=[20, 300]),
+                legend=alt.Undefined if legends else None,
+            ),
             color=alt.Color(
                 "conversation:N",
                 title=None,
@@ -624,12 +888,16 @@ def thread_view(
             ),
             tooltip=[
                 alt.Tooltip("timestamp:T", format="%Y-%m-%d %H:%M"),
-                "joined:Q",
-                "comments:Q",
-                "conversation:N",
+                alt.Tooltip("joined:Q"),
+                alt.Tooltip("comments:Q"),
+                alt.Tooltip("conversation:N"),
             ],
         )
-        .properties(title=f"Threads started by {name}", width=460, height=220)
+        .properties(
+            title=_thread_title(title, legends=legends),
+            width=460,
+            height=220,
+        )
     )
 
 
@@ -742,8 +1010,14 @@ def style_over_time(
 
 def _parts_panel(row: Mapping, table: pl.DataFrame, color: str) -> alt.LayerChart:
     """The five parts of the index for one leader: value, interval, tribe median, or "not observed"."""
+    return _parts_chart(_parts_data(row, table), color)
+
+
+def _parts_data(row: Mapping, table: pl.DataFrame) -> pl.DataFrame:
+    """The rows of :func:`_parts_panel`: one per part, in index order."""
     records = []
-    for order, (part, way) in enumerate(PARTS.items()):
+    for order, part in enumerate(PARTS):
+        way = measure_name(part)
         value = row.get(part)
         num, den = row.get(f"{part}_num"), row.get(f"{part}_den")
         records.append(
@@ -772,8 +1046,13 @@ def _parts_panel(row: Mapping, table: pl.DataFrame, color: str) -> alt.LayerChar
         "median": pl.Float64,
         "note": pl.String,
     }
-    data = _chart_data(pl.DataFrame(records, schema=schema), ["order"]).drop("order")
-    base = alt.Chart(data).encode(y=alt.Y("way:N", sort=list(PARTS.values()), title=None))
+    return _chart_data(pl.DataFrame(records, schema=schema), ["order"]).drop("order")
+
+
+def _parts_chart(data: pl.DataFrame, color: str) -> alt.LayerChart:
+    """:func:`_parts_panel` of rows from :func:`_parts_data`."""
+    ways = [measure_name(part) for part in PARTS]
+    base = alt.Chart(data).encode(y=alt.Y("way:N", sort=ways, title=None))
 
     def x(field: str) -> alt.X:
         return alt.X(
@@ -793,15 +1072,15 @@ def _parts_panel(row: Mapping, table: pl.DataFrame, color: str) -> alt.LayerChar
         .mark_tick(color="black", thickness=2, size=20)
         .encode(x=x("median")),
         base.mark_errorbar(ticks=True, color=color, thickness=2).encode(
-            x=x("low"), x2="high:Q", tooltip=tooltip
+            x=x("low"), x2=alt.X2("high:Q"), tooltip=tooltip
         ),
         base.mark_point(filled=True, size=110, color=color, opacity=1).encode(
             x=x("value"), tooltip=tooltip
         ),
         base.transform_filter("isValid(datum.note)")
         .mark_text(align="left", x=6, fontStyle="italic", color="#555555")
-        .encode(text="note:N"),
-    ).properties(
+        .encode(text=alt.Text("note:N")),
+        # given to the constructor: .properties() would copy every layer again
         title=alt.Title(
             "Ways of participating",
             subtitle=f"dot: this leader · bar: {LEVEL:.0%} interval · tick: tribe median",
@@ -819,15 +1098,54 @@ def report_card(
     *,
     labels: Mapping[str, str] | None = None,
     seed: int = 7,
+    max_alters: int = 15,
+    ego: nx.Graph | None = None,
 ) -> alt.VConcatChart:
     """One page for a workshop: the leader's label and why, its ways of participating, ties, threads.
 
     The title gives the label (the sub-profile and the probability of the
-    label when decided), the subtitle the ``reason`` and the ``ways``
-    sentence. The first panel shows each of the five parts of the index by its
-    way (seeing, commenting, ...): the leader's rate with its Jeffreys interval
-    and the tribe median, or "not observed" where the part is null.
+    label when decided), the subtitle the ``reason``, the ``ways`` sentence and
+    the parts the label rests on (``drivers``, by their readable names). The
+    first panel shows each of the five parts of the index by its way (seeing,
+    commenting, ...): the leader's rate with its Jeffreys interval and the tribe
+    median, or "not observed" where the part is null. The ego network shows the
+    ``max_alters`` strongest ties (and the ties among them): a readable
+    picture, and a small one to print or mail. ``ego`` as in :func:`ego_network`.
     """
+    return _card_chart(
+        _card_data(
+            leader, table, edges, events, labels=labels, seed=seed, max_alters=max_alters, ego=ego
+        )
+    )
+
+
+class _Card(NamedTuple):
+    """What changes from one report card to the next: its data and its words."""
+
+    color: str
+    title: str
+    subtitle: list[str]
+    parts: pl.DataFrame
+    ties: pl.DataFrame
+    accounts: pl.DataFrame
+    ego_title: str
+    ego_subtitle: str
+    threads: pl.DataFrame
+    thread_title: str
+
+
+def _card_data(
+    leader: str,
+    table: pl.DataFrame,
+    edges: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    labels: Mapping[str, str] | None,
+    seed: int,
+    max_alters: int,
+    ego: nx.Graph | None,
+) -> _Card:
+    """The data and the words of one :func:`report_card`."""
     rows = table.filter(pl.col("leader_id") == leader)
     if rows.is_empty():
         raise ValueError(f"leader {leader!r} is not in the profile table")
@@ -838,28 +1156,158 @@ def report_card(
     label = row.get("sub_profile") or profile
     if row.get("probability") is not None:
         label += f" (probability {row['probability']:.2f})"
-    subtitle = [text for text in (row.get("reason"), row.get("ways")) if text]
-    parts = _parts_panel(row, table, PROFILE_COLORS.get(profile, "#777777"))
-    top = alt.hconcat(parts, ego_network(edges, leader, seed=seed, labels=shown)).resolve_scale(
-        color="independent", size="independent"
+    drivers = readable_measures(row.get("drivers"))
+    rests = f"{measure_name('drivers')}: {drivers}" if drivers else None
+    ties, accounts, ego_title, ego_subtitle = _ego_data(
+        edges, leader, max_alters=max_alters, seed=seed, labels=shown, ego=ego
     )
-    card = alt.vconcat(top, thread_view(events, leader, labels=shown))
-    return card.resolve_scale(color="independent", size="independent").properties(
-        title=alt.Title(f"Report card — {name}: {label}", subtitle=subtitle or None, fontSize=20)
+    return _Card(
+        color=PROFILE_COLORS.get(profile, "#777777"),
+        title=f"Report card — {name}: {label}",
+        subtitle=[text for text in (row.get("reason"), row.get("ways"), rests) if text],
+        parts=_parts_data(row, table),
+        ties=ties,
+        accounts=accounts,
+        ego_title=ego_title,
+        ego_subtitle=ego_subtitle,
+        threads=_thread_data(events, leader, 200),
+        thread_title=f"Threads started by {shown.get(leader, leader)}",
     )
+
+
+def _card_title(card: _Card) -> alt.Title:
+    return alt.Title(card.title, subtitle=card.subtitle or None, fontSize=20)
+
+
+def _card_chart(card: _Card) -> alt.VConcatChart:
+    """:func:`report_card` of the data and words of :func:`_card_data`."""
+    apart = alt.Resolve(scale=alt.ScaleResolveMap(color="independent", size="independent"))
+    # resolve and title given to the constructors: each later call would copy the whole card
+    return alt.vconcat(
+        alt.hconcat(
+            _parts_chart(card.parts, card.color),
+            _ego_chart(card.ties, card.accounts, card.ego_title, card.ego_subtitle, legends=False),
+            resolve=apart,
+        ),
+        _thread_chart(card.threads, card.thread_title, legends=False),
+        resolve=apart,
+        title=_card_title(card),
+    )
+
+
+_CARD_DATA: tuple[tuple[str, tuple], ...] = (
+    ("parts", ("vconcat", 0, "hconcat", 0)),
+    ("ties", ("vconcat", 0, "hconcat", 1, "layer", 0)),
+    ("accounts", ("vconcat", 0, "hconcat", 1, "layer", 1)),
+    ("accounts", ("vconcat", 0, "hconcat", 1, "layer", 2)),
+    ("threads", ("vconcat", 1)),
+)
+"""Each data set of a report card's spec, and where the spec refers to it."""
+_EGO, _THREADS = ("vconcat", 0, "hconcat", 1), ("vconcat", 1)
+_CARD_TEMPLATES: dict[str, str] = {}
+"""Report card specs (JSON) with data sets named by role and no titles, by label colour."""
+
+
+def _at(spec: dict, path: tuple) -> dict:
+    for key in path:
+        spec = spec[key]
+    return spec
+
+
+def _report_card_spec(
+    leader: str,
+    table: pl.DataFrame,
+    edges: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    seed: int = 7,
+    max_alters: int = 15,
+    ego: nx.Graph | None = None,
+) -> dict:
+    """The spec :func:`_render_spec` makes of :func:`report_card`, in a fraction of the time.
+
+    Every card has the same spec but for its data, its titles and the colour of
+    its label. The first card of each colour is made by Altair and kept as a
+    template, its data sets named by role instead of by content; the next cards
+    are the template with their own data and titles (Altair would take most of
+    the time to make a card). Vega-Lite draws the same picture from both.
+    """
+    card = _card_data(
+        leader, table, edges, events, labels=labels, seed=seed, max_alters=max_alters, ego=ego
+    )
+    template = _CARD_TEMPLATES.get(card.color)
+    if template is None:
+        spec = _render_spec(_card_chart(card), validate=False)
+        names = {}
+        for role, path in _CARD_DATA:
+            names.setdefault(role, set()).add(_at(spec, path)["data"]["name"])
+            _at(spec, path)["data"] = {"name": role}
+        if [len(n) for n in names.values()] != [1] * len(names) or len(
+            set.union(*names.values())
+        ) != len(names):  # data sets alike by chance (empty ones): not a template
+            return _render_spec(_card_chart(card), validate=False)
+        for path in ((), _EGO, _THREADS):
+            del _at(spec, path)["title"]
+        del spec["datasets"]
+        template = _CARD_TEMPLATES[card.color] = json.dumps(spec)
+    spec = json.loads(template)
+    spec["datasets"] = {
+        "parts": card.parts.to_dicts(),
+        "ties": card.ties.to_dicts(),
+        "accounts": card.accounts.to_dicts(),
+        "threads": card.threads.to_dicts(),
+    }
+    titles = (
+        ((), _card_title(card)),
+        (_EGO, _ego_title(card.ego_title, card.ego_subtitle, legends=False)),
+        (_THREADS, _thread_title(card.thread_title, legends=False)),
+    )
+    for path, title in titles:
+        _at(spec, path)["title"] = title if isinstance(title, str) else title.to_dict()
+    return spec
+
+
+RENDER_FONT = "sans-serif"
+"""Font of rendered SVG and PNG: vl-convert draws ``sans-serif`` in Liberation Sans.
+
+It ships that font (a system copy, when installed, is used instead), so no
+other font is needed; its widths are Arial's, so text fits when a browser or a
+slide shows the SVG in Arial or Helvetica (the report's SVGs ask for them); and
+vl-convert draws it twice as fast as a named system font such as DejaVu Sans.
+"""
+
+
+def _render_spec(chart: alt.TopLevelMixin, *, validate: bool = True) -> dict:
+    """The chart's Vega-Lite spec for vl-convert: ``tribe`` theme, :data:`RENDER_FONT`.
+
+    ARIA labels are off (they repeat every datum's fields in the SVG: a third of
+    its bytes) except on marks that ask for them with ``aria=True`` and a
+    ``description`` (the profile map's points: the report turns them into tooltips).
+    Call it in one thread at a time: the theme is a global setting.
+    """
+    with alt.theme.enable(THEME):
+        spec = chart.to_dict(validate=validate)
+    return _for_vl_convert(spec)
+
+
+def _for_vl_convert(spec: dict) -> dict:
+    """Set :data:`RENDER_FONT` and ARIA labels off in a spec's config (see :func:`_render_spec`)."""
+    config = spec.setdefault("config", {})
+    config["font"] = RENDER_FONT
+    config["aria"] = False
+    return spec
 
 
 def render(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> dict[str, bytes]:
     """The chart as SVG and PNG bytes, rendered once offline by vl-convert.
 
-    The PNG is rasterised from the SVG, so the two always show the same picture.
+    The PNG is rasterised from the SVG, so the two always show the same picture;
+    text is in :data:`RENDER_FONT`.
     """
-    import vl_convert as vlc
+    from tribe_analysis._drawing import images
 
-    with alt.theme.enable(THEME):
-        spec = chart.to_dict()
-    svg = vlc.vegalite_to_svg(spec)
-    return {"svg": svg.encode("utf-8"), "png": bytes(vlc.svg_to_png(svg, scale=scale))}
+    return images(_render_spec(chart), scale=scale)
 
 
 def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> Path:

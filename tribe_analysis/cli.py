@@ -313,6 +313,7 @@ def run_profile(
     observability: pl.DataFrame | None = None,
     report: bool = True,
     names: dict[str, str] | None = None,
+    graph_scope: str = "tribe",
 ) -> pl.DataFrame:
     """Measures -> profiles -> files in ``out``; return the profile table.
 
@@ -323,6 +324,10 @@ def run_profile(
     (``observability`` is an :func:`tribe_analysis.observability.observe` table
     of the whole input; by default it is decided from ``events``).
     """
+    if report:
+        from tribe_analysis import _drawing
+
+        _drawing.start()  # the report's drawing processes start while the measures are made
     from tribe_analysis.observability import observe
 
     if observability is None:
@@ -363,14 +368,47 @@ def run_profile(
         floats = [c for c, t in table.schema.items() if t.is_float()]
         table.with_columns(pl.col(floats).round(6)).write_csv(out / "profiles.csv")
         bar.update()
-        graph.write_graph(graph.to_networkx(edges), out / "graph.graphml")
+        if report:  # the charts are drawn in other processes while the graph is written
+            _import_jsonschema_without_rfc3987_syntax()
+            from tribe_analysis.report import start_report
+
+            finish_report = start_report(out, table, edges, events, labels=labels or None)
+        _write_graphs(edges, leaders, out, graph_scope)
         bar.update()
         if report:
-            from tribe_analysis.report import write_report
-
-            write_report(out, table, edges, events, labels=labels or None)
+            finish_report()
             bar.update()
     return table
+
+
+def _write_graphs(edges: pl.DataFrame, leaders: Sequence[str], out: Path, scope: str) -> None:
+    """``edges.parquet`` (whole graph), and ``graph.graphml``/``graph.gexf`` of ``scope``.
+
+    ``scope`` is ``tribe`` (the leaders, their alters and the ties among them) or
+    ``full`` (every edge).
+    """
+    from tribe_analysis.graph_export import tribe_edges, write_edges, write_graph_file
+
+    write_edges(edges, out / "edges.parquet")
+    shown = edges if scope == "full" else tribe_edges(edges, leaders)
+    for name in ("graph.graphml", "graph.gexf"):
+        write_graph_file(shown, out / name, leaders=leaders)
+
+
+def _import_jsonschema_without_rfc3987_syntax() -> None:
+    """Import jsonschema (Altair needs it) without the 1.5 s import of rfc3987-syntax.
+
+    jsonschema imports rfc3987-syntax, when installed (JupyterLab brings it), only
+    to check strings of the "iri" format, which no Vega-Lite spec has; that import
+    builds a parser for 1.5 s. Later imports of rfc3987-syntax work as usual.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import fails: skipped
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        del sys.modules["rfc3987_syntax"]
 
 
 _FIRST = (
@@ -489,7 +527,16 @@ def format_profiles(table: pl.DataFrame) -> str:
     "--report/--no-report",
     default=True,
     show_default=True,
-    help="Write charts/ (PNG, SVG) and report.html (about a second per leader).",
+    help="Write charts/ (PNG, SVG) and report.html (a few seconds for 40 leaders).",
+)
+@click.option(
+    "--graph",
+    "graph_scope",
+    default="tribe",
+    show_default=True,
+    type=click.Choice(["tribe", "full"]),
+    help="What graph.graphml and graph.gexf hold: the leaders' tribe subgraph, or every edge "
+    "(edges.parquet always holds every edge).",
 )
 def profile(
     inputs: tuple[Path, ...],
@@ -505,6 +552,7 @@ def profile(
     pseudonymize: bool,
     key_file: Path | None,
     report: bool,
+    graph_scope: str,
 ) -> None:
     """Profile leaders as broadcasters or participators; write results into OUT."""
     from tribe_analysis.observability import observe, unobservable
@@ -545,6 +593,7 @@ def profile(
             observability=signals,
             report=report,
             names=_names(inputs, result.platform),
+            graph_scope=graph_scope,
         )
     except ValueError as exc:  # bad --since/--until
         raise click.BadParameter(str(exc)) from None
@@ -598,7 +647,7 @@ def _names(inputs: Sequence[Path], platform: str) -> dict[str, str]:
 
 
 def _written(report: bool) -> list[str]:
-    names = ["profiles.csv", "features.parquet", "graph.graphml"]
+    names = ["profiles.csv", "features.parquet", "edges.parquet", "graph.graphml", "graph.gexf"]
     return names + (["charts/", "report.html"] if report else [])
 
 
@@ -632,7 +681,7 @@ def _profiles_option(value: str) -> int | str:
     "--report/--no-report",
     default=True,
     show_default=True,
-    help="Write charts/ (PNG, SVG) and report.html (about a second per leader).",
+    help="Write charts/ (PNG, SVG) and report.html (a few seconds for 40 leaders).",
 )
 def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool) -> None:
     """Simulate a tribe, profile it, compare with the planted styles; write all into OUT."""

@@ -1,56 +1,78 @@
-"""The offline HTML report: charts (PNG and SVG) and the profile table in one file.
+"""The offline HTML report: the profile table and every chart in one small file.
 
-``report.html`` inlines every chart as SVG and the table as HTML, so a coach can
-open it with no network and no other file; ``charts/`` keeps the PNG and SVG of
-each chart for slides.
+``report.html`` holds the table as HTML and each chart as a compact inline SVG
+(no script, no stylesheet or font to fetch), so a coach can open it with no
+network and no other file, print it or mail it. Hovering a point of the profile
+map shows that leader's label, reason and ways (an SVG ``<title>``: no
+JavaScript). ``charts/`` keeps the PNG and the full SVG of each chart for slides.
+
+Charts are drawn by vl-convert in two worker processes while this process
+builds the next chart, each once as SVG with the PNG rasterised from it. The
+same input gives the same bytes, run after run.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import altair as alt
 import polars as pl
+from altair.utils.schemapi import debug_mode
 
-from tribe_analysis import charts
+from tribe_analysis import _drawing, charts, graph
 from tribe_analysis.participation import LEVEL, MIN_PARTS, PARTS
 from tribe_analysis.profiles import CONFIDENCE, PARTICIPATOR_THRESHOLD, PROFILES
 
-__all__ = ["TABLE_COLUMNS", "write_report"]
+__all__ = ["CARD_SCALE", "TABLE_COLUMNS", "WORKERS", "start_report", "write_report"]
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "leader",
     "profile",
-    "reason",
+    "sub_profile",
     "probability",
     "participation_index",
     "parts_observed",
-    "sub_profile",
-    "ways",
     *PARTS,
+    "reason",
+    "ways",
+    "drivers",
 )
-"""Columns of the report's table, in order (``leader`` is the display name)."""
+"""Columns shown in the report's table, in order (``leader`` is the display name).
 
-_HEADERS: dict[str, str] = {
-    "participation_index": f"participation index ({LEVEL:.0%} interval)",
-    "parts_observed": f"parts observed (of {len(PARTS)})",
-    "sub_profile": "sub-profile",
-    **PARTS,
-}
-_TEXT = {"leader", "profile", "reason", "sub_profile", "ways"}
+The sub-profile shares the profile's cell; ``reason``, ``ways`` and ``drivers``
+share the last cell ("why"), so the table fits a laptop screen.
+"""
+
+WORKERS = 2
+"""Processes drawing charts with vl-convert while this one builds the next charts."""
+_IN_PROCESS = 6
+"""Plans of at most this many charts are drawn in this process."""
+
+CARD_SCALE = 1.0
+"""PNG scale of the report cards in ``charts/`` (about 1,000 × 780 px, a slide's height;
+a third of the drawing time at scale 2). The profile map and the comparison keep
+:func:`tribe_analysis.charts.render`'s 2."""
 
 _STYLE = """
-body { font-family: 'DejaVu Sans', Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
-h1 { font-size: 1.8em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.9em; }
-th, td { padding: 4px 8px; border-bottom: 1px solid #eee; text-align: right; vertical-align: top; }
-th { background: #f5f5f5; } td.text, th.text { text-align: left; }
+body { font-family: Arial, Helvetica, 'Liberation Sans', sans-serif; margin: 1.5em auto;
+  max-width: 1240px; padding: 0 16px; color: #222; line-height: 1.35; }
+h1 { font-size: 1.7em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.82em; width: 100%; }
+th, td { padding: 4px 5px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
+th { background: #f5f5f5; font-weight: bold; text-align: right; }
+td.num { text-align: right; white-space: nowrap; } th.text, td.text { text-align: left; }
+td.why { width: 36%; min-width: 16em; } .ways, .rests { color: #555; }
 .broadcaster { color: #D55E00; font-weight: bold; } .participator { color: #0072B2; font-weight: bold; }
-.undetermined { color: #999999; font-weight: bold; }
-.id { color: #666; font-size: 0.85em; } .missing { color: #666; font-style: italic; }
-figure { margin: 1em 0; }
+.undetermined { color: #767676; font-weight: bold; }
+.id, .sub { color: #666; font-size: 0.9em; } .missing { color: #666; font-style: italic; }
+figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 0.9em; }
+a { color: inherit; }
+@media print { section.card { break-before: page; } }
 """
+# Grey text is #767676 (4.5:1 on white, WCAG AA); the charts keep the lighter #999999.
 
 
 def _display_names(table: pl.DataFrame, labels: Mapping[str, str] | None) -> dict[str, str]:
@@ -64,49 +86,81 @@ def _display_names(table: pl.DataFrame, labels: Mapping[str, str] | None) -> dic
     return {leader: leader for leader in ids}
 
 
-def _leader_cell(leader: str, shown: str, row: dict) -> str:
-    """The name, with the id beside it when the name is the account's own (not a pseudonym)."""
-    cell = html.escape(shown)
+def _leader_cell(leader: str, shown: str, row: dict, number: int) -> str:
+    """The name (a link to card ``number``), with the id when the name is the account's own."""
+    cell = f"<a href='#card-{number}'>{html.escape(shown)}</a>"
     if shown != leader and shown == row.get("leader_name"):
         cell += f" <span class='id'>{html.escape(leader)}</span>"
     return cell
 
 
-def _cell(column: str, row: dict) -> tuple[str, str]:
-    """(escaped HTML, css class) of one table cell."""
+def _profile_cell(row: dict) -> str:
+    """The label in its colour, the sub-profile's noun below it."""
+    profile = str(row.get("profile") or "")
+    cell = f"<span class='{html.escape(profile)}'>{html.escape(profile)}</span>"
+    sub = row.get("sub_profile") or ""
+    noun = sub.removeprefix(f"{profile} · ") if sub != profile else ""
+    if noun:
+        cell += f"<br><span class='sub'>{html.escape(noun)}</span>"
+    return cell
+
+
+def _why_cell(row: dict) -> str:
+    """The reason, the ways in words, and the parts the label rests on (readable names)."""
+    lines = [html.escape(str(row.get("reason") or ""))]
+    if row.get("ways"):
+        lines.append(f"<div class='ways'>{html.escape(row['ways'])}</div>")
+    drivers = charts.readable_measures(row.get("drivers"))
+    if drivers:
+        head = html.escape(charts.measure_name("drivers"))
+        lines.append(f"<div class='rests'>{head}: {html.escape(drivers)}</div>")
+    return "".join(lines)
+
+
+def _number(column: str, row: dict) -> str:
+    """Escaped HTML of one numeric cell."""
     value = row.get(column)
     if column == "participation_index":
         if value is None:
-            return "<span class='missing'>n/o</span>", "num"
+            return "<span class='missing'>n/o</span>"
         low, high = row.get("index_low"), row.get("index_high")
-        interval = "" if low is None or high is None else f" ({low:.2f}–{high:.2f})"
-        return html.escape(f"{value:.2f}{interval}"), "num"
+        interval = "" if low is None or high is None else f"<br>({low:.2f}–{high:.2f})"
+        return f"{value:.2f}{interval}"
     if value is None:
-        missing = "n/o" if column in PARTS else "–"
-        return f"<span class='missing'>{missing}</span>", "num"
-    if column == "profile":
-        return html.escape(str(value)), f"text {html.escape(str(value))}"
+        return f"<span class='missing'>{'n/o' if column in PARTS else '–'}</span>"
     if isinstance(value, float):
-        return f"{value:.2f}", "num"
-    return html.escape(str(value)), ("text" if column in _TEXT else "num")
+        return f"{value:.2f}"
+    return html.escape(str(value))
+
+
+def _headers() -> list[tuple[str, str]]:
+    """(header text, css class) of the table, from the one glossary."""
+    name = charts.measure_name
+    return [
+        ("leader", "text"),
+        ("profile", "text"),
+        ("probability", "num"),
+        (f"{name('participation_index')} ({LEVEL:.0%} interval)", "num"),
+        (f"{name('parts_observed')} (of {len(PARTS)})", "num"),
+        *[(name(part), "num") for part in PARTS],
+        ("why", "text"),
+    ]
 
 
 def _table_html(table: pl.DataFrame, names: Mapping[str, str]) -> str:
-    cols = [c for c in TABLE_COLUMNS if c == "leader" or c in table.columns]
-    head = "".join(
-        f"<th class='{'text' if c in _TEXT else 'num'}'>{html.escape(_HEADERS.get(c, c))}</th>"
-        for c in cols
-    )
+    head = "".join(f"<th class='{cls}'>{html.escape(text)}</th>" for text, cls in _headers())
     rows = []
-    for row in table.iter_rows(named=True):
-        cells = []
-        for c in cols:
-            if c == "leader":
-                leader = row["leader_id"]
-                text, cls = _leader_cell(leader, names[leader], row), "text"
-            else:
-                text, cls = _cell(c, row)
-            cells.append(f"<td class='{cls}'>{text}</td>")
+    for number, row in enumerate(table.iter_rows(named=True), 1):
+        leader = row["leader_id"]
+        cells = [
+            f"<td class='text'>{_leader_cell(leader, names[leader], row, number)}</td>",
+            f"<td class='text'>{_profile_cell(row)}</td>",
+            *(
+                f"<td class='num'>{_number(c, row)}</td>"
+                for c in ("probability", "participation_index", "parts_observed", *PARTS)
+            ),
+            f"<td class='text why'>{_why_cell(row)}</td>",
+        ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -150,6 +204,48 @@ def _summary(table: pl.DataFrame) -> str:
     return ", ".join(parts)
 
 
+# --------------------------------------------------------------------------- rendering
+
+
+def _start_drawing(
+    plan: list[tuple[str, Callable[[], dict], float]], folder: Path
+) -> Callable[[], dict[str, str]]:
+    """Make each chart's spec and have it drawn and saved; return the wait for the SVGs.
+
+    The returned function gives ``stem -> compact SVG`` in plan order once every
+    chart is drawn. This process makes the specs, one at a time (the theme is a
+    global setting); :data:`WORKERS` worker processes draw them meanwhile
+    (:class:`tribe_analysis._drawing.Drawers`, started early by
+    :func:`tribe_analysis._drawing.start` or now: vl-convert holds the GIL, so
+    threads would take turns) and go on drawing while the caller does other
+    work. Without workers started early, a plan of a few charts is drawn here
+    at once: starting the workers would cost more.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    # ids inside the figures are numbered (never a leader id: the page may use pseudonyms)
+    if not _drawing.started() and (len(plan) <= _IN_PROCESS or WORKERS < 2):
+        done = {
+            stem: _drawing.draw(spec(), scale, folder / stem, f"fig{i}")
+            for i, (stem, spec, scale) in enumerate(plan, 1)
+        }
+        return lambda: done
+    drawers = _drawing.drawers(WORKERS)
+    try:
+        jobs = {
+            stem: drawers.submit(spec(), scale, folder / stem, f"fig{i}")
+            for i, (stem, spec, scale) in enumerate(plan, 1)
+        }
+    except BaseException:
+        drawers.close()
+        raise
+
+    def wait() -> dict[str, str]:
+        with drawers:
+            return {stem: job.result() for stem, job in jobs.items()}
+
+    return wait
+
+
 def write_report(
     out: Path,
     table: pl.DataFrame,
@@ -162,37 +258,86 @@ def write_report(
     """Write ``out/charts/*.png|svg`` and ``out/report.html``; return the report path.
 
     Charts: the profile map, the leader × measure comparison and one report card
-    per leader of ``table``. Leaders are named by ``labels``, else by the
-    table's ``leader_name`` column, else by id. With an ``unobservable``
-    column (same text on every row: ``"signal: why; signal: why"``) the report
-    lists the signals the input does not show near the top.
+    per leader of ``table`` (cards as PNG at :data:`CARD_SCALE`). Leaders are
+    named by ``labels``, else by the table's ``leader_name`` column, else by
+    id. With an ``unobservable`` column (same text on every row: ``"signal: why;
+    signal: why"``) the report lists the signals the input does not show near
+    the top. Measures are named by :data:`tribe_analysis.charts.MEASURE_NAMES`.
+    """
+    return start_report(out, table, edges, events, labels=labels, title=title)()
+
+
+def start_report(
+    out: Path,
+    table: pl.DataFrame,
+    edges: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    title: str = "tribe-analysis report",
+) -> Callable[[], Path]:
+    """:func:`write_report` in two steps: start drawing, then (the returned function) finish.
+
+    The charts are made here and drawn by worker processes while the caller
+    does other work (``tribe-analysis profile`` writes the graph); calling the
+    returned function waits for them and writes ``report.html``.
     """
     names = _display_names(table, labels)
-    folder = out / "charts"
-    made: list[tuple[str, str, object]] = [
-        ("profile_map", "Where each leader stands", charts.profile_map(table, labels=labels)),
-        (
-            "comparison",
-            "Leaders measure by measure",
-            charts.measure_comparison(table, labels=labels),
-        ),
+    leaders = table.get_column("leader_id").to_list()
+    egos = graph.ego_networks(edges, leaders)  # one pass over the edges for every card
+
+    # Altair checks every object it makes against the schema in its debug mode; the
+    # tests check these charts, here that would be a third of the time to make a card
+    def chart(make: Callable[[], alt.TopLevelMixin]) -> Callable[[], dict]:
+        def spec() -> dict:
+            with debug_mode(False):
+                return charts._render_spec(make(), validate=False)
+
+        return spec
+
+    def card(leader: str) -> Callable[[], dict]:
+        def spec() -> dict:
+            with debug_mode(False):
+                return charts._report_card_spec(
+                    leader, table, edges, events, labels=labels, ego=egos[leader]
+                )
+
+        return spec
+
+    plan: list[tuple[str, Callable[[], dict], float]] = [
+        ("profile_map", chart(lambda: charts.profile_map(table, labels=labels)), 2.0),
+        ("comparison", chart(lambda: charts.measure_comparison(table, labels=labels)), 2.0),
+        *[(f"card_{_safe(leader)}", card(leader), CARD_SCALE) for leader in leaders],
     ]
-    for leader in table.get_column("leader_id").to_list():
-        made.append(
-            (
-                f"card_{_safe(leader)}",
-                f"Report card: {names[leader]}",
-                charts.report_card(leader, table, edges, events, labels=labels),
-            )
-        )
-    sections = []
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, heading, chart in made:
-        images = charts.render(chart)
-        (folder / f"{stem}.png").write_bytes(images["png"])
-        (folder / f"{stem}.svg").write_bytes(images["svg"])
-        svg = images["svg"].decode("utf-8")
-        sections.append(f"<h2>{html.escape(heading)}</h2><figure>{svg}</figure>")
+    drawn = _start_drawing(plan, out / "charts")
+
+    def finish() -> Path:
+        path = out / "report.html"
+        path.write_text(_page(table, names, leaders, drawn(), title), encoding="utf-8")
+        return path
+
+    return finish
+
+
+def _page(
+    table: pl.DataFrame,
+    names: Mapping[str, str],
+    leaders: list[str],
+    svgs: Mapping[str, str],
+    title: str,
+) -> str:
+    """The report's HTML."""
+
+    def figure(stem: str, caption: str = "") -> str:
+        note = f"<figcaption>{caption}</figcaption>" if caption else ""
+        return f"<figure>{svgs[stem]}{note}</figure>"
+
+    cards = "".join(
+        f"<section class='card' id='card-{number}'>"
+        f"<h2>Report card: {html.escape(names[leader])}</h2>{figure(f'card_{_safe(leader)}')}"
+        "</section>"
+        for number, leader in enumerate(leaders, 1)
+    )
     explain = (
         "Each leader's label comes from its own participation index and its interval "
         "(docs/methods.md): <span class='participator'>participator</span> or "
@@ -200,20 +345,25 @@ def write_report(
         f"around the threshold of {PARTICIPATOR_THRESHOLD:.2f}, is at least {CONFIDENCE:.2f}; "
         "<span class='undetermined'>undetermined</span> when neither style is that likely "
         f"or fewer than {MIN_PARTS} of the {len(PARTS)} parts are observed. "
-        "<i>reason</i> says why, <i>probability</i> is that of the label, the sub-profile is "
-        "the leader's cluster within its label, and n/o marks a part that is not observed "
-        "(unobservable signal or too little evidence)."
+        "<i>why</i> gives the reason, the ways of participating in words and the parts the "
+        "label rests on; <i>probability</i> is that of the label, the sub-profile (under the "
+        "label) is the leader's cluster within it, and n/o marks a part that is not observed "
+        "(unobservable signal or too little evidence). A leader's name leads to its card."
     )
-    page = (
+    return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(_summary(table))}.</p><p>{explain}</p>"
         f"{_unobservable_html(table)}"
-        f"<h2>Profiles</h2>{_table_html(table, names)}{''.join(sections)}</body></html>\n"
+        f"<h2>Profiles</h2>{_table_html(table, names)}"
+        "<h2>Where each leader stands</h2>"
+        + figure(
+            "profile_map",
+            "Point a leader for its label, reason and ways; labels are shown where they fit.",
+        )
+        + f"<h2>Leaders measure by measure</h2>{figure('comparison')}{cards}</body></html>\n"
     )
-    path = out / "report.html"
-    path.write_text(page, encoding="utf-8")
-    return path
 
 
 def _safe(name: str) -> str:

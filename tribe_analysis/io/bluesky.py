@@ -27,6 +27,9 @@ The parent's author is the authority of the parent's URI. Mentions are the DIDs 
 
 Records of other kinds (follows, blocks, profiles, lists, deletions, identity
 events) are not interactions: they are ignored and not counted as records.
+
+Handles (``nytimes.com``) are names, not ids: they can change and be reused, so
+events keep the DID and :func:`account_names` gives the handles for reports.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import polars as pl
 from tribe_analysis import events as ev
 from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish, iter_json_lines
 
-__all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
+__all__ = ["NAME", "OBSERVABILITY", "account_names", "read", "sniff"]
 
 NAME = "bluesky"
 OBSERVABILITY = {"post": True, "reply": True, "share": True, "reaction": True}
@@ -287,6 +290,116 @@ def _ignored(shape: str, obj: Mapping) -> bool:
             and commit.get("collection") in (POST, REPOST, LIKE)
         )
     return False
+
+
+# --------------------------------------------------------------------------- account names
+
+
+INVALID_HANDLE = "handle.invalid"
+"""What the AppView shows for a DID whose handle does not verify: never a name."""
+
+
+def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
+    r"""Map DID -> handle (``nytimes.com``) from Bluesky files, to name leaders in reports.
+
+    In order of trust (a later source only fills DIDs not named by an earlier one;
+    within a source the last record read wins):
+
+    1. the author of each record: ``author.handle`` of a post view or feed item,
+       ``reason.by.handle`` of a repost in a feed, ``author_handle`` of a flat
+       table row (with ``author_did``, else the DID of its ``uri``), the handle of
+       a Jetstream ``identity`` event;
+    2. any other profile (``{"did", "handle"}``) inside a record: the author of a
+       reply's parent or root, of a quoted post;
+    3. the account a collection metadata file beside the input names
+       (``*metadata.json`` in the same folder holding ``{"did", "handle"}`` or
+       ``<x>_did`` and ``<x>_handle``): author feeds saved as flat tables carry
+       no author column, their metadata does.
+
+    Records of the AT Protocol repository (``listRecords``) carry no handles.
+    Malformed records are ignored here; ``handle.invalid`` is never a name.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> view = {"uri": "at://did:plc:ann/app.bsky.feed.post/1",
+    ...         "author": {"did": "did:plc:ann", "handle": "ann.bsky.social"},
+    ...         "record": {"text": "hi", "createdAt": "2024-05-01T10:00:00Z"}}
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "posts.jsonl"
+    >>> _ = path.write_text(json.dumps(view) + "\n")
+    >>> account_names(path)
+    {'did:plc:ann': 'ann.bsky.social'}
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    files = [Path(p) for p in paths]
+    authors: dict[str, str] = {}
+    others: dict[str, str] = {}
+    for path in files:
+        if not path.is_file() or path.name.lower().endswith("metadata.json"):
+            continue
+        try:
+            for _, _, obj in _records(path, Sink("skip")):
+                _names_in_record(obj, authors, others)
+        except ev.EventsError:  # not a Bluesky table: no names from it
+            continue
+    beside: dict[str, str] = {}
+    for folder in dict.fromkeys(p.parent for p in files if p.is_file()):
+        for meta in sorted(folder.glob("*metadata.json")):
+            try:
+                _profiles(json.loads(meta.read_text(encoding="utf-8")), beside)
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                continue
+    return {**beside, **others, **authors}
+
+
+def _name(did: object, handle: object, into: dict[str, str]) -> None:
+    if (
+        isinstance(did, str)
+        and did.startswith("did:")
+        and isinstance(handle, str)
+        and handle.strip()
+        and handle != INVALID_HANDLE
+    ):
+        into[did] = handle.strip().removeprefix("@")
+
+
+def _profiles(obj: object, into: dict[str, str]) -> None:
+    """Every ``{"did", "handle"}`` (or ``x_did`` with ``x_handle``) pair nested in ``obj``."""
+    if isinstance(obj, dict):
+        _name(obj.get("did"), obj.get("handle"), into)
+        for key, value in obj.items():
+            if isinstance(key, str) and key.endswith("_did"):
+                _name(value, obj.get(key[: -len("did")] + "handle"), into)
+        for value in obj.values():
+            _profiles(value, into)
+    elif isinstance(obj, list):
+        for value in obj:
+            _profiles(value, into)
+
+
+def _names_in_record(obj: dict, authors: dict[str, str], others: dict[str, str]) -> None:
+    shape = _shape(obj)
+    if shape == "flat":
+        did = obj.get("author_did")
+        if not did and isinstance(obj.get("uri"), str):
+            did = _target(obj["uri"])
+        _name(did, obj.get("author_handle"), authors)
+    elif shape in ("view", "feed"):
+        post = obj["post"] if shape == "feed" else obj
+        author = post.get("author")
+        if isinstance(author, dict):
+            _name(author.get("did"), author.get("handle"), authors)
+        reason = obj.get("reason") if shape == "feed" else None
+        by = reason.get("by") if isinstance(reason, dict) else None
+        if isinstance(by, dict):
+            _name(by.get("did"), by.get("handle"), authors)
+    elif shape == "jetstream" and obj.get("kind") == "identity":
+        identity = obj.get("identity")
+        if isinstance(identity, dict):
+            _name(identity.get("did") or obj.get("did"), identity.get("handle"), authors)
+        return
+    _profiles(obj, others)
 
 
 # --------------------------------------------------------------------------- records -> rows

@@ -1,0 +1,285 @@
+"""Drawing charts with vl-convert, in worker processes, and compact SVG for the HTML report.
+
+vl-convert holds the GIL while it draws, so threads take turns; :class:`Drawers`
+runs this file as worker scripts instead (plain subprocesses, not
+:mod:`multiprocessing`, which would re-run a caller's script that lacks an
+``if __name__ == "__main__"`` guard). This module imports nothing but the
+standard library and vl-convert (not even the package), so a worker is ready
+in about half a second.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import traceback
+import xml.etree.ElementTree as ET
+from collections import Counter, deque
+from concurrent.futures import Future
+from pathlib import Path
+
+__all__ = ["Drawers", "compact_svg", "draw", "drawers", "images", "start", "started"]
+
+
+def images(spec: dict, *, scale: float = 2.0) -> dict[str, bytes]:
+    """SVG and PNG bytes of a Vega-Lite spec: one SVG, the PNG rasterised from it."""
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(spec)
+    return {"svg": svg.encode("utf-8"), "png": bytes(vlc.svg_to_png(svg, scale=scale))}
+
+
+def draw(spec: dict, scale: float, stem: Path, prefix: str) -> str:
+    """Write ``stem.png`` and ``stem.svg`` of a spec; return the compact SVG (ids ``prefix-*``)."""
+    out = images(spec, scale=scale)
+    stem.with_suffix(".png").write_bytes(out["png"])
+    stem.with_suffix(".svg").write_bytes(out["svg"])
+    return compact_svg(out["svg"].decode("utf-8"), prefix)
+
+
+class Drawers:
+    """Worker processes that :func:`draw` specs; use as a context manager.
+
+    :meth:`submit` sends a job to the worker with the fewest waiting and
+    returns a future of the compact SVG. Each worker answers its jobs in order.
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        self._workers = []
+        for _ in range(workers):
+            # this file as a script: the package (polars) is not imported; -P keeps the
+            # package's folder off sys.path (its io/ would stand for the standard library's)
+            proc = subprocess.Popen(
+                [sys.executable, "-P", str(Path(__file__).resolve())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+            )
+            waiting: deque[Future[str]] = deque()
+            reader = threading.Thread(target=self._read, args=(proc, waiting), daemon=True)
+            reader.start()
+            self._workers.append((proc, waiting, reader, threading.Lock()))
+
+    @staticmethod
+    def _read(proc: subprocess.Popen, waiting: deque[Future[str]]) -> None:
+        for line in proc.stdout:
+            answer = json.loads(line)
+            future = waiting.popleft()
+            if "error" in answer:
+                future.set_exception(RuntimeError(f"drawing failed:\n{answer['error']}"))
+            else:
+                future.set_result(answer["svg"])
+        while waiting:  # the worker is gone
+            waiting.popleft().set_exception(
+                RuntimeError(f"drawing worker stopped (exit code {proc.wait()})")
+            )
+
+    def submit(self, spec: dict, scale: float, stem: Path, prefix: str) -> Future[str]:
+        proc, waiting, _, lock = min(self._workers, key=lambda w: len(w[1]))
+        future: Future[str] = Future()
+        job = json.dumps({"spec": spec, "scale": scale, "stem": str(stem), "prefix": prefix})
+        with lock:
+            waiting.append(future)
+            proc.stdin.write(job + "\n")
+            proc.stdin.flush()
+        return future
+
+    def __enter__(self) -> Drawers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let the workers finish their jobs and stop."""
+        for proc, *_ in self._workers:
+            if not proc.stdin.closed:
+                proc.stdin.close()
+        for proc, _, reader, _ in self._workers:
+            proc.wait()
+            reader.join()
+            proc.stdout.close()
+
+
+_WARM_UP = {
+    "data": {"values": [{"a": 1}]},
+    "mark": {"type": "text", "text": "0"},
+    "encoding": {"x": {"field": "a", "type": "quantitative"}},
+}
+_started: list[Drawers] = []
+
+
+def start(workers: int = 2) -> None:
+    """Start drawing workers now, for the next :func:`drawers`: each takes a second to start.
+
+    ``tribe-analysis profile`` and ``demo`` start them before computing the
+    measures, so that they are ready when the report is drawn. Workers never
+    taken stop when this process exits.
+    """
+    if not _started:
+        _started.append(Drawers(workers))
+
+
+def drawers(workers: int = 2) -> Drawers:
+    """The workers :func:`start` started, else new ones; the caller closes them."""
+    return _started.pop() if _started else Drawers(workers)
+
+
+def started() -> bool:
+    """Whether :func:`start` started workers that no :func:`drawers` took yet."""
+    return bool(_started)
+
+
+@atexit.register
+def _stop_started() -> None:
+    while _started:
+        _started.pop().close()
+
+
+def _serve() -> None:
+    """A worker: one JSON job per line on stdin, one JSON answer per line on stdout."""
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not mix with answers
+    images(_WARM_UP, scale=1)  # vl-convert starts its JavaScript engine: a second, done now
+    for line in sys.stdin:
+        job = json.loads(line)
+        try:
+            answer = {"svg": draw(job["spec"], job["scale"], Path(job["stem"]), job["prefix"])}
+        except Exception:  # noqa: BLE001 - reported to the caller, who raises it
+            answer = {"error": traceback.format_exc()}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+# --------------------------------------------------------------------------- compact SVG
+
+_NOISE = ("class", "role", "aria-roledescription", "aria-hidden", "pointer-events", "version")
+_GEOMETRY = ("transform", "d", "x", "y", "x1", "x2", "y1", "y2", "width", "height", "dx", "dy")
+_STROKE = (
+    "stroke-width",
+    "stroke-opacity",
+    "stroke-dasharray",
+    "stroke-linecap",
+    "stroke-linejoin",
+)
+_NUMBER = re.compile(r"-?\d*\.\d+(?:e-?\d+)?")
+_CIRCLE = re.compile(r"M([\d.]+),0A\1,\1,0,1,1,-\1,0A\1,\1,0,1,1,\1,0")
+_NOTHING = ("", "M0,0h0v0h0Z")
+_METRIC_FONTS = {"sans-serif": "'Liberation Sans', Arial, Helvetica, sans-serif"}
+"""vl-convert measures ``sans-serif`` text with Liberation Sans: a browser must draw it in
+a font of the same widths (Arial, Helvetica), not in its own sans-serif (often wider)."""
+
+
+def _round(match: re.Match) -> str:
+    text = f"{round(float(match.group(0)), 1):.1f}".removesuffix(".0")
+    return "0" if text == "-0" else text
+
+
+def _invisible(el: ET.Element, fill: str, stroke: str) -> bool:
+    """An element that draws nothing: hidden, empty, or a shape with neither fill nor stroke."""
+    a = el.attrib
+    if a.get("display") == "none":
+        return True
+    if el.tag == "path" and a.get("d", "") in _NOTHING:
+        return True
+    return (
+        el.tag in ("path", "rect")
+        and a.get("fill", fill) == "none"
+        and a.get("stroke", stroke) == "none"
+    )
+
+
+def _compact(el: ET.Element, prefix: str, fill: str, stroke: str, width: str, font: str) -> None:
+    """Shrink one element and its children in place (see :func:`compact_svg`).
+
+    ``fill``, ``stroke``, ``width`` (stroke width) and ``font`` are the values
+    the element inherits.
+    """
+    a = el.attrib
+    for key in _NOISE:
+        a.pop(key, None)
+    label = a.pop("aria-label", None)
+    if a.get("opacity") == "1":
+        del a["opacity"]
+    for key in _GEOMETRY:
+        if key in a:
+            a[key] = _NUMBER.sub(_round, a[key])
+    if a.get("transform") == "translate(0,0)":
+        del a["transform"]
+    if "id" in a:
+        a["id"] = f"{prefix}-{a['id']}"
+    for key, value in a.items():
+        if "url(#" in value:
+            a[key] = value.replace("url(#", f"url(#{prefix}-")
+    fill, stroke = a.get("fill", fill), a.get("stroke", stroke)
+    if a.get("stroke-width") == width:
+        del a["stroke-width"]
+    width = a.get("stroke-width", width)
+    if a.get("font-family") == font:
+        del a["font-family"]
+    font = a.get("font-family", font)
+    if stroke == "none" and len(el) == 0:  # nothing stroked: stroke settings do nothing
+        for key in _STROKE:
+            a.pop(key, None)
+    if el.tag == "path" and (circle := _CIRCLE.fullmatch(a.get("d", ""))):
+        el.tag = "circle"
+        del a["d"]
+        a["r"] = circle.group(1)
+    if label and el.tag != "g":  # a mark that describes itself: a native tooltip
+        title = ET.Element("title")
+        title.text = label
+        el.insert(0, title)
+    kept: list[ET.Element] = []
+    for child in list(el):
+        if child.tag == "title":
+            kept.append(child)
+        elif not _invisible(child, fill, stroke):
+            _compact(child, prefix, fill, stroke, width, font)
+            if child.tag == "g" and not child.attrib:
+                kept.extend(child)  # a group that sets nothing: its children take its place
+            elif child.tag != "g" or len(child):
+                kept.append(child)
+    el[:] = kept
+
+
+def compact_svg(svg: str, prefix: str) -> str:
+    """A vl-convert SVG made small for inlining in HTML; it draws the same picture.
+
+    Drops what a browser does not draw (ARIA roles and classes, empty or unfilled
+    background paths, attributes equal to their inherited value, groups that set
+    nothing), rounds coordinates to 0.1 px, writes circles as ``<circle>`` and
+    the most used font once on ``<svg>`` (``sans-serif`` as the fonts of
+    Liberation Sans' widths), turns the ARIA label of a mark (its
+    ``description``) into a ``<title>``, the browser's tooltip, prefixes ids
+    with ``prefix`` (several SVGs share one page) and leaves out the namespace
+    (HTML puts ``<svg>`` in it).
+
+    Examples
+    --------
+    >>> compact_svg('<svg xmlns="http://www.w3.org/2000/svg" class="marks"><g fill="none">'
+    ...     '<path d="M0,0h0v0h0Z"/><g><path transform="translate(10.04,5)" '
+    ...     'd="M2,0A2,2,0,1,1,-2,0A2,2,0,1,1,2,0" fill="red" aria-label="a: 1"/></g></g></svg>',
+    ...     "map")
+    '<svg><g fill="none"><circle transform="translate(10,5)" fill="red" r="2"><title>a: 1</title></circle></g></svg>'
+    """
+    root = ET.fromstring(svg)
+    fonts: Counter[str] = Counter()
+    for el in root.iter():
+        el.tag = el.tag.rpartition("}")[2]
+        if "font-family" in el.attrib:
+            fonts[el.attrib["font-family"]] += 1
+    font = min(fonts, key=lambda f: (-fonts[f], f)) if fonts else ""
+    _compact(root, prefix, "black", "none", "1", font)  # the texts in ``font`` inherit it
+    if font:
+        root.set("font-family", _METRIC_FONTS.get(font, font))
+    return ET.tostring(root, encoding="unicode").replace(" />", "/>")
+
+
+if __name__ == "__main__":
+    _serve()
