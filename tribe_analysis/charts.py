@@ -427,67 +427,13 @@ def profile_map(
     >>> spec["title"]["subtitle"][-1]
     '1 leader undetermined for lack of evidence is not shown'
     """
-    cols = [
-        "leader_id",
-        "profile",
-        "sub_profile",
-        "reason",
-        "probability",
-        "participation_index",
-        "index_low",
-        "index_high",
-        "parts_observed",
-        "give_receive_log_ratio",
-        "authored",
-    ]
-    named = ["leader_name"] if "leader_name" in table.columns else []
-    ways = ["ways"] if "ways" in table.columns else []
-    frame = _label(table.select(*cols, *named, *ways), labels).drop(named)
-    placed = frame.filter(pl.col("participation_index").is_not_null())
-    hidden = frame.height - placed.height
+    frame, hidden = _map_frame(table, labels)
     width, height = 460, 320
-    placed = placed.sort("leader_id").with_columns(
-        pl.col("give_receive_log_ratio").fill_null(0.0).fill_nan(0.0)
-    )
-    balance = placed["give_receive_log_ratio"].to_list()
-    y_domain = _nice_domain([0.0, *balance])
-    most = max(placed["authored"].fill_null(0).max() or 0, 1)
-    sizes = [40 + 460 * (a or 0) / most for a in placed["authored"].to_list()]
-    # undetermined leaders first (the ones to talk about), then the most active
-    order = sorted(
-        range(placed.height),
-        key=lambda i: (placed["profile"][i] != _UNDETERMINED, -(placed["authored"][i] or 0), i),
-    )
-    spots = _place_labels(
-        placed["participation_index"].to_list(),
-        balance,
-        placed["leader"].to_list(),
-        width=width,
-        height=height,
-        y_domain=y_domain,
-        radius=[size**0.5 / 2 * 1.2 for size in sizes],
-        spans=list(zip(placed["index_low"].to_list(), placed["index_high"].to_list(), strict=True)),
-        order=order,
-    )
-    placed = placed.with_columns(
-        pl.Series("label_x", [s and s[0] for s in spots], dtype=pl.Float64),
-        pl.Series("label_y", [s and s[1] for s in spots], dtype=pl.Float64),
-        pl.Series("tip", [_tip(row) for row in placed.iter_rows(named=True)], dtype=pl.String),
-    ).drop(ways)
+    y_domain = _nice_domain([0.0, *frame["give_receive_log_ratio"].to_list()])
+    most = max(frame["authored"].fill_null(0).max() or 0, 1)
+    placed = _with_name_spots(frame, width=width, height=height, y_domain=y_domain, most=most)
     data = _chart_data(placed, ["leader_id"]).drop("leader_id")
-    rank = {p: i for i, p in enumerate(PROFILE_COLORS)}
-    subs = [
-        sub
-        for _, sub in sorted(
-            placed.select("profile", "sub_profile").unique().iter_rows(),
-            key=lambda ps: (rank.get(ps[0], len(rank)), ps[1] or ""),
-        )
-    ]
-    decided = [sub for sub in subs if sub != _UNDETERMINED]
-    shapes = [_SHAPES[i % len(_SHAPES)] for i in range(len(decided))]
-    if len(decided) < len(subs):
-        shapes.append(_UNDETERMINED_SHAPE)
-    subs = [*decided, *(s for s in subs if s == _UNDETERMINED)]
+    subs, shapes = _sub_profile_shapes(placed)
 
     def x(field: str) -> alt.X:
         return alt.X(f"{field}:Q", title="participation index", scale=alt.Scale(domain=[0, 1]))
@@ -516,18 +462,7 @@ def profile_map(
             scale=alt.Scale(domain=[0, most], range=[40, 500], nice=False),
         ),
         description=alt.Description("tip:N"),
-        tooltip=[
-            alt.Tooltip("leader:N"),
-            alt.Tooltip("profile:N"),
-            alt.Tooltip("sub_profile:N", title="sub-profile"),
-            alt.Tooltip("reason:N"),
-            alt.Tooltip("probability:Q", format=".2f"),
-            alt.Tooltip("participation_index:Q", title="participation index", format=".2f"),
-            alt.Tooltip("index_low:Q", title="interval from", format=".2f"),
-            alt.Tooltip("index_high:Q", title="interval to", format=".2f"),
-            alt.Tooltip("parts_observed:Q", title=f"parts observed (of {len(PARTS)})"),
-            alt.Tooltip("authored:Q"),
-        ],
+        tooltip=_MAP_TOOLTIP,
     )
     names = (
         base.transform_filter("isValid(datum.label_x)")
@@ -539,6 +474,101 @@ def profile_map(
         .mark_rule(strokeDash=[4, 4], color="#555555")
         .encode(x="threshold:Q")
     )
+    return alt.layer(rule, intervals, points, names).properties(
+        title=alt.Title(title, subtitle=_map_subtitle(threshold, hidden)),
+        width=width,
+        height=height,
+    )
+
+
+_MAP_COLUMNS = (
+    "leader_id",
+    "profile",
+    "sub_profile",
+    "reason",
+    "probability",
+    "participation_index",
+    "index_low",
+    "index_high",
+    "parts_observed",
+    "give_receive_log_ratio",
+    "authored",
+)
+
+_MAP_TOOLTIP = [
+    alt.Tooltip("leader:N"),
+    alt.Tooltip("profile:N"),
+    alt.Tooltip("sub_profile:N", title="sub-profile"),
+    alt.Tooltip("reason:N"),
+    alt.Tooltip("probability:Q", format=".2f"),
+    alt.Tooltip("participation_index:Q", title="participation index", format=".2f"),
+    alt.Tooltip("index_low:Q", title="interval from", format=".2f"),
+    alt.Tooltip("index_high:Q", title="interval to", format=".2f"),
+    alt.Tooltip("parts_observed:Q", title=f"parts observed (of {len(PARTS)})"),
+    alt.Tooltip("authored:Q"),
+]
+
+
+def _map_frame(table: pl.DataFrame, labels: Mapping[str, str] | None) -> tuple[pl.DataFrame, int]:
+    """Leaders that have an index (sorted, display names in ``leader``), and how many do not."""
+    named = ["leader_name"] if "leader_name" in table.columns else []
+    ways = ["ways"] if "ways" in table.columns else []
+    frame = _label(table.select(*_MAP_COLUMNS, *named, *ways), labels).drop(named)
+    placed = frame.filter(pl.col("participation_index").is_not_null())
+    placed = placed.sort("leader_id").with_columns(
+        pl.col("give_receive_log_ratio").fill_null(0.0).fill_nan(0.0)
+    )
+    return placed, frame.height - placed.height
+
+
+def _with_name_spots(
+    placed: pl.DataFrame, *, width: int, height: int, y_domain: tuple, most: float
+) -> pl.DataFrame:
+    """Add ``label_x``/``label_y`` (where a name fits, else null) and the ``tip`` text."""
+    balance = placed["give_receive_log_ratio"].to_list()
+    sizes = [40 + 460 * (a or 0) / most for a in placed["authored"].to_list()]
+    # undetermined leaders first (the ones to talk about), then the most active
+    order = sorted(
+        range(placed.height),
+        key=lambda i: (placed["profile"][i] != _UNDETERMINED, -(placed["authored"][i] or 0), i),
+    )
+    spots = _place_labels(
+        placed["participation_index"].to_list(),
+        balance,
+        placed["leader"].to_list(),
+        width=width,
+        height=height,
+        y_domain=y_domain,
+        radius=[size**0.5 / 2 * 1.2 for size in sizes],
+        spans=list(zip(placed["index_low"].to_list(), placed["index_high"].to_list(), strict=True)),
+        order=order,
+    )
+    ways = ["ways"] if "ways" in placed.columns else []
+    return placed.with_columns(
+        pl.Series("label_x", [s and s[0] for s in spots], dtype=pl.Float64),
+        pl.Series("label_y", [s and s[1] for s in spots], dtype=pl.Float64),
+        pl.Series("tip", [_tip(row) for row in placed.iter_rows(named=True)], dtype=pl.String),
+    ).drop(ways)
+
+
+def _sub_profile_shapes(placed: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """Shape domain and range: sub-profiles by label order, undetermined last (a diamond)."""
+    rank = {p: i for i, p in enumerate(PROFILE_COLORS)}
+    subs = [
+        sub
+        for _, sub in sorted(
+            placed.select("profile", "sub_profile").unique().iter_rows(),
+            key=lambda ps: (rank.get(ps[0], len(rank)), ps[1] or ""),
+        )
+    ]
+    decided = [sub for sub in subs if sub != _UNDETERMINED]
+    shapes = [_SHAPES[i % len(_SHAPES)] for i in range(len(decided))]
+    if len(decided) < len(subs):
+        shapes.append(_UNDETERMINED_SHAPE)
+    return [*decided, *(s for s in subs if s == _UNDETERMINED)], shapes
+
+
+def _map_subtitle(threshold: float, hidden: int) -> list[str]:
     subtitle = [
         f"participator from an index of {threshold:.2f} (dashed line); "
         f"bars: {LEVEL:.0%} interval of each leader's index"
@@ -549,9 +579,7 @@ def profile_map(
             f"{hidden} leader{'s' if hidden != 1 else ''} undetermined for lack of evidence "
             f"{verb} not shown"
         )
-    return alt.layer(rule, intervals, points, names).properties(
-        title=alt.Title(title, subtitle=subtitle), width=width, height=height
-    )
+    return subtitle
 
 
 def measure_comparison(
