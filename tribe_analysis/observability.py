@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-__all__ = ["SIGNALS", "all_observable", "observe", "unobservable"]
+__all__ = ["SIGNALS", "observe", "unobservable"]
 
 SIGNALS: dict[str, str] = {
     "reactions": "reactions given (likes, favourites, votes)",
@@ -121,15 +121,3 @@ def unobservable(table: pl.DataFrame) -> dict[str, str]:
     """Signal -> reason, for the unobservable signals of an :func:`observe` table."""
     hidden = table.filter(~pl.col("observable"))
     return dict(zip(hidden["signal"].to_list(), hidden["reason"].to_list(), strict=True))
-
-
-def all_observable() -> pl.DataFrame:
-    """An :func:`observe` table in which every signal is observable.
-
-    Examples
-    --------
-    >>> all_observable().get_column("observable").all()
-    True
-    """
-    rows = [(signal, True, None, None) for signal in SIGNALS]
-    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")

@@ -45,7 +45,6 @@ from tribe_analysis.features.reciprocity import tribe_pairs
 from tribe_analysis.features.selection import PSEUDO_ACCOUNTS, is_pseudo_account, select_leaders
 
 __all__ = [
-    "ALL_OBSERVABLE",
     "MEASURES",
     "PARTICIPATION_PARTS",
     "NEEDS",
@@ -58,9 +57,6 @@ __all__ = [
     "select_leaders",
     "tribe_pairs",
 ]
-
-ALL_OBSERVABLE: Mapping[str, bool] = {"post": True, "reply": True, "share": True, "reaction": True}
-"""Which outgoing actions a platform exposes; readers return their own (e.g. no reactions given on X)."""
 
 RATES: tuple[str, ...] = (
     "see_coverage",
