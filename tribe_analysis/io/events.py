@@ -91,7 +91,7 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
         ]
     if events is None:
         raise ev.EventsError([ev.Problem(", ".join(map(str, paths)), None, "no valid events left")])
-    events = events.sort("timestamp", "event_id", maintain_order=True)
+    events = ev.sort_events(events)
     return ReadResult(events, NAME, dict(OBSERVABILITY), records, events.height, skipped)
 
 
