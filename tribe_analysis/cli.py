@@ -35,6 +35,24 @@ def _progress_enabled() -> bool:
     return sys.stderr.isatty()
 
 
+class _steps:  # noqa: N801 - used like a function
+    """A progress bar over the pipeline's steps on a terminal (silent otherwise)."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(
+            total=total, desc="profile", disable=not _progress_enabled() or None, leave=False
+        )
+
+    def __call__(self, step: str) -> None:
+        self._bar.set_postfix_str(step, refresh=False)
+        self._bar.update()
+
+    def close(self) -> None:
+        self._bar.close()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tribe-analysis")
 def main() -> None:
@@ -301,138 +319,6 @@ def _read_leader_file(path: Path, events: pl.DataFrame) -> list[str]:
     return sorted({leader for _, leader in wanted})
 
 
-def run_profile(
-    events: pl.DataFrame,
-    leaders: Sequence[str],
-    out: Path,
-    *,
-    seed: int = 0,
-    n_profiles: int | str = 2,
-    since: str | None = None,
-    until: str | None = None,
-    observability: pl.DataFrame | None = None,
-    report: bool = True,
-    names: dict[str, str] | None = None,
-    graph_scope: str = "tribe",
-) -> pl.DataFrame:
-    """Measures -> profiles -> files in ``out``; return the profile table.
-
-    Writes ``profiles.csv`` (floats rounded to 6 decimals), ``features.parquet``
-    (every measure with numerators, denominators and intervals), ``graph.graphml``
-    and, with ``report``, ``charts/`` (PNG and SVG) and ``report.html``. Both
-    tables carry an ``unobservable`` column: each unobservable signal and why
-    (``observability`` is an :func:`tribe_analysis.observability.observe` table
-    of the whole input; by default it is decided from ``events``).
-    """
-    if report:
-        from tribe_analysis import _drawing
-
-        _drawing.start()  # the report's drawing processes start while the measures are made
-    from tribe_analysis.observability import observe
-
-    if observability is None:
-        observability = observe(events)
-    from tqdm import tqdm
-
-    from tribe_analysis import features, graph
-    from tribe_analysis.profiles import profile_leaders
-
-    out.mkdir(parents=True, exist_ok=True)
-    steps = 5 if report else 4
-    with tqdm(
-        total=steps, desc="profile", disable=not _progress_enabled() or None, leave=False
-    ) as bar:
-        edges = graph.edge_list(events)
-        whole = since is None and until is None
-        measures = features.leader_measures(
-            events,
-            leaders,
-            since=since,
-            until=until,
-            observability=observability,
-            edges=edges if whole else None,
-        )
-        measures = measures.with_columns(
-            pl.lit(_unobservable_text(observability)).alias("unobservable")
-        )
-        bar.update()
-        _, table = profile_leaders(measures, n_profiles=n_profiles, random_state=seed)
-        labels = {leader: names[leader] for leader in leaders if names and leader in names}
-        table = table.with_columns(
-            pl.col("leader_id")
-            .replace_strict(labels, default=pl.col("leader_id"), return_dtype=pl.String)
-            .alias("leader_name")
-        ).select(*_FIRST, pl.exclude(*_FIRST))
-        bar.update()
-        measures.write_parquet(out / "features.parquet", statistics=False)
-        floats = [c for c, t in table.schema.items() if t.is_float()]
-        table.with_columns(pl.col(floats).round(6)).write_csv(out / "profiles.csv")
-        bar.update()
-        if report:  # the charts are drawn in other processes while the graph is written
-            _import_jsonschema_without_rfc3987_syntax()
-            from tribe_analysis.report import start_report
-
-            finish_report = start_report(out, table, edges, events, labels=labels or None)
-        _write_graphs(edges, leaders, out, graph_scope)
-        bar.update()
-        if report:
-            finish_report()
-            bar.update()
-    return table
-
-
-def _write_graphs(edges: pl.DataFrame, leaders: Sequence[str], out: Path, scope: str) -> None:
-    """``edges.parquet`` (whole graph), and ``graph.graphml``/``graph.gexf`` of ``scope``.
-
-    ``scope`` is ``tribe`` (the leaders, their alters and the ties among them) or
-    ``full`` (every edge).
-    """
-    from tribe_analysis.graph_export import tribe_edges, write_edges, write_graph_file
-
-    write_edges(edges, out / "edges.parquet")
-    shown = edges if scope == "full" else tribe_edges(edges, leaders)
-    for name in ("graph.graphml", "graph.gexf"):
-        write_graph_file(shown, out / name, leaders=leaders)
-
-
-def _import_jsonschema_without_rfc3987_syntax() -> None:
-    """Import jsonschema (Altair needs it) without the 1.5 s import of rfc3987-syntax.
-
-    jsonschema imports rfc3987-syntax, when installed (JupyterLab brings it), only
-    to check strings of the "iri" format, which no Vega-Lite spec has; that import
-    builds a parser for 1.5 s. Later imports of rfc3987-syntax work as usual.
-    """
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
-        return
-    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import fails: skipped
-    try:
-        import jsonschema  # noqa: F401
-    finally:
-        del sys.modules["rfc3987_syntax"]
-
-
-_FIRST = (
-    "leader_id",
-    "profile",
-    "reason",
-    "probability",
-    "participation_index",
-    "index_low",
-    "index_high",
-    "parts_observed",
-    "sub_profile",
-    "leader_name",
-)
-"""The first columns of ``profiles.csv``, in order."""
-
-
-def _unobservable_text(table: pl.DataFrame) -> str:
-    """``signal: reason; ...`` for the unobservable signals (empty when all are observable)."""
-    from tribe_analysis.observability import unobservable
-
-    return "; ".join(f"{signal}: {reason}" for signal, reason in unobservable(table).items())
-
-
 def _shown(row: dict) -> str:
     name = row.get("leader_name")
     leader = row["leader_id"]
@@ -555,7 +441,7 @@ def profile(
     graph_scope: str,
 ) -> None:
     """Profile leaders as broadcasters or participators; write results into OUT."""
-    from tribe_analysis.observability import observe, unobservable
+    from tribe_analysis import pipeline
     from tribe_analysis.privacy import KeyError_, load_key
 
     if leaders_file is not None and top is not None:
@@ -570,85 +456,42 @@ def profile(
             sys.exit(2)
     result = _load(inputs, fmt, on_error, out / "quarantine.jsonl")
     events = result.events
-    signals = observe(events, result.observability, platform_name=result.platform)
-    for signal, reason in unobservable(signals).items():
-        click.echo(f"unobservable: {signal} — {reason}", err=True)
-    if leaders_file is not None:
-        leaders = _read_leader_file(leaders_file, events)
-    else:
-        leaders = _choose_leaders(events, top or 20, signals, inputs)
-    if key is not None:
-        from tribe_analysis.privacy import pseudonymize as hide
-
-        events = hide(events, key, keep=leaders)
+    leaders = None if leaders_file is None else _read_leader_file(leaders_file, events)
+    bar = _steps(7 if report else 6)
     try:
-        table = run_profile(
+        run = pipeline.profile(
             events,
             leaders,
-            out,
-            seed=seed,
-            n_profiles=k,
+            top=top or 20,
             since=since,
             until=until,
-            observability=signals,
-            report=report,
+            n_profiles=k,
+            seed=seed,
+            observability=result.observability,
+            platform=result.platform,
             names=_names(inputs, result.platform),
-            graph_scope=graph_scope,
+            key=key,
+            on_step=bar,
         )
     except ValueError as exc:  # bad --since/--until
         raise click.BadParameter(str(exc)) from None
-    click.echo(format_profiles(table))
-    click.echo(f"\nresults in {out}/: " + ", ".join(_written(report)))
-
-
-def _choose_leaders(
-    events: pl.DataFrame, top: int, signals: pl.DataFrame, inputs: Sequence[Path]
-) -> list[str]:
-    """The top accounts by audience that can be labelled; else say why and fall back."""
-    from tribe_analysis.features import select_leaders
-
-    leaders = select_leaders(events, top=top, observability=signals)
-    if leaders:
-        return leaders
-    for by in ("audience", "activity"):
-        leaders = select_leaders(events, top=top, by=by, min_activity=10, evidence=False)
-        if leaders and (by == "activity" or _has_audience(events)):
-            click.echo(
-                "note: no account has enough observable evidence to be labelled: leaders "
-                f"chosen by {'authored actions' if by == 'activity' else 'audience'} "
-                "(expect 'undetermined')",
-                err=True,
-            )
-            return leaders
-    _fail(
-        [
-            ev.Problem(
-                ", ".join(map(str, inputs)),
-                None,
-                "no account has 10 authored actions: name the leaders with --leaders FILE",
-            )
-        ]
-    )
-    return []
-
-
-def _has_audience(events: pl.DataFrame) -> bool:
-    return bool(
-        events.select(
-            (pl.col("target_actor_id").is_not_null() & (pl.col("action") != "post")).any()
-        ).item()
-    )
+    except ev.EventsError as exc:
+        where = ", ".join(map(str, inputs))
+        _fail([ev.Problem(where, None, f"{p.reason} with --leaders FILE") for p in exc.problems])
+    for signal, reason in run.unobservable.items():
+        click.echo(f"unobservable: {signal} — {reason}", err=True)
+    for note in run.notes:
+        click.echo(f"note: {note}", err=True)
+    written = pipeline.write_outputs(run, out, report=report, graph=graph_scope, on_step=bar)
+    bar.close()
+    click.echo(format_profiles(run.profiles))
+    click.echo(f"\nresults in {out}/: " + ", ".join(written))
 
 
 def _names(inputs: Sequence[Path], platform: str) -> dict[str, str]:
     from tribe_analysis import io
 
     return io.account_names(list(inputs), platform) if platform in io.FORMATS else {}
-
-
-def _written(report: bool) -> list[str]:
-    names = ["profiles.csv", "features.parquet", "edges.parquet", "graph.graphml", "graph.gexf"]
-    return names + (["charts/", "report.html"] if report else [])
 
 
 def _profiles_option(value: str) -> int | str:
@@ -685,16 +528,18 @@ def _profiles_option(value: str) -> int | str:
 )
 def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool) -> None:
     """Simulate a tribe, profile it, compare with the planted styles; write all into OUT."""
+    from tribe_analysis import pipeline
     from tribe_analysis.synth import simulate_tribe
 
     tribe = simulate_tribe(n_leaders=n_leaders, days=days, seed=seed)
     paths = write_simulation(tribe, out, write_csv=True)
     events = _load([out / "events.csv"], "events", "strict", None).events
     click.echo(format_summary(ev.summarize_events(events)))
-    table = run_profile(events, tribe.leaders, out, seed=seed, report=report)
+    run = pipeline.profile(events, tribe.leaders, seed=seed, n_profiles=2)
+    written = pipeline.write_outputs(run, out, report=report)
     click.echo("")
-    click.echo(format_profiles(table))
-    joined = table.join(tribe.truth.select("leader_id", "style"), on="leader_id")
+    click.echo(format_profiles(run.profiles))
+    joined = run.profiles.join(tribe.truth.select("leader_id", "style"), on="leader_id")
     decided = joined.filter(pl.col("profile") != "undetermined")
     agree = int((decided["profile"] == decided["style"]).sum())
     click.echo(
@@ -702,7 +547,7 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool) -> None:
         f"({agree / max(decided.height, 1):.0%}); "
         f"{joined.height - decided.height} undetermined"
     )
-    names = [p.name for p in paths] + _written(report)
+    names = [p.name for p in paths] + written
     click.echo(f"results in {out}/: " + ", ".join(names))
 
 

@@ -1,0 +1,95 @@
+"""tribe_analysis.pipeline: the whole profile job as library calls."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from tribe_analysis import graph, pipeline
+from tribe_analysis.synth import simulate_tribe
+
+
+@pytest.fixture(scope="module")
+def tribe():
+    return simulate_tribe(n_leaders=6, days=21, seed=4)
+
+
+def test_profile_returns_every_part_of_the_run(tribe):
+    run = pipeline.profile(tribe.events, tribe.leaders, seed=0)
+    assert run.leaders == sorted(tribe.leaders)
+    assert run.profiles.columns[: len(pipeline.FIRST_COLUMNS)] == list(pipeline.FIRST_COLUMNS)
+    assert run.profiles["leader_id"].to_list() == run.leaders
+    assert run.measures["leader_id"].to_list() == run.leaders
+    assert set(run.profiles["profile"]) <= {"participator", "broadcaster", "undetermined"}
+    assert run.edges.height > 0 and run.notes == () and run.unobservable == {}
+
+
+def test_edge_list_is_computed_once(tribe, monkeypatch):
+    calls = []
+    original = graph.edge_list
+
+    def counting(events, *args, **kwargs):
+        calls.append(1)
+        return original(events, *args, **kwargs)
+
+    monkeypatch.setattr(graph, "edge_list", counting)
+    pipeline.profile(tribe.events, tribe.leaders)
+    assert len(calls) == 1
+
+
+def test_leaders_are_chosen_when_not_given(tribe):
+    run = pipeline.profile(tribe.events, top=3)
+    assert len(run.leaders) == 3 and run.profiles.height == 3
+
+
+def test_names_label_the_leaders(tribe):
+    first = tribe.leaders[0]
+    run = pipeline.profile(tribe.events, tribe.leaders, names={first: "Ada", "nobody": "x"})
+    assert run.names == {first: "Ada"}
+    named = dict(run.profiles.select("leader_id", "leader_name").iter_rows())
+    assert named[first] == "Ada" and named[tribe.leaders[1]] == tribe.leaders[1]
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("2024-03-01", "2024-02-01", "is not before"),
+        ("2031-01-01", None, r"no events in the window \(the data spans"),
+        (None, "1999-01-01", "no events in the window"),
+        ("yesterday", None, "cannot parse date"),
+    ],
+)
+def test_a_window_that_labels_nobody_is_refused(tribe, since, until, message):
+    with pytest.raises(ValueError, match=message):
+        pipeline.profile(tribe.events, tribe.leaders, since=since, until=until)
+
+
+def test_a_window_inside_the_data_profiles(tribe):
+    first = tribe.events["timestamp"].min()
+    run = pipeline.profile(tribe.events, tribe.leaders, since=first.date().isoformat())
+    assert run.profiles.height == len(tribe.leaders)
+
+
+def test_key_pseudonymises_everyone_but_the_leaders(tribe):
+    run = pipeline.profile(tribe.events, tribe.leaders, key=b"k" * 32)
+    raw = set(tribe.events["actor_id"]) - set(tribe.leaders)
+    seen = set(run.events["actor_id"]) | set(run.edges["source"]) | set(run.edges["target"])
+    assert not raw & seen
+    assert run.events["text"].null_count() == run.events.height
+
+
+def test_write_outputs_writes_what_the_run_holds(tribe, tmp_path):
+    run = pipeline.profile(tribe.events, tribe.leaders)
+    written = pipeline.write_outputs(run, tmp_path, report=False)
+    assert written == list(pipeline.OUTPUTS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(pipeline.OUTPUTS)
+    back = pl.read_csv(tmp_path / "profiles.csv")
+    assert back["leader_id"].to_list() == run.leaders
+    assert back["profile"].to_list() == run.profiles["profile"].to_list()
+    assert pl.read_parquet(tmp_path / "edges.parquet").height == run.edges.height
+
+
+def test_write_outputs_rejects_an_unknown_graph_scope(tribe, tmp_path):
+    run = pipeline.profile(tribe.events, tribe.leaders)
+    with pytest.raises(ValueError, match="graph must be"):
+        pipeline.write_outputs(run, tmp_path, report=False, graph="all")

@@ -1,0 +1,360 @@
+"""The whole ``profile`` job as two library calls: :func:`profile` and :func:`write_outputs`.
+
+The command line (``tribe-analysis profile``, ``demo``) and the notebooks both call
+these, so every way in computes the same things, once each: the observability
+of the signals, the leaders, the edge list (reused by the ego networks and the
+graph files), the measures and the profiles::
+
+    from tribe_analysis import io, pipeline
+    result = io.read("export.ndjson")
+    run = pipeline.profile(result.events, top=20, observability=result.observability,
+                           platform=result.platform, names=result.names)
+    pipeline.write_outputs(run, "results")
+
+:func:`profile` only computes (nothing is written); :func:`write_outputs` only
+writes what a :class:`ProfileRun` holds.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from tribe_analysis import events as ev
+
+__all__ = [
+    "FIRST_COLUMNS",
+    "OUTPUTS",
+    "ProfileRun",
+    "choose_leaders",
+    "profile",
+    "write_outputs",
+]
+
+FIRST_COLUMNS = (
+    "leader_id",
+    "profile",
+    "reason",
+    "probability",
+    "participation_index",
+    "index_low",
+    "index_high",
+    "parts_observed",
+    "sub_profile",
+    "leader_name",
+)
+"""The first columns of ``profiles.csv``, in order."""
+
+OUTPUTS = ("profiles.csv", "features.parquet", "edges.parquet", "graph.graphml", "graph.gexf")
+"""Files :func:`write_outputs` always writes (``charts/`` and ``report.html`` with a report)."""
+
+
+@dataclass(frozen=True)
+class ProfileRun:
+    """Everything one profiling run computed.
+
+    Attributes
+    ----------
+    leaders : list of str
+        Leader ids, sorted.
+    profiles : polars.DataFrame
+        One row per leader: :data:`FIRST_COLUMNS`, then ``p_participator``,
+        ``cluster``, ``stability``, ``ways``, ``drivers`` and every measure
+        (see :func:`tribe_analysis.profiles.profile_leaders`).
+    measures : polars.DataFrame
+        :func:`tribe_analysis.features.leader_measures` with numerators,
+        denominators and intervals, plus an ``unobservable`` column.
+    observability : polars.DataFrame
+        :func:`tribe_analysis.observability.observe` table of the whole input.
+    edges : polars.DataFrame
+        :func:`tribe_analysis.graph.edge_list` of the events profiled.
+    events : polars.DataFrame
+        The events profiled (pseudonymised when a key was given).
+    names : dict
+        Display names of the leaders that have one.
+    notes : tuple of str
+        What the user should know about the run (e.g. how leaders were chosen).
+    """
+
+    leaders: list[str]
+    profiles: pl.DataFrame
+    measures: pl.DataFrame
+    observability: pl.DataFrame
+    edges: pl.DataFrame
+    events: pl.DataFrame
+    names: dict[str, str]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def unobservable(self) -> dict[str, str]:
+        """Each unobservable signal and why (empty when every signal is observable)."""
+        from tribe_analysis.observability import unobservable
+
+        return unobservable(self.observability)
+
+
+def profile(
+    events: pl.DataFrame,
+    leaders: Sequence[str] | None = None,
+    *,
+    top: int = 20,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    n_profiles: int | str = "auto",
+    seed: int = 0,
+    observability: Mapping[str, bool] | pl.DataFrame | None = None,
+    platform: str | None = None,
+    names: Mapping[str, str] | None = None,
+    key: bytes | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> ProfileRun:
+    """Profile leaders of ``events`` as broadcasters or participators.
+
+    Parameters
+    ----------
+    events : polars.DataFrame
+        Canonical events (as every reader and :func:`tribe_analysis.events.read_events`
+        return them).
+    leaders : sequence of str, optional
+        Leader ids; by default :func:`choose_leaders` picks ``top``.
+    top : int
+        How many leaders to choose when ``leaders`` is not given.
+    since, until : datetime or ISO-8601 str, optional
+        Profile the events with ``since <= timestamp < until`` only.
+    n_profiles : int or "auto"
+        Sub-profiles per label (:class:`tribe_analysis.profiles.LeaderProfiler`).
+    seed : int
+        Random seed of the clustering.
+    observability : mapping or polars.DataFrame, optional
+        The reader's platform facts, or an :func:`~tribe_analysis.observability.observe`
+        table; decided from ``events`` by default.
+    platform : str, optional
+        Platform name, for the reasons given for unobservable signals.
+    names : mapping, optional
+        Display names by account id (labels of the leaders in tables and charts).
+    key : bytes, optional
+        Pseudonymise every account but the leaders with this key, and drop text
+        (:func:`tribe_analysis.privacy.pseudonymize`), before anything is measured.
+    on_step : callable, optional
+        Called with a step's name after each of its four steps (for progress bars).
+
+    Returns
+    -------
+    ProfileRun
+
+    Raises
+    ------
+    ValueError
+        When ``since``/``until`` cannot be read, ``since`` is not before ``until``,
+        or the window holds no events.
+    tribe_analysis.events.EventsError
+        When no account can be chosen as a leader.
+
+    Examples
+    --------
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=30, seed=2)
+    >>> run = profile(tribe.events, tribe.leaders)
+    >>> run.profiles.columns[:3], run.profiles.height
+    (['leader_id', 'profile', 'reason'], 4)
+    """
+    from tribe_analysis.observability import observe
+
+    step = on_step or (lambda _: None)
+    _check_window(events, since, until)
+    if not isinstance(observability, pl.DataFrame):
+        observability = observe(events, observability, platform_name=platform)
+    notes: list[str] = []
+    if leaders is None:
+        leaders, note = choose_leaders(events, top, observability)
+        notes += [note] if note else []
+    leaders = sorted(set(leaders))
+    step("leaders")
+    if key is not None:
+        from tribe_analysis.privacy import pseudonymize
+
+        events = pseudonymize(events, key, keep=leaders)
+    step("pseudonyms" if key is not None else "events")
+    measures, edges = _measure(events, leaders, since, until, observability)
+    step("measures")
+    shown = {leader: names[leader] for leader in leaders if names and leader in names}
+    table = _profiles(measures, n_profiles, seed, shown)
+    step("profiles")
+    return ProfileRun(leaders, table, measures, observability, edges, events, shown, tuple(notes))
+
+
+def _check_window(
+    events: pl.DataFrame, since: datetime | str | None, until: datetime | str | None
+) -> None:
+    """Refuse a window that is reversed or holds no events (it would label nobody)."""
+    if since is None and until is None:
+        return
+    from tribe_analysis.features._scope import _utc
+
+    lo = None if since is None else _utc(since)
+    hi = None if until is None else _utc(until)
+    if lo is not None and hi is not None and lo >= hi:
+        raise ValueError(f"--since {since} is not before --until {until}")
+    ts = pl.col("timestamp")
+    inside = pl.lit(True)
+    if lo is not None:
+        inside = inside & (ts >= lo)
+    if hi is not None:
+        inside = inside & (ts < hi)
+    if not events.select(inside.any()).item():
+        first, last = events.select(ts.min().alias("a"), ts.max().alias("b")).row(0)
+        span = (
+            "the data has no events"
+            if first is None
+            else f"the data spans {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+        )
+        raise ValueError(f"no events in the window ({span})")
+
+
+def _measure(
+    events: pl.DataFrame,
+    leaders: list[str],
+    since: datetime | str | None,
+    until: datetime | str | None,
+    observability: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The measures (with the ``unobservable`` column) and the edge list, computed once."""
+    from tribe_analysis import features, graph
+    from tribe_analysis.observability import unobservable
+
+    edges = graph.edge_list(events)
+    whole = since is None and until is None
+    measures = features.leader_measures(
+        events,
+        leaders,
+        since=since,
+        until=until,
+        observability=observability,
+        edges=edges if whole else None,
+    )
+    text = "; ".join(f"{signal}: {why}" for signal, why in unobservable(observability).items())
+    return measures.with_columns(pl.lit(text).alias("unobservable")), edges
+
+
+def _profiles(
+    measures: pl.DataFrame, n_profiles: int | str, seed: int, names: Mapping[str, str]
+) -> pl.DataFrame:
+    """The profile table with ``leader_name``, its first columns in :data:`FIRST_COLUMNS` order."""
+    from tribe_analysis.profiles import profile_leaders
+
+    _, table = profile_leaders(measures, n_profiles=n_profiles, random_state=seed)
+    named = pl.col("leader_id").replace_strict(
+        dict(names), default=pl.col("leader_id"), return_dtype=pl.String
+    )
+    table = table.with_columns(named.alias("leader_name"))
+    return table.select(*FIRST_COLUMNS, pl.exclude(*FIRST_COLUMNS))
+
+
+def choose_leaders(
+    events: pl.DataFrame, top: int, observability: pl.DataFrame
+) -> tuple[list[str], str | None]:
+    """The ``top`` accounts by audience that can be labelled, else a fallback and a note.
+
+    Raises
+    ------
+    tribe_analysis.events.EventsError
+        When no account has 10 authored actions.
+    """
+    from tribe_analysis.features import select_leaders
+
+    leaders = select_leaders(events, top=top, observability=observability)
+    if leaders:
+        return leaders, None
+    for by in ("audience", "activity"):
+        leaders = select_leaders(events, top=top, by=by, min_activity=10, evidence=False)
+        if leaders and (by == "activity" or _has_audience(events)):
+            how = "authored actions" if by == "activity" else "audience"
+            note = (
+                "no account has enough observable evidence to be labelled: leaders chosen "
+                f"by {how} (expect 'undetermined')"
+            )
+            return leaders, note
+    raise ev.EventsError(
+        [ev.Problem("<input>", None, "no account has 10 authored actions: name the leaders")]
+    )
+
+
+def _has_audience(events: pl.DataFrame) -> bool:
+    interacted = pl.col("target_actor_id").is_not_null() & (pl.col("action") != "post")
+    return bool(events.select(interacted.any()).item())
+
+
+def write_outputs(
+    run: ProfileRun,
+    out: str | Path,
+    *,
+    report: bool = True,
+    graph: str = "tribe",
+    on_step: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Write a run's files into ``out``; return their names.
+
+    ``profiles.csv`` (floats rounded to 6 decimals), ``features.parquet`` (every
+    measure with numerators, denominators and intervals), ``edges.parquet`` (every
+    edge), ``graph.graphml`` and ``graph.gexf`` (``graph="tribe"``: the leaders,
+    their alters and the ties among them; ``"full"``: every edge) and, with
+    ``report``, ``charts/`` (PNG and SVG) and ``report.html``. ``on_step`` is
+    called with a step's name after the tables, the graph and the report.
+    """
+    step = on_step or (lambda _: None)
+    if graph not in ("tribe", "full"):
+        raise ValueError(f"graph must be 'tribe' or 'full', got {graph!r}")
+    out = Path(out)
+    finish_report: Callable[[], None] | None = None
+    if report:
+        from tribe_analysis import _drawing
+
+        _drawing.start()  # the drawing processes start while the tables are written
+    out.mkdir(parents=True, exist_ok=True)
+    run.measures.write_parquet(out / "features.parquet", statistics=False)
+    floats = [c for c, t in run.profiles.schema.items() if t.is_float()]
+    run.profiles.with_columns(pl.col(floats).round(6)).write_csv(out / "profiles.csv")
+    step("tables")
+    if report:  # the charts are drawn in other processes while the graph is written
+        _import_jsonschema_without_rfc3987_syntax()
+        from tribe_analysis.report import start_report
+
+        labels = run.names or None
+        finish_report = start_report(out, run.profiles, run.edges, run.events, labels=labels)
+    _write_graphs(run.edges, run.leaders, out, graph)
+    step("graph")
+    if finish_report is not None:
+        finish_report()
+        step("report")
+    return list(OUTPUTS) + (["charts/", "report.html"] if report else [])
+
+
+def _write_graphs(edges: pl.DataFrame, leaders: Sequence[str], out: Path, scope: str) -> None:
+    """``edges.parquet`` (whole graph), and ``graph.graphml``/``graph.gexf`` of ``scope``."""
+    from tribe_analysis.graph_export import tribe_edges, write_edges, write_graph_file
+
+    write_edges(edges, out / "edges.parquet")
+    shown = edges if scope == "full" else tribe_edges(edges, leaders)
+    for name in ("graph.graphml", "graph.gexf"):
+        write_graph_file(shown, out / name, leaders=leaders)
+
+
+def _import_jsonschema_without_rfc3987_syntax() -> None:
+    """Import jsonschema (Altair needs it) without the 1.5 s import of rfc3987-syntax.
+
+    jsonschema imports rfc3987-syntax, when installed (JupyterLab brings it), only
+    to check strings of the "iri" format, which no Vega-Lite spec has; that import
+    builds a parser for 1.5 s. Later imports of rfc3987-syntax work as usual.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import fails: skipped
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        del sys.modules["rfc3987_syntax"]
