@@ -444,6 +444,8 @@ def profile(
     from tribe_analysis import pipeline
     from tribe_analysis.privacy import KeyError_, load_key
 
+    pipeline.import_in_background()
+
     if leaders_file is not None and top is not None:
         raise click.UsageError("give --leaders FILE or --top-leaders N, not both")
     k = _profiles_option(n_profiles)

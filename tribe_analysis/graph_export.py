@@ -85,7 +85,7 @@ def tribe_edges(edges: pl.DataFrame, leaders: Sequence[str]) -> pl.DataFrame:
         ]
     ).unique()
     keep = pl.col("source").is_in(near.implode()) & pl.col("target").is_in(near.implode())
-    return edges.filter(keep).sort("source", "target")
+    return _sorted(edges.filter(keep))
 
 
 def write_edges(edges: pl.DataFrame, path: str | Path) -> Path:
@@ -101,14 +101,21 @@ def write_edges(edges: pl.DataFrame, path: str | Path) -> Path:
     ('a', 'b', 1, 0, 0, 0, 1)
     """
     path = Path(path)
-    edges.select(EDGE_SCHEMA.names()).cast(dict(EDGE_SCHEMA)).sort(
-        "source", "target"
-    ).write_parquet(path, statistics=False)
+    # one chunk: the row groups then depend on the rows only, not on how they were computed
+    _sorted(edges.select(EDGE_SCHEMA.names()).cast(dict(EDGE_SCHEMA))).rechunk().write_parquet(
+        path, statistics=False
+    )
     return path
 
 
-def _xml(column: str) -> pl.Expr:
-    """An id as XML attribute text: escaped, forbidden characters as U+FFFD."""
+def _xml(column: str, escape: bool = True) -> pl.Expr:
+    """An id as XML attribute text: escaped, forbidden characters as U+FFFD.
+
+    ``escape=False`` when no id needs it (:func:`_needs_escape`): five string
+    passes fewer per column.
+    """
+    if not escape:
+        return pl.col(column)
     return (
         pl.col(column)
         .str.replace_all(_INVALID_XML, "\ufffd")
@@ -117,6 +124,12 @@ def _xml(column: str) -> pl.Expr:
         .str.replace_all(">", "&gt;", literal=True)
         .str.replace_all('"', "&quot;", literal=True)
     )
+
+
+def _needs_escape(nodes: pl.DataFrame) -> bool:
+    """Whether any node id holds a character that XML attribute text must escape or replace."""
+    special = pl.col("id").str.contains(_INVALID_XML + r'|[&<>"]')
+    return bool(nodes.select(special.any()).item())
 
 
 def _nodes(edges: pl.DataFrame, leaders: Sequence[str]) -> pl.DataFrame:
@@ -130,11 +143,13 @@ def _nodes(edges: pl.DataFrame, leaders: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def _graphml_lines(edges: pl.DataFrame, nodes: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+def _graphml_lines(
+    edges: pl.DataFrame, nodes: pl.DataFrame, escape: bool = True
+) -> tuple[pl.Series, pl.Series]:
     node = nodes.select(
         pl.format(
             '    <node id="{}">\n      <data key="leader">{}</data>\n    </node>\n',
-            _xml("id"),
+            _xml("id", escape),
             pl.when(pl.col("leader")).then(pl.lit("true")).otherwise(pl.lit("false")),
         )
     ).to_series()
@@ -142,21 +157,23 @@ def _graphml_lines(edges: pl.DataFrame, nodes: pl.DataFrame) -> tuple[pl.Series,
     edge = edges.select(
         pl.format(
             '    <edge source="{}" target="{}">\n' + data + "    </edge>\n",
-            _xml("source"),
-            _xml("target"),
+            _xml("source", escape),
+            _xml("target", escape),
             *[pl.col(name) for name in _ATTRS],
         )
     ).to_series()
     return node, edge
 
 
-def _gexf_lines(edges: pl.DataFrame, nodes: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+def _gexf_lines(
+    edges: pl.DataFrame, nodes: pl.DataFrame, escape: bool = True
+) -> tuple[pl.Series, pl.Series]:
     node = nodes.select(
         pl.format(
             '      <node id="{}" label="{}">\n        <attvalues>\n'
             '          <attvalue for="0" value="{}" />\n        </attvalues>\n      </node>\n',
-            _xml("id"),
-            _xml("id"),
+            _xml("id", escape),
+            _xml("id", escape),
             pl.when(pl.col("leader")).then(pl.lit("true")).otherwise(pl.lit("false")),
         )
     ).to_series()
@@ -169,8 +186,8 @@ def _gexf_lines(edges: pl.DataFrame, nodes: pl.DataFrame) -> tuple[pl.Series, pl
             pl.format(
                 '      <edge source="{}" target="{}" id="{}" weight="{}">\n'
                 "        <attvalues>\n" + values + "        </attvalues>\n      </edge>\n",
-                _xml("source"),
-                _xml("target"),
+                _xml("source", escape),
+                _xml("target", escape),
                 pl.col("n"),
                 pl.col("weight"),
                 *[pl.col(name) for name in _ATTRS[:-1]],
@@ -214,17 +231,18 @@ def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence
             f"unknown graph file type {suffix or '(none)'!r} for {path.name!r} "
             "(expected one of .graphml, .gexf)"
         )
-    edges = edges.select(EDGE_SCHEMA.names()).sort("source", "target")
+    edges = _sorted(edges.select(EDGE_SCHEMA.names()))
     nodes = _nodes(edges, leaders)
+    escape = _needs_escape(nodes)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         if suffix == ".graphml":
-            node, edge = _graphml_lines(edges, nodes)
+            node, edge = _graphml_lines(edges, nodes, escape)
             fh.write(_GRAPHML_HEAD)
             _write_all(fh, node)
             _write_all(fh, edge)
             fh.write(_GRAPHML_TAIL)
         else:
-            node, edge = _gexf_lines(edges, nodes)
+            node, edge = _gexf_lines(edges, nodes, escape)
             fh.write(_GEXF_HEAD + "    <nodes>\n")
             _write_all(fh, node)
             fh.write("    </nodes>\n    <edges>\n")
@@ -233,7 +251,19 @@ def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence
     return path
 
 
-def _write_all(fh, lines: pl.Series, chunk: int = 200_000) -> None:
-    """Write string rows in slices (bounded memory for the joined text)."""
-    for start in range(0, lines.len(), chunk):
-        fh.write("".join(lines.slice(start, chunk).to_list()))
+def _write_all(fh, lines: pl.Series) -> None:
+    """Write string rows as they are (each ends in a newline), by polars' own CSV writer."""
+    fh.flush()
+    pl.DataFrame({"line": lines}).write_csv(
+        fh.buffer, include_header=False, quote_style="never", line_terminator=""
+    )
+    fh.buffer.flush()
+
+
+def _sorted(edges: pl.DataFrame) -> pl.DataFrame:
+    """Edges by ``source`` then ``target`` (as :func:`~tribe_analysis.graph.edge_list` gives them)."""
+    src, tgt = pl.col("source"), pl.col("target")
+    in_order = (src > src.shift()) | ((src == src.shift()) & (tgt > tgt.shift()))
+    if edges.height < 2 or edges.select(in_order.slice(1).all()).item():
+        return edges
+    return edges.sort("source", "target")

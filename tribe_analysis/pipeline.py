@@ -17,7 +17,9 @@ writes what a :class:`ProfileRun` holds.
 
 from __future__ import annotations
 
+import importlib
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +34,7 @@ __all__ = [
     "OUTPUTS",
     "ProfileRun",
     "choose_leaders",
+    "import_in_background",
     "profile",
     "write_outputs",
 ]
@@ -96,6 +99,28 @@ class ProfileRun:
         from tribe_analysis.observability import unobservable
 
         return unobservable(self.observability)
+
+
+HEAVY_MODULES = ("tribe_analysis.profiles", "tribe_analysis.features", "tribe_analysis.graph")
+"""Modules :func:`import_in_background` loads: scikit-learn and SciPy take about 2 s."""
+
+
+def import_in_background(modules: Sequence[str] = HEAVY_MODULES) -> threading.Thread:
+    """Import ``modules`` in a daemon thread while the caller reads its input.
+
+    Reading is polars work that releases the GIL, so the imports cost the command
+    almost no wall time. An import the caller needs meanwhile waits for the thread's
+    (Python's per-module import locks); none of these modules imports the other
+    in a cycle, so the two threads cannot deadlock.
+    """
+
+    def load() -> None:
+        for name in modules:
+            importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="tribe-analysis-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def profile(
@@ -169,9 +194,13 @@ def profile(
     _check_window(events, since, until)
     if not isinstance(observability, pl.DataFrame):
         observability = observe(events, observability, platform_name=platform)
+    from tribe_analysis.graph import edge_list
+
+    edges = edge_list(events)
+    step("edges")
     notes: list[str] = []
     if leaders is None:
-        leaders, note = choose_leaders(events, top, observability)
+        leaders, note = choose_leaders(events, top, observability, edges=edges)
         notes += [note] if note else []
     leaders = sorted(set(leaders))
     step("leaders")
@@ -179,8 +208,8 @@ def profile(
         from tribe_analysis.privacy import pseudonymize
 
         events = pseudonymize(events, key, keep=leaders)
-    step("pseudonyms" if key is not None else "events")
-    measures, edges = _measure(events, leaders, since, until, observability)
+        edges = edge_list(events)
+    measures = _measure(events, leaders, since, until, observability, edges)
     step("measures")
     shown = {leader: names[leader] for leader in leaders if names and leader in names}
     table = _profiles(measures, n_profiles, seed, shown)
@@ -222,12 +251,12 @@ def _measure(
     since: datetime | str | None,
     until: datetime | str | None,
     observability: pl.DataFrame,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The measures (with the ``unobservable`` column) and the edge list, computed once."""
-    from tribe_analysis import features, graph
+    edges: pl.DataFrame,
+) -> pl.DataFrame:
+    """The measures, with the ``unobservable`` column (``edges`` reused for the ego networks)."""
+    from tribe_analysis import features
     from tribe_analysis.observability import unobservable
 
-    edges = graph.edge_list(events)
     whole = since is None and until is None
     measures = features.leader_measures(
         events,
@@ -238,7 +267,7 @@ def _measure(
         edges=edges if whole else None,
     )
     text = "; ".join(f"{signal}: {why}" for signal, why in unobservable(observability).items())
-    return measures.with_columns(pl.lit(text).alias("unobservable")), edges
+    return measures.with_columns(pl.lit(text).alias("unobservable"))
 
 
 def _profiles(
@@ -256,9 +285,16 @@ def _profiles(
 
 
 def choose_leaders(
-    events: pl.DataFrame, top: int, observability: pl.DataFrame
+    events: pl.DataFrame,
+    top: int,
+    observability: pl.DataFrame,
+    *,
+    edges: pl.DataFrame | None = None,
 ) -> tuple[list[str], str | None]:
     """The ``top`` accounts by audience that can be labelled, else a fallback and a note.
+
+    ``edges``, the :func:`~tribe_analysis.graph.edge_list` of ``events``, makes
+    counting audiences faster (:func:`~tribe_analysis.features.select_leaders`).
 
     Raises
     ------
@@ -267,11 +303,13 @@ def choose_leaders(
     """
     from tribe_analysis.features import select_leaders
 
-    leaders = select_leaders(events, top=top, observability=observability)
+    leaders = select_leaders(events, top=top, observability=observability, edges=edges)
     if leaders:
         return leaders, None
     for by in ("audience", "activity"):
-        leaders = select_leaders(events, top=top, by=by, min_activity=10, evidence=False)
+        leaders = select_leaders(
+            events, top=top, by=by, min_activity=10, evidence=False, edges=edges
+        )
         if leaders and (by == "activity" or _has_audience(events)):
             how = "authored actions" if by == "activity" else "audience"
             note = (

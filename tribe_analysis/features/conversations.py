@@ -8,12 +8,19 @@ from tribe_analysis import events as ev
 from tribe_analysis.features._scope import POST, REPLY, Scope
 
 
-def _depths(events: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    frame = (
-        events.select("event_id", "parent_id").collect()
-        if isinstance(events, pl.LazyFrame)
-        else events
-    )
+def _depths(events: pl.DataFrame | pl.LazyFrame, leaders: list[str] | None = None) -> pl.LazyFrame:
+    """``event_id`` and reply ``depth``; with ``leaders``, only in threads of their posts.
+
+    Every ancestor of a reply is in the reply's thread, so the depths within the
+    leaders' threads are those of the whole input, at a fraction of the cost.
+    """
+    lf = events.lazy()
+    if leaders is not None:
+        roots = lf.filter(POST, pl.col("actor_id").is_in(leaders)).select(
+            pl.col("event_id").alias("thread_id")
+        )
+        lf = lf.join(roots, on="thread_id", how="semi")
+    frame = lf.select("event_id", "parent_id").collect()
     return frame.select("event_id").with_columns(ev.reply_depths(frame)).lazy()
 
 
@@ -22,7 +29,7 @@ def _thread_replies(scope: Scope) -> pl.LazyFrame:
     own, leader = scope.own, pl.col("leader_id")
     return (
         scope.lf.filter(REPLY)
-        .join(_depths(scope.events), on="event_id", how="left")
+        .join(_depths(scope.events, scope.leaders), on="event_id", how="left")
         .join(
             own.filter(POST).select("leader_id", pl.col("event_id").alias("thread_id")),
             on="thread_id",
