@@ -609,24 +609,34 @@ def _derive(frame: pl.DataFrame, max_depth: int) -> tuple[pl.DataFrame, np.ndarr
 def _parent_index(frame: pl.DataFrame) -> pl.Series:
     """Row index of each row's parent (null when it has none in the frame).
 
-    Event ids are unique (checked before). The ids are joined by their 64-bit hash,
-    more than twice as fast as joining the strings; every match is then checked
-    against the strings, and a hash collision falls back to the exact join.
+    Ids are matched by a 64-bit hash (an unordered join of integers, several times
+    faster than joining the strings in order), and every match is confirmed by a
+    second, independent 64-bit hash of both ids; any doubt (an id hash matching
+    twice, or a second hash differing) falls back to joining the strings.
     """
-    hashed = frame.select(
-        pl.col("parent_id").hash(_HASH_SEED).alias("__h"),
-        pl.col("parent_id").is_null().alias("__n"),
-    ).select(pl.when(~pl.col("__n")).then(pl.col("__h")).alias("__h"))
-    ids = frame.select(
-        pl.col("event_id").hash(_HASH_SEED).alias("__h"),
-        pl.int_range(frame.height, dtype=pl.Int64).alias("__idx"),
+    n = frame.height
+    lf = frame.lazy()
+    wanted = (
+        lf.select(pl.col("parent_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"))
+        .filter(pl.col("parent_id").is_not_null())
+        .select(pl.col("parent_id").hash(_HASH_SEED).alias("__h"), "__row")
     )
-    found = hashed.join(ids, on="__h", how="left", maintain_order="left").get_column("__idx")
-    if found.len() == frame.height:
-        parents = frame.get_column("event_id").gather(found)
-        same = (parents == frame.get_column("parent_id")) | found.is_null()
+    ids = lf.select(
+        pl.col("event_id").hash(_HASH_SEED).alias("__h"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("__idx"),
+    )
+    pairs = wanted.join(ids, on="__h", how="inner").collect()
+    rows, idx = pairs.get_column("__row"), pairs.get_column("__idx")
+    if rows.n_unique() == pairs.height:
+        check = _HASH_SEED + 1
+        same = frame.get_column("event_id").hash(check).gather(idx) == frame.get_column(
+            "parent_id"
+        ).hash(check).gather(rows)
         if same.all():
-            return found
+            found = np.full(n, -1, dtype=np.int64)
+            found[rows.to_numpy()] = idx.to_numpy()
+            series = pl.Series("__idx", found)
+            return pl.select(pl.when(series >= 0).then(series)).to_series().alias("__idx")
     return _parent_index_exact(frame)
 
 
