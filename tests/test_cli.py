@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -236,7 +239,7 @@ def test_profile_bad_options(sample_csv, tmp_path, args, message):
 
 def test_profile_rejects_bad_events(write_csv, tmp_path):
     path = write_csv([*GOOD_ROWS, "z,2024-03-01T10:00:00Z,eve,like,p1,,"])
-    result = run("profile", path, "--out", tmp_path)
+    result = run("profile", path, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {path}:8: unknown action 'like'")
 
@@ -395,3 +398,355 @@ def test_profile_graph_files_tribe_by_default_full_on_request(sample_csv, tmp_pa
     assert sorted(gexf.edges(data="weight")) == sorted(
         (u, v, float(w)) for u, v, w in tribe.edges(data="weight")
     )
+
+
+# ------------------------------------------------------------------ issue 10: outputs, faults
+
+
+def profile_sample(sample_csv, out, *args):
+    return run("profile", sample_csv, "--top-leaders", 3, "--out", out, "--no-report", *args)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def left_beside(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+def one_error_line(result, expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [expected]
+    assert "Traceback" not in result.stderr and "Usage:" not in result.stderr
+
+
+def test_profile_rerun_leaves_nothing_of_the_earlier_run(tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "events.csv"
+    lines = sample.read_text().splitlines()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([*lines, "zz1,2024-01-03T10:00:00Z,m00001,like,e1,,,,,"]) + "\n")
+    out = tmp_path / "out"
+    first = run("profile", bad, "--top-leaders", 2, "--on-error", "skip", "--out", out)
+    assert first.exit_code == 0, first.output
+    assert {"quarantine.jsonl", "report.html", "charts/profile_map.png"} <= set(files_of(out))
+    second = run("profile", sample, "--top-leaders", 2, "--out", out, "--no-report")
+    assert second.exit_code == 0, second.output
+    files = files_of(out)
+    assert sorted(files) == sorted(
+        ["profiles.csv", "features.parquet", "edges.parquet", "graph.graphml", "graph.gexf"]
+        + ["manifest.json"]
+    )
+    manifest = json.loads(files["manifest.json"])
+    assert [f["path"] for f in manifest["files"]] == sorted(set(files) - {"manifest.json"})
+    assert left_beside(out) == []
+
+
+def test_profile_manifest_records_the_run_and_is_deterministic(sample_csv, tmp_path, monkeypatch):
+    monkeypatch.delenv("TRIBE_ANALYSIS_KEY", raising=False)
+    key = tmp_path / "secret.key"
+    key.write_text("a very secret key of enough length\n")
+    args = ["--seed", 3, "--pseudonymize", "--key-file", key]
+    for name in ("a", "b"):
+        result = profile_sample(sample_csv, tmp_path / name, *args)
+        assert result.exit_code == 0, result.output
+    a, b = files_of(tmp_path / "a"), files_of(tmp_path / "b")
+    assert a == b  # every file, manifest.json included, byte for byte
+    text = a["manifest.json"].decode()
+    assert "secret" not in text and ".tmp-" not in text and str(tmp_path / "a") not in text
+    manifest = json.loads(text)
+    assert manifest["tool"] == "tribe-analysis" and manifest["command"] == "profile"
+    assert manifest["version"] == __import__("tribe_analysis").__version__
+    assert manifest["options"]["seed"] == 3 and manifest["options"]["pseudonymize"] is True
+    assert manifest["options"]["top_leaders"] == 3 and "key_file" not in manifest["options"]
+    assert manifest["inputs"] == [
+        {
+            "path": str(sample_csv),
+            "bytes": sample_csv.stat().st_size,
+            "sha256": hashlib.sha256(sample_csv.read_bytes()).hexdigest(),
+        }
+    ]
+    rows = pl.read_csv(sample_csv).height
+    assert manifest["counts"] == {
+        "events": rows,
+        "leaders": 3,
+        "records_loaded": rows,
+        "records_quarantined": 0,
+        "records_read": rows,
+    }
+    assert manifest["pseudonymized"] is True
+    for entry in manifest["files"]:
+        assert entry["sha256"] == hashlib.sha256(a[entry["path"]]).hexdigest()
+
+
+def test_profile_refuses_an_out_that_is_a_file_or_someone_elses(sample_csv, tmp_path):
+    afile = tmp_path / "report.docx"
+    afile.write_text("mine")
+    one_error_line(
+        profile_sample(sample_csv, afile),
+        f"error: {afile}: cannot write (it is a file, not a folder)",
+    )
+    theirs = tmp_path / "thesis"
+    theirs.mkdir()
+    (theirs / "chapter.tex").write_text("mine")
+    one_error_line(
+        profile_sample(sample_csv, theirs),
+        f"error: {theirs}: not replaced: it holds files (chapter.tex) and no tribe-analysis "
+        "manifest.json "
+        "(name a new or empty folder, or move the files)",
+    )
+    assert afile.read_text() == "mine" and (theirs / "chapter.tex").read_text() == "mine"
+    copy = tmp_path / "data" / "events.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(sample_csv.read_bytes())
+    one_error_line(
+        profile_sample(copy, copy.parent),
+        f"error: {copy.parent}: holds {copy}, which a run replaces with its results: "
+        "name another --out",
+    )
+
+
+def test_profile_on_a_full_disk_is_one_line_and_changes_nothing(sample_csv, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert profile_sample(sample_csv, out).exit_code == 0
+    before = files_of(out)
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", full)
+    one_error_line(
+        profile_sample(sample_csv, out), f"error: {out}: cannot write (No space left on device)"
+    )
+    assert files_of(out) == before and left_beside(out) == []
+
+    def polars_full(self, *args, **kwargs):  # how polars itself reports it
+        raise pl.exceptions.ComputeError("parquet: underlying IO error: (os error 28)")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", polars_full)
+    one_error_line(
+        profile_sample(sample_csv, tmp_path / "new"),
+        f"error: {tmp_path / 'new'}: cannot write (No space left on device)",
+    )
+    assert not (tmp_path / "new").exists() and left_beside(tmp_path / "new") == []
+
+
+def test_profile_interrupted_leaves_the_previous_output(sample_csv, tmp_path, monkeypatch):
+    from tribe_analysis import graph_export
+
+    out = tmp_path / "out"
+    assert profile_sample(sample_csv, out).exit_code == 0
+    before = files_of(out)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(graph_export, "write_graph_file", interrupted)
+    result = profile_sample(sample_csv, out, "--graph", "full")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert files_of(out) == before and left_beside(out) == []
+
+
+def test_unwritable_out_parent_is_one_line(sample_csv, tmp_path):
+    parent = tmp_path / "a-file"
+    parent.write_text("x")
+    one_error_line(
+        profile_sample(sample_csv, parent / "out"),
+        f"error: {parent / 'out'}: cannot write (Not a directory)",
+    )
+
+
+def test_a_second_run_into_the_same_out_fails_at_once(sample_csv, tmp_path):
+    from tribe_analysis.pipeline import OutputFolder
+
+    out = tmp_path / "out"
+    assert profile_sample(sample_csv, out).exit_code == 0
+    before = files_of(out)
+    with OutputFolder(out):  # another run is writing (a lock held by another open file)
+        result = profile_sample(sample_csv, out)
+        assert files_of(out) == before  # the second run changed nothing
+    one_error_line(result, f"error: {out}: another tribe-analysis run is writing here")
+    assert "format:" not in result.stderr  # refused before reading anything
+    assert left_beside(out) == []
+
+
+def test_a_second_process_is_refused_while_the_first_writes(sample_csv, tmp_path):
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from tribe_analysis.pipeline import OutputFolder\n"
+            "with OutputFolder(sys.argv[1]):\n"
+            "    print('locked', flush=True)\n"
+            "    sys.stdin.readline()\n",
+            str(out),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        one_error_line(
+            profile_sample(sample_csv, out),
+            f"error: {out}: another tribe-analysis run is writing here",
+        )
+    finally:
+        holder.communicate("\n")
+    assert holder.returncode == 0 and sorted(files_of(out)) == ["manifest.json"]
+
+
+def test_simulate_and_demo_faults_are_one_line(tmp_path, monkeypatch):
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    one_error_line(
+        run("simulate", "--out", afile, "--leaders", 2, "--days", 5),
+        f"error: {afile}: cannot write (it is a file, not a folder)",
+    )
+    one_error_line(
+        run("demo", "--out", afile, "--leaders", 2, "--days", 5, "--no-report"),
+        f"error: {afile}: cannot write (it is a file, not a folder)",
+    )
+    sim = tmp_path / "sim"
+    assert run("simulate", "--out", sim, "--leaders", 2, "--days", 5).exit_code == 0
+    before = files_of(sim)
+    assert json.loads(before["manifest.json"])["command"] == "simulate"
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ev, "write_events", full)
+    one_error_line(
+        run("simulate", "--out", sim, "--leaders", 3, "--days", 5),
+        f"error: {sim}: cannot write (No space left on device)",
+    )
+    one_error_line(
+        run("demo", "--out", sim, "--leaders", 3, "--days", 5, "--no-report"),
+        f"error: {sim}: cannot write (No space left on device)",
+    )
+    assert files_of(sim) == before and left_beside(sim) == []
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        (["--since", "2024-03-01", "--until", "2024-02-01"], "--since 2024-03-01 is not before"),
+        (["--since", "2031-01-01"], "no events in the window (the data spans 2024-01-01 to"),
+    ],
+    ids=["reversed", "empty"],
+)
+def test_profile_window_errors_are_one_line(sample_csv, tmp_path, window, message):
+    result = profile_sample(sample_csv, tmp_path / "out", *window)
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {message}")
+    assert "Traceback" not in result.stderr and "Usage:" not in result.stderr
+    assert not (tmp_path / "out").exists() and left_beside(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        b"\xef\xbb\xbfL001\r\n# a comment\r\nL002\r\n",
+        b"\xef\xbb\xbfL001\nL002",
+        b"L001\r\nL002 # trailing comment\r\n",
+    ],
+    ids=["bom-crlf", "bom", "crlf"],
+)
+def test_leaders_file_with_bom_or_crlf(sample_csv, tmp_path, encoded):
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_bytes(encoded)
+    out = tmp_path / "out"
+    result = run("profile", sample_csv, "--leaders", leaders, "--out", out, "--no-report")
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(out / "profiles.csv")["leader_id"].to_list() == ["L001", "L002"]
+
+
+def test_option_mistakes_are_usage_errors(sample_csv, tmp_path):
+    key = tmp_path / "key"
+    key.write_text("a key that is long enough\n")
+    cases = [
+        (["--key-file", key], "--key-file is the key of --pseudonymize"),
+        (["--quarantine-raw", tmp_path / "raw.jsonl"], "--quarantine-raw needs --on-error skip"),
+    ]
+    for args, message in cases:
+        result = profile_sample(sample_csv, tmp_path / "out", *args)
+        assert result.exit_code == 2 and message in result.stderr
+        assert "Traceback" not in result.stderr
+    inside = tmp_path / "out" / "raw.jsonl"
+    one_error_line(
+        profile_sample(
+            sample_csv, tmp_path / "out", "--on-error", "skip", "--quarantine-raw", inside
+        ),
+        f"error: {inside}: --quarantine-raw must be outside --out (the results hold no raw records)",
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unexpected_failure_is_one_line(sample_csv, tmp_path, monkeypatch):
+    from tribe_analysis import pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something broke\nsecond line")
+
+    monkeypatch.setattr(pipeline, "profile", broken)
+    result = profile_sample(sample_csv, tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "error: unexpected failure (RuntimeError: something broke); "
+        "TRIBE_ANALYSIS_DEBUG=1 shows the traceback"
+    )
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+    monkeypatch.setenv("TRIBE_ANALYSIS_DEBUG", "1")
+    assert isinstance(profile_sample(sample_csv, tmp_path / "out").exception, RuntimeError)
+
+
+def _can_mount_tmpfs(where: Path) -> bool:
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs '{where}'"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def test_real_full_disk_and_read_only_file_system(sample_csv, tmp_path):
+    """A real tmpfs of 1.5 MB (in a private mount namespace): no monkeypatching."""
+    if shutil.which("unshare") is None or not _can_mount_tmpfs(tmp_path):
+        pytest.skip("cannot mount a tmpfs here (needs unshare and user namespaces)")
+    exe = Path(sys.executable).with_name("tribe-analysis")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    log = tmp_path / "log"
+    profile = f"'{exe}' profile '{sample_csv}' --top-leaders 3 --out '{disk}/res' --no-report"
+    script = f"""
+        mount -t tmpfs -o size=1500k tmpfs '{disk}'
+        {profile} >/dev/null 2>'{log}.1'; echo $? >'{log}.rc1'
+        (cd '{disk}' && ls -A; sha256sum res/*) >'{log}.before'
+        {profile} --graph full >/dev/null 2>'{log}.2'; echo $? >'{log}.rc2'
+        (cd '{disk}' && ls -A; sha256sum res/*) >'{log}.full'
+        mount -o remount,ro '{disk}'
+        {profile} >/dev/null 2>'{log}.3'; echo $? >'{log}.rc3'
+        (cd '{disk}' && ls -A; sha256sum res/*) >'{log}.ro'
+    """
+    subprocess.run(["unshare", "-rm", "sh", "-c", script], check=True, timeout=300)
+
+    def read(suffix: str) -> str:
+        return Path(f"{log}.{suffix}").read_text()
+
+    assert read("rc1").strip() == "0", read("1")
+    assert read("rc2").strip() == "2" and read("rc3").strip() == "2"
+    assert (
+        read("2").splitlines()[-1] == f"error: {disk}/res: cannot write (No space left on device)"
+    )
+    assert read("3").splitlines()[-1] == f"error: {disk}/res: cannot write (Read-only file system)"
+    assert "Traceback" not in read("2") + read("3")
+    assert read("before").splitlines()[0] == "res"  # nothing beside it: no staging, no lock
+    assert read("full") == read("before") == read("ro")  # the first run's files, byte for byte

@@ -36,6 +36,7 @@ def test_sample_regenerates_byte_for_byte(tmp_path):
         "events.csv",
         "events.parquet",
         "leaders.txt",
+        "manifest.json",
         "statuses.jsonl",
         "truth.csv",
     ]

@@ -93,3 +93,33 @@ def test_write_outputs_rejects_an_unknown_graph_scope(tribe, tmp_path):
     run = pipeline.profile(tribe.events, tribe.leaders)
     with pytest.raises(ValueError, match="graph must be"):
         pipeline.write_outputs(run, tmp_path, report=False, graph="all")
+
+
+def test_a_pseudonymised_run_writes_a_masked_quarantine(tribe, tmp_path):
+    import json
+
+    from tribe_analysis.io import Skipped
+
+    skipped = [Skipped("x.jsonl", 4, "duplicate id 'e0042' (kept once)", '{"id": "e0042"}')]
+    hidden = pipeline.profile(tribe.events, tribe.leaders, key=b"k" * 32)
+    assert hidden.pseudonymized and not pipeline.profile(tribe.events, tribe.leaders).pseudonymized
+    written = pipeline.write_outputs(hidden, tmp_path / "out", report=False, skipped=skipped)
+    assert written[-1] == "quarantine.jsonl"
+    entry = json.loads((tmp_path / "out" / "quarantine.jsonl").read_text())
+    assert entry == {
+        "source": "x.jsonl",
+        "line": 4,
+        "reason": "duplicate id '…' (kept once)",
+        "record": None,
+    }
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["pseudonymized"] is True
+    assert manifest["counts"]["records_quarantined"] == 1
+
+
+def test_write_outputs_refuses_a_folder_it_did_not_write(tribe, tmp_path):
+    run = pipeline.profile(tribe.events, tribe.leaders)
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(pipeline.OutputError, match="no tribe-analysis manifest.json"):
+        pipeline.write_outputs(run, tmp_path, report=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

@@ -1,11 +1,16 @@
 """The ``tribe-analysis`` command line: a thin layer over the package functions.
 
-Exit codes: 0 success, 2 bad input or bad usage (one ``error: FILE:LINE: reason``
-line per problem on stderr, never a traceback), 1 an unexpected failure.
+Exit codes: 0 success, 2 bad input, bad usage or an output that cannot be
+written (one ``error: FILE:LINE: reason`` or ``error: PATH: reason`` line per
+problem on stderr, never a traceback), 1 an unexpected failure (one ``error:``
+line too; ``TRIBE_ANALYSIS_DEBUG=1`` shows the traceback). With
+``--pseudonymize`` the values these lines quote are masked
+(:func:`tribe_analysis.privacy.mask_reason`).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,14 +26,40 @@ MAX_ERRORS_SHOWN = 100
 """Problems printed one per line; the rest are counted (per reason) on one line."""
 
 
-def _fail(problems: Sequence[ev.Problem]) -> None:
-    """Print problems as ``error: FILE:LINE: reason`` lines on stderr and exit 2."""
+_MASK = "tribe_analysis.mask"
+"""Key of the click context's ``meta``: whether messages are masked (``--pseudonymize``)."""
+
+
+def _masking() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(_MASK))
+
+
+def _fail(problems: Sequence[ev.Problem], *, mask: bool | None = None) -> None:
+    """Print problems as ``error: FILE:LINE: reason`` lines on stderr and exit 2.
+
+    With ``mask`` (default: the command pseudonymises) the values the reasons
+    quote are masked.
+    """
+    from tribe_analysis.privacy import mask_reason
+
+    masked = _masking() if mask is None else mask
     for problem in problems[:MAX_ERRORS_SHOWN]:
+        if masked:
+            problem = ev.Problem(
+                problem.source, problem.line, mask_reason(problem.reason), problem.unit
+            )
         click.echo(f"error: {problem}", err=True)
     rest = len(problems) - MAX_ERRORS_SHOWN
     if rest > 0:
         click.echo(f"error: ... and {rest} more problems ({len(problems)} in all)", err=True)
     sys.exit(2)
+
+
+def _error(message: str, code: int = 2) -> None:
+    """Print one ``error:`` line on stderr and exit."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
 
 
 def _progress_enabled() -> bool:
@@ -53,7 +84,42 @@ class _steps:  # noqa: N801 - used like a function
         self._bar.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group: a failure of any command is one ``error:`` line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from tribe_analysis.pipeline import OutputError
+
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise
+        except OutputError as exc:
+            _error(str(exc))
+        except ev.EventsError as exc:
+            _fail(exc.problems)
+        except OSError as exc:  # a file the user named cannot be read
+            where = exc.filename if exc.filename is not None else "input"
+            _error(f"{where}: {exc.strerror or exc}")
+        except Exception as exc:
+            if os.environ.get("TRIBE_ANALYSIS_DEBUG"):
+                raise
+            _error(_unexpected(exc), code=1)
+
+
+def _unexpected(exc: Exception) -> str:
+    """The one line of an unexpected failure (masked when the command pseudonymises)."""
+    from tribe_analysis.privacy import mask_reason
+
+    text = (str(exc).strip().splitlines() or [""])[0]
+    text = mask_reason(text) if _masking() else text
+    return (
+        f"unexpected failure ({type(exc).__name__}: {text}); "
+        "TRIBE_ANALYSIS_DEBUG=1 shows the traceback"
+    )
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tribe-analysis")
 def main() -> None:
     """Measure how leaders engage with their tribe: broadcast or participate."""
@@ -64,8 +130,8 @@ def main() -> None:
     "--out",
     "out",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write events.parquet, truth.csv and leaders.txt into.",
+    type=click.Path(path_type=Path),
+    help="Folder to write events.parquet, truth.csv and leaders.txt into (replaced whole).",
 )
 @click.option(
     "--leaders",
@@ -116,21 +182,36 @@ def simulate(
     write_mastodon: bool,
 ) -> None:
     """Simulate a tribe with planted broadcaster / participator leaders."""
+    from tribe_analysis import pipeline
     from tribe_analysis.synth import simulate_tribe
 
-    tribe = simulate_tribe(
-        n_leaders=n_leaders,
-        n_members=n_members,
-        days=days,
-        activity_scale=activity_scale,
-        seed=seed,
-    )
-    paths = write_simulation(tribe, out, write_csv=write_csv, write_mastodon=write_mastodon)
+    options = {
+        "leaders": n_leaders,
+        "members": n_members,
+        "days": days,
+        "scale": activity_scale,
+        "seed": seed,
+        "csv": write_csv,
+        "mastodon": write_mastodon,
+    }
+    with pipeline.OutputFolder(out, command="simulate", options=options) as folder:
+        tribe = simulate_tribe(
+            n_leaders=n_leaders,
+            n_members=n_members,
+            days=days,
+            activity_scale=activity_scale,
+            seed=seed,
+        )
+        with folder.writing():
+            paths = write_simulation(
+                tribe, folder.path, write_csv=write_csv, write_mastodon=write_mastodon
+            )
+        folder.counts.update(events=tribe.events.height, leaders=len(tribe.leaders))
     click.echo(
         f"simulated {tribe.events.height:,} events, {len(tribe.leaders)} leaders (seed {seed})"
     )
     for path in paths:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {out / path.name}")
 
 
 def write_simulation(
@@ -189,12 +270,17 @@ def _input_options(func):
 )
 def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path | None) -> None:
     """Check an export (any supported format) and print a summary; exit 2 on bad input."""
-    result = _load(inputs, fmt, on_error, quarantine)
+    from tribe_analysis import pipeline
+
+    result = _load(inputs, fmt, on_error)
+    if result.skipped and quarantine is not None:
+        pipeline.write_quarantine(result.skipped, quarantine)
+    _report_skipped(result, f" (written to {quarantine})" if quarantine else "")
     click.echo(format_summary(ev.summarize_events(result.events)))
 
 
-def _load(inputs: Sequence[Path], fmt: str, on_error: str, quarantine: Path | None):
-    """Read inputs with the io readers; report the chosen format and every skipped record."""
+def _load(inputs: Sequence[Path], fmt: str, on_error: str):
+    """Read inputs with the io readers; say which format was recognised."""
     from tribe_analysis import io
 
     name = "events" if fmt in ("csv", "parquet", "ndjson") else fmt
@@ -204,49 +290,36 @@ def _load(inputs: Sequence[Path], fmt: str, on_error: str, quarantine: Path | No
         _fail(exc.problems)
     if fmt == "auto":
         click.echo(f"format: {result.platform} (recognised from content)", err=True)
-    if result.skipped:
-        write_quarantine(result.skipped, quarantine)
-        click.echo(
-            f"read {result.records_read:,} records: loaded {result.records_loaded:,}, "
-            f"skipped {len(result.skipped):,}"
-            + (f" (written to {quarantine})" if quarantine else ""),
-            err=True,
-        )
-        for reason, n in _reason_counts(result.skipped):
-            click.echo(f"  {n:>6,}  {reason}", err=True)
     return result
 
 
+def _report_skipped(result, where: str) -> None:
+    """Print the counts of records read, loaded and skipped, and the skipped ones per reason."""
+    if not result.skipped:
+        return
+    click.echo(
+        f"read {result.records_read:,} records: loaded {result.records_loaded:,}, "
+        f"skipped {len(result.skipped):,}{where}",
+        err=True,
+    )
+    for reason, n in _reason_counts(result.skipped):
+        click.echo(f"  {n:>6,}  {reason}", err=True)
+
+
 def _reason_counts(skipped) -> list[tuple[str, int]]:
-    """Skipped records counted per kind of reason (the reason up to its first value)."""
+    """Skipped records counted per kind of reason (the reason up to its first value).
+
+    Values are masked (:func:`tribe_analysis.privacy.mask_reason`) before the kind is
+    cut, so a bare value (``got number 1234567``) neither splits a kind nor is shown.
+    """
+    from tribe_analysis.privacy import mask_reason
+
     counts: dict[str, int] = {}
     for item in skipped:
-        kind = item.reason.split("'", 1)[0].split(" (", 1)[0].strip()
+        kind = mask_reason(item.reason).split("'", 1)[0].split('"', 1)[0].split(" (", 1)[0]
+        kind = kind.strip()
         counts[kind] = counts.get(kind, 0) + 1
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def write_quarantine(skipped, path: Path | None) -> None:
-    """Write skipped records verbatim, one JSON object per line (source, line, reason, record)."""
-    if path is None:
-        return
-    import json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for item in skipped:
-            fh.write(
-                json.dumps(
-                    {
-                        "source": item.source,
-                        "line": item.line,
-                        "reason": item.reason,
-                        "record": item.record,
-                    },
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
 
 
 def format_summary(summary: dict[str, object]) -> str:
@@ -284,9 +357,12 @@ def format_summary(summary: dict[str, object]) -> str:
 
 
 def _read_leader_file(path: Path, events: pl.DataFrame) -> list[str]:
-    """Leader ids from a file (one per line, ``#`` comments); unknown ids are errors."""
+    """Leader ids from a file (one per line, ``#`` comments); unknown ids are errors.
+
+    A UTF-8 byte-order mark and Windows (CRLF) line ends are fine.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         _fail([ev.Problem(str(path), None, "no such file")])
     except UnicodeDecodeError as exc:
@@ -295,7 +371,7 @@ def _read_leader_file(path: Path, events: pl.DataFrame) -> list[str]:
         _fail([ev.Problem(str(path), None, f"cannot read ({exc.strerror})")])
     wanted: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        leader = line.split("#", 1)[0].strip()
+        leader = line.split("#", 1)[0].strip().strip("\r")
         if leader:
             wanted.append((number, leader))
     if not wanted:
@@ -393,21 +469,32 @@ def format_profiles(table: pl.DataFrame) -> str:
 @click.option(
     "--out",
     "out",
-    default=Path("results"),
+    default=Path("results/profile"),
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the results.",
+    type=click.Path(path_type=Path),
+    help="Folder for the results: written whole, replacing an earlier tribe-analysis output "
+    "(never another folder with files).",
 )
 @click.option(
     "--pseudonymize",
     is_flag=True,
-    help="Replace every account id but the leaders by a keyed HMAC-SHA256 pseudonym; drop text.",
+    help="Replace every account id but the leaders by a keyed HMAC-SHA256 pseudonym; drop text "
+    "(in every output, the quarantine and the console).",
 )
 @click.option(
     "--key-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Secret key for --pseudonymize (default: the TRIBE_ANALYSIS_KEY variable).",
+)
+@click.option(
+    "--quarantine-raw",
+    "quarantine_raw",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --on-error skip: also write the skipped records verbatim here (JSON lines). "
+    "This file holds RAW data (ids, handles, text), even with --pseudonymize; it must be "
+    "outside --out.",
 )
 @click.option(
     "--report/--no-report",
@@ -437,34 +524,116 @@ def profile(
     on_error: str,
     pseudonymize: bool,
     key_file: Path | None,
+    quarantine_raw: Path | None,
     report: bool,
     graph_scope: str,
 ) -> None:
     """Profile leaders as broadcasters or participators; write results into OUT."""
     from tribe_analysis import pipeline
-    from tribe_analysis.privacy import KeyError_, load_key
 
     pipeline.import_in_background()
-
-    if leaders_file is not None and top is not None:
-        raise click.UsageError("give --leaders FILE or --top-leaders N, not both")
+    ctx = click.get_current_context()
+    ctx.meta[_MASK] = pseudonymize
+    _check_profile_options(ctx.params)
     k = _profiles_option(n_profiles)
-    key = None
-    if pseudonymize:
+    key = _key(key_file) if pseudonymize else None
+    options = {
+        "format": fmt,
+        "on_error": on_error,
+        "leaders": None if leaders_file is None else str(leaders_file),
+        "top_leaders": top,
+        "since": since,
+        "until": until,
+        "profiles": n_profiles,
+        "seed": seed,
+        "pseudonymize": pseudonymize,
+        "quarantine_raw": quarantine_raw is not None,
+        "report": report,
+        "graph": graph_scope,
+    }
+    with pipeline.OutputFolder(out, command="profile", options=options, inputs=inputs) as folder:
+        result = _load(inputs, fmt, on_error)
+        _keep_skipped(result, out, quarantine_raw, pseudonymize)
+        leaders = None if leaders_file is None else _read_leader_file(leaders_file, result.events)
+        bar = _steps(7 if report else 6)
         try:
-            key = load_key(key_file)
-        except KeyError_ as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-    result = _load(inputs, fmt, on_error, out / "quarantine.jsonl")
-    events = result.events
-    leaders = None if leaders_file is None else _read_leader_file(leaders_file, events)
-    bar = _steps(7 if report else 6)
+            run = _profile_run(result, leaders, inputs, bar, top or 20, since, until, k, seed, key)
+            for signal, reason in run.unobservable.items():
+                click.echo(f"unobservable: {signal} — {reason}", err=True)
+            for note in run.notes:
+                click.echo(f"note: {note}", err=True)
+            folder.counts.update(
+                records_read=result.records_read, records_loaded=result.records_loaded
+            )
+            written = pipeline.write_outputs(
+                run, folder, report=report, graph=graph_scope, on_step=bar, skipped=result.skipped
+            )
+        finally:
+            bar.close()
+    click.echo(format_profiles(run.profiles))
+    click.echo(f"\nresults in {out}/: " + ", ".join(written))
+
+
+def _check_profile_options(params: dict) -> None:
+    """Refuse options that contradict each other, or files that ``--out`` would replace."""
+    if params["leaders_file"] is not None and params["top"] is not None:
+        raise click.UsageError("give --leaders FILE or --top-leaders N, not both")
+    if params["key_file"] is not None and not params["pseudonymize"]:
+        raise click.UsageError("--key-file is the key of --pseudonymize: give both or neither")
+    raw = params["quarantine_raw"]
+    if raw is not None and params["on_error"] != "skip":
+        raise click.UsageError("--quarantine-raw needs --on-error skip")
+    out = Path(os.path.realpath(params["out"]))
+    if raw is not None and Path(os.path.realpath(raw)).is_relative_to(out):
+        _error(f"{raw}: --quarantine-raw must be outside --out (the results hold no raw records)")
+    named = [*params["inputs"], params["leaders_file"], params["key_file"]]
+    for path in (p for p in named if p is not None):
+        if Path(os.path.realpath(path)).is_relative_to(out):
+            _error(
+                f"{params['out']}: holds {path}, which a run replaces with its results: "
+                "name another --out"
+            )
+
+
+def _key(key_file: Path | None) -> bytes:
+    from tribe_analysis.privacy import KeyError_, load_key
+
     try:
-        run = pipeline.profile(
-            events,
+        return load_key(key_file)
+    except KeyError_ as exc:
+        _error(str(exc))
+
+
+def _keep_skipped(result, out: Path, raw: Path | None, pseudonymize: bool) -> None:
+    """Write the raw quarantine where the user asked; say where the skipped records are."""
+    from tribe_analysis import pipeline
+
+    if not result.skipped:
+        return
+    if raw is not None:
+        pipeline.write_quarantine(result.skipped, raw)
+    where = out / pipeline.QUARANTINE
+    if not pseudonymize:
+        also = f" and {raw}" if raw is not None else ""
+        _report_skipped(result, f" (written to {where}{also})")
+        return
+    kept = (
+        f"raw records written to {raw} (it holds ids, handles and text)"
+        if raw is not None
+        else "record text left out: pseudonymised run; --quarantine-raw FILE keeps it"
+    )
+    _report_skipped(result, f" (reasons in {where}; {kept})")
+
+
+def _profile_run(result, leaders, inputs, bar, top, since, until, k, seed, key):
+    """:func:`tribe_analysis.pipeline.profile` of a read input; a bad window is one error line."""
+    from tribe_analysis import pipeline
+
+    try:
+        return pipeline.profile(
+            result.events,
             leaders,
-            top=top or 20,
+            top=top,
             since=since,
             until=until,
             n_profiles=k,
@@ -475,19 +644,11 @@ def profile(
             key=key,
             on_step=bar,
         )
-    except ValueError as exc:  # bad --since/--until
-        raise click.BadParameter(str(exc)) from None
     except ev.EventsError as exc:
         where = ", ".join(map(str, inputs))
         _fail([ev.Problem(where, None, f"{p.reason} with --leaders FILE") for p in exc.problems])
-    for signal, reason in run.unobservable.items():
-        click.echo(f"unobservable: {signal} — {reason}", err=True)
-    for note in run.notes:
-        click.echo(f"note: {note}", err=True)
-    written = pipeline.write_outputs(run, out, report=report, graph=graph_scope, on_step=bar)
-    bar.close()
-    click.echo(format_profiles(run.profiles))
-    click.echo(f"\nresults in {out}/: " + ", ".join(written))
+    except ValueError as exc:  # --since/--until unreadable, reversed, or no events inside
+        _error(str(exc))
 
 
 def _names(inputs: Sequence[Path], platform: str) -> dict[str, str]:
@@ -516,8 +677,8 @@ def _profiles_option(value: str) -> int | str:
     "out",
     default=Path("results/demo"),
     show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for all results.",
+    type=click.Path(path_type=Path),
+    help="Folder for all results (written whole, replacing an earlier tribe-analysis output).",
 )
 @click.option("--leaders", "n_leaders", default=40, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=60, show_default=True, type=click.IntRange(min=1))
@@ -533,12 +694,16 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool) -> None:
     from tribe_analysis import pipeline
     from tribe_analysis.synth import simulate_tribe
 
-    tribe = simulate_tribe(n_leaders=n_leaders, days=days, seed=seed)
-    paths = write_simulation(tribe, out, write_csv=True)
-    events = _load([out / "events.csv"], "events", "strict", None).events
-    click.echo(format_summary(ev.summarize_events(events)))
-    run = pipeline.profile(events, tribe.leaders, seed=seed, n_profiles=2)
-    written = pipeline.write_outputs(run, out, report=report)
+    options = {"leaders": n_leaders, "days": days, "seed": seed, "report": report}
+    with pipeline.OutputFolder(out, command="demo", options=options) as folder:
+        tribe = simulate_tribe(n_leaders=n_leaders, days=days, seed=seed)
+        with folder.writing():
+            paths = write_simulation(tribe, folder.path, write_csv=True)
+        result = _load([folder.path / "events.csv"], "events", "strict")
+        click.echo(format_summary(ev.summarize_events(result.events)))
+        run = pipeline.profile(result.events, tribe.leaders, seed=seed, n_profiles=2)
+        folder.counts.update(records_read=result.records_read, records_loaded=result.records_loaded)
+        written = pipeline.write_outputs(run, folder, report=report)
     click.echo("")
     click.echo(format_profiles(run.profiles))
     joined = run.profiles.join(tribe.truth.select("leader_id", "style"), on="leader_id")

@@ -17,6 +17,7 @@ writes what a :class:`ProfileRun` holds.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import threading
@@ -24,19 +25,35 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from tribe_analysis import events as ev
+from tribe_analysis.outputs import (
+    MANIFEST,
+    QUARANTINE,
+    OutputError,
+    OutputFolder,
+    write_quarantine,
+)
+
+if TYPE_CHECKING:
+    from tribe_analysis.io import Skipped
 
 __all__ = [
     "FIRST_COLUMNS",
+    "MANIFEST",
     "OUTPUTS",
+    "QUARANTINE",
+    "OutputError",
+    "OutputFolder",
     "ProfileRun",
     "choose_leaders",
     "import_in_background",
     "profile",
     "write_outputs",
+    "write_quarantine",
 ]
 
 FIRST_COLUMNS = (
@@ -53,8 +70,16 @@ FIRST_COLUMNS = (
 )
 """The first columns of ``profiles.csv``, in order."""
 
-OUTPUTS = ("profiles.csv", "features.parquet", "edges.parquet", "graph.graphml", "graph.gexf")
-"""Files :func:`write_outputs` always writes (``charts/`` and ``report.html`` with a report)."""
+OUTPUTS = (
+    "profiles.csv",
+    "features.parquet",
+    "edges.parquet",
+    "graph.graphml",
+    "graph.gexf",
+    "manifest.json",
+)
+"""Files :func:`write_outputs` always writes (``charts/`` and ``report.html`` with a report,
+``quarantine.jsonl`` with skipped records); ``manifest.json`` is written last."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,9 @@ class ProfileRun:
         Display names of the leaders that have one.
     notes : tuple of str
         What the user should know about the run (e.g. how leaders were chosen).
+    pseudonymized : bool
+        Whether accounts but the leaders were pseudonymised (``key`` given): then
+        :func:`write_outputs` masks the quarantine too.
     """
 
     leaders: list[str]
@@ -92,6 +120,7 @@ class ProfileRun:
     events: pl.DataFrame
     names: dict[str, str]
     notes: tuple[str, ...] = ()
+    pseudonymized: bool = False
 
     @property
     def unobservable(self) -> dict[str, str]:
@@ -214,7 +243,17 @@ def profile(
     shown = {leader: names[leader] for leader in leaders if names and leader in names}
     table = _profiles(measures, n_profiles, seed, shown)
     step("profiles")
-    return ProfileRun(leaders, table, measures, observability, edges, events, shown, tuple(notes))
+    return ProfileRun(
+        leaders,
+        table,
+        measures,
+        observability,
+        edges,
+        events,
+        shown,
+        tuple(notes),
+        pseudonymized=key is not None,
+    )
 
 
 def _check_window(
@@ -329,46 +368,105 @@ def _has_audience(events: pl.DataFrame) -> bool:
 
 def write_outputs(
     run: ProfileRun,
-    out: str | Path,
+    out: str | Path | OutputFolder,
     *,
     report: bool = True,
     graph: str = "tribe",
     on_step: Callable[[str], None] | None = None,
+    skipped: Sequence[Skipped] = (),
 ) -> list[str]:
-    """Write a run's files into ``out``; return their names.
+    """Write a run's files into ``out``, whole or not at all; return their names.
 
     ``profiles.csv`` (floats rounded to 6 decimals), ``features.parquet`` (every
     measure with numerators, denominators and intervals), ``edges.parquet`` (every
     edge), ``graph.graphml`` and ``graph.gexf`` (``graph="tribe"``: the leaders,
-    their alters and the ties among them; ``"full"``: every edge) and, with
-    ``report``, ``charts/`` (PNG and SVG) and ``report.html``. ``on_step`` is
+    their alters and the ties among them; ``"full"``: every edge), with
+    ``report`` ``charts/`` (PNG and SVG) and ``report.html``, with ``skipped``
+    ``quarantine.jsonl`` (:func:`write_quarantine`; masked for a pseudonymised
+    run), and last ``manifest.json`` (:class:`OutputFolder`). ``on_step`` is
     called with a step's name after the tables, the graph and the report.
+
+    Parameters
+    ----------
+    run : ProfileRun
+        What :func:`profile` computed.
+    out : str, Path or OutputFolder
+        The results folder: a path (a missing, empty or earlier tribe-analysis
+        folder, replaced at once when every file is written), or an open
+        :class:`OutputFolder` (the command line's, which holds the lock while it
+        reads the input too).
+    report : bool
+        Write ``charts/`` and ``report.html``.
+    graph : {"tribe", "full"}
+        What ``graph.graphml`` and ``graph.gexf`` hold.
+    on_step : callable, optional
+        Progress callback.
+    skipped : sequence of tribe_analysis.io.Skipped
+        Records the reader did not load (:attr:`tribe_analysis.io.ReadResult.skipped`).
+
+    Returns
+    -------
+    list of str
+        Names of the files and folders written.
+
+    Raises
+    ------
+    ValueError
+        When ``graph`` is neither ``"tribe"`` nor ``"full"``.
+    OutputError
+        When ``out`` cannot be written or is not a folder to replace; ``out`` is unchanged.
     """
-    step = on_step or (lambda _: None)
     if graph not in ("tribe", "full"):
         raise ValueError(f"graph must be 'tribe' or 'full', got {graph!r}")
-    out = Path(out)
-    finish_report: Callable[[], None] | None = None
+    if not isinstance(out, OutputFolder):
+        options = {"report": report, "graph": graph}
+        with OutputFolder(out, command="write_outputs", options=options) as folder:
+            return write_outputs(
+                run, folder, report=report, graph=graph, on_step=on_step, skipped=skipped
+            )
+    out.counts.update(
+        events=run.events.height, leaders=len(run.leaders), records_quarantined=len(skipped)
+    )
+    out.facts.update(
+        pseudonymized=run.pseudonymized, unobservable=run.unobservable, notes=list(run.notes)
+    )
+    with out.writing():
+        names = _write_files(run, out.path, report, graph, on_step or (lambda _: None))
+        if skipped:
+            write_quarantine(skipped, out.path / QUARANTINE, masked=run.pseudonymized)
+    return names + ([QUARANTINE] if skipped else [])
+
+
+def _write_files(
+    run: ProfileRun, folder: Path, report: bool, graph: str, step: Callable[[str], None]
+) -> list[str]:
+    """Every file of a run but the quarantine and the manifest, into ``folder`` as it is."""
+    finish_report: Callable[[], object] | None = None
     if report:
         from tribe_analysis import _drawing
 
         _drawing.start()  # the drawing processes start while the tables are written
-    out.mkdir(parents=True, exist_ok=True)
-    run.measures.write_parquet(out / "features.parquet", statistics=False)
-    floats = [c for c, t in run.profiles.schema.items() if t.is_float()]
-    run.profiles.with_columns(pl.col(floats).round(6)).write_csv(out / "profiles.csv")
-    step("tables")
-    if report:  # the charts are drawn in other processes while the graph is written
-        _import_jsonschema_without_rfc3987_syntax()
-        from tribe_analysis.report import start_report
+    try:
+        run.measures.write_parquet(folder / "features.parquet", statistics=False)
+        floats = [c for c, t in run.profiles.schema.items() if t.is_float()]
+        run.profiles.with_columns(pl.col(floats).round(6)).write_csv(folder / "profiles.csv")
+        step("tables")
+        if report:  # the charts are drawn in other processes while the graph is written
+            _import_jsonschema_without_rfc3987_syntax()
+            from tribe_analysis.report import start_report
 
-        labels = run.names or None
-        finish_report = start_report(out, run.profiles, run.edges, run.events, labels=labels)
-    _write_graphs(run.edges, run.leaders, out, graph)
-    step("graph")
-    if finish_report is not None:
-        finish_report()
-        step("report")
+            labels = run.names or None
+            finish_report = start_report(folder, run.profiles, run.edges, run.events, labels=labels)
+        _write_graphs(run.edges, run.leaders, folder, graph)
+        step("graph")
+        if finish_report is not None:
+            finish, finish_report = finish_report, None
+            finish()
+            step("report")
+    finally:
+        if finish_report is not None:  # failed meanwhile: the drawers stop writing first
+            with contextlib.suppress(BaseException):
+                finish_report()
     return list(OUTPUTS) + (["charts/", "report.html"] if report else [])
 
 

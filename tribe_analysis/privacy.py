@@ -6,6 +6,10 @@ digits of HMAC-SHA256(key, id); every event id (``event_id``, ``parent_id``,
 content ids (tweet ids, URIs) lead back to their authors. Text is dropped. The
 mapping is stable for one key and cannot be reversed or recomputed without it,
 and it is one-to-one, so the interaction graph and every measure are unchanged.
+
+Messages are covered too: :func:`mask_reason` masks the values a reason for a
+skipped record or an input error quotes (ids, handles, e-mail addresses, text),
+for the console and ``quarantine.jsonl`` of a pseudonymised run.
 """
 
 from __future__ import annotations
@@ -13,12 +17,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
 
-__all__ = ["KEY_ENV", "MIN_KEY_BYTES", "KeyError_", "load_key", "pseudonymize"]
+__all__ = [
+    "KEY_ENV",
+    "MASK",
+    "MIN_KEY_BYTES",
+    "KeyError_",
+    "load_key",
+    "mask_reason",
+    "pseudonymize",
+]
 
 KEY_ENV = "TRIBE_ANALYSIS_KEY"
 """Environment variable read for the key when no key file is given."""
@@ -126,3 +139,68 @@ def pseudonymize(events: pl.DataFrame, key: bytes, *, keep: Iterable[str] = ()) 
         pl.col("mentions").list.eval(accounts_of(pl.element())),
         pl.lit(None, dtype=pl.String).alias("text"),
     )
+
+
+MASK = "\u2026"
+"""What a masked value is replaced by (an ellipsis)."""
+
+_QUOTED = re.compile(
+    r"""(?<!\w)(?:'((?:\\.|[^'\\])*)(?:'|$)|"((?:\\.|[^"\\])*)(?:"|$)|`([^`]*)(?:`|$))"""
+)
+"""A value in single, double or back quotes (a ``repr``, JSON text, a polars message),
+closed or cut off at the end; an apostrophe inside a word (``record's``) opens nothing."""
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"\b[a-zA-Z][\w+.-]*://\S+")
+_HANDLE = re.compile(r"(?<![\w@])@[\w.-]+")
+_NUMBER = re.compile(r"(?<![\w.-])\d{3,}(?![\w-])")
+"""A bare number of 3 digits or more (a numeric id); dates (``2024-05-01``) stay."""
+
+
+def _safe_words() -> frozenset[str]:
+    from tribe_analysis.events import ACTIONS, SCHEMA
+
+    return frozenset([*SCHEMA.names(), *ACTIONS])
+
+
+def mask_reason(reason: str) -> str:
+    """A message with the values it quotes masked, for pseudonymised runs.
+
+    Quoted values (``'...'``, ``"..."``, ```...```) become ``'…'`` unless they name
+    a canonical column or action; e-mail addresses, URLs, ``@handles`` and bare
+    numbers of 3 digits or more become ``…``. What the message says stays readable.
+
+    Parameters
+    ----------
+    reason : str
+        A reason for a skipped record or an input error, or any console message.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> mask_reason("duplicate id 'e000000042' (kept once)")
+    "duplicate id '…' (kept once)"
+    >>> mask_reason("missing required column 'actor_id'")
+    "missing required column 'actor_id'"
+    >>> mask_reason('user.id must be a string id, got number 1234567 (see column 12)')
+    'user.id must be a string id, got number … (see column 12)'
+    >>> mask_reason("no address in From header 'Ann <ann@example.org>'; reply to @bob")
+    "no address in From header '…'; reply to @…"
+    """
+    safe = _safe_words()
+
+    def quoted(match: re.Match) -> str:
+        text = match.group(0)
+        quote = text[0]
+        value = next(g for g in match.groups() if g is not None)
+        closed = len(text) > len(value) + 1
+        shown = value if value in safe else MASK
+        return quote + shown + (quote if closed else "")
+
+    masked = _QUOTED.sub(quoted, reason)
+    masked = _EMAIL.sub(f"{MASK}@{MASK}", masked)
+    masked = _URL.sub(MASK, masked)
+    masked = _HANDLE.sub(f"@{MASK}", masked)
+    return _NUMBER.sub(MASK, masked)
