@@ -70,3 +70,71 @@ def events_file(size: str) -> Path:
             "RESULT = {}\n"
         )
     return path
+
+
+# --------------------------------------------------------------------------- profile inputs
+
+# Tribes of the independent simulator (tribe_analysis.synth_forum, design "microblog",
+# 45 days) for bench_profile.py: size -> (leaders per chunk, chunks). One chunk is about
+# 1,600 events per leader (600 -> 0.93M, 3400 -> 5.4M, 6800 -> 10.0M events). Larger
+# sizes are K chunks of about 10M events with seeds 1..K, written as one Parquet file
+# each into a folder: every id carries a ``c{k}:`` prefix, so the chunks are separate
+# communities.
+FORUM_SIZES: dict[str, tuple[int, int]] = {
+    "200k": (120, 1),
+    "1M": (600, 1),
+    "5M": (3400, 1),
+    "10M": (6800, 1),
+    "20M": (6800, 2),
+    "100M": (6800, 10),
+}
+FORUM_DAYS = 45
+ID_COLUMNS = ("event_id", "actor_id", "parent_id", "thread_id", "target_actor_id")
+
+
+def prefix_ids(events, prefix: str):
+    """``events`` (a polars frame) with ``prefix`` before every id and mentioned account."""
+    import polars as pl
+
+    return events.with_columns(
+        *((pl.lit(prefix) + pl.col(c)).alias(c) for c in ID_COLUMNS),
+        pl.col("mentions").list.eval(pl.lit(prefix) + pl.element()),
+    )
+
+
+def forum_input(size: str) -> Path:
+    """The cached ``size`` tribe: one Parquet file, or a folder of Parquet chunks (generated once).
+
+    Each chunk is simulated in a fresh process, so memory is freed between chunks.
+    """
+    n_leaders, chunks = FORUM_SIZES[size]
+    CACHE.mkdir(exist_ok=True)
+    if chunks == 1:
+        path = CACHE / f"forum_{size}.parquet"
+        if not path.exists():
+            _simulate_chunk(n_leaders, seed=1, prefix=None, path=path)
+        return path
+    folder = CACHE / f"forum_{size}"
+    folder.mkdir(exist_ok=True)
+    for k in range(1, chunks + 1):
+        path = folder / f"chunk-{k:03d}.parquet"
+        if not path.exists():
+            _simulate_chunk(n_leaders, seed=k, prefix=f"c{k}:", path=path)
+    return folder
+
+
+def _simulate_chunk(n_leaders: int, seed: int, prefix: str | None, path: Path) -> None:
+    """Simulate one microblog tribe in a fresh process and write it to ``path`` (atomically)."""
+    tmp = path.with_name(f".{path.name}.tmp")  # hidden: no reader takes it
+    code = [
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})",
+        "from common import prefix_ids",
+        "from tribe_analysis.synth_forum import simulate_forum",
+        f"events = simulate_forum(n_leaders={n_leaders}, days={FORUM_DAYS}, seed={seed}, "
+        "design='microblog').events",
+        "" if prefix is None else f"events = prefix_ids(events, {prefix!r})",
+        f"events.write_parquet({str(tmp)!r})",
+        "RESULT = {'events': events.height}",
+    ]
+    run_case("import sys\n" + "\n".join(code))
+    tmp.replace(path)

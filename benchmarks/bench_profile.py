@@ -1,0 +1,318 @@
+"""Time the whole ``tribe-analysis profile --no-report`` command beside two baselines.
+
+Run: ``.venv/bin/python benchmarks/bench_profile.py --sizes 1M 5M [--baselines pandas,polars]
+[--demo] [--force-pandas] [--repeat N] [--fresh]`` (prints a Markdown table).
+
+Every case is a fresh process, started the way users start it, so start-up
+(imports) is included:
+
+- ``tribe-analysis``: ``tribe-analysis profile INPUT --no-report --out DIR``
+  (validation, leader choice, every measure, profiles, ``features.parquet``,
+  ``profiles.csv``, ``edges.parquet``, the tribe subgraph as GraphML and GEXF);
+- ``pandas``: ``benchmarks/naive_pandas.py`` (pandas + networkx: leaders, five
+  measures, the whole interaction graph written with ``networkx.write_graphml``);
+- ``polars``: ``benchmarks/minimal_polars.py`` (the yardstick: the five measures
+  only, one lazy polars query, no validation, no graph).
+
+Inputs are tribes of the independent simulator (``common.FORUM_SIZES``), cached
+under benchmarks/.cache; 20M and 100M are folders of 10M-event chunks. The
+input is read once before timing, so every case finds it in the page cache.
+Wall time is measured around the child; peak RSS is the child's ``ru_maxrss``
+from ``os.wait4`` (the largest single process of its tree, not a sum). The
+pandas baseline is skipped above 5M events unless ``--force-pandas``.
+
+Rows are merged into ``benchmarks/results/profile.json`` (a size run again
+replaces all that size's rows; ``--fresh`` starts the file again) and drawn
+by ``benchmarks/plot_profile.py``. After each size the baselines' leaders,
+posts and the numerators and denominators of their three rates are compared
+with ``features.parquet`` of ``tribe-analysis`` (audience is not in it; the
+leader choice depends on it). tribe-analysis also requires enough evidence to
+label a leader, so its leaders can differ from the plain top 20 by audience.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import FORUM_SIZES, forum_input, machine  # noqa: E402
+
+RESULTS = HERE / "results" / "profile.json"
+BIN = Path(sys.executable).parent
+OURS = "tribe-analysis"
+LABELS = {
+    OURS: "tribe-analysis profile --no-report",
+    "pandas": "pandas + networkx (naive_pandas.py)",
+    "polars": "minimal polars (minimal_polars.py)",
+    "demo": "tribe-analysis demo",
+    "demo --no-report": "tribe-analysis demo --no-report",
+}
+PANDAS_MAX_EVENTS = 5_000_000
+"""Nominal size above which the pandas baseline runs only with ``--force-pandas``."""
+COMPARED = [
+    "posts",
+    *(f"{rate}_{part}" for rate in ("comment_share", "reply_rate", "promotion_share")
+      for part in ("num", "den")),
+]  # fmt: skip
+
+
+def nominal(size: str) -> float:
+    """Events a size label stands for: ``"200k"`` -> 2e5, ``"5M"`` -> 5e6."""
+    scale = {"k": 1e3, "M": 1e6}[size[-1]]
+    return float(size[:-1]) * scale
+
+
+def command(impl: str, inputs: list[Path], out: Path) -> list[str]:
+    """The command line of one case."""
+    if impl == OURS:
+        return [
+            str(BIN / "tribe-analysis"),
+            "profile",
+            *map(str, inputs),
+            "--no-report",
+            "--out",
+            str(out),
+        ]
+    if impl in ("pandas", "polars"):
+        script = HERE / ("naive_pandas.py" if impl == "pandas" else "minimal_polars.py")
+        return [sys.executable, str(script), *map(str, inputs), "--out", str(out)]
+    if impl.startswith("demo"):
+        return [str(BIN / "tribe-analysis"), "demo", "--out", str(out), *impl.split()[1:]]
+    raise ValueError(f"unknown implementation {impl!r}")
+
+
+def run(cmd: list[str], log: Path) -> dict:
+    """Run ``cmd`` in a fresh process: wall seconds, peak RSS (MB) and exit code.
+
+    Output goes to ``log``. The rusage of ``os.wait4`` is this child's own (and
+    its reaped children's), whatever ran before in this session.
+    """
+    load = os.getloadavg()[0]
+    with log.open("wb") as fh:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "exit_code": proc.returncode,
+        "load_avg_1m": round(load, 2),
+    }
+
+
+def count_events(path: Path) -> int:
+    """Rows of a Parquet file or folder of Parquet files (from the metadata)."""
+    import polars as pl
+
+    return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+def warm(path: Path) -> None:
+    """Read every byte of the input once, so that no case pays for a cold disk."""
+    for file in sorted(path.glob("*.parquet")) if path.is_dir() else [path]:
+        with file.open("rb") as fh:
+            while fh.read(1 << 24):
+                pass
+
+
+def agreement(ours: Path, theirs: Path) -> str:
+    """Whether a baseline chose our leaders and got our posts and rates' numerators, denominators."""
+    import polars as pl
+
+    if not (ours / "features.parquet").exists() or not (theirs / "measures.csv").exists():
+        return "not compared (an output is missing)"
+    a = pl.read_parquet(ours / "features.parquet").select("leader_id", *COMPARED)
+    b = pl.read_csv(theirs / "measures.csv", schema_overrides={"leader_id": pl.String})
+    b = b.select("leader_id", *COMPARED)
+    shared = a.join(b, on="leader_id", suffix="_b")
+    same = sum(
+        shared.get_column(c).cast(pl.Int64).equals(shared.get_column(f"{c}_b").cast(pl.Int64))
+        for c in COMPARED
+    )
+    leaders = (
+        "same leaders"
+        if shared.height == a.height == b.height
+        else (f"{shared.height} of {a.height} leaders shared")
+    )
+    values = "identical" if same == len(COMPARED) else f"{len(COMPARED) - same} columns differ"
+    return f"{leaders}; posts and the 3 rates' numerators and denominators {values}"
+
+
+def run_size(size: str, impls: list[str], repeat: int, tmp: Path) -> list[dict]:
+    """Every implementation on the ``size`` input; rows for the JSON file."""
+    path = forum_input(size)
+    events = count_events(path)
+    warm(path)
+    rows, outs = [], {}
+    for impl in impls:
+        runs = []
+        for i in range(repeat):
+            out = tmp / f"{size}-{impl}-{i}"
+            cmd = command(impl, [path], out)
+            print(f"{size} {impl} ({i + 1}/{repeat}) ...", file=sys.stderr, flush=True)
+            runs.append(run(cmd, tmp / f"{size}-{impl}-{i}.log"))
+            if runs[-1]["exit_code"] != 0:
+                print((tmp / f"{size}-{impl}-{i}.log").read_text()[-2000:], file=sys.stderr)
+                break
+        outs[impl] = tmp / f"{size}-{impl}-0"
+        best = min(runs, key=lambda r: (r["exit_code"] != 0, r["seconds"]))
+        rows.append(
+            {
+                "size": size,
+                "events": events,
+                "implementation": impl,
+                **best,
+                "runs_s": [r["seconds"] for r in runs],
+                "command": shlex.join(command(impl, [path], Path("OUT"))),
+            }
+        )
+    for row in rows:
+        if row["implementation"] != OURS and OURS in outs:
+            row["agreement"] = agreement(outs[OURS], outs[row["implementation"]])
+    return rows
+
+
+def run_demo(tmp: Path) -> list[dict]:
+    """``tribe-analysis demo`` with and without the report."""
+    rows = []
+    for impl in ("demo", "demo --no-report"):
+        out = tmp / impl.replace(" ", "")
+        print(f"{impl} ...", file=sys.stderr, flush=True)
+        result = run(command(impl, [], out), tmp / f"{out.name}.log")
+        events = count_events(out / "events.parquet") if (out / "events.parquet").exists() else 0
+        rows.append(
+            {
+                "size": "demo",
+                "events": events,
+                "implementation": impl,
+                **result,
+                "command": shlex.join(command(impl, [], Path("OUT"))),
+            }
+        )
+    return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    """The table: one line per case, ratios to ``tribe-analysis`` on the same input."""
+    ours = {r["size"]: r for r in rows if r["implementation"] == OURS and r["exit_code"] == 0}
+    lines = [
+        "| size | events | implementation | wall (s) | peak RSS (MB) | time ÷ ours | RSS ÷ ours |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        base = ours.get(r["size"])
+        failed = r["exit_code"] != 0
+        time_ratio = rss_ratio = "–"
+        if base and not failed and r["implementation"] != OURS:
+            time_ratio = f"{r['seconds'] / base['seconds']:.2f}×"
+            rss_ratio = f"{r['peak_rss_mb'] / base['peak_rss_mb']:.2f}×"
+        seconds = (
+            f"failed (exit {r['exit_code']}) after {r['seconds']:.1f}"
+            if failed
+            else f"{r['seconds']:.1f}"
+        )
+        lines.append(
+            f"| {r['size']} | {r['events']:,} | {LABELS[r['implementation']]} | {seconds} "
+            f"| {r['peak_rss_mb']:,} | {time_ratio} | {rss_ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def save(rows: list[dict], path: Path, fresh: bool) -> None:
+    """Merge ``rows`` into the JSON list at ``path``: the rows of a size run again are replaced.
+
+    So the rows of one size always come from one session (ratios compare like with like).
+    """
+    old = [] if fresh or not path.exists() else json.loads(path.read_text())
+    sizes = {r["size"] for r in rows}
+    kept = [r for r in old if r["size"] not in sizes]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(kept + rows, indent=1) + "\n")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["1M"], choices=list(FORUM_SIZES))
+    parser.add_argument(
+        "--baselines",
+        default="pandas,polars",
+        help="comma-separated: pandas, polars (empty string: none)",
+    )
+    parser.add_argument(
+        "--force-pandas",
+        action="store_true",
+        help=f"run the pandas baseline above {PANDAS_MAX_EVENTS / 1e6:.0f}M events too (slow)",
+    )
+    parser.add_argument("--demo", action="store_true", help="also time tribe-analysis demo")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is kept")
+    parser.add_argument("--fresh", action="store_true", help=f"overwrite {RESULTS.name}")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="JSON file of results")
+    args = parser.parse_args(argv)
+    args.baselines = [b for b in args.baselines.split(",") if b]
+    unknown = set(args.baselines) - {"pandas", "polars"}
+    if unknown:
+        parser.error(f"unknown baselines: {', '.join(sorted(unknown))}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the cases, print the Markdown report, save the JSON rows."""
+    args = parse_args(argv)
+    session = {
+        "session": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+    }
+    load = os.getloadavg()[0]
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bench_profile_") as tmp:
+        for size in sorted(args.sizes, key=nominal):
+            impls = [OURS] + [
+                b
+                for b in args.baselines
+                if b != "pandas" or nominal(size) <= PANDAS_MAX_EVENTS or args.force_pandas
+            ]
+            rows += run_size(size, impls, args.repeat, Path(tmp))
+        if args.demo:
+            rows += run_demo(Path(tmp))
+    rows = [{**row, **session} for row in rows]
+    save(rows, args.results, args.fresh)
+
+    cmd = shlex.join([".venv/bin/python", "benchmarks/bench_profile.py", *sys.argv[1:]])
+    print("## `tribe-analysis profile` beside a naive pandas script and a minimal polars script\n")
+    print(f"machine: {session['machine']}  ")
+    print(f"command: `{cmd}`  ")
+    print(f"1-minute load average at the start: {load:.1f} (other jobs add noise)\n")
+    print(markdown(rows))
+    notes = [
+        f"- {LABELS[r['implementation']]} at {r['size']}: {r['agreement']}"
+        for r in rows
+        if "agreement" in r
+    ]
+    skipped = [
+        s for s in args.sizes if nominal(s) > PANDAS_MAX_EVENTS and "pandas" in args.baselines
+    ]
+    if skipped and not args.force_pandas:
+        notes.append(
+            f"- pandas baseline not run at {', '.join(skipped)} (`--force-pandas` runs it)"
+        )
+    if notes:
+        print("\n" + "\n".join(notes))
+    print(f"\nrows saved to {args.results}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
