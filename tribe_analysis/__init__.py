@@ -3,7 +3,11 @@
 The pipeline runs in one direction, one module per stage::
 
     io -> events -> observability -> graph -> participation -> features
-       -> profiles -> validation -> charts -> report -> cli / notebooks
+       -> profiles -> validation -> charts -> report -> outputs -> pipeline
+       -> cli / notebooks
+
+:func:`tribe_analysis.pipeline.profile` and :func:`tribe_analysis.pipeline.write_outputs`
+run the whole job (the command line and the notebooks call them).
 
 This package ``__init__`` only re-exports; the work lives in the modules.
 """
