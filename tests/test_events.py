@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import polars as pl
@@ -332,3 +333,70 @@ def test_summary(write_csv):
     assert summary["orphan_reply_share"] == pytest.approx(1 / 3)
     assert summary["first"] == datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
     assert summary["last"] == datetime(2024, 3, 1, 11, 30, tzinfo=UTC)
+
+
+def test_ndjson_value_of_the_wrong_type_is_a_bad_line_not_a_retyped_column(tmp_path):
+    good = {"timestamp": "2024-01-01T00:00:00Z", "actor_id": "u", "action": "post"}
+    lines = [
+        {"event_id": "a", "mentions": ["m1", "m2"], **good},
+        {"event_id": "b", "mentions": "m1|m2", **good},
+        {"event_id": {"id": 1}, **good},
+        {"event_id": "d", **good, "actor_id": ["u"]},
+        {"event_id": "e", "text": 5, **good},
+        {"event_id": 6, "mentions": [7], **good},
+    ]
+    path = tmp_path / "events.ndjson"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert _problems(path) == [
+        f"{path}:2: mentions must be a JSON array of account ids, got string 'm1|m2'",
+        f"{path}:3: event_id must be a string id, got object {{'id': 1}}",
+        f"{path}:4: actor_id must be a string id, got array ['u']",
+        f"{path}:5: text must be a string, got number 5",
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines[:1] + lines[5:]))
+    events = ev.read_events(path)  # integer ids and mentions are ids
+    assert events.select("event_id", "mentions").rows() == [("6", ["7"]), ("a", ["m1", "m2"])]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("z1,2024-03-01T10:00:00Z,eve,post", "4 fields, expected 7 (as in the header)"),
+        ("z1,2024-03-01T10:00:00Z,eve,post,,,x,y", "8 fields, expected 7 (as in the header)"),
+        ('z1,2024-03-01T10:00:00Z,eve,post,,,say "hi"', "stray quote in a field"),
+        ('z1,2024-03-01T10:00:00Z,eve,post,,,"open', "unclosed quote (the field runs to the end"),
+    ],
+)
+def test_malformed_csv_records_are_located_never_a_traceback(write_csv, row, reason):
+    rows = ['q1,2024-03-01T09:00:00Z,ann,post,,,"two\nlines"', *GOOD_ROWS, row]
+    path = write_csv(rows)
+    (problem,) = _problems(path)
+    assert problem.startswith(f"{path}:{len(GOOD_ROWS) + 4}: {reason}")
+
+
+def test_blank_csv_lines_are_not_records(write_csv):
+    path = write_csv([GOOD_ROWS[0], "", *GOOD_ROWS[1:], ""])
+    assert ev.read_events(path).height == len(GOOD_ROWS)
+    path = write_csv([*GOOD_ROWS, "", "z1,2024-03-01T10:00:00Z,eve,like,p1,,"])
+    assert _problems(path)[0].startswith(f"{path}:{len(GOOD_ROWS) + 3}: unknown action 'like'")
+
+
+def test_bom_and_windows_line_ends_in_canonical_files(write_csv, tmp_path):
+    plain = ev.read_events(write_csv(GOOD_ROWS))
+    csv = write_csv(GOOD_ROWS, name="windows.csv")
+    csv.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes().replace(b"\n", b"\r\n"))
+    assert ev.read_events(csv).equals(plain)
+    ndjson = ev.write_events(plain, tmp_path / "events.ndjson")
+    ndjson.write_bytes(b"\xef\xbb\xbf" + ndjson.read_bytes().replace(b"\n", b"\r\n"))
+    assert ev.read_events(ndjson).equals(plain)
+
+
+def test_a_giant_line_fails_fast(tmp_path, monkeypatch):
+    from tribe_analysis import _textscan
+
+    monkeypatch.setattr(_textscan, "MAX_RECORD_BYTES", 1000)
+    monkeypatch.setattr(_textscan, "_PIECE", 4096)
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b'{"event_id": "' + b"x" * 100_000)
+    (problem,) = _problems(path)
+    assert problem == f"{path}:1: record too long (over 4,096 bytes; at most 0 MiB per record)"

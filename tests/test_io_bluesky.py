@@ -15,6 +15,7 @@ from tribe_analysis.io import bluesky as bs
 ANN, BOB, CID = "did:plc:ann", "did:plc:bob", "did:plc:cid"
 P1 = f"at://{ANN}/app.bsky.feed.post/p1"
 P2 = f"at://{BOB}/app.bsky.feed.post/p2"
+P3 = f"at://{BOB}/app.bsky.feed.post/p3"
 
 
 def record(uri: str, value: dict) -> dict:
@@ -444,7 +445,7 @@ def test_duplicates_across_two_files_are_kept_once_and_reported(tmp_path):
         assert (dup.source, dup.line, dup.reason) == (
             str(second),
             2,
-            f"duplicate id '{P2}' (kept once)",
+            f"duplicate id '{P2}' (kept once; first at {first}:2)",
         )
         assert json.loads(dup.record) == REPLY
 
@@ -510,3 +511,32 @@ def test_real_nytimes_author_feed_and_snowball_archive():
     names = bs.account_names([p02])
     assert len(names) == 15 and names[NYTIMES] == "nytimes.com"  # author_handle of each row
     assert bs.account_names([folder / "p04_engagement_summary.csv"])[BSKY_APP] == "bsky.app"
+
+
+def test_flat_csv_records_bom_crlf_quotes_and_bad_rows(tmp_path):
+    header = "uri,created_at,is_reply,text"
+    good = [
+        f'{P1},2024-05-01T10:00:00Z,false,"two\nlines, quoted"',
+        f"{P2},2024-05-01T10:05:00Z,true,plain",
+    ]
+    ragged = f"{P3},2024-05-01T10:06:00Z,false"
+    stray = f'{P3},2024-05-01T10:06:00Z,false,"a"b'
+    unclosed = f'{P3},2024-05-01T10:07:00Z,false,"open'
+    text = "\n".join([header, good[0], ragged, stray, good[1], unclosed]) + "\n"
+    csv = tmp_path / "flat.csv"
+    csv.write_bytes(b"\xef\xbb\xbf" + text.encode().replace(b"\n", b"\r\n"))
+    assert bs.sniff(csv)
+    with pytest.raises(ev.EventsError) as excinfo:
+        bs.read([csv])
+    assert one_problem(excinfo) == f"{csv}:4: 3 fields, expected 4"
+    result = bs.read([csv], on_error="skip")
+    consistent(result)
+    assert [(s.line, s.reason.split(" (")[0]) for s in result.skipped] == [
+        (4, "3 fields, expected 4"),
+        (5, "malformed CSV"),
+        (7, "unclosed quote"),
+    ]
+    assert [s.record for s in result.skipped][:2] == [ragged, stray]
+    got = rows(result)
+    assert got[P1]["text"] == "two\nlines, quoted"  # no \r from the Windows line ends
+    assert set(got) == {P1, P2}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 
 from tribe_analysis import events as ev
 from tribe_analysis import io
 
-from .conftest import GOOD_ROWS
+from .conftest import GOOD_ROWS, consistent
 
 BAD = {
     "unknown action": "z1,2024-03-01T10:00:00Z,eve,like,p1,,",
@@ -119,3 +121,100 @@ def test_parquet_skip_keeps_row_as_json(tmp_path):
     assert result.events["event_id"].to_list() == ["a"]
     assert result.skipped[0].reason == "reply without parent_id"
     assert '"event_id": "b"' in result.skipped[0].record
+
+
+def test_skip_after_a_quoted_multiline_field_quarantines_the_bad_row(write_csv):
+    multi = 'q1,2024-03-01T09:00:00Z,ann,post,,,"two\nlines"'
+    bad = "z1,2024-03-01T10:00:00Z,eve,like,p1,,"
+    path = write_csv([multi, *GOOD_ROWS[:3], bad, *GOOD_ROWS[3:]])
+    result = io.read(path, on_error="skip")
+    consistent(result)
+    (skipped,) = result.skipped
+    assert (skipped.line, skipped.record) == (7, bad)  # lines 2-3 hold q1, 4-6 good rows
+    assert set(result.events["event_id"]) == {"q1"} | {r.split(",")[0] for r in GOOD_ROWS}
+    assert result.events.filter(pl.col("event_id") == "q1")["text"].item() == "two\nlines"
+
+
+def test_a_row_with_several_problems_is_one_skipped_record(write_csv):
+    bad = "z1,soon,eve,like,,,"
+    path = write_csv([*GOOD_ROWS, bad])
+    result = io.read(path, on_error="skip")
+    consistent(result)
+    (skipped,) = result.skipped
+    assert (skipped.line, skipped.record) == (8, bad)
+    assert skipped.reason.split("; ") == [
+        "malformed timestamp 'soon' (expected ISO-8601 with an offset or Z, e.g. 2024-05-01T12:00:00Z)",
+        "unknown action 'like' (expected one of post, reply, share, reaction)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("z1,2024-03-01T10:00:00Z,eve,post", "4 fields, expected 7 (as in the header)"),
+        ("z1,2024-03-01T10:00:00Z,eve,post,,,a,b", "8 fields, expected 7 (as in the header)"),
+        ('z1,2024-03-01T10:00:00Z,eve,post,,,"a"b', "stray quote in a field"),
+    ],
+)
+def test_skip_ragged_and_stray_quote_rows(write_csv, row, reason):
+    path = write_csv([GOOD_ROWS[0], row, *GOOD_ROWS[1:]])
+    result = io.read(path, on_error="skip")
+    consistent(result)
+    (skipped,) = result.skipped
+    assert (skipped.line, skipped.record) == (3, row)
+    assert skipped.reason.startswith(reason)
+    assert result.events.height == len(GOOD_ROWS)
+
+
+def test_skip_unclosed_quote_keeps_the_rows_before_it(write_csv):
+    path = write_csv([*GOOD_ROWS, 'z1,2024-03-01T10:00:00Z,eve,post,,,"open', "z2,x,y,post,,,"])
+    result = io.read(path, on_error="skip")
+    consistent(result)
+    (skipped,) = result.skipped
+    assert skipped.line == 8 and skipped.reason.startswith("unclosed quote")
+    assert skipped.record == 'z1,2024-03-01T10:00:00Z,eve,post,,,"open\nz2,x,y,post,,,'
+    assert result.events.height == len(GOOD_ROWS)
+
+
+def test_skip_ndjson_wrong_type_line_alone_the_rest_typed(tmp_path):
+    good = {"timestamp": "2024-01-01T00:00:00Z", "actor_id": "u", "action": "post"}
+    lines = [
+        json.dumps({"event_id": "a", "mentions": ["m1", "m2"], **good}),
+        json.dumps({"event_id": "b", "mentions": "m1|m2", **good}),
+        json.dumps({"event_id": "c", "mentions": [], **good}),
+    ]
+    path = tmp_path / "events.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ev.EventsError, match=r":2: mentions must be a JSON array"):
+        io.read(path)
+    result = io.read(path, on_error="skip")
+    consistent(result)
+    (skipped,) = result.skipped
+    assert (skipped.line, skipped.record) == (2, lines[1])
+    assert result.events.select("event_id", "mentions").rows() == [
+        ("a", ["m1", "m2"]),
+        ("c", []),
+    ]
+
+
+def test_skip_every_record_bad_keeps_them_all(tmp_path):
+    path = tmp_path / "events.ndjson"
+    path.write_text('{"event_id": [1]}\nnot json\n')
+    result = io.read(path, format="events", on_error="skip")
+    consistent(result)
+    assert [s.line for s in result.skipped] == [1, 2]
+    assert result.events.height == 0 and result.events.columns == list(ev.SCHEMA)
+
+
+def test_skip_canonical_cycle_quarantines_its_members_only(write_csv):
+    rows = [
+        "p1,2024-03-01T10:00:00Z,ann,post,,,",
+        "c1,2024-03-01T10:01:00Z,bob,reply,c2,,",
+        "c2,2024-03-01T10:02:00Z,cid,reply,c1,,",
+        "c3,2024-03-01T10:03:00Z,dan,reply,c2,,",
+    ]
+    result = io.read(write_csv(rows), on_error="skip")
+    consistent(result)
+    assert [(s.line, s.record) for s in result.skipped] == [(3, rows[1]), (4, rows[2])]
+    assert all(s.reason.startswith("parent_id chain forms a cycle") for s in result.skipped)
+    assert sorted(result.events["event_id"]) == ["c3", "p1"]

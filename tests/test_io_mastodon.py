@@ -303,7 +303,7 @@ def test_duplicates_across_files_kept_once(tmp_path: Path):
         result = mastodon.read([a, b], on_error=mode)
         assert result.events.get_column("event_id").to_list() == ["1", "4", "3"]
         [dup] = result.skipped
-        assert (dup.source, dup.reason) == (str(b), "duplicate id '3' (kept once)")
+        assert (dup.source, dup.reason) == (str(b), f"duplicate id '3' (kept once; first at {a}:2)")
         assert json.loads(dup.record) == GOOD_B and dup.line > 1
         assert result.records_read == 4 == result.records_loaded + len(result.skipped)
 

@@ -168,6 +168,60 @@ def test_non_utf8_header(tmp_path):
     assert set(result.events["actor_id"]) == {"ann@example.org", "zoe@x"}  # UTF-8 names are fine
 
 
+# --------------------------------------------------------------------------- dates
+
+
+RECEIVED = (
+    "Received: from relay.example.net by mx.example.org; Tue, 2 Jan 2024 09:00:05 +0100\n"
+    "Received: from ann-pc (ann-pc [10.0.0.2])\n"
+    "  by relay.example.net; Tue, 2 Jan 2024 08:59:58 +0100\n"
+    "Received: from nowhere (no date in this one)"
+)
+
+
+@pytest.mark.parametrize("date", [None, "", "Thu, 31 Dec 1998 16:18:56 +875200"])
+def test_date_from_the_earliest_received_header_when_date_is_unusable(tmp_path, date):
+    # the From separator carries another date (an archive rebuilt later): it is never used
+    path = write(
+        tmp_path / "list.mbox",
+        message("<m1@x>"),
+        message("<m2@x>", date=date, extra=RECEIVED),
+    )
+    got = rows(mbox.read([path]))
+    # the last Received: header with a date is the first server's: 08:59:58 +0100
+    assert str(got["m2@x"]["timestamp"]) == "2024-01-02 07:59:58+00:00"
+
+
+def test_no_usable_date_is_one_bad_message_never_a_guess(tmp_path):
+    path = write(
+        tmp_path / "list.mbox",
+        message("<m1@x>"),
+        message("<m2@x>", date="", extra="Received: from nowhere (no date)"),
+        message("<m3@x>"),
+    )
+    line = 1 + message("<m1@x>").count("\n")
+    reason = "empty Date header, and no Received: header with a date (a date is never guessed)"
+    with pytest.raises(ev.EventsError) as excinfo:
+        mbox.read([path])
+    assert one_problem(excinfo) == f"{path}:{line}: {reason}"
+    result = mbox.read([path], on_error="skip")
+    consistent(result)
+    assert [(s.line, s.reason) for s in result.skipped] == [(line, reason)]
+    assert set(result.events["event_id"]) == {"m1@x", "m3@x"}
+
+
+def test_windows_line_ends_and_bom_in_an_mbox(tmp_path):
+    path = tmp_path / "list.mbox"
+    text = message("<m1@x>", body="first line\nsecond") + message(
+        "<m2@x>", extra="In-Reply-To: <m1@x>"
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode().replace(b"\n", b"\r\n"))
+    assert mbox.sniff(path)
+    got = rows(mbox.read([path]))
+    assert got["m1@x"]["text"] == "first line\nsecond\n"
+    assert (got["m2@x"]["parent_id"], got["m2@x"]["actor_id"]) == ("m1@x", "ann@example.org")
+
+
 # --------------------------------------------------------------------------- bad inputs
 
 
@@ -200,7 +254,7 @@ def test_duplicates_across_two_files_are_kept_once_and_reported(tmp_path):
         assert (dup.source, dup.line, dup.reason) == (
             str(second),
             1,
-            "duplicate id 'm2@x' (kept once)",
+            f"duplicate id 'm2@x' (kept once; first at {first}:{1 + message('<m1@x>').count(chr(10))})",
         )
 
 
@@ -211,15 +265,20 @@ def test_duplicates_across_two_files_are_kept_once_and_reported(tmp_path):
 def test_real_everything_list():
     path = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
     assert mbox.sniff(path)
-    # one message has an empty Date header (its original offset was "+875200")
+    # one message has an empty Date header (its original offset was "+875200") and no
+    # Received: header; its From line carries the 2026 rebuild date: no date is guessed
     with pytest.raises(ev.EventsError) as excinfo:
         mbox.read([path])
-    assert one_problem(excinfo) == f"{path}:21878: empty Date header"
+    assert one_problem(excinfo) == (
+        f"{path}:21878: empty Date header, and no Received: header with a date "
+        "(a date is never guessed)"
+    )
     result = mbox.read([path], on_error="skip")
     consistent(result)
     assert (result.records_read, result.records_loaded) == (1585, 1584)  # PROVENANCE: 1,585
     [skipped] = result.skipped
     assert "Message-ID: <19981231161856.A4701.domain.name.hidden>" in skipped.record
+    assert "\nReceived:" not in skipped.record.split("\n\n", 1)[0]  # no header to date it
     events = result.events
     assert events["event_id"].n_unique() == 1584
     assert events["actor_id"].n_unique() == 53  # 61 sender names, fewer addresses

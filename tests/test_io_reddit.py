@@ -227,7 +227,11 @@ def test_duplicates_across_files_kept_once(tmp_path: Path):
         result = reddit.read([a, b], on_error=mode)
         assert result.events.get_column("event_id").to_list() == ["t3_a", "t1_b", "t1_c"]
         [dup] = result.skipped
-        assert (dup.source, dup.line, dup.reason) == (str(b), 1, "duplicate id 't1_b' (kept once)")
+        assert (dup.source, dup.line, dup.reason) == (
+            str(b),
+            1,
+            f"duplicate id 't1_b' (kept once; first at {a}:2)",
+        )
         assert dup.record == json.dumps(GOOD_B)
         assert result.records_read == 4 == result.records_loaded + len(result.skipped)
 

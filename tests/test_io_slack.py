@@ -244,4 +244,7 @@ def test_overlapping_exports_keep_messages_once(tmp_path):
         assert result.events.filter(result.events["action"] != "reaction").height == 3
         [dup] = result.skipped
         assert dup.source == str(second / "general" / "2023-11-14.json")
-        assert (dup.line, dup.reason) == (2, f"duplicate id 'C1:{T1}' (kept once)")
+        assert (dup.line, dup.reason) == (
+            2,
+            f"duplicate id 'C1:{T1}' (kept once; first at {first / 'general' / '2023-11-14.json'}:27)",
+        )

@@ -242,7 +242,7 @@ def test_duplicates_across_two_dumps_are_kept_once_and_reported(tmp_path):
         assert (dup.source, dup.line, dup.reason) == (
             str(second / "Posts.xml"),
             3,
-            "duplicate id 'post:2' (kept once)",
+            f"duplicate id 'post:2' (kept once; first at {first / 'Posts.xml'}:4)",
         )
         assert dup.record == A2
 

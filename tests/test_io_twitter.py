@@ -405,7 +405,9 @@ def test_truncated_json_array(tmp_path: Path):
         twitter.read([path])
     result = twitter.read([path], on_error="skip")
     assert result.events.get_column("event_id").to_list() == ["1", "2"]
-    assert result.records_read == 3 and "rest of the array skipped" in result.skipped[0].reason
+    assert (
+        result.records_read == 3 and "the rest of the file is not read" in result.skipped[0].reason
+    )
 
 
 def test_duplicates_across_files_kept_once(tmp_path: Path, v2_page: dict):
@@ -415,14 +417,19 @@ def test_duplicates_across_files_kept_once(tmp_path: Path, v2_page: dict):
         result = twitter.read([a, b], on_error=mode)
         assert result.events.get_column("event_id").to_list() == ["1", "3", "4"]
         [dup] = result.skipped
-        assert (dup.source, dup.line, dup.reason) == (str(b), 2, "duplicate id '3' (kept once)")
+        assert (dup.source, dup.line, dup.reason) == (
+            str(b),
+            2,
+            f"duplicate id '3' (kept once; first at {a}:2)",
+        )
         assert result.records_read == 4 == result.records_loaded + len(result.skipped)
     # two overlapping v2 pages on two lines of one file: every repeated tweet reported
     path = write_lines(tmp_path / "pages.jsonl", [v2_page, v2_page])
     result = twitter.read([path])
     assert result.events.height == 4 and result.records_read == 8
     assert [(s.line, s.reason) for s in result.skipped] == [
-        (2, f"duplicate id '{i}' (kept once)") for i in ("200", "201", "202", "203")
+        (2, f"duplicate id '{i}' (kept once; first at {path}:1)")
+        for i in ("200", "201", "202", "203")
     ]
 
 

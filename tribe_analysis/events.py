@@ -24,7 +24,7 @@ CSV form: the same column names, ISO-8601 timestamps with an offset or ``Z``,
 
 from __future__ import annotations
 
-import csv
+import io
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -34,10 +34,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from tribe_analysis import _textscan
+
 __all__ = [
     "ACTIONS",
     "ACTION_DTYPE",
     "FORMATS",
+    "MAX_RECORD_BYTES",
     "MAX_THREAD_DEPTH",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
@@ -48,6 +51,7 @@ __all__ = [
     "conform",
     "derive_threads",
     "empty_events",
+    "head_problem",
     "not_utf8",
     "read_events",
     "sort_events",
@@ -95,6 +99,9 @@ FORMATS: dict[str, str] = {
 
 MAX_THREAD_DEPTH = 65_536
 """Longest ``parent_id`` chain followed before it is reported as too deep."""
+
+MAX_RECORD_BYTES = _textscan.MAX_RECORD_BYTES
+"""Largest record read (a line, a CSV record, an e-mail, an XML row): 16 MiB."""
 
 _SOURCE = "__source"
 _HASH_SEED = 0x7472696265  # fixed: ids are compared by hash only where the result is checked
@@ -253,90 +260,282 @@ def not_utf8(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
     return line, f"not UTF-8: byte 0x{data[exc.start]:02x} at column {column}"
 
 
-def _first_bad_utf8_line(path: Path) -> Problem | None:
-    """Locate the first line that is not valid UTF-8 (error path only)."""
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return Problem(str(path), number, not_utf8(raw, exc)[1])
-    return None
+def head_problem(source: str, head: bytes) -> Problem | None:
+    r"""A whole-file problem seen in a file's first bytes (UTF-16 text, binary data), or None.
+
+    Examples
+    --------
+    >>> print(head_problem("/dev/zero", bytes(64)))
+    /dev/zero: binary data, not text (a NUL byte at byte 1)
+    """
+    reason = _textscan.head_problem(head)
+    return None if reason is None else Problem(source, None, reason)
 
 
-def _csv_record_lines(path: Path) -> list[int]:
-    """First physical line of each CSV data record (handles quoted newlines; error path)."""
-    starts: list[int] = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        previous_end = 0
-        for index, _ in enumerate(reader):
-            if index > 0:
-                starts.append(previous_end + 1)
-            previous_end = reader.line_num
-    return starts
-
-
-def _read_raw(path: Path, fmt: str) -> tuple[pl.DataFrame, str]:
-    """Read one file as-is, with ``__line`` numbers; return the frame and the line unit."""
+def _check_file(path: Path, *, text: bool = True) -> None:
+    """Raise for a path that is missing, a folder, empty, or (``text``) not text at all."""
     source = str(path)
     if not path.exists():
         raise EventsError([Problem(source, None, "no such file")])
     if path.is_dir():
         raise EventsError([Problem(source, None, "is a directory, not an events file")])
-    if path.stat().st_size == 0:
-        raise EventsError([Problem(source, 1, "empty file (no header, no events)")])
-    if fmt == "parquet":
-        try:
-            frame = pl.read_parquet(path)
-        except Exception as exc:  # polars raises several error types for corrupt files
-            raise EventsError(
-                [Problem(source, None, f"not a readable Parquet file ({_short(exc)})")]
-            ) from None
-        return frame.with_row_index(_LINE, offset=1), "row"
-    bad = _first_bad_utf8_line(path) if fmt in ("csv", "ndjson") else None
-    if bad is not None:
-        raise EventsError([bad])
-    if fmt == "csv":
-        try:
-            frame = pl.read_csv(path, infer_schema=False, raise_if_empty=True)
-        except Exception as exc:
-            raise EventsError(
-                [Problem(source, None, f"not a readable CSV file ({_short(exc)})")]
-            ) from None
-        return frame.with_row_index(_LINE, offset=2), "line"
-    # ndjson: parse each line as JSON on failure to report the exact line
-    try:
-        frame = pl.read_ndjson(path, infer_schema_length=None)
-    except Exception as exc:
-        raise EventsError(_ndjson_problems(path) or [Problem(source, None, _short(exc))]) from None
-    blank = _ndjson_blank_lines(path)
-    frame = frame.with_row_index(_LINE, offset=1)
-    if blank:
-        lines = np.setdiff1d(np.arange(1, frame.height + len(blank) + 1), np.asarray(blank))
-        frame = frame.with_columns(pl.Series(_LINE, lines[: frame.height], dtype=pl.UInt32))
-    return frame, "line"
-
-
-def _ndjson_blank_lines(path: Path) -> list[int]:
     with path.open("rb") as fh:
-        return [n for n, raw in enumerate(fh, start=1) if not raw.strip()]
+        head = fh.read(8192)
+    if not head:
+        raise EventsError([Problem(source, 1, "empty file (no header, no events)")])
+    problem = head_problem(source, head) if text else None
+    if problem is not None:
+        raise EventsError([problem])
 
 
-def _ndjson_problems(path: Path) -> list[Problem]:
-    problems = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
+def _read_raw(path: Path, fmt: str) -> tuple[pl.DataFrame, str]:
+    """Read one file as-is, with ``__line`` numbers; return the frame and the line unit.
+
+    Text files go through :func:`_read_text`; any malformed record raises.
+    """
+    source = str(path)
+    _check_file(path, text=fmt != "parquet")
+    if fmt != "parquet":
+        frame, _, problems = _read_text(path, fmt, lenient=False)
+        if problems:
+            raise EventsError(problems)
+        return frame, "line"
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several error types for corrupt files
+        raise EventsError(
+            [Problem(source, None, f"not a readable Parquet file ({_short(exc)})")]
+        ) from None
+    return frame.with_row_index(_LINE, offset=1), "row"
+
+
+def _read_text(
+    path: Path, fmt: str, *, lenient: bool
+) -> tuple[pl.DataFrame, _textscan.Layout, list[Problem]]:
+    """Read a CSV or NDJSON file: its frame (with ``__line``), where its records are, and bad records.
+
+    Records are found first (:func:`tribe_analysis._textscan.scan`): blank lines are
+    left out, and records that are not UTF-8, too long or malformed CSV are bad.
+    Only the others are parsed (by polars). A wrong-typed NDJSON value makes its
+    line bad (:func:`_ndjson_frame`). Bad records are returned as problems and
+    left out; strict (``lenient=False``) only differs in failing fast: when the
+    scan meets a problem (a file that is one giant line) it raises at once.
+    """
+    source = str(path)
+    layout = _textscan.scan(path, csv=fmt == "csv", stop_early=not lenient)
+    n = layout.starts.size
+    if n == 0 or (fmt == "csv" and 0 in layout.blank):
+        raise EventsError([Problem(source, 1, "empty file (no header, no events)")])
+    if fmt == "csv" and 0 in layout.bad:
+        raise EventsError([Problem(source, 1, f"unreadable header ({layout.bad[0]})")])
+    problems = [Problem(source, int(layout.lines[i]), r) for i, r in sorted(layout.bad.items())]
+    if problems and not layout.complete:
+        raise EventsError(problems)
+    wanted = np.ones(n, dtype=bool)
+    wanted[layout.blank] = False
+    wanted[list(layout.bad)] = False
+    wanted[0] &= fmt != "csv"  # the header
+    keep = np.flatnonzero(wanted)
+    if fmt == "csv":
+        frame = _csv_frame(path, layout, keep)
+    else:
+        frame, keep, bad = _ndjson_frame(path, layout, keep)
+        problems += [Problem(source, int(layout.lines[i]), r) for i, r in bad]
+    lines = pl.Series(_LINE, layout.lines[keep], dtype=pl.UInt32)
+    return frame.with_columns(lines), layout, problems
+
+
+def _text_source(path: Path, layout: _textscan.Layout, keep: np.ndarray, header: bool):
+    """The file itself when every record is kept, else the bytes of the header and kept records."""
+    n = layout.starts.size
+    if layout.bom == 0 and keep.size == n - int(header):
+        return path
+    data = path.read_bytes()
+    bounds = np.append(layout.starts, layout.size)
+
+    def span(first: int, last: int) -> bytes:
+        chunk = data[bounds[first] : bounds[last + 1]]
+        return chunk if chunk.endswith(b"\n") else chunk + b"\n"
+
+    parts = [span(0, 0)] if header else []
+    if keep.size:
+        breaks = np.flatnonzero(np.diff(keep) != 1)
+        firsts = np.concatenate([[keep[0]], keep[breaks + 1]])
+        lasts = np.concatenate([keep[breaks], [keep[-1]]])
+        parts += [span(int(a), int(b)) for a, b in zip(firsts, lasts, strict=True)]
+    return b"".join(parts)
+
+
+def _csv_frame(path: Path, layout: _textscan.Layout, keep: np.ndarray) -> pl.DataFrame:
+    """The kept records of a CSV file as text columns (one row per record)."""
+    source = _text_source(path, layout, keep, header=True)
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(source) if isinstance(source, bytes) else source,
+            infer_schema=False,
+            raise_if_empty=False,
+        )
+    except Exception as exc:  # polars raises several error types for malformed CSV
+        raise EventsError(
+            [Problem(str(path), None, f"not a readable CSV file ({_short(exc)})")]
+        ) from None
+    if frame.height != keep.size:
+        raise EventsError(
+            [Problem(str(path), None, "not a readable CSV file (its records cannot be told apart)")]
+        )
+    if layout.crlf and "text" in frame.columns:  # a Windows file: its line breaks inside text too
+        frame = frame.with_columns(pl.col("text").str.replace_all("\r\n", "\n", literal=True))
+    return frame
+
+
+_NDJSON_IDS = ("event_id", "actor_id", "parent_id", "thread_id", "target_actor_id")
+_NDJSON_TEXTS = ("timestamp", "action", "text", "platform")
+
+
+def _ndjson_frame(
+    path: Path, layout: _textscan.Layout, keep: np.ndarray
+) -> tuple[pl.DataFrame, np.ndarray, list[tuple[int, str]]]:
+    """The kept lines of an NDJSON file as a frame, the lines it holds, and bad lines.
+
+    polars reads the lines; values of a canonical column that polars had to fold
+    into another type (an object or a number turned into text, a list column
+    turned into text by one string) are suspects, checked with :mod:`json`, and a
+    wrong type makes its line bad, never the column re-typed. When polars cannot
+    read the lines, or a suspect is confirmed, every line is read with :mod:`json`.
+    """
+    source = _text_source(path, layout, keep, header=False)
+    try:
+        if not keep.size:
+            return pl.DataFrame(), keep, []
+        frame = pl.read_ndjson(
+            io.BytesIO(source) if isinstance(source, bytes) else source, infer_schema_length=None
+        )
+    except Exception:  # noqa: BLE001 - invalid JSON or types polars cannot unify: json decides
+        return _ndjson_python(path, layout, keep)
+    if frame.height != keep.size:
+        return _ndjson_python(path, layout, keep)
+    suspects = _ndjson_suspects(frame)
+    if suspects.size and any(
+        _ndjson_value_problem(path, layout, int(i)) for i in keep[suspects].tolist()
+    ):
+        return _ndjson_python(path, layout, keep)
+    return frame, keep, []
+
+
+def _ndjson_suspects(frame: pl.DataFrame) -> np.ndarray:
+    """Rows whose canonical values may not be of the JSON type they must have (vectorised)."""
+    checks = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if name in _NDJSON_IDS or name in _NDJSON_TEXTS:
+            if dtype == pl.String:
+                folded = (
+                    col.str.starts_with("{")
+                    | col.str.starts_with("[")
+                    | col.is_in(["true", "false"])
+                )
+                number = col.cast(pl.Float64, strict=False).is_not_null()
+                if name in _NDJSON_IDS:  # an integer id is fine; a fractional one is not
+                    number = number & col.cast(pl.Int64, strict=False).is_null()
+                checks.append(folded | number)
+            elif not (dtype == pl.Null or (name in _NDJSON_IDS and dtype.is_integer())):
+                checks.append(col.is_not_null())
+        elif name == "mentions" and not (
+            dtype == pl.Null
+            or (
+                isinstance(dtype, pl.List)
+                and (dtype.inner in (pl.String, pl.Null) or dtype.inner.is_integer())
+            )
+        ):
+            checks.append(col.is_not_null())
+    if not checks:
+        return np.empty(0, np.int64)
+    mask = frame.select(pl.any_horizontal(checks).fill_null(False)).to_series()
+    return mask.arg_true().to_numpy()
+
+
+def _ndjson_type_problem(obj: dict) -> str | None:
+    """Why the canonical values of one NDJSON object are of the wrong JSON type, or None.
+
+    Ids are strings or integers, ``timestamp``/``action``/``text``/``platform``
+    strings, ``mentions`` an array of account ids; any of them may be null.
+
+    Examples
+    --------
+    >>> _ndjson_type_problem({"event_id": 7, "mentions": "m1|m2"})
+    "mentions must be a JSON array of account ids, got string 'm1|m2'"
+    """
+    reasons = []
+    for name in (*_NDJSON_IDS, *_NDJSON_TEXTS, "mentions"):
+        value = obj.get(name)
+        if value is None or isinstance(value, str) and name != "mentions":
+            continue
+        if name in _NDJSON_IDS and type(value) is int:
+            continue
+        if name == "mentions" and isinstance(value, list):
+            if all(m is None or isinstance(m, str) or type(m) is int for m in value):
                 continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(str(path), number, f"invalid JSON ({exc.msg})"))
-                continue
-            if not isinstance(value, dict):
-                problems.append(Problem(str(path), number, "a JSON object per line is expected"))
-    return problems
+            what = "a JSON array of account ids (strings)"
+        elif name == "mentions":
+            what = "a JSON array of account ids"
+        else:
+            what = "a string id" if name in _NDJSON_IDS else "a string"
+        shown = json.dumps(value, ensure_ascii=False)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        kind = {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
+        reasons.append(f"{name} must be {what}, got {kind.get(type(value), 'object')} {shown}")
+    return "; ".join(reasons).replace('"', "'") or None
+
+
+def _ndjson_line(text: str) -> tuple[dict | None, str | None]:
+    """One NDJSON line as an object, or why it is not a well-typed JSON object."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON ({exc.msg}, column {exc.colno})"
+    except (ValueError, RecursionError) as exc:  # over-long numbers, deep nesting
+        return None, f"invalid JSON ({_short(exc)})"
+    if not isinstance(obj, dict):
+        return None, "expected a JSON object on each line"
+    reason = _ndjson_type_problem(obj)
+    return (None, reason) if reason else (obj, None)
+
+
+def _ndjson_value_problem(path: Path, layout: _textscan.Layout, index: int) -> str | None:
+    data, _ = _textscan.record_bytes(path, layout, index)
+    return _ndjson_line(data.decode("utf-8"))[1]
+
+
+def _ndjson_python(
+    path: Path, layout: _textscan.Layout, keep: np.ndarray
+) -> tuple[pl.DataFrame, np.ndarray, list[tuple[int, str]]]:
+    """Every kept line read with :mod:`json` (when polars cannot be trusted with the file)."""
+    data = path.read_bytes()
+    bounds = np.append(layout.starts, layout.size).tolist()
+    rows: list[dict] = []
+    kept: list[int] = []
+    bad: list[tuple[int, str]] = []
+    for index in keep.tolist():
+        text = data[bounds[index] : bounds[index + 1]].decode("utf-8")
+        obj, reason = _ndjson_line(text)
+        if obj is None:
+            bad.append((index, reason))
+            continue
+        kept.append(index)
+        rows.append({k: _ndjson_value(k, v) for k, v in obj.items() if k in SCHEMA})
+    names = [c for c in SCHEMA if any(c in row for row in rows)]
+    schema = {c: pl.List(pl.String) if c == "mentions" else pl.String for c in names}
+    frame = pl.DataFrame(rows, schema=schema) if names else pl.DataFrame(height=len(rows))
+    return frame, np.asarray(kept, dtype=np.int64), bad
+
+
+def _ndjson_value(name: str, value: object) -> object:
+    """A well-typed NDJSON value as text (ids given as integers) or a list of text."""
+    if value is None:
+        return None
+    if name == "mentions":
+        return [None if m is None else str(m) for m in value]
+    return str(value)
 
 
 def _short(exc: BaseException) -> str:
@@ -890,20 +1089,6 @@ def validate_events(
     return sorted(problems, key=_problem_key)
 
 
-def _fix_csv_lines(
-    parts: list[tuple[pl.DataFrame, str, str]], paths: list[Path]
-) -> list[tuple[pl.DataFrame, str, str]]:
-    """Replace record-based line numbers by physical ones in CSV files with quoted newlines."""
-    fixed = []
-    for (raw, source, unit), path in zip(parts, paths, strict=True):
-        if source.lower().endswith(".csv") and raw.height:
-            starts = _csv_record_lines(path)
-            if len(starts) == raw.height and starts[-1] != raw.height + 1:
-                raw = raw.with_columns(pl.Series(_LINE, starts, dtype=pl.UInt32))
-        fixed.append((raw, source, unit))
-    return fixed
-
-
 def read_events(
     paths: str | Path | Iterable[str | Path],
     *,
@@ -955,18 +1140,22 @@ def read_events(
         raise ValueError("no input files given")
     parts: list[tuple[pl.DataFrame, str, str]] = []
     problems: list[Problem] = []
-    readable: list[Path] = []
     for path in tqdm(paths, desc="reading", unit="file", disable=not progress or None, leave=False):
         try:
-            raw, unit = _read_raw(path, _format_of(path, format))
+            fmt = _format_of(path, format)
+            if fmt == "parquet":
+                raw, unit = _read_raw(path, fmt)
+            else:  # malformed records are reported with the others, in line order
+                _check_file(path)
+                raw, _, bad = _read_text(path, fmt, lenient=False)
+                unit, problems = "line", problems + bad
+                if bad and not raw.height:
+                    continue
         except EventsError as exc:
             problems += exc.problems
             continue
         parts.append((raw, str(path), unit))
-        readable.append(path)
     events, found = _check_parts(parts, max_depth)
-    if found:
-        _, found = _check_parts(_fix_csv_lines(parts, readable), max_depth)
     problems += found
     if problems or events is None:
         raise EventsError(problems)

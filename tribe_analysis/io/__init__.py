@@ -107,6 +107,11 @@ def detect(path: str | Path) -> str:
             return module.NAME
     if path.is_file() and path.suffix.lower() in (".csv", ".parquet", ".pq"):
         return "events"  # let the canonical validator say what is wrong with it
+    if not path.is_dir():
+        with path.open("rb") as fh:
+            problem = ev.head_problem(str(path), fh.read(8192))
+        if problem is not None:
+            raise ev.EventsError([problem])
     raise ev.EventsError(
         [
             ev.Problem(

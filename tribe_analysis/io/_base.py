@@ -8,34 +8,79 @@ events. Each record either becomes events or, when malformed, is reported:
 - ``on_error="skip"``: the record is kept verbatim in :attr:`ReadResult.skipped`
   with its reason, and reading goes on. ``records_read == records_loaded +
   len(skipped)`` always holds.
+
+Text is read as UTF-8; a byte-order mark at the start of a file is dropped and
+Windows line ends (CRLF) are line ends. One record (a line, an array element, an
+e-mail, an XML row) holds at most :data:`MAX_RECORD_BYTES`: a longer one is a bad
+record, kept in quarantine cut to :data:`KEPT_BYTES` with a note, and never read
+into memory whole.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 import polars as pl
 
 from tribe_analysis import events as ev
+from tribe_analysis._textscan import KEPT_BYTES, MAX_RECORD_BYTES, too_long, truncated
 
 __all__ = [
+    "KEPT_BYTES",
+    "MAX_RECORD_BYTES",
     "ON_ERROR",
     "ReadResult",
     "RecordError",
     "Skipped",
     "Sink",
+    "cycle_members",
     "finish",
+    "head_problem",
+    "iter_csv_records",
+    "iter_json_array",
     "iter_json_lines",
+    "iter_lines",
+    "too_long",
+    "truncated",
 ]
 
 ON_ERROR = ("strict", "skip")
 
+BOM = b"\xef\xbb\xbf"
+_PIECE = 1 << 20
+_ID_FIELDS = ("event_id", "actor_id", "parent_id", "thread_id", "target_actor_id")
+_ROW_SCHEMA = {
+    "event_id": pl.String,
+    "timestamp": pl.Datetime("us", "UTC"),
+    "actor_id": pl.String,
+    "action": pl.String,
+    "parent_id": pl.String,
+    "thread_id": pl.String,
+    "target_actor_id": pl.String,
+    "mentions": pl.List(pl.String),
+    "text": pl.String,
+    "_source": pl.String,
+    "_line": pl.Int64,
+    "_raw": pl.String,
+    "_record": pl.Int64,
+}
+
 
 class RecordError(ValueError):
     """A record is malformed; the message is the reason shown to the user."""
+
+
+def head_problem(path: str | Path, head: bytes) -> ev.Problem | None:
+    """A whole-file problem visible in a file's first bytes: UTF-16 text or binary data."""
+    return ev.head_problem(str(path), head)
 
 
 @dataclass(frozen=True)
@@ -58,8 +103,10 @@ class Sink:
     """Collects event rows and skipped records while a reader walks its input.
 
     ``add`` takes one canonical row as a dict (``event_id``, ``timestamp`` as an
-    aware ``datetime`` or ISO-8601 text, ``actor_id``, ``action``, optional
-    ``parent_id``, ``thread_id``, ``target_actor_id``, ``mentions``, ``text``).
+    aware ``datetime``, ``actor_id``, ``action``, optional ``parent_id``,
+    ``thread_id``, ``target_actor_id``, ``mentions``, ``text``) and where its
+    record came from (``_source``, ``_line``, ``_raw``). A value of the wrong type
+    raises :class:`RecordError`, so its record is reported, never re-typed.
     """
 
     on_error: str = "strict"
@@ -74,8 +121,8 @@ class Sink:
             )
 
     def add(self, row: Mapping) -> None:
-        """Add one event row."""
-        self.rows.append(dict(row))
+        """Add one event row of the record being read (checked: see the class docstring)."""
+        self.rows.append({**_checked(row), "_record": self.records})
 
     def bad(self, source: str | Path, line: int | None, reason: str, record: str) -> None:
         """Report a malformed record: raise (strict) or quarantine it (skip)."""
@@ -102,40 +149,317 @@ class Sink:
             self.bad(source, line, str(exc), raw)
 
 
+def _kind(value: object) -> str:
+    """JSON-style name of a value's type, for messages."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _checked(row: Mapping) -> dict:
+    """``row`` with its values checked against the canonical types (RecordError if one is wrong)."""
+    out = dict(row)
+    for name in (*_ID_FIELDS, "text", "action"):
+        value = out.get(name)
+        if value is not None and not isinstance(value, str):
+            raise RecordError(f"{name} must be text, got {_kind(value)} {value!r:.60}")
+    for name in ("event_id", "actor_id", "action"):
+        if not out.get(name):
+            raise RecordError(f"missing {name}")
+    if out["action"] not in ev.ACTIONS:
+        raise RecordError(f"unknown action {out['action']!r}")
+    stamp = out.get("timestamp")
+    if isinstance(stamp, str):
+        try:
+            stamp = datetime.fromisoformat(stamp)
+        except ValueError:
+            raise RecordError(f"malformed timestamp {stamp!r}") from None
+    if not isinstance(stamp, datetime) or stamp.tzinfo is None:
+        raise RecordError(f"timestamp must be a date and time with a time zone, got {stamp!r}")
+    out["timestamp"] = stamp.astimezone(UTC)
+    mentions = out.get("mentions")
+    if mentions is None:
+        out["mentions"] = []
+    elif not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
+        raise RecordError(f"mentions must be a list of account ids, got {mentions!r:.60}")
+    return out
+
+
+# --------------------------------------------------------------------------- reading text
+
+
+def iter_lines(
+    fh: BinaryIO, *, bom: bool = True, keepends: bool = False
+) -> Iterator[tuple[int, bytes, int]]:
+    r"""Yield ``(line number, line, size)`` for each line of a binary file, in bounded memory.
+
+    ``line`` is without its line break (``\n`` or ``\r\n``) unless ``keepends``;
+    ``size`` is the line's length in bytes. A line longer than
+    :data:`MAX_RECORD_BYTES` is returned cut to :data:`KEPT_BYTES` (its ``size``
+    tells), the rest read in pieces and dropped. With ``bom``, a UTF-8 byte-order
+    mark at the start is dropped.
+
+    Examples
+    --------
+    >>> import io
+    >>> list(iter_lines(io.BytesIO(b"\xef\xbb\xbfa\r\nbc\n\nd")))
+    [(1, b'a', 3), (2, b'bc', 3), (3, b'', 1), (4, b'd', 1)]
+    """
+    number = 0
+    while True:
+        line = fh.readline(MAX_RECORD_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if number == 1 and bom and line.startswith(BOM):
+            line = line[len(BOM) :]
+        size = len(line)
+        if size > MAX_RECORD_BYTES and not line.endswith(b"\n"):
+            line = line[:KEPT_BYTES]
+            while True:
+                more = fh.readline(_PIECE)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield number, line, size
+            continue
+        if line.endswith(b"\n") and not keepends:
+            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        yield number, line, size
+
+
 def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     """Yield ``(line number, raw line, object)`` for each JSON object line of ``path``.
 
-    Blank lines are ignored. Lines that are not UTF-8, not JSON, or not a JSON
-    object are counted as records and reported to ``sink``.
+    Blank lines are ignored. Lines that are not UTF-8, not JSON, not a JSON
+    object, or longer than :data:`MAX_RECORD_BYTES` are counted as records and
+    reported to ``sink``.
     """
     with path.open("rb") as fh:
-        for number, raw_bytes in enumerate(fh, start=1):
-            if not raw_bytes.strip():
+        for number, data, size in iter_lines(fh):
+            if size > MAX_RECORD_BYTES:
+                sink.reject(path, number, too_long(size), truncated(data, size))
+                continue
+            if not data.strip():
                 continue
             try:
-                raw = raw_bytes.decode("utf-8")
+                raw = data.decode("utf-8")
             except UnicodeDecodeError as exc:
-                sink.reject(
-                    path,
-                    number,
-                    ev.not_utf8(raw_bytes, exc)[1],
-                    raw_bytes.decode("utf-8", "replace"),
-                )
+                reason = ev.not_utf8(data, exc)[1]
+                sink.reject(path, number, reason, data.decode("utf-8", "replace"))
                 continue
             try:
                 obj = json.loads(raw)
             except json.JSONDecodeError as exc:
-                sink.reject(
-                    path,
-                    number,
-                    f"invalid JSON ({exc.msg}, column {exc.colno})",
-                    raw.rstrip("\n"),
-                )
+                sink.reject(path, number, f"invalid JSON ({exc.msg}, column {exc.colno})", raw)
+                continue
+            except (ValueError, RecursionError) as exc:  # over-long numbers, deep nesting
+                sink.reject(path, number, f"invalid JSON ({_short(exc)})", raw)
                 continue
             if not isinstance(obj, dict):
-                sink.reject(path, number, "expected a JSON object on each line", raw.rstrip("\n"))
+                sink.reject(path, number, "expected a JSON object on each line", raw)
                 continue
-            yield number, raw.rstrip("\n"), obj
+            yield number, raw, obj
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class _Window:
+    """A window of decoded text over a binary file, read in pieces (for JSON arrays).
+
+    Text after a byte that is not UTF-8 is never decoded: the window ends there
+    and :attr:`bad` says why.
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        self.pos = 0
+        self.line = 1
+        self.eof = False
+        self.bad: str | None = None
+
+    def more(self, at_least: int = _PIECE) -> bool:
+        """Drop what was read and decode the next piece; False at the end (or a bad byte)."""
+        if self.eof:
+            return False
+        data = self.fh.read(max(at_least, _PIECE))
+        self.eof = not data
+        rest = self.text[self.pos :]
+        self.pos = 0
+        try:
+            self.text = rest + self.decoder.decode(data, final=self.eof)
+        except UnicodeDecodeError as exc:
+            self.text = rest + exc.object[: exc.start].decode("utf-8")
+            column = len(self.text) - self.text.rfind("\n")
+            self.bad = f"not UTF-8: byte 0x{exc.object[exc.start]:02x} at column {column}"
+            self.eof = True
+        return True
+
+    def advance(self, to: int) -> None:
+        self.line += self.text.count("\n", self.pos, to)
+        self.pos = to
+
+    def skip_space(self) -> str:
+        """The next character after white space ('' at the end of the readable text)."""
+        while True:
+            stripped = len(self.text) - len(self.text[self.pos :].lstrip(" \t\r\n\ufeff"))
+            self.advance(stripped)
+            if self.pos < len(self.text) or not self.more():
+                return self.text[self.pos : self.pos + 1]
+
+    def stop(self, sink: Sink, path: Path, reason: str) -> None:
+        """Report the rest of the file as one bad record (JSON cannot resume)."""
+        reason = self.bad or reason
+        note = "the rest of the file is not read"
+        reason = f"{reason[:-1]}; {note})" if reason.endswith(")") else f"{reason} ({note})"
+        rest = self.text[self.pos : self.pos + KEPT_BYTES].rstrip()
+        sink.reject(path, self.line, reason, rest)
+
+
+def iter_json_array(path: Path, sink: Sink, what: str) -> Iterator[tuple[int, str, object]]:
+    """Yield ``(line, raw text, value)`` for each element of a file holding one JSON array.
+
+    The file is read in pieces, so its size is not bounded; one element's is (at
+    most :data:`MAX_RECORD_BYTES`). A file that is not a JSON array is one bad
+    record. An element that is not UTF-8, not JSON, too long or not followed by
+    ``,`` or ``]`` is one bad record holding the rest of the file (JSON cannot
+    resume there). ``what`` names the elements in messages (``"messages"``).
+    """
+    with path.open("rb") as fh:
+        window = _Window(fh)
+        first = window.skip_space()
+        if first != "[" and not window.bad:
+            found = "empty file" if not first else "not a JSON array"
+            text = window.text[window.pos : window.pos + KEPT_BYTES].rstrip()
+            sink.reject(path, window.line, f"{found} (expected a JSON array of {what})", text)
+            return
+        if first != "[":
+            window.stop(sink, path, "")
+            return
+        window.advance(window.pos + 1)
+        if window.skip_space() == "]":
+            return
+        yield from _elements(window, path, sink, what)
+
+
+def _elements(window: _Window, path: Path, sink: Sink, what: str) -> Iterator[tuple]:
+    """The elements of an array whose ``[`` was read (see :func:`iter_json_array`)."""
+    decoder = json.JSONDecoder()
+    while True:
+        start = window.pos
+        try:
+            value, end = decoder.raw_decode(window.text, start)
+            error = None
+        except (ValueError, RecursionError) as exc:
+            value, end, error = None, len(window.text), exc
+        if end == len(window.text) and not window.eof:  # maybe cut by the end of the piece
+            if len(window.text) - start <= MAX_RECORD_BYTES and window.more(len(window.text)):
+                continue
+        size = end - start
+        if size > MAX_RECORD_BYTES:
+            text = truncated(window.text[start : start + KEPT_BYTES].encode(), size)
+            sink.reject(
+                path, window.line, f"{too_long(size)}; the rest of the file is not read", text
+            )
+            return
+        if error is not None:
+            msg = getattr(error, "msg", None) or _short(error)
+            at = window.line + window.text.count("\n", start, getattr(error, "pos", start))
+            window.stop(sink, path, f"invalid JSON ({msg} at line {at})")
+            return
+        yield window.line, window.text[start:end], value
+        window.advance(end)
+        following = window.skip_space()
+        if following == ",":
+            window.advance(window.pos + 1)
+            window.skip_space()
+            continue
+        if following == "]":
+            return
+        window.stop(sink, path, f"invalid JSON (expected ',' or ']' after one of the {what})")
+        return
+
+
+def iter_csv_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, list[str]]]:
+    """Yield ``(first line, raw text, fields)`` for each record of a CSV file, header first.
+
+    Quoted fields may hold line breaks and commas (RFC 4180, read with :mod:`csv`).
+    A record that is not UTF-8, too long, or malformed (an unclosed quote, a
+    stray quote) is counted and reported to ``sink``; blank lines are ignored. A
+    malformed header stops the read (no record of the file can be understood).
+    """
+    if csv.field_size_limit() < MAX_RECORD_BYTES:
+        csv.field_size_limit(MAX_RECORD_BYTES)
+    lines: list[tuple[int, bytes, int]] = []
+
+    def source() -> Iterator[str]:
+        with path.open("rb") as fh:
+            for number, data, size in iter_lines(fh):
+                lines.append((number, data, size))
+                yield data.decode("utf-8", "surrogateescape") + "\n"
+
+    reader = csv.reader(source(), strict=True)
+    while True:
+        try:
+            fields = next(reader)
+            error = None
+        except StopIteration:
+            if lines:  # an unclosed quote ran to the end of the file
+                _bad_csv(
+                    sink, path, lines, "unclosed quote (the field runs to the end of the file)"
+                )
+            return
+        except csv.Error as exc:
+            fields, error = [], f"malformed CSV ({exc})"
+            if str(exc) == "unexpected end of data":
+                error = _UNCLOSED
+        taken, lines[:] = list(lines), []
+        if not taken or (error is None and not fields):
+            continue  # a blank line
+        if error is None:
+            error = _csv_record_problem(taken)
+        if error is not None and taken[0][0] == 1:
+            raise ev.EventsError([ev.Problem(str(path), 1, f"unreadable CSV header ({error})")])
+        if error is not None:
+            _bad_csv(sink, path, taken, error)
+            continue
+        yield taken[0][0], "\n".join(d.decode("utf-8") for _, d, _ in taken), fields
+
+
+_UNCLOSED = "unclosed quote (the field runs to the end of the file)"
+
+
+def _csv_record_problem(lines: list[tuple[int, bytes, int]]) -> str | None:
+    size = sum(s for _, _, s in lines)
+    if size > MAX_RECORD_BYTES:
+        return too_long(size)
+    for _, data, _ in lines:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return ev.not_utf8(data, exc)[1]
+    return None
+
+
+def _bad_csv(sink: Sink, path: Path, lines: list[tuple[int, bytes, int]], reason: str) -> None:
+    size = sum(s for _, _, s in lines)
+    data = b"\n".join(d for _, d, _ in lines)
+    text = truncated(data, size) if size > MAX_RECORD_BYTES else data.decode("utf-8", "replace")
+    sink.reject(path, lines[0][0], reason, text)
+
+
+# --------------------------------------------------------------------------- result
 
 
 @dataclass(frozen=True)
@@ -168,45 +492,22 @@ class ReadResult:
 def finish(
     sink: Sink, platform: str, observability: Mapping[str, bool], *, sources: Sequence[str] = ()
 ) -> ReadResult:
-    """Turn collected rows into canonical events.
+    """Turn collected rows into canonical events, locating every derived problem.
 
-    A row may carry ``_source``, ``_line`` and ``_raw`` (where its record came
-    from). An ``event_id`` seen twice (overlapping exports) is kept once, in both
-    modes, and the later record is reported in ``skipped`` with reason
-    ``duplicate id``.
+    Rows carry ``_source``, ``_line`` and ``_raw`` (where their record came from).
+    An ``event_id`` seen twice (overlapping exports) is kept once, in both modes;
+    a later record all of whose rows are such copies is reported in ``skipped``
+    as ``duplicate id`` naming the first occurrence. Records whose ``parent_id``
+    chain forms a cycle (or is too deep) stop a strict read at ``FILE:LINE``; in
+    skip mode they are quarantined, each once, and the rest is loaded.
     """
     if not sink.rows and not sink.skipped:
         where = ", ".join(sources) or "input"
         raise ev.EventsError([ev.Problem(where, None, f"no {platform} records found")])
-    if sink.rows:
-        frame = pl.DataFrame(
-            sink.rows,
-            schema_overrides={"mentions": pl.List(pl.String)},
-            infer_schema_length=None,
-        )
-        later = frame.filter(pl.int_range(pl.len()).over("event_id") > 0)
-        seen: set[tuple] = set()
-        for row in later.iter_rows(named=True):
-            key = (row.get("_source"), row.get("_line"))
-            if key not in seen:
-                seen.add(key)
-                sink.skipped.append(
-                    Skipped(
-                        str(row.get("_source") or "input"),
-                        row.get("_line"),
-                        f"duplicate id '{row['event_id']}' (kept once)",
-                        row.get("_raw") or "",
-                    )
-                )
-        frame = frame.unique("event_id", keep="first", maintain_order=True)
-        frame = frame.drop([c for c in frame.columns if c.startswith("_")])
-        if frame.schema["timestamp"] == pl.String:
-            frame = frame.with_columns(
-                pl.col("timestamp").str.to_datetime(time_zone="UTC", time_unit="us")
-            )
-        events = ev.complete_events(ev.conform(frame, platform=platform))
-    else:
-        events = ev.empty_events()
+    frame = pl.DataFrame(sink.rows, schema=_ROW_SCHEMA) if sink.rows else None
+    if frame is not None:
+        frame = _drop_duplicates(frame, sink)
+    events = _derive_located(frame, sink, platform) if frame is not None else ev.empty_events()
     return ReadResult(
         events=events.with_columns(pl.lit(platform).alias("platform")),
         platform=platform,
@@ -215,3 +516,87 @@ def finish(
         records_loaded=sink.records - len(sink.skipped),
         skipped=sink.skipped,
     )
+
+
+def _drop_duplicates(frame: pl.DataFrame, sink: Sink) -> pl.DataFrame:
+    """Keep the first row of each ``event_id``; report records that were copies only."""
+    copy = pl.int_range(pl.len()).over("event_id") > 0
+    if not frame.select(copy.any()).item():
+        return frame
+    frame = frame.with_columns(
+        copy.alias("_copy"),
+        pl.format(
+            "{}:{}",
+            pl.col("_source").first().over("event_id"),
+            pl.col("_line").first().over("event_id"),
+        ).alias("_first"),
+    )
+    copies = (
+        frame.group_by("_record", maintain_order=True)
+        .agg(pl.all().filter(pl.col("_copy")).first(), pl.col("_copy").all().alias("_all"))
+        .filter(pl.col("_all"))
+    )
+    for source, line, eid, where, raw in copies.select(
+        "_source", "_line", "event_id", "_first", "_raw"
+    ).iter_rows():
+        reason = f"duplicate id '{eid}' (kept once; first at {where})"
+        sink.skipped.append(Skipped(source, line, reason, raw or ""))
+    return frame.filter(~pl.col("_copy")).drop("_copy", "_first")
+
+
+def _derive_located(frame: pl.DataFrame, sink: Sink, platform: str) -> pl.DataFrame:
+    """Threads and targets; cycles and too-deep chains are located by file and line.
+
+    Strict: raise naming every record concerned. Skip: quarantine those records
+    (each once, all its reasons) and derive again without them.
+    """
+    while True:
+        events = ev.conform(frame, platform=platform)
+        derived, cycle, deep = ev._derive(events, ev.MAX_THREAD_DEPTH)
+        if not cycle.size and not deep.size:
+            return ev.sort_events(derived)
+        where = frame.select(
+            pl.col("_source").alias("__source"),
+            pl.col("_line").alias("__line"),
+            pl.lit("line").alias("__unit"),
+        )
+        problems = ev._derivation_problems(events, cycle, deep, ev.MAX_THREAD_DEPTH, where)
+        if sink.on_error == "strict":
+            raise ev.EventsError(problems)
+        order = np.concatenate([cycle, deep]).tolist()  # the order of ``problems``
+        bad = frame[order].with_columns(pl.Series("_reason", [p.reason for p in problems]))
+        links = dict(frame[cycle.tolist()].select("event_id", "parent_id").iter_rows())
+        members = cycle_members(links)  # replies into a cycle load as orphans once it is gone
+        bad = bad.filter(
+            pl.col("event_id").is_in(list(members)) | ~pl.col("_reason").str.contains("cycle")
+        )
+        by_record = bad.group_by("_record", maintain_order=True).agg(
+            pl.col("_source", "_line", "_raw").first(), pl.col("_reason")
+        )
+        for source, line, raw, reasons in by_record.select(
+            "_source", "_line", "_raw", "_reason"
+        ).iter_rows():
+            sink.skipped.append(Skipped(source, line, "; ".join(dict.fromkeys(reasons)), raw or ""))
+        frame = frame.filter(~pl.col("_record").is_in(by_record.get_column("_record").implode()))
+
+
+def cycle_members(links: Mapping[str, str]) -> set[str]:
+    """The ids on a cycle of ``links`` (id -> parent id), not those that only lead into one.
+
+    Examples
+    --------
+    >>> sorted(cycle_members({"a": "b", "b": "a", "c": "a", "d": "d", "e": "x"}))
+    ['a', 'b', 'd']
+    """
+    members: set[str] = set()
+    done: set[str] = set()
+    for start in links:
+        path: dict[str, int] = {}
+        node = start
+        while node in links and node not in done and node not in path:
+            path[node] = len(path)
+            node = links[node]
+        if node in path:  # the walk came back to itself: from there on is a cycle
+            members.update(list(path)[path[node] :])
+        done.update(path)
+    return members

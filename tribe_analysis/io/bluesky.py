@@ -35,7 +35,6 @@ events keep the DID and :func:`account_names` gives the handles for reports.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
@@ -45,7 +44,15 @@ from pathlib import Path
 import polars as pl
 
 from tribe_analysis import events as ev
-from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish, iter_json_lines
+from tribe_analysis.io._base import (
+    ReadResult,
+    RecordError,
+    Sink,
+    finish,
+    head_problem,
+    iter_csv_records,
+    iter_json_lines,
+)
 
 __all__ = ["NAME", "OBSERVABILITY", "account_names", "read", "sniff"]
 
@@ -102,7 +109,7 @@ def sniff(path: Path) -> bool:
             first = pl.scan_parquet(path).select("uri").head(1).collect()
             return first.height == 1 and _is_at(first.item())
         with path.open("rb") as fh:
-            head = fh.read(65536).decode("utf-8", "replace")
+            head = fh.read(65536).decode("utf-8-sig", "replace").replace("\r\n", "\n")
         lines = [line for line in head.split("\n")[:-1] if line.strip()]  # complete lines only
         if not lines:
             return False
@@ -189,11 +196,14 @@ def _check_file(path: Path) -> None:
         raise ev.EventsError([ev.Problem(where, None, "is a directory, not a Bluesky file")])
     try:
         with path.open("rb") as fh:
-            first = fh.read(1)
+            first = fh.read(8192)
     except OSError as exc:
         raise ev.EventsError([ev.Problem(where, None, f"unreadable ({exc.strerror})")]) from None
     if not first:
         raise ev.EventsError([ev.Problem(where, 1, "empty file (no records)")])
+    problem = head_problem(path, first)
+    if problem is not None and path.suffix.lower() not in (".parquet", ".pq"):
+        raise ev.EventsError([problem])
 
 
 def _records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
@@ -227,36 +237,19 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, str, dict]]:
 
 
 def _csv_rows(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None or not all(c in header for c in _FLAT_COLUMNS):
-                raise ev.EventsError(
-                    [
-                        ev.Problem(
-                            str(path),
-                            1,
-                            f"not a Bluesky post table (needs {', '.join(_FLAT_COLUMNS)})",
-                        )
-                    ]
-                )
-            start = reader.line_num + 1
-            for values in reader:
-                out = io.StringIO()
-                csv.writer(out, lineterminator="").writerow(values)
-                raw = out.getvalue()
-                if len(values) != len(header):
-                    sink.record(
-                        path, start, raw, _fail(f"{len(values)} fields, expected {len(header)}")
-                    )
-                else:
-                    yield start, raw, dict(zip(header, values, strict=True))
-                start = reader.line_num + 1
-    except UnicodeDecodeError as exc:
+    records = iter_csv_records(path, sink)
+    _, _, header = next(records, (0, "", []))
+    header = [c.strip() for c in header]
+    if not all(c in header for c in _FLAT_COLUMNS):
+        needs = ", ".join(_FLAT_COLUMNS)
         raise ev.EventsError(
-            [ev.Problem(str(path), None, f"not UTF-8 (byte 0x{exc.object[exc.start]:02x})")]
-        ) from None
+            [ev.Problem(str(path), 1, f"not a Bluesky post table (needs {needs})")]
+        )
+    for line, raw, values in records:
+        if len(values) != len(header):
+            sink.record(path, line, raw, _fail(f"{len(values)} fields, expected {len(header)}"))
+        else:
+            yield line, raw, dict(zip(header, values, strict=True))
 
 
 def _fail(reason: str):
@@ -617,11 +610,13 @@ def _flat(obj: dict) -> dict:
     if not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
         raise RecordError(f"mentions must be a list of DIDs, got {type(mentions).__name__}")
     text = obj.get("text")
+    if text is not None and not isinstance(text, str):
+        raise RecordError(f"text must be a string, got {type(text).__name__}")
     row = {
         "event_id": uri,
         "actor_id": actor,
         "timestamp": _time(obj.get("created_at"), "created_at"),
-        "text": text if isinstance(text, str) and text else None,
+        "text": text or None,
         "mentions": list(dict.fromkeys(mentions)),
     }
     if reply:

@@ -1,22 +1,27 @@
 """Canonical events files (CSV, Parquet, NDJSON) as a platform reader.
 
-Strict mode is :func:`tribe_analysis.events.read_events`. In skip mode every row
-with a problem (and every line that is not UTF-8 or not JSON) is quarantined
-verbatim and the rest is loaded; problems with a whole file (a missing column,
-an empty or unreadable file) still stop the read, since no record can be kept.
+Strict mode is :func:`tribe_analysis.events.read_events`. In skip mode every
+record with a problem is quarantined verbatim, once, with all its reasons: a line
+that is not UTF-8, not JSON or holds a value of the wrong type, a CSV record with
+the wrong number of fields or a stray or unclosed quote, a record over the size
+limit, a row that fails validation, the records of a ``parent_id`` cycle. The rest
+is loaded. Problems with a whole file (a missing column, an empty or unreadable
+file) still stop the read, since no record of it can be kept.
 """
 
 from __future__ import annotations
 
-import io
+import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
+from tribe_analysis import _textscan
 from tribe_analysis import events as ev
-from tribe_analysis.io._base import ReadResult, Skipped
+from tribe_analysis.io._base import ReadResult, Skipped, cycle_members
 
 __all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
 
@@ -26,7 +31,7 @@ _LINE = "__line"
 
 
 def sniff(path: Path) -> bool:
-    """A canonical file: known suffix and the required columns in its header."""
+    """A canonical file: known suffix and the required columns in its header (or first line)."""
     suffix = path.suffix.lower()
     if path.is_dir() or suffix not in ev.FORMATS:
         return False
@@ -35,14 +40,23 @@ def sniff(path: Path) -> bool:
             names = pl.read_parquet_schema(path).keys()
         else:
             with path.open("rb") as fh:
-                first = fh.readline(65536).decode("utf-8", "replace")
+                head = fh.read(65536).decode("utf-8-sig", "replace")
+            lines = [line for line in head.splitlines()[:6] if line.strip()]
             if ev.FORMATS[suffix] == "csv":
-                names = [c.strip().strip('"') for c in first.split(",")]
-            else:
-                names = json.loads(first).keys()
+                names = [c.strip() for c in next(csv.reader(lines[:1]))]
+            else:  # the first line that is a JSON object (a bad first line is only a bad record)
+                names = next(_json_keys(line) for line in lines if _json_keys(line))
     except Exception:  # noqa: BLE001 - sniffing must never fail
         return False
     return all(c in names for c in ev.REQUIRED_COLUMNS)
+
+
+def _json_keys(line: str) -> list[str]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return []
+    return list(value) if isinstance(value, dict) else []
 
 
 def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
@@ -54,95 +68,103 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     if on_error != "skip":
         raise ValueError(f"on_error must be 'strict' or 'skip', got {on_error!r}")
     parts: list[tuple[pl.DataFrame, str, str]] = []
-    texts: dict[str, list[str]] = {}
+    layouts: dict[str, tuple[Path, _textscan.Layout | None]] = {}
     skipped: list[Skipped] = []
     fatal: list[ev.Problem] = []
     for path in paths:
         try:
-            raw, unit, lines, bad = _read_lenient(path)
+            raw, unit, layout, bad = _read_lenient(path)
         except ev.EventsError as exc:
             fatal += exc.problems
             continue
-        skipped += bad
-        texts[str(path)] = lines
-        parts.append((raw, str(path), unit))
+        layouts[str(path)] = (path, layout)
+        skipped += [Skipped(p.source, p.line, p.reason, _record_text(p, layouts, [])) for p in bad]
+        if raw.height or not bad:  # a file whose every record is bad adds no rows
+            parts.append((raw, str(path), unit))
     if fatal:
         raise ev.EventsError(fatal)
     records = sum(p[0].height for p in parts) + len(skipped)
-    for _ in range(8):  # dropping rows can expose new problems (e.g. a parent chain)
-        events, problems = ev._check_parts(parts, ev.MAX_THREAD_DEPTH)
+    events = ev.empty_events().with_columns(pl.lit(NAME).alias("platform"))
+    while parts:  # dropping rows can expose new problems (e.g. a duplicate's first copy gone)
+        found, problems = ev._check_parts(parts, ev.MAX_THREAD_DEPTH)
         if not problems:
+            events = ev.sort_events(found)
             break
-        whole = [
-            p
-            for p in problems
-            if p.line is None
-            or (p.unit == "line" and p.line == 1 and p.source.lower().endswith(".csv"))
-        ]
+        whole = [p for p in problems if _whole(p)]
         if whole:
             raise ev.EventsError(whole)
-        drop: dict[str, set[int]] = {}
-        for p in problems:
-            drop.setdefault(p.source, set()).add(p.line)
-            skipped.append(Skipped(p.source, p.line, p.reason, _record_text(p, texts, parts)))
+        problems = _without_cycle_feeders(problems, parts)
+        reasons: dict[tuple[str, int], list[str]] = {}
+        for p in problems:  # one record with several problems is quarantined once
+            reasons.setdefault((p.source, p.line), []).append(p.reason)
+        for (source, line), why in reasons.items():
+            problem = next(p for p in problems if (p.source, p.line) == (source, line))
+            text = _record_text(problem, layouts, parts)
+            skipped.append(Skipped(source, line, "; ".join(dict.fromkeys(why)), text))
         parts = [
-            (frame.filter(~pl.col(_LINE).is_in(sorted(drop.get(source, ())))), source, unit)
+            (
+                frame.filter(~pl.col(_LINE).is_in([ln for s, ln in reasons if s == source])),
+                source,
+                unit,
+            )
             for frame, source, unit in parts
         ]
-    if events is None:
-        raise ev.EventsError([ev.Problem(", ".join(map(str, paths)), None, "no valid events left")])
-    events = ev.sort_events(events)
+        parts = [part for part in parts if part[0].height]
+    order = {str(p): k for k, p in enumerate(paths)}
+    skipped.sort(key=lambda s: (order.get(s.source, len(order)), s.line or 0))
     return ReadResult(events, NAME, dict(OBSERVABILITY), records, events.height, skipped)
 
 
-def _read_lenient(path: Path) -> tuple[pl.DataFrame, str, list[str], list[Skipped]]:
-    """Read a file, quarantining lines that are not UTF-8 (CSV, NDJSON) or not JSON (NDJSON)."""
+def _without_cycle_feeders(problems: list[ev.Problem], parts) -> list[ev.Problem]:
+    """Drop cycle problems of rows that only reply into a cycle: they load once it is gone."""
+    cycle = {(p.source, p.line) for p in problems if p.reason.startswith(_CYCLE)}
+    if not cycle:
+        return problems
+    where: dict[str, tuple[str, int]] = {}
+    links: dict[str, str] = {}
+    for frame, source, _ in parts:
+        lines = [line for s, line in cycle if s == source]
+        rows = frame.filter(pl.col(_LINE).is_in(lines)).select(
+            pl.col("event_id").cast(pl.String), pl.col("parent_id").cast(pl.String), _LINE
+        )
+        for eid, pid, line in rows.iter_rows():
+            links[eid] = pid
+            where[eid] = (source, line)
+    members = {where[eid] for eid in cycle_members(links)}
+    return [p for p in problems if not p.reason.startswith(_CYCLE) or (p.source, p.line) in members]
+
+
+_CYCLE = "parent_id chain forms a cycle"
+
+
+def _whole(problem: ev.Problem) -> bool:
+    """A problem with a whole file (no line, or a CSV header), which stops both modes."""
+    header = (
+        problem.unit == "line" and problem.line == 1 and problem.source.lower().endswith(".csv")
+    )
+    return problem.line is None or header
+
+
+def _read_lenient(
+    path: Path,
+) -> tuple[pl.DataFrame, str, _textscan.Layout | None, list[ev.Problem]]:
+    """A file's rows with their ``__line``, where its records are, and its unreadable records."""
     fmt = ev._format_of(path, None)
-    if fmt == "parquet" or not path.is_file():
+    if fmt == "parquet":
         raw, unit = ev._read_raw(path, fmt)
-        return raw, unit, [], []
-    if path.stat().st_size == 0:
-        raise ev.EventsError([ev.Problem(str(path), 1, "empty file (no header, no events)")])
-    kept: list[bytes] = []
-    numbers: list[int] = []
-    texts: list[str] = [""]
-    bad: list[Skipped] = []
-    with path.open("rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            text = line.decode("utf-8", "replace").rstrip("\r\n")
-            texts.append(text)
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                bad.append(Skipped(str(path), number, ev.not_utf8(line, exc)[1], text))
-                continue
-            if fmt == "ndjson":
-                if not line.strip():
-                    continue
-                try:
-                    if not isinstance(json.loads(line), dict):
-                        raise ValueError("expected a JSON object on each line")
-                except (json.JSONDecodeError, ValueError) as exc:
-                    reason = f"invalid JSON ({getattr(exc, 'msg', str(exc))})"
-                    bad.append(Skipped(str(path), number, reason, text))
-                    continue
-            kept.append(line if line.endswith(b"\n") else line + b"\n")
-            numbers.append(number)
-    data = io.BytesIO(b"".join(kept))
-    if fmt == "csv":
-        frame = pl.read_csv(data, infer_schema=False, raise_if_empty=False)
-        line_numbers = numbers[1 : frame.height + 1]
-    else:
-        frame = pl.read_ndjson(data, infer_schema_length=None) if kept else pl.DataFrame()
-        line_numbers = numbers[: frame.height]
-    frame = frame.with_columns(pl.Series(_LINE, line_numbers, dtype=pl.UInt32))
-    return frame, "line", texts, bad
+        return raw, unit, None, []
+    ev._check_file(path)
+    raw, layout, bad = ev._read_text(path, fmt, lenient=True)
+    return raw, "line", layout, bad
 
 
-def _record_text(problem: ev.Problem, texts: dict[str, list[str]], parts) -> str:
-    lines = texts.get(problem.source) or []
-    if problem.unit == "line" and problem.line is not None and problem.line < len(lines):
-        return lines[problem.line]
+def _record_text(problem: ev.Problem, layouts: dict, parts) -> str:
+    """The verbatim record a problem is about: its text lines, or a Parquet row as JSON."""
+    path, layout = layouts.get(problem.source, (None, None))
+    if layout is not None and problem.line is not None:
+        index = int(np.searchsorted(layout.lines, problem.line))
+        if index < layout.lines.size and layout.lines[index] == problem.line:
+            return _textscan.record_text(path, layout, index)
     for frame, source, _ in parts:  # Parquet: the row as JSON
         if source == problem.source:
             row = frame.filter(pl.col(_LINE) == problem.line).drop(_LINE)

@@ -28,15 +28,27 @@ from __future__ import annotations
 
 import email
 import email.utils
-import mailbox
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
 from tribe_analysis import events as ev
-from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
+from tribe_analysis.io._base import (
+    BOM,
+    KEPT_BYTES,
+    MAX_RECORD_BYTES,
+    ReadResult,
+    RecordError,
+    Sink,
+    finish,
+    head_problem,
+    iter_lines,
+    too_long,
+    truncated,
+)
 
 __all__ = ["NAME", "OBSERVABILITY", "normalise_subject", "read", "sniff"]
 
@@ -65,7 +77,7 @@ def sniff(path: Path) -> bool:
             head = fh.read(65536)
     except OSError:
         return False
-    lines = head.split(b"\n")
+    lines = head.removeprefix(BOM).split(b"\n")
     if not lines or not lines[0].startswith(b"From "):
         return False
     for line in lines[1:50]:
@@ -96,21 +108,20 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     if not files:
         raise ValueError("no input given")
     sink = Sink(on_error)
-    starts = {path: _check_file(path) for path in files}
+    for path in files:
+        _check_file(path)
     by_subject: list[tuple[dict, str, bool]] = []  # (row, normalised subject, wants subject parent)
     for path in files:
-        box = mailbox.mbox(path, create=False)
-        try:
-            for key, line in zip(box.iterkeys(), starts[path], strict=True):
-                data = box.get_bytes(key)
-                raw = data.decode("utf-8", "replace")
-                mark = len(sink.rows)
-                info: dict = {}
-                sink.record(path, line, raw, _builder(sink, data, path, line, raw, info))
-                if len(sink.rows) > mark:
-                    by_subject.append((sink.rows[mark], info["subject"], info["by_subject"]))
-        finally:
-            box.close()
+        for line, data, size in _messages(path):
+            if size > MAX_RECORD_BYTES:
+                sink.reject(path, line, too_long(size), truncated(data, size))
+                continue
+            raw = data.decode("utf-8", "replace")
+            mark = len(sink.rows)
+            info: dict = {}
+            sink.record(path, line, raw, _builder(sink, data, path, line, raw, info))
+            if len(sink.rows) > mark:
+                by_subject.append((sink.rows[mark], info["subject"], info["by_subject"]))
     _thread_by_subject(by_subject)
     return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in files])
 
@@ -150,7 +161,7 @@ def normalise_subject(subject: str) -> tuple[str, bool]:
 
 def _builder(sink: Sink, data: bytes, path: Path, line: int, raw: str, info: dict):
     def build() -> None:
-        msg = email.message_from_bytes(data)
+        msg = email.message_from_bytes(data.replace(b"\r\n", b"\n"))
         event_id = _first_id(msg, "Message-ID")
         if event_id is None:
             raise RecordError("missing Message-ID header")
@@ -252,6 +263,23 @@ def _address(msg: Message) -> str:
 
 
 def _date(msg: Message) -> datetime:
+    """The ``Date`` header, else the date of the earliest ``Received:`` header; never a guess.
+
+    The mbox ``From `` line's date is not used: archives rebuilt from other sources
+    (as the everything-list one) carry the rebuild date there.
+    """
+    try:
+        return _date_header(msg)
+    except RecordError as exc:
+        received = _received_date(msg)
+        if received is None:
+            raise RecordError(
+                f"{exc}, and no Received: header with a date (a date is never guessed)"
+            ) from None
+        return received
+
+
+def _date_header(msg: Message) -> datetime:
     value = _header(msg, "Date")
     if not value:
         raise RecordError("missing Date header" if value is None else "empty Date header")
@@ -265,6 +293,23 @@ def _date(msg: Message) -> datetime:
             raise RecordError(f"Date header has no time zone '{value}'")
         return stamp.replace(tzinfo=UTC)
     return stamp.astimezone(UTC)
+
+
+def _received_date(msg: Message) -> datetime | None:
+    """The date of the earliest ``Received:`` header that has one (RFC 5322: after its last ``;``).
+
+    Each mail server adds its ``Received:`` header on top, so the last one in the
+    message is the first server's, the closest to when the message was sent.
+    """
+    for value in reversed(msg.get_all("Received") or []):
+        when = str(value).rpartition(";")[2].strip()
+        try:
+            stamp = email.utils.parsedate_to_datetime(when)
+        except (ValueError, TypeError, OverflowError, IndexError):
+            continue
+        if stamp.tzinfo is not None:
+            return stamp.astimezone(UTC)
+    return None
 
 
 def _subject(msg: Message) -> str:
@@ -293,32 +338,58 @@ def _body(msg: Message) -> str | None:
 # --------------------------------------------------------------------------- files and threads
 
 
-def _check_file(path: Path) -> list[int]:
-    """Line numbers of the ``From `` lines that start messages (the rule :mod:`mailbox` uses)."""
+def _check_file(path: Path) -> None:
+    """Raise for a path that is missing, a folder, not text, or not an mbox file (both modes)."""
     where = str(path)
     if not path.exists():
         raise ev.EventsError([ev.Problem(where, None, "no such file")])
     if path.is_dir():
         raise ev.EventsError([ev.Problem(where, None, "is a directory, not an mbox file")])
-    starts = []
     try:
         with path.open("rb") as fh:
-            for number, line in enumerate(fh, start=1):
-                if number == 1 and not line.startswith(b"From "):
-                    raise ev.EventsError(
-                        [
-                            ev.Problem(
-                                where, 1, "not an mbox file (the first line is not a 'From ' line)"
-                            )
-                        ]
-                    )
-                if line.startswith(b"From "):
-                    starts.append(number)
+            head = fh.read(8192)
     except OSError as exc:
         raise ev.EventsError([ev.Problem(where, None, f"unreadable ({exc.strerror})")]) from None
-    if not starts:
+    if not head.strip():
         raise ev.EventsError([ev.Problem(where, None, "empty file (no messages)")])
-    return starts
+    problem = head_problem(path, head)
+    if problem is not None:
+        raise ev.EventsError([problem])
+    if not head.removeprefix(BOM).startswith(b"From "):
+        reason = "not an mbox file (the first line is not a 'From ' line)"
+        raise ev.EventsError([ev.Problem(where, 1, reason)])
+
+
+def _messages(path: Path) -> Iterator[tuple[int, bytes, int]]:
+    """Yield ``(line of its From line, bytes, size)`` for each message of an mbox file.
+
+    A message starts at a line beginning with ``From `` (the rule of :mod:`mailbox`);
+    its bytes are the lines after that one, without the blank line that separates
+    it from the next message. The file is read line by line: a message over
+    :data:`MAX_RECORD_BYTES` is returned cut to :data:`KEPT_BYTES` (its size tells).
+    """
+    start, parts, size = 0, [], 0
+    with path.open("rb") as fh:
+        for number, line, length in iter_lines(fh, keepends=True):
+            if line.startswith(b"From "):
+                if start:
+                    yield start, *_message_bytes(parts, size)
+                start, parts, size = number, [], 0
+                continue
+            size += length
+            if size <= MAX_RECORD_BYTES:
+                parts.append(line)
+            elif size - length <= MAX_RECORD_BYTES:  # this line crosses the limit: keep the head
+                parts = [b"".join([*parts, line])[:KEPT_BYTES]]
+    if start:
+        yield start, *_message_bytes(parts, size)
+
+
+def _message_bytes(parts: list[bytes], size: int) -> tuple[bytes, int]:
+    if size <= MAX_RECORD_BYTES and parts and parts[-1] in (b"\n", b"\r\n"):
+        size -= len(parts[-1])
+        parts = parts[:-1]  # the blank line before the next From line separates messages
+    return b"".join(parts), size
 
 
 def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> None:
@@ -344,26 +415,22 @@ def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
 
     Messages without a usable ``From`` are ignored here: :func:`read` reports them.
     """
-    import mailbox
-    from collections import Counter
-
     if isinstance(paths, str | Path):
         paths = [paths]
     seen: dict[str, Counter] = {}
-    for path in paths:
-        box = mailbox.mbox(str(path), create=False)
-        try:
-            for msg in box:
-                try:
-                    value = _header(msg, "From")
-                except Exception:  # noqa: BLE001 - undecodable header: read() reports it
-                    continue
-                if not value:
-                    continue
-                name, address = email.utils.parseaddr(value)
-                address = address.strip().lower()
-                if address and name.strip():
-                    seen.setdefault(address, Counter())[name.strip()] += 1
-        finally:
-            box.close()
+    for path in map(Path, paths):
+        for _, data, size in _messages(path):
+            if size > MAX_RECORD_BYTES:
+                continue
+            msg = email.message_from_bytes(data.replace(b"\r\n", b"\n"))
+            try:
+                value = _header(msg, "From")
+            except Exception:  # noqa: BLE001 - undecodable header: read() reports it
+                continue
+            if not value:
+                continue
+            name, address = email.utils.parseaddr(value)
+            address = address.strip().lower()
+            if address and name.strip():
+                seen.setdefault(address, Counter())[name.strip()] += 1
     return {a: c.most_common(1)[0][0] for a, c in sorted(seen.items())}

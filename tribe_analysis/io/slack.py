@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tribe_analysis import events as ev
-from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
+from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish, iter_json_array
 
 __all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
 
@@ -66,7 +66,6 @@ IGNORED_SUBTYPES = frozenset(
 """Message subtypes that are not interactions (membership and channel housekeeping)."""
 
 _log = logging.getLogger(__name__)
-_JSON = json.JSONDecoder()
 
 
 def _is_day(path: Path) -> bool:
@@ -169,7 +168,7 @@ def _channels(folder: Path) -> dict[str, str]:
     names: dict[str, str] = {}
     for path in lists:
         try:
-            items = json.loads(path.read_bytes().decode("utf-8"))
+            items = json.loads(path.read_bytes().decode("utf-8-sig"))
         except OSError as exc:
             raise ev.EventsError(
                 [ev.Problem(str(path), None, f"unreadable ({exc.strerror})")]
@@ -186,73 +185,20 @@ def _channels(folder: Path) -> dict[str, str]:
     return names
 
 
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at] in " \t\r\n":
-        at += 1
-    return at
-
-
 def _messages(path: Path, sink: Sink) -> Iterator[tuple[int, str, object]]:
     """``(line, raw text, value)`` for each element of a daily file's JSON array.
 
-    Elements are decoded one by one so each has its line number. A file that is
-    not UTF-8 or not a JSON array is one bad record; a malformed element ends the
-    file (JSON cannot resume), and the rest of the file is that bad record.
+    The file is read in pieces (:func:`iter_json_array`), each element with its line
+    number. A file that is not a JSON array is one bad record; after a malformed
+    element (or one not UTF-8, or over the record size limit) the rest of the file
+    is that bad record.
     """
     try:
-        data = path.read_bytes()
+        yield from iter_json_array(path, sink, "messages")
     except OSError as exc:
         raise ev.EventsError(
             [ev.Problem(str(path), None, f"unreadable ({exc.strerror})")]
         ) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, reason = ev.not_utf8(data, exc)
-        sink.reject(path, line, reason, data.decode("utf-8", "replace"))
-        return
-    at = _skip_space(text, 0)
-    if at < len(text) and text[at] == "\ufeff":
-        at = _skip_space(text, at + 1)
-    if at >= len(text) or text[at] != "[":
-        what = "empty file" if at >= len(text) else "not a JSON array"
-        sink.reject(path, 1, f"{what} (expected a JSON array of messages)", text)
-        return
-    line = 1 + text.count("\n", 0, at)
-    last = at
-    at = _skip_space(text, at + 1)
-    if at < len(text) and text[at] == "]":
-        return
-    while True:
-        line += text.count("\n", last, at)
-        last = at
-        try:
-            value, end = _JSON.raw_decode(text, at)
-        except json.JSONDecodeError as exc:
-            sink.reject(
-                path,
-                line,
-                f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}; "
-                "the rest of the file is not read)",
-                text[at:].rstrip(),
-            )
-            return
-        yield line, text[at:end], value
-        at = _skip_space(text, end)
-        if at < len(text) and text[at] == ",":
-            at = _skip_space(text, at + 1)
-            continue
-        if at < len(text) and text[at] == "]":
-            return
-        line += text.count("\n", last, at)
-        last = at
-        sink.reject(
-            path,
-            line,
-            "invalid JSON (expected ',' or ']' after a message; the rest of the file is not read)",
-            text[at:].rstrip(),
-        )
-        return
 
 
 # --------------------------------------------------------------------------- messages

@@ -27,7 +27,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tribe_analysis import events as ev
-from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
+from tribe_analysis.io._base import (
+    MAX_RECORD_BYTES,
+    ReadResult,
+    RecordError,
+    Sink,
+    finish,
+    head_problem,
+    iter_lines,
+    too_long,
+    truncated,
+)
 
 __all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
 
@@ -234,6 +244,10 @@ def _check_folder(folder: Path) -> None:
             ) from None
         if not first:
             raise ev.EventsError([ev.Problem(str(path), None, "empty file (no XML)")])
+        with path.open("rb") as fh:
+            problem = head_problem(path, fh.read(8192))
+        if problem is not None:
+            raise ev.EventsError([problem])
 
 
 def _structural(text: str) -> bool:
@@ -265,92 +279,117 @@ def _reason(exc: ET.ParseError) -> str:
 def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     """Yield ``(line, raw text, attributes)`` of each ``<row>`` of a dump file.
 
-    Lines that are not UTF-8 and rows that are not well-formed XML are counted as
-    records and reported to ``sink``; parsing resumes on the next line.
+    Lines that are not UTF-8, rows that are not well-formed XML and rows holding a
+    line over :data:`MAX_RECORD_BYTES` are counted as records and reported to
+    ``sink``; parsing resumes on the next line.
     """
-    parser = ET.XMLPullParser(events=("start", "end"))
-    root: ET.Element | None = None  # the element whose children are rows
-    seen_root = False
-    depth = 0
-    pending: list[tuple[int, str]] = []  # lines fed since the last complete row
-
-    def bad_lines(lines: list[tuple[int, str]], reason: str) -> None:
-        lines = [(n, t.strip()) for n, t in lines if t.strip() and not _structural(t)]
-        if lines:
-            sink.reject(path, lines[0][0], reason, "\n".join(t for _, t in lines))
-
-    def restart() -> tuple[ET.XMLPullParser, ET.Element]:
-        fresh = ET.XMLPullParser(events=("start", "end"))
-        fresh.feed(_RESUME)
-        (_, placeholder), *_ = fresh.read_events()
-        return fresh, placeholder
-
+    stream = _RowStream(path, root_name, sink)
     number = 0
     with path.open("rb") as fh:
-        for number, data in enumerate(fh, start=1):  # noqa: B007 - number is used after the loop
+        for number, data, size in iter_lines(fh, bom=False):  # noqa: B007 - number is used after
+            if size > MAX_RECORD_BYTES:
+                stream.too_long(number, data, size)
+                continue
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 reason = ev.not_utf8(data, exc)[1]
                 sink.reject(path, number, reason, data.decode("utf-8", "replace").strip())
                 continue
-            pending.append((number, text))
-            parser.feed(data)
-            try:
-                for kind, elem in parser.read_events():
-                    if kind == "start":
-                        depth += 1
-                        if depth == 1:
-                            if elem.tag != root_name:
-                                raise ev.EventsError(
-                                    [
-                                        ev.Problem(
-                                            str(path),
-                                            number,
-                                            f"not a Stack Exchange {path.name} "
-                                            f"(root element <{elem.tag}>, expected <{root_name}>)",
-                                        )
-                                    ]
-                                )
-                            seen_root = True
-                            root = elem
-                            pending.clear()
-                        continue
-                    depth -= 1
-                    if depth != 1:  # inside a row, or the root closing
-                        continue
-                    lines = [(n, t.strip()) for n, t in pending if t.strip() and not _structural(t)]
-                    pending.clear()
-                    line = lines[0][0] if lines else number
-                    raw = "\n".join(t for _, t in lines) or ET.tostring(elem, encoding="unicode")
-                    if elem.tag == "row":
-                        attrs = dict(elem.attrib)
-                        root.clear()
-                        yield line, raw, attrs
-                    else:
-                        root.clear()
-                        sink.reject(path, line, f"unexpected element <{elem.tag}>", raw)
-            except ET.ParseError as exc:
-                if not seen_root:
-                    raise ev.EventsError(
-                        [ev.Problem(str(path), number, f"not an XML file ({_message(exc)})")]
-                    ) from None
-                *before, (last_number, last_text) = pending
-                alone = None if _structural(last_text) else _row_alone(last_text)
-                bad_lines(before if alone is not None else pending, _reason(exc))
-                pending.clear()
-                parser, root = restart()
-                depth = 1
-                if alone is not None:
-                    yield last_number, last_text.strip(), alone
-    try:
-        parser.close()
-    except ET.ParseError as exc:
-        if not seen_root:
-            raise ev.EventsError(
-                [ev.Problem(str(path), number or None, "not an XML file (no root element)")]
-            ) from None
-        bad_lines(pending, _reason(exc))  # a truncated last row; a missing closing tag is no record
+            yield from stream.feed(number, text, data + b"\n")
+    stream.close(number)
+
+
+class _RowStream:
+    """An incremental XML parser over a dump file's lines that resumes after a bad row."""
+
+    def __init__(self, path: Path, root_name: str, sink: Sink) -> None:
+        self.path, self.root_name, self.sink = path, root_name, sink
+        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.root: ET.Element | None = None  # the element whose children are rows
+        self.depth = 0
+        self.pending: list[tuple[int, str]] = []  # lines fed since the last complete row
+
+    def _lines(self, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        return [(n, t.strip()) for n, t in lines if t.strip() and not _structural(t)]
+
+    def _bad(self, lines: list[tuple[int, str]], reason: str) -> None:
+        lines = self._lines(lines)
+        if lines:
+            self.sink.reject(self.path, lines[0][0], reason, "\n".join(t for _, t in lines))
+
+    def _restart(self) -> None:
+        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.parser.feed(_RESUME)
+        (_, self.root), *_ = self.parser.read_events()
+        self.depth = 1
+        self.pending.clear()
+
+    def _fail(self, number: int, reason: str) -> ev.EventsError:
+        return ev.EventsError([ev.Problem(str(self.path), number, reason)])
+
+    def too_long(self, number: int, data: bytes, size: int) -> None:
+        """A line over the size limit: the row holding it is one bad record."""
+        if self.root is None:
+            raise self._fail(number, f"not an XML file ({too_long(size)})")
+        before = self._lines(self.pending)
+        text = "".join(f"{t}\n" for _, t in before) + truncated(data, size)
+        self.sink.reject(self.path, before[0][0] if before else number, too_long(size), text)
+        self._restart()
+
+    def feed(self, number: int, text: str, data: bytes) -> Iterator[tuple[int, str, dict]]:
+        """Feed one line; yield the rows it completes."""
+        self.pending.append((number, text))
+        self.parser.feed(data)
+        try:
+            for kind, elem in self.parser.read_events():
+                row = self._event(kind, elem, number)
+                if row is not None:
+                    yield row
+        except ET.ParseError as exc:
+            if self.root is None:
+                raise self._fail(number, f"not an XML file ({_message(exc)})") from None
+            *before, (last_number, last_text) = self.pending
+            alone = None if _structural(last_text) else _row_alone(last_text)
+            self._bad(before if alone is not None else self.pending, _reason(exc))
+            self._restart()
+            if alone is not None:
+                yield last_number, last_text.strip(), alone
+
+    def _event(self, kind: str, elem: ET.Element, number: int) -> tuple[int, str, dict] | None:
+        if kind == "start":
+            self.depth += 1
+            if self.depth == 1:
+                if elem.tag != self.root_name:
+                    raise self._fail(
+                        number,
+                        f"not a Stack Exchange {self.path.name} "
+                        f"(root element <{elem.tag}>, expected <{self.root_name}>)",
+                    )
+                self.root = elem
+                self.pending.clear()
+            return None
+        self.depth -= 1
+        if self.depth != 1:  # inside a row, or the root closing
+            return None
+        lines = self._lines(self.pending)
+        self.pending.clear()
+        line = lines[0][0] if lines else number
+        raw = "\n".join(t for _, t in lines) or ET.tostring(elem, encoding="unicode")
+        self.root.clear()
+        if elem.tag == "row":
+            return line, raw, dict(elem.attrib)
+        self.sink.reject(self.path, line, f"unexpected element <{elem.tag}>", raw)
+        return None
+
+    def close(self, number: int) -> None:
+        """End of the file: a truncated last row is a bad record (a missing closing tag is none)."""
+        try:
+            self.parser.close()
+        except ET.ParseError as exc:
+            if self.root is None:
+                raise self._fail(number or None, "not an XML file (no root element)") from None
+            self._bad(self.pending, _reason(exc))
 
 
 def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:

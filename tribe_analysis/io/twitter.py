@@ -37,12 +37,16 @@ from pathlib import Path
 
 from tribe_analysis import events as ev
 from tribe_analysis.io._base import (
+    MAX_RECORD_BYTES,
     ReadResult,
     RecordError,
     Sink,
-    Skipped,
     finish,
+    head_problem,
+    iter_json_array,
     iter_json_lines,
+    too_long,
+    truncated,
 )
 
 __all__ = ["NAME", "OBSERVABILITY", "read", "screen_names", "sniff"]
@@ -53,7 +57,7 @@ OBSERVABILITY = {"post": True, "reply": True, "share": True, "reaction": False}
 
 _HEAD = 65_536
 """Bytes read to recognise a file's layout."""
-_SNIFF_LIMIT = 16 * 1024 * 1024
+_SNIFF_LIMIT = MAX_RECORD_BYTES
 """Longest first record (one line, or a first array element) read by ``sniff``."""
 _JSON_SPACE = " \t\r\n"
 
@@ -96,6 +100,8 @@ def _check_paths(paths: Sequence[Path], what: str) -> None:
             continue
         if not more and not head.strip():
             problems.append(ev.Problem(str(path), None, f"empty file (no {what} records)"))
+        elif (problem := head_problem(path, head)) is not None:
+            problems.append(problem)
     if problems:
         raise ev.EventsError(problems)
 
@@ -121,10 +127,12 @@ def _skip_space(text: str, i: int) -> int:
 def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     """Yield ``(line, raw text, object)`` for each JSON object of a file.
 
-    JSON lines go through :func:`iter_json_lines`. A JSON array is walked element by
-    element (each element reported at the line it starts on); a single pretty-printed
-    object is one record at line 1. Bad JSON is reported to ``sink``; after a syntax
-    error inside an array or document nothing further of that file can be read.
+    JSON lines go through :func:`iter_json_lines`, a JSON array through
+    :func:`iter_json_array` (each element reported at the line it starts on; both
+    read the file in pieces). A single pretty-printed object is one record at
+    line 1, read whole only up to :data:`MAX_RECORD_BYTES`. Bad JSON is reported to
+    ``sink``; after a syntax error inside an array or document nothing further of
+    that file can be read.
     """
     with path.open("rb") as fh:
         head = fh.read(_HEAD)
@@ -132,66 +140,43 @@ def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     if layout == "lines":
         yield from iter_json_lines(path, sink)
         return
-    data = path.read_bytes()
+    if layout == "array":
+        for line, raw, value in iter_json_array(path, sink, "objects"):
+            if isinstance(value, dict):
+                yield line, raw, value
+            else:
+                sink.reject(path, line, "expected a JSON object in the array", raw)
+        return
+    with path.open("rb") as fh:
+        data = fh.read(MAX_RECORD_BYTES + 1)
+    if len(data) > MAX_RECORD_BYTES:
+        size = max(len(data), path.stat().st_size)
+        sink.reject(path, 1, f"{too_long(size)} (one JSON document)", truncated(data, size))
+        return
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, reason = ev.not_utf8(data, exc)
         sink.reject(
-            path, line, f"{reason} (whole {layout} skipped)", data.decode("utf-8", "replace")
+            path, line, f"{reason} (whole document skipped)", data.decode("utf-8", "replace")
         )
         return
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    decoder = json.JSONDecoder()
+    text = text.removeprefix("\ufeff")
     start = _skip_space(text, 0)
-    if layout == "document":
-        try:
-            obj, end = decoder.raw_decode(text, start)
-            if _skip_space(text, end) != len(text):
-                raise json.JSONDecodeError("Extra data", text, _skip_space(text, end))
-        except json.JSONDecodeError as exc:
-            sink.reject(path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
-            return
-        yield text.count("\n", 0, start) + 1, text[start:].rstrip(), obj
+    try:
+        obj, end = json.JSONDecoder().raw_decode(text, start)
+        if _skip_space(text, end) != len(text):
+            raise json.JSONDecodeError("Extra data", text, _skip_space(text, end))
+    except json.JSONDecodeError as exc:
+        sink.reject(path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
         return
-    # array: '[' elem (',' elem)* ']'
-    i = _skip_space(text, start + 1)
-    line, counted = 1, 0
-    if i < len(text) and text[i] == "]":
+    except (ValueError, RecursionError) as exc:
+        sink.reject(path, 1, f"invalid JSON ({exc})", text)
         return
-    while True:
-        line += text.count("\n", counted, i)
-        counted = i
-        try:
-            obj, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError as exc:
-            sink.reject(
-                path,
-                exc.lineno,
-                f"invalid JSON ({exc.msg} at column {exc.colno}; rest of the array skipped)",
-                text[i:].rstrip(),
-            )
-            return
-        if isinstance(obj, dict):
-            yield line, text[i:end], obj
-        else:
-            sink.reject(path, line, "expected a JSON object in the array", text[i:end])
-        i = _skip_space(text, end)
-        if i < len(text) and text[i] == ",":
-            i = _skip_space(text, i + 1)
-            continue
-        if i < len(text) and text[i] == "]" and _skip_space(text, i + 1) == len(text):
-            return
-        line += text.count("\n", counted, i)
-        counted = i
-        sink.reject(
-            path,
-            line,
-            "invalid JSON (expected ',' or ']' after an array element; rest of the array skipped)",
-            text[i:].rstrip(),
-        )
+    if not isinstance(obj, dict):
+        sink.reject(path, 1, "expected a JSON object", text)
         return
+    yield text.count("\n", 0, start) + 1, text[start:].rstrip(), obj
 
 
 def _first_json_object(path: Path) -> dict | None:
@@ -215,7 +200,7 @@ def _first_json_object(path: Path) -> dict | None:
                         return None
                     if len(raw) >= _SNIFF_LIMIT:
                         return None
-                obj = json.loads(raw.decode("utf-8"))
+                obj = json.loads(raw.decode("utf-8").removeprefix("\ufeff"))
             else:
                 data = head if len(head) < _HEAD else head + fh.read(_SNIFF_LIMIT)
                 text = data.decode("utf-8", "ignore").lstrip("\ufeff" + _JSON_SPACE)
@@ -352,24 +337,6 @@ def _row(path: Path, line: int, raw: str, **fields: object) -> dict:
         raise RecordError(f"parent {fields['parent_id']!r} is the record's own id")
     fields.setdefault("mentions", [])
     return {**fields, "_source": str(path), "_line": line, "_raw": raw}
-
-
-def _add_once(sink: Sink, seen: set[str], row: dict) -> None:
-    """Add a row unless its id was loaded already (then report it, as ``finish`` would).
-
-    Needed because ``finish`` recognises a duplicate's record by (source, line), and
-    one line of a v2 response page holds many tweets.
-    """
-    eid = row["event_id"]
-    if eid in seen:
-        sink.skipped.append(
-            Skipped(
-                str(row["_source"]), row["_line"], f"duplicate id '{eid}' (kept once)", row["_raw"]
-            )
-        )
-        return
-    seen.add(eid)
-    sink.add(row)
 
 
 # --------------------------------------------------------------------------- recognition
@@ -658,15 +625,15 @@ def _not_a_tweet(obj: Mapping) -> RecordError:
     )
 
 
-def _build(sink: Sink, seen: set[str], row_of) -> None:
-    _add_once(sink, seen, row_of())
+def _build(sink: Sink, row_of) -> None:
+    sink.add(row_of())
 
 
 def _fail(error: RecordError) -> None:
     raise error
 
 
-def _read_page(sink: Sink, seen: set[str], path: Path, line: int, raw: str, page: dict) -> None:
+def _read_page(sink: Sink, path: Path, line: int, raw: str, page: dict) -> None:
     """Each tweet of a v2 response page is one record, reported at the page's line."""
     data = page.get("data", [])
     if isinstance(data, dict):
@@ -689,7 +656,7 @@ def _read_page(sink: Sink, seen: set[str], path: Path, line: int, raw: str, page
             sink.record(path, line, text, partial(_fail, failure))
         else:
             row_of = partial(_v2_row, tweet, path, line, text, users, included)
-            sink.record(path, line, text, partial(_build, sink, seen, row_of))
+            sink.record(path, line, text, partial(_build, sink, row_of))
 
 
 def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
@@ -717,17 +684,16 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     paths = _as_paths(paths)
     sink = Sink(on_error)
     _check_paths(paths, "Twitter")
-    seen: set[str] = set()
     for path in paths:
         for line, raw, obj in _json_records(path, sink):
             if _is_v2_page(obj):
-                _read_page(sink, seen, path, line, raw, obj)
+                _read_page(sink, path, line, raw, obj)
             elif "id_str" in obj or "user" in obj:
                 row_of = partial(_v1_row, obj, path, line, raw)
-                sink.record(path, line, raw, partial(_build, sink, seen, row_of))
+                sink.record(path, line, raw, partial(_build, sink, row_of))
             elif "author_id" in obj or _is_v2_tweet(obj):
                 row_of = partial(_v2_row, obj, path, line, raw, {}, {})
-                sink.record(path, line, raw, partial(_build, sink, seen, row_of))
+                sink.record(path, line, raw, partial(_build, sink, row_of))
             else:
                 sink.record(path, line, raw, partial(_fail, _not_a_tweet(obj)))
     return finish(sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths])
