@@ -162,6 +162,30 @@ def _safe_words() -> frozenset[str]:
     return frozenset([*SCHEMA.names(), *ACTIONS])
 
 
+def _several_quoted(text: str) -> str:
+    """Mask from the first opening quote to the last quote of its kind when a message has several.
+
+    A value may hold the quote character itself (``'ab'c'``), and then no rule can
+    tell where one quoted value ends and the next begins; masking the whole span
+    loses the words between them, never a value.
+
+    Examples
+    --------
+    >>> _several_quoted("(event 'a'b' -> parent 'a'b')")
+    "(event '…')"
+    >>> _several_quoted("duplicate id 'x' (kept once)")
+    "duplicate id 'x' (kept once)"
+    """
+    for quote in "'\"`":
+        if text.count(quote) <= 2:
+            continue
+        opening = re.search(rf"(?<!\w){re.escape(quote)}", text)
+        last = text.rfind(quote)
+        if opening is not None and last > opening.start():
+            text = text[: opening.start()] + quote + MASK + quote + text[last + 1 :]
+    return text
+
+
 def mask_reason(reason: str) -> str:
     """A message with the values it quotes masked, for pseudonymised runs.
 
@@ -199,7 +223,7 @@ def mask_reason(reason: str) -> str:
         shown = value if value in safe else MASK
         return quote + shown + (quote if closed else "")
 
-    masked = _QUOTED.sub(quoted, reason)
+    masked = _QUOTED.sub(quoted, _several_quoted(reason))
     masked = _EMAIL.sub(f"{MASK}@{MASK}", masked)
     masked = _URL.sub(MASK, masked)
     masked = _HANDLE.sub(f"@{MASK}", masked)
