@@ -43,10 +43,13 @@ import re
 from collections.abc import Iterable, Sequence
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built (0.8 s at start-up)
+    import networkx as nx
 
 from tribe_analysis.events import ACTION_DTYPE, ACTIONS
 
@@ -294,6 +297,8 @@ def to_networkx(edges: pl.DataFrame, *, actors: Iterable[str] | None = None) -> 
     >>> list(g.nodes), g.edges["a", "b"]
     (['a', 'b', 'c'], {'reply': 2, 'reaction': 1, 'share': 0, 'mention': 0, 'weight': 3})
     """
+    import networkx as nx
+
     frame = edges.lazy()
     _require(frame, tuple(EDGE_SCHEMA), "edges")
     rows = frame.select(EDGE_SCHEMA.names()).sort("source", "target").collect()
@@ -355,6 +360,8 @@ def ego_networks(
     >>> sorted(ego.edges(data="weight"))
     [('a', 'b', 3), ('b', 'c', 1)]
     """
+    import networkx as nx
+
     if radius < 0:
         raise ValueError(f"radius must be 0 or more, got {radius!r}")
     names = _leader_list(leaders)
@@ -513,13 +520,15 @@ def write_graph(graph: nx.Graph, path: str | Path) -> Path:
 
     Examples
     --------
-    >>> import tempfile, pathlib
+    >>> import tempfile, pathlib, networkx as nx
     >>> g = nx.DiGraph()
     >>> g.add_edge("a", "b", reply=1, reaction=0, share=0, mention=0, weight=1)
     >>> out = write_graph(g, pathlib.Path(tempfile.mkdtemp()) / "tribe.graphml")
     >>> nx.read_graphml(out).edges["a", "b"]["weight"]
     1
     """
+    import networkx as nx
+
     path = Path(path)
     fmt = GRAPH_FORMATS.get(path.suffix.lower())
     if fmt is None:

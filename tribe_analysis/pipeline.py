@@ -130,7 +130,7 @@ class ProfileRun:
         return unobservable(self.observability)
 
 
-HEAVY_MODULES = ("tribe_analysis.profiles", "tribe_analysis.features", "tribe_analysis.graph")
+HEAVY_MODULES = ("tribe_analysis.features", "tribe_analysis.graph", "tribe_analysis.profiles")
 """Modules :func:`import_in_background` loads: scikit-learn and SciPy take about 2 s."""
 
 
