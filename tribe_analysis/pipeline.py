@@ -428,13 +428,31 @@ def write_outputs(
         events=run.events.height, leaders=len(run.leaders), records_quarantined=len(skipped)
     )
     out.facts.update(
-        pseudonymized=run.pseudonymized, unobservable=run.unobservable, notes=list(run.notes)
+        pseudonymized=run.pseudonymized,
+        unobservable=run.unobservable,
+        notes=list(run.notes),
+        time_span=_time_span(run.events),
     )
     with out.writing():
         names = _write_files(run, out.path, report, graph, on_step or (lambda _: None))
         if skipped:
             write_quarantine(skipped, out.path / QUARANTINE, masked=run.pseudonymized)
     return names + ([QUARANTINE] if skipped else [])
+
+
+def _time_span(events: pl.DataFrame) -> dict[str, str | None]:
+    """First and last event time, ISO-8601 UTC.
+
+    This is the manifest's time: the data's, never the clock's, so the same input
+    gives the same bytes.
+    """
+    ts = pl.col("timestamp")
+    first, last = events.select(ts.min().alias("first"), ts.max().alias("last")).row(0)
+    stamp = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return {
+        "first_event": None if first is None else first.strftime(stamp),
+        "last_event": None if last is None else last.strftime(stamp),
+    }
 
 
 def _write_files(
