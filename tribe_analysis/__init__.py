@@ -2,9 +2,14 @@
 
 The pipeline runs in one direction, one module per stage::
 
-    io -> events -> observability -> graph -> participation -> features
-       -> profiles -> validation -> charts -> report -> outputs -> pipeline
-       -> cli / notebooks
+    io -> events -> threads -> observability -> graph -> participation
+       -> features -> profiles -> validation -> charts -> report -> outputs
+       -> pipeline -> cli / notebooks
+
+``events`` is the canonical schema, reading and validation; ``threads`` derives
+threads, reply targets and depths (``events`` re-exports its public names); the
+error types (``Problem``, ``EventsError``, the readers' ``RecordError``) are in
+``errors``, below every stage.
 
 :func:`tribe_analysis.pipeline.profile` and :func:`tribe_analysis.pipeline.write_outputs`
 run the whole job (the command line and the notebooks call them).

@@ -31,7 +31,9 @@ import numpy as np
 import polars as pl
 
 from tribe_analysis import events as ev
+from tribe_analysis import threads as th
 from tribe_analysis._textscan import KEPT_BYTES, MAX_RECORD_BYTES, too_long, truncated
+from tribe_analysis.errors import RecordError
 
 __all__ = [
     "KEPT_BYTES",
@@ -55,6 +57,8 @@ __all__ = [
 ON_ERROR = ("strict", "skip")
 
 BOM = b"\xef\xbb\xbf"
+_HEAD = 65_536
+"""Bytes read to recognise a file's layout (or what is wrong with it)."""
 _PIECE = 1 << 20
 _ID_FIELDS = ("event_id", "actor_id", "parent_id", "thread_id", "target_actor_id")
 _ROW_SCHEMA = {
@@ -72,10 +76,6 @@ _ROW_SCHEMA = {
     "_raw": pl.String,
     "_record": pl.Int64,
 }
-
-
-class RecordError(ValueError):
-    """A record is malformed; the message is the reason shown to the user."""
 
 
 def head_problem(path: str | Path, head: bytes) -> ev.Problem | None:
@@ -189,6 +189,49 @@ def _checked(row: Mapping) -> dict:
     elif not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
         raise RecordError(f"mentions must be a list of account ids, got {mentions!r:.60}")
     return out
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _as_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    out = [Path(p) for p in paths]
+    if not out:
+        raise ValueError("no input files given")
+    return out
+
+
+def _check_paths(paths: Sequence[Path], what: str) -> None:
+    """Raise EventsError for every path that is not a readable, non-empty file (any mode)."""
+    problems = []
+    for path in paths:
+        if not path.exists():
+            problems.append(ev.Problem(str(path), None, "no such file"))
+            continue
+        if path.is_dir():
+            problems.append(
+                ev.Problem(
+                    str(path),
+                    None,
+                    f"is a directory, not a {what} file (pass the files inside it, e.g. {path}/*)",
+                )
+            )
+            continue
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(_HEAD)
+                more = fh.read(1)
+        except OSError as exc:
+            problems.append(ev.Problem(str(path), None, f"cannot read ({exc.strerror or exc})"))
+            continue
+        if not more and not head.strip():
+            problems.append(ev.Problem(str(path), None, f"empty file (no {what} records)"))
+        elif (problem := head_problem(path, head)) is not None:
+            problems.append(problem)
+    if problems:
+        raise ev.EventsError(problems)
 
 
 # --------------------------------------------------------------------------- reading text
@@ -552,7 +595,7 @@ def _derive_located(frame: pl.DataFrame, sink: Sink, platform: str) -> pl.DataFr
     """
     while True:
         events = ev.conform(frame, platform=platform)
-        derived, cycle, deep = ev._derive(events, ev.MAX_THREAD_DEPTH)
+        derived, cycle, deep = th._derive(events, th.MAX_THREAD_DEPTH)
         if not cycle.size and not deep.size:
             return ev.sort_events(derived)
         where = frame.select(
@@ -560,7 +603,7 @@ def _derive_located(frame: pl.DataFrame, sink: Sink, platform: str) -> pl.DataFr
             pl.col("_line").alias("__line"),
             pl.lit("line").alias("__unit"),
         )
-        problems = ev._derivation_problems(events, cycle, deep, ev.MAX_THREAD_DEPTH, where)
+        problems = th._derivation_problems(events, cycle, deep, th.MAX_THREAD_DEPTH, where)
         if sink.on_error == "strict":
             raise ev.EventsError(problems)
         order = np.concatenate([cycle, deep]).tolist()  # the order of ``problems``

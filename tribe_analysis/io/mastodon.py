@@ -21,11 +21,10 @@ from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 
-from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
-from tribe_analysis.io.twitter import (
+from tribe_analysis.io._base import ReadResult, RecordError, Sink, _as_paths, _check_paths, finish
+from tribe_analysis.io._json import (
+    _add_record,
     _as_list,
-    _as_paths,
-    _check_paths,
     _first_json_object,
     _iso_time,
     _json_records,
@@ -169,10 +168,6 @@ def _row_of(status: Mapping, path: Path, line: int, raw: str) -> dict:
     return _row(path, line, raw, **fields)
 
 
-def _build(sink: Sink, status: Mapping, path: Path, line: int, raw: str) -> None:
-    sink.add(_row_of(status, path, line, raw))
-
-
 def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     """Read Mastodon status JSON files into canonical events.
 
@@ -194,7 +189,7 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     _check_paths(paths, "Mastodon")
     for path in paths:
         for line, raw, obj in _json_records(path, sink):
-            sink.record(path, line, raw, partial(_build, sink, obj, path, line, raw))
+            _add_record(sink, path, line, raw, partial(_row_of, obj, path, line, raw))
     return finish(sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths])
 
 

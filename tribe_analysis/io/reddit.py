@@ -23,10 +23,9 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
-from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish
-from tribe_analysis.io.twitter import (
-    _as_paths,
-    _check_paths,
+from tribe_analysis.io._base import ReadResult, RecordError, Sink, _as_paths, _check_paths, finish
+from tribe_analysis.io._json import (
+    _add_record,
     _epoch_time,
     _first_json_object,
     _json_records,
@@ -171,10 +170,6 @@ def _row_of(obj: Mapping, path: Path, line: int, raw: str) -> dict:
     return _row(path, line, raw, **fields)
 
 
-def _build(sink: Sink, obj: Mapping, path: Path, line: int, raw: str) -> None:
-    sink.add(_row_of(obj, path, line, raw))
-
-
 def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     r"""Read Reddit comment/submission JSON files into canonical events.
 
@@ -210,5 +205,5 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     _check_paths(paths, "Reddit")
     for path in paths:
         for line, raw, obj in _json_records(path, sink):
-            sink.record(path, line, raw, partial(_build, sink, obj, path, line, raw))
+            _add_record(sink, path, line, raw, partial(_row_of, obj, path, line, raw))
     return finish(sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths])

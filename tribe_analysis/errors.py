@@ -1,0 +1,81 @@
+"""Error types: problems with the input, located, and the readers' malformed records.
+
+:class:`Problem` names one thing wrong with the input (``FILE:LINE: reason``);
+:class:`EventsError` carries every problem found; :class:`RecordError` is raised
+inside a platform reader when one record is malformed (its message is the reason
+shown to the user). They are re-exported where they were first defined
+(``tribe_analysis.events`` and ``tribe_analysis.io._base``), so either import works.
+
+Examples
+--------
+>>> err = EventsError([Problem("b.csv", 2, "missing actor_id"), Problem("a.csv", 5, "bad")])
+>>> print(err)
+a.csv:5: bad
+b.csv:2: missing actor_id
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["EventsError", "Problem", "RecordError"]
+
+_SOURCE = "__source"
+_LINE = "__line"
+"""Column names of the file and line (or row) that locate a record while it is checked."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem with the input, located as precisely as the format allows.
+
+    Parameters
+    ----------
+    source : str
+        File name (or ``"<frame>"`` for an in-memory frame).
+    line : int or None
+        Line number (CSV, NDJSON), row number (Parquet, frames), or None when
+        the problem concerns the whole input (a missing column).
+    reason : str
+        What is wrong, naming the bad value.
+    unit : str
+        ``"line"`` or ``"row"``: how ``line`` counts.
+
+    Examples
+    --------
+    >>> str(Problem("events.csv", 3, "unknown action 'like'"))
+    "events.csv:3: unknown action 'like'"
+    >>> str(Problem("events.parquet", 7, "missing actor_id", unit="row"))
+    'events.parquet:row 7: missing actor_id'
+    """
+
+    source: str
+    line: int | None
+    reason: str
+    unit: str = "line"
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return f"{self.source}: {self.reason}"
+        where = str(self.line) if self.unit == "line" else f"{self.unit} {self.line}"
+        return f"{self.source}:{where}: {self.reason}"
+
+
+class EventsError(ValueError):
+    """Input events are invalid; ``problems`` lists every problem found.
+
+    The message is one ``FILE:LINE: reason`` line per problem.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = sorted(problems, key=_problem_key)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _problem_key(p: Problem) -> tuple[str, int, str]:
+    return (p.source, -1 if p.line is None else p.line, p.reason)
+
+
+class RecordError(ValueError):
+    """A record is malformed; the message is the reason shown to the user."""
