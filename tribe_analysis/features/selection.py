@@ -110,30 +110,44 @@ def select_leaders(
     if by not in ("audience", "activity"):
         raise ValueError(f"by must be 'audience' or 'activity', got {by!r}")
     lf = events.lazy()
-    own = lf.group_by("actor_id").agg(
-        pl.col("action").is_in(AUTHORED).sum().alias("authored"),
-        pl.col("action").is_in(["post", "share"]).sum().alias("promote_den"),
+    own = (
+        lf.group_by("actor_id")
+        .agg(
+            pl.col("action").is_in(AUTHORED).sum().alias("authored"),
+            pl.col("action").is_in(["post", "share"]).sum().alias("promote_den"),
+        )
+        .collect()
+        .lazy()
     )
-    ranked = _ranked(lf, own, by, min_activity, edges)
-    if evidence:
-        from tribe_analysis.features import signals_of
+    ranked = _ranked(lf, own, by, min_activity, edges).collect().get_column("actor_id")
+    if not evidence:
+        return ranked.head(top).to_list()
+    from tribe_analysis.features import signals_of
 
-        able = _evidence(lf, own, signals_of(events, observability), min_denominator)
-        ranked = ranked.join(able, on="actor_id", how="semi", maintain_order="left")
-    return ranked.head(top).collect().get_column("actor_id").to_list()
+    seen = signals_of(events, observability)
+    chosen: list[str] = []
+    start, size = 0, max(5 * top, 100)
+    while len(chosen) < top and start < ranked.len():  # best-ranked candidates first
+        batch = ranked.slice(start, size)
+        able = set(_evidence(lf, own, seen, min_denominator, batch).collect()["actor_id"])
+        chosen += [actor for actor in batch.to_list() if actor in able]
+        start, size = start + size, size * 2
+    return chosen[:top]
 
 
 def _evidence(
-    lf: pl.LazyFrame, own: pl.LazyFrame, seen: Mapping[str, bool], m: int
+    lf: pl.LazyFrame, own: pl.LazyFrame, seen: Mapping[str, bool], m: int, among: pl.Series
 ) -> pl.LazyFrame:
-    """Accounts with enough evidence to be labelled (see :func:`select_leaders`).
+    """The accounts of ``among`` with enough evidence to be labelled (see :func:`select_leaders`).
 
-    ``own`` holds each account's ``authored`` and ``promote_den`` counts.
+    ``own`` holds each account's ``authored`` and ``promote_den`` counts. Only the
+    posts of ``among`` are joined with the replies, so a batch of candidates costs
+    one pass over the replies whatever the number of accounts.
     """
     from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS
 
     post, reply = pl.col("action") == "post", pl.col("action") == "reply"
-    posts = lf.filter(post).select(
+    posts = lf.filter(post, pl.col("actor_id").is_in(among.implode())).select(
         pl.col("event_id").alias("root"), pl.col("actor_id").alias("author")
     )
     replies = lf.filter(reply).select("actor_id", "parent_id", "thread_id")
@@ -161,7 +175,8 @@ def _evidence(
         + (pl.col("promote_den") >= m).cast(pl.Int32) * int(promotes)
     )
     return (
-        own.join(comments, on="actor_id", how="left")
+        own.filter(pl.col("actor_id").is_in(among.implode()))
+        .join(comments, on="actor_id", how="left")
         .join(discussions, on="actor_id", how="left")
         .filter((parts >= MIN_PARTS) & (pl.col("authored") >= MIN_AUTHORED))
         .select("actor_id")
