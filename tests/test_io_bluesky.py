@@ -513,6 +513,22 @@ def test_real_nytimes_author_feed_and_snowball_archive():
     assert bs.account_names([folder / "p04_engagement_summary.csv"])[BSKY_APP] == "bsky.app"
 
 
+@pytest.mark.real
+def test_real_names_from_the_read_pass():
+    """The read pass names the same accounts as a second pass with ``account_names``."""
+    from tribe_analysis import io
+
+    folder = real_data_dir("bluesky_nytimes_2026")
+    p01 = folder / "p01_nytimes_author_feed_posts.ndjson"
+    p02 = folder / "p02_snowball_archive_posts.ndjson"
+    p04 = folder / "p04_engagement_summary.csv"
+    parquet = folder / "p01_nytimes_author_feed_posts.parquet"
+    for paths in ([p01], [p02], [p02, p01], [p01, p04], [parquet]):
+        names = io.read(paths, format="bluesky", on_error="skip").names
+        assert names == io.account_names(paths, "bluesky"), paths
+        assert names[NYTIMES] == "nytimes.com"
+
+
 def test_flat_csv_records_bom_crlf_quotes_and_bad_rows(tmp_path):
     header = "uri,created_at,is_reply,text"
     good = [
@@ -540,3 +556,42 @@ def test_flat_csv_records_bom_crlf_quotes_and_bad_rows(tmp_path):
     got = rows(result)
     assert got[P1]["text"] == "two\nlines, quoted"  # no \r from the Windows line ends
     assert set(got) == {P1, P2}
+
+
+def test_read_collects_the_names_account_names_gives(tmp_path):
+    """One read pass gives ``names`` = ``account_names`` (records, then metadata beside them)."""
+    from tribe_analysis import io
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    feed_reply = {
+        "post": {"uri": P2, "author": {"did": BOB, "handle": "bob.test"}, "record": REPLY["value"]},
+        "reply": {"parent": {"uri": P1, "author": {"did": ANN, "handle": "ann.test"}}},
+    }
+    feed_repost = {
+        "post": {"uri": P1, "author": {"did": ANN, "handle": "ann.old"}, "record": ROOT["value"]},
+        "reason": {
+            "$type": "app.bsky.feed.defs#reasonRepost",
+            "by": {"did": CID, "handle": "handle.invalid"},
+            "indexedAt": "2024-05-02T08:00:00Z",
+        },
+    }
+    identity = {"did": CID, "kind": "identity", "identity": {"did": CID, "handle": "cid.test"}}
+    feed = lines(folder / "feed.jsonl", feed_reply, feed_repost, identity, "not json")
+    posts = lines(
+        folder / "posts.ndjson",
+        {"uri": P1 + "x", "created_at": "2024-05-01T10:00:00+00:00", "is_reply": False},
+        {"uri": P1, "author_handle": "ann.now", "created_at": "x", "is_reply": False},
+    )
+    (folder / "graph_metadata.json").write_text(json.dumps({"ego_handle": "b", "ego_did": BOB}))
+    (folder / "broken_metadata.json").write_text("{")
+    repo = lines(tmp_path / "repo.jsonl", ROOT, REPLY, LIKE)
+    for paths in ([feed], [posts], [feed, posts], [posts, feed], [repo]):
+        result = io.read(paths, format="bluesky", on_error="skip")
+        assert result.names == io.account_names(paths, "bluesky"), paths
+    assert io.read([feed, posts], on_error="skip").names == {
+        BOB: "bob.test",
+        ANN: "ann.now",
+        CID: "cid.test",
+    }
+    assert io.read([repo]).names == {}

@@ -345,3 +345,15 @@ def test_other_platform_empty_missing_and_directory(tmp_path: Path):
     empty_array.write_text("[]")
     with pytest.raises(ev.EventsError, match="no mastodon records found"):
         mastodon.read([empty_array])
+
+
+def test_read_collects_the_names_account_names_gives(tmp_path: Path, statuses: list[dict]):
+    from tribe_analysis import io
+
+    path = write_lines(tmp_path / "statuses.jsonl", statuses)
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps([statuses[1], {"id": "7", "account": {"id": "5"}}]))
+    for paths in ([path], [page], [path, page]):
+        result = io.read(paths, format="mastodon", on_error="skip")
+        assert result.names == io.account_names(paths, "mastodon"), paths
+    assert io.read([path]).names["3"] == "cid@other.town"

@@ -313,3 +313,31 @@ def test_real_everything_list():
     assert gilles["actor_id"] == "gilles.henri.domain.name.hidden"
     assert gilles["parent_id"] == "199811192339.KAA00985.domain.name.hidden"
     assert gilles["target_actor_id"] is not None
+
+
+def test_read_collects_the_names_account_names_gives(tmp_path):
+    """The name most used by each address (ties: the first seen), also from bad messages."""
+    from tribe_analysis import io
+
+    path = write(
+        tmp_path / "list.mbox",
+        message("<m1@x>", sender='"Ann A." <Ann@Example.ORG>'),
+        message("<m2@x>", sender="Ann <ann@example.org>"),
+        message("<m3@x>", sender="Ann <ann@example.org>", subject="Re: Plans"),
+        message("<m4@x>", sender="bob@example.org"),
+        message(None, sender="Cid <cid@example.org>"),  # no Message-ID: skipped, still named
+    )
+    result = io.read([path], format="mbox", on_error="skip")
+    assert len(result.skipped) == 1
+    assert result.names == io.account_names([path], "mbox")
+    assert result.names == {"ann@example.org": "Ann", "cid@example.org": "Cid"}
+
+
+@pytest.mark.real
+def test_real_everything_list_names_from_the_read_pass():
+    from tribe_analysis import io
+
+    path = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
+    names = io.read([path], on_error="skip").names
+    assert names == io.account_names([path], "mbox")
+    assert names["weidai.domain.name.hidden"] == "Wei Dai"

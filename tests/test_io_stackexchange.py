@@ -285,3 +285,34 @@ def test_real_history_meta_dump():
         & pl.col("parent_id").is_in(replies["event_id"].implode())
     ).row(0, named=True)
     assert on_answer["thread_id"] == rows[on_answer["parent_id"]]["parent_id"]
+
+
+def test_read_collects_the_names_of_users_xml(tmp_path):
+    from tribe_analysis import io
+
+    bare = write_dump(tmp_path / "bare", [Q1, A2, A3], [C1, C2])
+    named = write_dump(tmp_path / "named", [Q1, A2], [C1])
+    (named / "Users.xml").write_text(
+        HEAD + "<users>\n"
+        '  <row Id="7" DisplayName="Ann" />\n'
+        '  <row Id="8" DisplayName="" />\n'
+        '  <row Id="9" DisplayName="Cid" />\n'
+        "</users>\n",
+        "utf-8",
+    )
+    for paths in ([bare], [named]):
+        assert io.read(paths, format="stackexchange").names == io.account_names(
+            paths, "stackexchange"
+        )
+    assert io.read([bare]).names == {}
+    assert io.read([named]).names == {"7": "Ann", "9": "Cid"}
+
+
+@pytest.mark.real
+def test_real_history_meta_names_from_the_read_pass():
+    from tribe_analysis import io
+
+    folder = real_data_dir("stackexchange_history_meta")
+    names = io.read([folder]).names
+    assert names == io.account_names([folder], "stackexchange")
+    assert len(names) > 1000 and names["771"]

@@ -547,3 +547,23 @@ def test_pheme_rumoureval_real_export():
     assert own.height == 137
     per = dict(own.group_by("actor_id").len().iter_rows())
     assert [per[ids[n]] for n in ("Uber_Sydney", "Henderburn", "BBCBreaking")] == [21, 8, 5]
+
+
+def test_read_collects_the_names_screen_names_gives(tmp_path: Path, v1_file: Path, v2_page: dict):
+    from tribe_analysis import io
+
+    v2_file = tmp_path / "page.json"
+    v2_file.write_text(json.dumps(v2_page))
+    for paths in ([v1_file], [v2_file], [v1_file, v2_file]):
+        assert io.read(paths, format="twitter").names == io.account_names(paths, "twitter")
+    assert io.read([v1_file]).names["1"] == "BBCBreaking"
+
+
+@pytest.mark.real
+def test_pheme_names_from_the_read_pass():
+    from tribe_analysis import io
+
+    path = real_data_dir(PHEME) / "tweets.ndjson"
+    names = io.read([path]).names
+    assert names == io.account_names([path], "twitter")
+    assert "BBCBreaking" in names.values()

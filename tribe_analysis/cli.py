@@ -640,7 +640,7 @@ def _profile_run(result, leaders, inputs, bar, top, since, until, k, seed, key):
             seed=seed,
             observability=result.observability,
             platform=result.platform,
-            names=_names(inputs, result.platform),
+            names=result.names,
             key=key,
             on_step=bar,
         )
@@ -649,12 +649,6 @@ def _profile_run(result, leaders, inputs, bar, top, since, until, k, seed, key):
         _fail([ev.Problem(where, None, f"{p.reason} with --leaders FILE") for p in exc.problems])
     except ValueError as exc:  # --since/--until unreadable, reversed, or no events inside
         _error(str(exc))
-
-
-def _names(inputs: Sequence[Path], platform: str) -> dict[str, str]:
-    from tribe_analysis import io
-
-    return io.account_names(list(inputs), platform) if platform in io.FORMATS else {}
 
 
 def _profiles_option(value: str) -> int | str:

@@ -522,6 +522,10 @@ class ReadResult:
         Input records seen and loaded (``records_read == records_loaded + len(skipped)``).
     skipped : list of Skipped
         Records not loaded (``on_error="skip"``), with reasons and verbatim text.
+    names : dict
+        Display names by account id, collected in the read pass; empty for
+        formats whose ids are already names (the same mapping as the reader's
+        ``account_names(paths)``, used to label leaders in reports).
     """
 
     events: pl.DataFrame
@@ -530,12 +534,20 @@ class ReadResult:
     records_read: int
     records_loaded: int
     skipped: list[Skipped]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def finish(
-    sink: Sink, platform: str, observability: Mapping[str, bool], *, sources: Sequence[str] = ()
+    sink: Sink,
+    platform: str,
+    observability: Mapping[str, bool],
+    *,
+    sources: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
 ) -> ReadResult:
     """Turn collected rows into canonical events, locating every derived problem.
+
+    ``names`` are the display names the reader collected (:attr:`ReadResult.names`).
 
     Rows carry ``_source``, ``_line`` and ``_raw`` (where their record came from).
     An ``event_id`` seen twice (overlapping exports) is kept once, in both modes;
@@ -558,6 +570,7 @@ def finish(
         records_read=sink.records,
         records_loaded=sink.records - len(sink.skipped),
         skipped=sink.skipped,
+        names=dict(names or {}),
     )
 
 

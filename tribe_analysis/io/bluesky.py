@@ -29,7 +29,8 @@ Records of other kinds (follows, blocks, profiles, lists, deletions, identity
 events) are not interactions: they are ignored and not counted as records.
 
 Handles (``nytimes.com``) are names, not ids: they can change and be reused, so
-events keep the DID and :func:`account_names` gives the handles for reports.
+events keep the DID; :attr:`ReadResult.names` (collected while reading) and
+:func:`account_names` give the handles for reports.
 """
 
 from __future__ import annotations
@@ -172,8 +173,13 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
         _check_file(path)
     sink = Sink(on_error)
     ignored = 0
+    authors: dict[str, str] = {}
+    others: dict[str, str] = {}
     for path in files:
+        named = not _is_metadata(path)
         for line, raw, obj in _records(path, sink):
+            if named:
+                _names_in_record(obj, authors, others)
             shape = _shape(obj)
             if shape is None:
                 sink.record(path, line, raw, _fail(_unknown(obj)))
@@ -185,7 +191,8 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
             sink.record(path, line, raw, build)
     if ignored:
         _log.info("ignored %d non-interaction records (follows, profiles, deletions, ...)", ignored)
-    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in files])
+    names = _with_metadata(files, authors, others)
+    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in files], names=names)
 
 
 def _check_file(path: Path) -> None:
@@ -329,13 +336,25 @@ def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
     authors: dict[str, str] = {}
     others: dict[str, str] = {}
     for path in files:
-        if not path.is_file() or path.name.lower().endswith("metadata.json"):
+        if not path.is_file() or _is_metadata(path):
             continue
         try:
             for _, _, obj in _records(path, Sink("skip")):
                 _names_in_record(obj, authors, others)
         except ev.EventsError:  # not a Bluesky table: no names from it
             continue
+    return _with_metadata(files, authors, others)
+
+
+def _is_metadata(path: Path) -> bool:
+    """A collection metadata file (``*metadata.json``): a source of names, not of records."""
+    return path.name.lower().endswith("metadata.json")
+
+
+def _with_metadata(
+    files: Sequence[Path], authors: dict[str, str], others: dict[str, str]
+) -> dict[str, str]:
+    """The names of records, completed by the metadata files beside ``files`` (see :func:`account_names`)."""
     beside: dict[str, str] = {}
     for folder in dict.fromkeys(p.parent for p in files if p.is_file()):
         for meta in sorted(folder.glob("*metadata.json")):

@@ -187,10 +187,15 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     paths = _as_paths(paths)
     sink = Sink(on_error)
     _check_paths(paths, "Mastodon")
+    names: dict[str, str] = {}
+    weak: dict[str, str] = {}
     for path in paths:
         for line, raw, obj in _json_records(path, sink):
+            _names_in_status(obj, names, weak)
             _add_record(sink, path, line, raw, partial(_row_of, obj, path, line, raw))
-    return finish(sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths])
+    return finish(
+        sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths], names={**weak, **names}
+    )
 
 
 def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
@@ -198,29 +203,32 @@ def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
 
     Authors of statuses and of boosted/quoted statuses, then mentions (which only
     fill ids not seen otherwise). Malformed records are ignored here.
+    :func:`read` collects the same mapping in :attr:`ReadResult.names`.
     """
     names: dict[str, str] = {}
     weak: dict[str, str] = {}
-
-    def take(obj: object, into: dict[str, str]) -> None:
-        if isinstance(obj, dict):
-            aid, acct = obj.get("id"), obj.get("acct")
-            if isinstance(aid, str | int) and not isinstance(aid, bool) and isinstance(acct, str):
-                into[str(aid)] = acct
-
-    def status(obj: object) -> None:
-        if not isinstance(obj, dict):
-            return
-        take(obj.get("account"), names)
-        for item in _as_list(obj.get("mentions")):
-            take(item, weak)
-        status(obj.get("reblog"))
-        quote = obj.get("quote")
-        if isinstance(quote, dict):
-            status(quote.get("quoted_status"))
-
     for path in _as_paths(paths):
         if path.is_file():
             for _, _, obj in _json_records(path, Sink("skip")):
-                status(obj)
+                _names_in_status(obj, names, weak)
     return {**weak, **names}
+
+
+def _take(obj: object, into: dict[str, str]) -> None:
+    if isinstance(obj, dict):
+        aid, acct = obj.get("id"), obj.get("acct")
+        if isinstance(aid, str | int) and not isinstance(aid, bool) and isinstance(acct, str):
+            into[str(aid)] = acct
+
+
+def _names_in_status(obj: object, names: dict[str, str], weak: dict[str, str]) -> None:
+    """Authors (``names``) and mentioned accounts (``weak``) of a status, boost and quote included."""
+    if not isinstance(obj, dict):
+        return
+    _take(obj.get("account"), names)
+    for item in _as_list(obj.get("mentions")):
+        _take(item, weak)
+    _names_in_status(obj.get("reblog"), names, weak)
+    quote = obj.get("quote")
+    if isinstance(quote, dict):
+        _names_in_status(quote.get("quoted_status"), names, weak)

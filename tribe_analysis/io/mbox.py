@@ -111,19 +111,23 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     for path in files:
         _check_file(path)
     by_subject: list[tuple[dict, str, bool]] = []  # (row, normalised subject, wants subject parent)
+    seen: dict[str, Counter] = {}
     for path in files:
         for line, data, size in _messages(path):
             if size > MAX_RECORD_BYTES:
                 sink.reject(path, line, too_long(size), truncated(data, size))
                 continue
             raw = data.decode("utf-8", "replace")
+            msg = _parse(data)
+            _count_name(msg, seen)
             mark = len(sink.rows)
             info: dict = {}
-            sink.record(path, line, raw, _builder(sink, data, path, line, raw, info))
+            sink.record(path, line, raw, _builder(sink, msg, path, line, raw, info))
             if len(sink.rows) > mark:
                 by_subject.append((sink.rows[mark], info["subject"], info["by_subject"]))
     _thread_by_subject(by_subject)
-    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in files])
+    names = _most_used(seen)
+    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in files], names=names)
 
 
 def normalise_subject(subject: str) -> tuple[str, bool]:
@@ -159,9 +163,13 @@ def normalise_subject(subject: str) -> tuple[str, bool]:
 # --------------------------------------------------------------------------- one message
 
 
-def _builder(sink: Sink, data: bytes, path: Path, line: int, raw: str, info: dict):
+def _parse(data: bytes) -> Message:
+    """One message's bytes as an :class:`email.message.Message` (CRLF line ends read as LF)."""
+    return email.message_from_bytes(data.replace(b"\r\n", b"\n"))
+
+
+def _builder(sink: Sink, msg: Message, path: Path, line: int, raw: str, info: dict):
     def build() -> None:
-        msg = email.message_from_bytes(data.replace(b"\r\n", b"\n"))
         event_id = _first_id(msg, "Message-ID")
         if event_id is None:
             raise RecordError("missing Message-ID header")
@@ -414,23 +422,32 @@ def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
     """Map sender address -> the display name it used most often (ties: the first seen).
 
     Messages without a usable ``From`` are ignored here: :func:`read` reports them.
+    :func:`read` collects the same mapping in :attr:`ReadResult.names`.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
     seen: dict[str, Counter] = {}
     for path in map(Path, paths):
         for _, data, size in _messages(path):
-            if size > MAX_RECORD_BYTES:
-                continue
-            msg = email.message_from_bytes(data.replace(b"\r\n", b"\n"))
-            try:
-                value = _header(msg, "From")
-            except Exception:  # noqa: BLE001 - undecodable header: read() reports it
-                continue
-            if not value:
-                continue
-            name, address = email.utils.parseaddr(value)
-            address = address.strip().lower()
-            if address and name.strip():
-                seen.setdefault(address, Counter())[name.strip()] += 1
+            if size <= MAX_RECORD_BYTES:
+                _count_name(_parse(data), seen)
+    return _most_used(seen)
+
+
+def _count_name(msg: Message, seen: dict[str, Counter]) -> None:
+    """Count the display name the ``From`` header gives its address (if both are there)."""
+    try:
+        value = _header(msg, "From")
+    except Exception:  # noqa: BLE001 - undecodable header: read() reports it
+        return
+    if not value:
+        return
+    name, address = email.utils.parseaddr(value)
+    address = address.strip().lower()
+    if address and name.strip():
+        seen.setdefault(address, Counter())[name.strip()] += 1
+
+
+def _most_used(seen: dict[str, Counter]) -> dict[str, str]:
+    """Address -> its most used display name (ties: the first seen), by address."""
     return {a: c.most_common(1)[0][0] for a, c in sorted(seen.items())}

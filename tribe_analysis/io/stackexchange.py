@@ -10,7 +10,8 @@ keeps only a display name and becomes ``deleted:<display name>``.
 Tag-wiki rows (``PostTypeId`` 3, 4, 5, 7, 8: community-edited reference text,
 not conversation) are ignored: they are neither loaded nor counted as records
 (the number ignored is logged). Votes are not in these files (only net
-``Score``), so reactions are unobservable. ``Users.xml`` is not needed.
+``Score``), so reactions are unobservable. ``Users.xml`` is not needed: when
+present it is read once, for display names (:attr:`ReadResult.names`).
 
 The XML is streamed row by row with :class:`xml.etree.ElementTree.XMLPullParser`
 (the incremental parser behind ``iterparse``), fed one line at a time so every row
@@ -116,7 +117,10 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
             sink.record(comments, line, raw, _builder(_comment, sink, attrs, comments, line, raw))
     if ignored:
         _log.info("ignored %d tag-wiki rows (PostTypeId 3, 4, 5, 7, 8)", ignored)
-    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in folders])
+    names: dict[str, str] = {}
+    for folder in folders:
+        _user_names(folder, names)
+    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in folders], names=names)
 
 
 # --------------------------------------------------------------------------- rows -> events
@@ -395,20 +399,26 @@ class _RowStream:
 def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
     """Map user id -> ``DisplayName`` from each dump folder's ``Users.xml`` (when present).
 
-    Deleted accounts are already named ``deleted:<display name>`` by :func:`read`.
+    Deleted accounts are already named ``deleted:<display name>`` by :func:`read`,
+    which also collects this mapping in :attr:`ReadResult.names`.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
     names: dict[str, str] = {}
     for folder in map(Path, paths):
-        users = folder / "Users.xml"
-        if not users.is_file():
-            continue
-        try:
-            for _, elem in ET.iterparse(users, events=("end",)):
-                if elem.tag == "row" and elem.get("Id") is not None and elem.get("DisplayName"):
-                    names[elem.get("Id")] = elem.get("DisplayName")
-                elem.clear()
-        except ET.ParseError:
-            continue  # names are a convenience; the events do not depend on them
+        _user_names(folder, names)
     return names
+
+
+def _user_names(folder: Path, names: dict[str, str]) -> None:
+    """Add user id -> ``DisplayName`` of ``folder/Users.xml`` (streamed; nothing if absent)."""
+    users = folder / "Users.xml"
+    if not users.is_file():
+        return
+    try:
+        for _, elem in ET.iterparse(users, events=("end",)):
+            if elem.tag == "row" and elem.get("Id") is not None and elem.get("DisplayName"):
+                names[elem.get("Id")] = elem.get("DisplayName")
+            elem.clear()
+    except (ET.ParseError, OSError):
+        return  # names are a convenience; the events do not depend on them

@@ -397,8 +397,11 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     paths = _as_paths(paths)
     sink = Sink(on_error)
     _check_paths(paths, "Twitter")
+    names: dict[str, str] = {}
+    weak: dict[str, str] = {}
     for path in paths:
         for line, raw, obj in _json_records(path, sink):
+            _names_in_object(obj, names, weak)
             if _is_v2_page(obj):
                 _read_page(sink, path, line, raw, obj)
             elif "id_str" in obj or "user" in obj:
@@ -407,7 +410,9 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
                 _add_record(sink, path, line, raw, partial(_v2_row, obj, path, line, raw, {}, {}))
             else:
                 sink.record(path, line, raw, partial(_fail, _not_a_tweet(obj)))
-    return finish(sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths])
+    return finish(
+        sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths], names={**weak, **names}
+    )
 
 
 def screen_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
@@ -417,7 +422,8 @@ def screen_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
     quoted tweets), v2 ``includes.users`` and flattened ``author`` objects, then
     typed mention entities (which only fill ids not seen otherwise). A later user
     object overrides an earlier one (handles can change). Malformed lines are
-    ignored here: :func:`read` reports them.
+    ignored here: :func:`read` reports them. :func:`read` collects the same
+    mapping in :attr:`ReadResult.names`.
 
     Examples
     --------
@@ -430,44 +436,49 @@ def screen_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
     """
     names: dict[str, str] = {}
     weak: dict[str, str] = {}
-
-    def user(obj: object, id_key: str, name_key: str, into: dict[str, str]) -> None:
-        if isinstance(obj, dict):
-            uid, name = obj.get(id_key), obj.get(name_key)
-            if isinstance(uid, str | int) and not isinstance(uid, bool) and isinstance(name, str):
-                into[str(uid)] = name
-
-    def tweet(obj: dict) -> None:
-        user(obj.get("user"), "id_str", "screen_name", names)
-        for inner in ("retweeted_status", "quoted_status"):
-            if isinstance(obj.get(inner), dict):
-                user(obj[inner].get("user"), "id_str", "screen_name", names)
-        user(obj.get("author"), "id", "username", names)
-        user(obj.get("in_reply_to_user"), "id", "username", names)
-        entities = obj.get("entities")
-        if isinstance(entities, dict):
-            for item in _as_list(entities.get("user_mentions")):
-                user(item, "id_str", "screen_name", weak)
-            for item in _as_list(entities.get("mentions")):
-                user(item, "id", "username", weak)
-
     for path in _as_paths(paths):
         if not path.is_file():
             continue
-        sink = Sink("skip")
-        for _, _, obj in _json_records(path, sink):
-            if _is_v2_page(obj):
-                includes = obj.get("includes")
-                if isinstance(includes, dict) and isinstance(includes.get("users"), list):
-                    for item in includes["users"]:
-                        user(item, "id", "username", names)
-                data = obj.get("data")
-                for item in data if isinstance(data, list) else [data]:
-                    if isinstance(item, dict):
-                        tweet(item)
-            else:
-                tweet(obj)
+        for _, _, obj in _json_records(path, Sink("skip")):
+            _names_in_object(obj, names, weak)
     return {**weak, **names}
+
+
+def _user(obj: object, id_key: str, name_key: str, into: dict[str, str]) -> None:
+    if isinstance(obj, dict):
+        uid, name = obj.get(id_key), obj.get(name_key)
+        if isinstance(uid, str | int) and not isinstance(uid, bool) and isinstance(name, str):
+            into[str(uid)] = name
+
+
+def _names_in_tweet(obj: dict, names: dict[str, str], weak: dict[str, str]) -> None:
+    _user(obj.get("user"), "id_str", "screen_name", names)
+    for inner in ("retweeted_status", "quoted_status"):
+        if isinstance(obj.get(inner), dict):
+            _user(obj[inner].get("user"), "id_str", "screen_name", names)
+    _user(obj.get("author"), "id", "username", names)
+    _user(obj.get("in_reply_to_user"), "id", "username", names)
+    entities = obj.get("entities")
+    if isinstance(entities, dict):
+        for item in _as_list(entities.get("user_mentions")):
+            _user(item, "id_str", "screen_name", weak)
+        for item in _as_list(entities.get("mentions")):
+            _user(item, "id", "username", weak)
+
+
+def _names_in_object(obj: dict, names: dict[str, str], weak: dict[str, str]) -> None:
+    """User objects (``names``) and mention entities (``weak``) of a tweet or a v2 page."""
+    if _is_v2_page(obj):
+        includes = obj.get("includes")
+        if isinstance(includes, dict) and isinstance(includes.get("users"), list):
+            for item in includes["users"]:
+                _user(item, "id", "username", names)
+        data = obj.get("data")
+        for item in data if isinstance(data, list) else [data]:
+            if isinstance(item, dict):
+                _names_in_tweet(item, names, weak)
+    else:
+        _names_in_tweet(obj, names, weak)
 
 
 account_names = screen_names
