@@ -46,10 +46,13 @@ def _layout(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf" + _JSON_SPACE.encode())
     if text.startswith(b"["):
         return "array"
-    first = text.split(b"\n", 1)[0]
-    if first.strip() == b"{":
-        return "document"
-    return "lines"
+    first, _, rest = text.partition(b"\n")
+    if first.strip() != b"{":
+        return "lines"
+    # a lone "{" opens a pretty-printed object, whose next line is a key ('"id": ...');
+    # a next line that is an object itself makes this JSON lines with a cut-off first record
+    second = next((line.strip() for line in rest.split(b"\n") if line.strip()), b"")
+    return "lines" if second.startswith(b"{") else "document"
 
 
 def _skip_space(text: str, i: int) -> int:
