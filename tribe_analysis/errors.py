@@ -16,10 +16,14 @@ b.csv:2: missing actor_id
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["EventsError", "Problem", "RecordError"]
+__all__ = ["EventsError", "Problem", "RecordError", "json_reason"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""Characters shown escaped in a printed problem (it stays one printable line)."""
 
 _SOURCE = "__source"
 _LINE = "__line"
@@ -28,7 +32,7 @@ _LINE = "__line"
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One problem with the input, located as precisely as the format allows.
+    r"""One problem with the input, located as precisely as the format allows.
 
     Parameters
     ----------
@@ -48,6 +52,12 @@ class Problem:
     "events.csv:3: unknown action 'like'"
     >>> str(Problem("events.parquet", 7, "missing actor_id", unit="row"))
     'events.parquet:row 7: missing actor_id'
+
+    Control characters a reason quotes from the input (a NUL, a line break) are
+    shown escaped, so a problem is always one printable line:
+
+    >>> print(Problem("a.csv", 2, "malformed timestamp '2\x00024'\n"))
+    a.csv:2: malformed timestamp '2\x00024'\x0a
     """
 
     source: str
@@ -56,10 +66,11 @@ class Problem:
     unit: str = "line"
 
     def __str__(self) -> str:
+        reason = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", self.reason)
         if self.line is None:
-            return f"{self.source}: {self.reason}"
+            return f"{self.source}: {reason}"
         where = str(self.line) if self.unit == "line" else f"{self.unit} {self.line}"
-        return f"{self.source}:{where}: {self.reason}"
+        return f"{self.source}:{where}: {reason}"
 
 
 class EventsError(ValueError):
@@ -79,3 +90,21 @@ def _problem_key(p: Problem) -> tuple[str, int, str]:
 
 class RecordError(ValueError):
     """A record is malformed; the message is the reason shown to the user."""
+
+
+def json_reason(msg: str, where: str) -> str:
+    """``invalid JSON (...)`` from a :class:`json.JSONDecodeError` message and a place.
+
+    Python's messages that name a position end in "at" ("Unterminated string
+    starting at"); the place follows them directly.
+
+    Examples
+    --------
+    >>> json_reason("Unterminated string starting at", "column 2")
+    'invalid JSON (Unterminated string starting at column 2)'
+    >>> json_reason("Expecting value", "column 1")
+    'invalid JSON (Expecting value at column 1)'
+    """
+    msg = msg.strip()
+    joined = f"{msg} {where}" if msg.endswith(" at") else f"{msg} at {where}"
+    return f"invalid JSON ({joined})"

@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from tribe_analysis import _textscan
-from tribe_analysis.errors import _LINE, _SOURCE, EventsError, Problem, _problem_key
+from tribe_analysis.errors import _LINE, _SOURCE, EventsError, Problem, _problem_key, json_reason
 from tribe_analysis.threads import (
     _HASH_SEED,
     MAX_THREAD_DEPTH,
@@ -466,7 +466,7 @@ def _ndjson_line(text: str) -> tuple[dict | None, str | None]:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, f"invalid JSON ({exc.msg}, column {exc.colno})"
+        return None, json_reason(exc.msg, f"column {exc.colno}")
     except (ValueError, RecursionError) as exc:  # over-long numbers, deep nesting
         return None, f"invalid JSON ({_short(exc)})"
     if not isinstance(obj, dict):

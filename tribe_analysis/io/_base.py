@@ -33,7 +33,7 @@ import polars as pl
 from tribe_analysis import events as ev
 from tribe_analysis import threads as th
 from tribe_analysis._textscan import KEPT_BYTES, MAX_RECORD_BYTES, too_long, truncated
-from tribe_analysis.errors import RecordError
+from tribe_analysis.errors import RecordError, json_reason
 
 __all__ = [
     "KEPT_BYTES",
@@ -300,7 +300,7 @@ def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
             try:
                 obj = json.loads(raw)
             except json.JSONDecodeError as exc:
-                sink.reject(path, number, f"invalid JSON ({exc.msg}, column {exc.colno})", raw)
+                sink.reject(path, number, json_reason(exc.msg, f"column {exc.colno}"), raw)
                 continue
             except (ValueError, RecursionError) as exc:  # over-long numbers, deep nesting
                 sink.reject(path, number, f"invalid JSON ({_short(exc)})", raw)
@@ -419,7 +419,7 @@ def _elements(window: _Window, path: Path, sink: Sink, what: str) -> Iterator[tu
         if error is not None:
             msg = getattr(error, "msg", None) or _short(error)
             at = window.line + window.text.count("\n", start, getattr(error, "pos", start))
-            window.stop(sink, path, f"invalid JSON ({msg} at line {at})")
+            window.stop(sink, path, json_reason(msg, f"line {at}"))
             return
         yield window.line, window.text[start:end], value
         window.advance(end)

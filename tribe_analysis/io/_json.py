@@ -25,7 +25,7 @@ from functools import partial
 from pathlib import Path
 
 from tribe_analysis import events as ev
-from tribe_analysis.errors import RecordError
+from tribe_analysis.errors import RecordError, json_reason
 from tribe_analysis.io._base import (
     _HEAD,
     MAX_RECORD_BYTES,
@@ -106,7 +106,7 @@ def _json_records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
         if _skip_space(text, end) != len(text):
             raise json.JSONDecodeError("Extra data", text, _skip_space(text, end))
     except json.JSONDecodeError as exc:
-        sink.reject(path, exc.lineno, f"invalid JSON ({exc.msg} at column {exc.colno})", text)
+        sink.reject(path, exc.lineno, json_reason(exc.msg, f"column {exc.colno}"), text)
         return
     except (ValueError, RecursionError) as exc:
         sink.reject(path, 1, f"invalid JSON ({exc})", text)
