@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -275,11 +275,20 @@ def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
     """
     if all(n == 1 for n in frame.n_chunks("all")):
         return frame
+    return _column_by_column(frame, pl.Series.rechunk)
+
+
+def _column_by_column(
+    frame: pl.DataFrame, change: Callable[[pl.Series], pl.Series]
+) -> pl.DataFrame:
+    """A new frame of ``change(column)`` for each column; ``frame`` is consumed as it goes.
+
+    Each old column is released before the next is changed, so the work needs one
+    column of extra memory, not a second frame.
+    """
     columns = []
     for name in list(frame.columns):
-        column = frame.drop_in_place(name)
-        columns.append(column.rechunk())
-        del column
+        columns.append(change(frame.drop_in_place(name)))
     return pl.DataFrame(columns)
 
 
@@ -919,14 +928,18 @@ def sort_events(events: pl.DataFrame) -> pl.DataFrame:
     >>> sort_events(ev)["event_id"].to_list()
     ['a', 'b']
     """
-    ts, eid = pl.col("timestamp"), pl.col("event_id")
-    step = ts.diff()
-    in_order = (step > pl.duration(microseconds=0)) | (
-        (step == pl.duration(microseconds=0)) & (eid > eid.shift())
-    )
-    if events.height < 2 or events.select(in_order.slice(1).all()).item():
+    if _in_time_order(events):
         return events
     return events.sort("timestamp", "event_id", maintain_order=True)
+
+
+def _in_time_order(events: pl.DataFrame) -> bool:
+    """Whether rows already run by ``timestamp`` then ``event_id`` (one cheap pass)."""
+    ts, eid = pl.col("timestamp"), pl.col("event_id")
+    step = ts.diff()
+    zero = pl.duration(microseconds=0)
+    in_order = (step > zero) | ((step == zero) & (eid > eid.shift()))
+    return events.height < 2 or bool(events.select(in_order.slice(1).all()).item())
 
 
 def _time_order(events: pl.DataFrame) -> pl.Series:
@@ -959,19 +972,11 @@ def _sorted_owned(events: pl.DataFrame) -> pl.DataFrame:
     second frame; a frame already in order only gets its columns in one chunk
     each (see :func:`_one_chunk`).
     """
-    ts, eid = pl.col("timestamp"), pl.col("event_id")
-    step = ts.diff()
-    zero = pl.duration(microseconds=0)
-    in_order = (step > zero) | ((step == zero) & (eid > eid.shift()))
-    if events.height < 2 or events.select(in_order.slice(1).all()).item():
+    if _in_time_order(events):
         return _one_chunk(events)
     order = _time_order(events)
-    columns = []
-    for name in list(events.columns):
-        column = events.drop_in_place(name).rechunk()  # a list column gathers badly in chunks
-        columns.append(column.gather(order))
-        del column
-    return pl.DataFrame(columns)
+    # one chunk first: a list column spread over chunks gathers badly
+    return _column_by_column(events, lambda column: column.rechunk().gather(order))
 
 
 def write_events(events: pl.DataFrame, path: str | Path) -> Path:
