@@ -217,13 +217,14 @@ def test_flat_rows_in_json_csv_and_parquet(tmp_path):
     assert rows(bs.read([csv]))[P1]["actor_id"] == ANN
 
 
-def test_account_names_from_views_feeds_flat_tables_and_jetstream(tmp_path):
+def _named_feed(display_name: str | None = None) -> list[dict]:
+    """A feed reply by bob (to ann.test), a repost of ann's post (as ann.old, by an
+    invalid handle) and a Jetstream identity event naming cid."""
+    author = {"did": BOB, "handle": "bob.test"}
+    if display_name is not None:
+        author["displayName"] = display_name
     feed_reply = {
-        "post": {
-            "uri": P2,
-            "author": {"did": BOB, "handle": "bob.test", "displayName": "Bob"},
-            "record": REPLY["value"],
-        },
+        "post": {"uri": P2, "author": author, "record": REPLY["value"]},
         "reply": {"parent": {"uri": P1, "author": {"did": ANN, "handle": "ann.test"}}},
     }
     feed_repost = {
@@ -234,8 +235,12 @@ def test_account_names_from_views_feeds_flat_tables_and_jetstream(tmp_path):
             "indexedAt": "2024-05-02T08:00:00Z",
         },
     }
-    jet_identity = {"did": CID, "kind": "identity", "identity": {"did": CID, "handle": "cid.test"}}
-    feed = lines(tmp_path / "feed.jsonl", feed_reply, feed_repost, jet_identity, "not json")
+    identity = {"did": CID, "kind": "identity", "identity": {"did": CID, "handle": "cid.test"}}
+    return [feed_reply, feed_repost, identity]
+
+
+def test_account_names_from_views_feeds_flat_tables_and_jetstream(tmp_path):
+    feed = lines(tmp_path / "feed.jsonl", *_named_feed(display_name="Bob"), "not json")
     # the author of a record beats a profile seen inside another record (ann.old, not
     # ann.test); handle.invalid is no name; a malformed line is ignored
     assert bs.account_names(feed) == {BOB: "bob.test", ANN: "ann.old", CID: "cid.test"}
@@ -564,20 +569,7 @@ def test_read_collects_the_names_account_names_gives(tmp_path):
 
     folder = tmp_path / "data"
     folder.mkdir()
-    feed_reply = {
-        "post": {"uri": P2, "author": {"did": BOB, "handle": "bob.test"}, "record": REPLY["value"]},
-        "reply": {"parent": {"uri": P1, "author": {"did": ANN, "handle": "ann.test"}}},
-    }
-    feed_repost = {
-        "post": {"uri": P1, "author": {"did": ANN, "handle": "ann.old"}, "record": ROOT["value"]},
-        "reason": {
-            "$type": "app.bsky.feed.defs#reasonRepost",
-            "by": {"did": CID, "handle": "handle.invalid"},
-            "indexedAt": "2024-05-02T08:00:00Z",
-        },
-    }
-    identity = {"did": CID, "kind": "identity", "identity": {"did": CID, "handle": "cid.test"}}
-    feed = lines(folder / "feed.jsonl", feed_reply, feed_repost, identity, "not json")
+    feed = lines(folder / "feed.jsonl", *_named_feed(), "not json")
     posts = lines(
         folder / "posts.ndjson",
         {"uri": P1 + "x", "created_at": "2024-05-01T10:00:00+00:00", "is_reply": False},
