@@ -16,8 +16,12 @@ def _name(spec: str) -> str:
 
 
 def _pyproject() -> set[str]:
+    """Every package pyproject.toml names: the dependencies and the optional extras."""
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return {_name(d) for d in data["project"]["dependencies"]}
+    extras = data["project"].get("optional-dependencies", {}).values()
+    return {_name(d) for d in data["project"]["dependencies"]} | {
+        _name(d) for group in extras for d in group
+    }
 
 
 def _lock() -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -356,8 +356,10 @@ def format_summary(summary: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def _read_leader_file(path: Path, events: pl.DataFrame) -> list[str]:
+def _read_leader_file(path: Path, present: Callable[[list[str]], set[str]]) -> list[str]:
     """Leader ids from a file (one per line, ``#`` comments); unknown ids are errors.
+
+    ``present`` says which of some ids are accounts of the data.
 
     A UTF-8 byte-order mark and Windows (CRLF) line ends are fine.
     """
@@ -378,7 +380,7 @@ def _read_leader_file(path: Path, events: pl.DataFrame) -> list[str]:
         _fail([ev.Problem(str(path), None, "no leader ids in the file")])
     from tribe_analysis.features import is_pseudo_account
 
-    actors = set(events.get_column("actor_id").unique().to_list())
+    actors = present(sorted({leader for _, leader in wanted}))
     ids = pl.DataFrame({"id": [leader for _, leader in wanted]}, schema={"id": pl.String})
     pseudo = set(ids.filter(is_pseudo_account("id"))["id"].to_list())
     problems = [
@@ -393,6 +395,15 @@ def _read_leader_file(path: Path, events: pl.DataFrame) -> list[str]:
     if problems:
         _fail(problems)
     return sorted({leader for _, leader in wanted})
+
+
+def _actors_of(events: pl.DataFrame) -> Callable[[list[str]], set[str]]:
+    """Which of some ids are accounts (``actor_id``) of ``events``."""
+
+    def present(ids: list[str]) -> set[str]:
+        return set(events.filter(pl.col("actor_id").is_in(ids))["actor_id"].unique().to_list())
+
+    return present
 
 
 def _shown(row: dict) -> str:
@@ -440,7 +451,7 @@ def format_profiles(table: pl.DataFrame) -> str:
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
 @_input_options
 @click.option(
     "--leaders",
@@ -511,8 +522,24 @@ def format_profiles(table: pl.DataFrame) -> str:
     help="What graph.graphml and graph.gexf hold: the leaders' tribe subgraph, or every edge "
     "(edges.parquet always holds every edge).",
 )
+@click.option(
+    "--engine",
+    default="polars",
+    show_default=True,
+    type=click.Choice(["polars", "dask"]),
+    help="polars: one process (any input format). dask: a Dask cluster (canonical Parquet files, "
+    "folders or URLs; needs pip install 'tribe-analysis[dask]'); see docs/scaling.md.",
+)
+@click.option(
+    "--cluster",
+    "cluster_address",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: the scheduler to use (e.g. tcp://host:8786; default: "
+    "DASK_SCHEDULER_ADDRESS, else a local cluster started for the run).",
+)
 def profile(
-    inputs: tuple[Path, ...],
+    inputs: tuple[str, ...],
     fmt: str,
     leaders_file: Path | None,
     top: int | None,
@@ -527,14 +554,20 @@ def profile(
     quarantine_raw: Path | None,
     report: bool,
     graph_scope: str,
+    engine: str,
+    cluster_address: str | None,
 ) -> None:
     """Profile leaders as broadcasters or participators; write results into OUT."""
     from tribe_analysis import pipeline
 
-    pipeline.import_in_background()
     ctx = click.get_current_context()
     ctx.meta[_MASK] = pseudonymize
     _check_profile_options(ctx.params)
+    if engine == "dask":
+        _profile_on_dask(ctx.params)
+        return
+    pipeline.import_in_background()
+    inputs = tuple(Path(p) for p in inputs)
     k = _profiles_option(n_profiles)
     key = _key(key_file) if pseudonymize else None
     options = {
@@ -554,7 +587,9 @@ def profile(
     with pipeline.OutputFolder(out, command="profile", options=options, inputs=inputs) as folder:
         result = _load(inputs, fmt, on_error)
         _keep_skipped(result, out, quarantine_raw, pseudonymize)
-        leaders = None if leaders_file is None else _read_leader_file(leaders_file, result.events)
+        leaders = None
+        if leaders_file is not None:
+            leaders = _read_leader_file(leaders_file, _actors_of(result.events))
         bar = _steps(7 if report else 6)
         try:
             run = _profile_run(result, leaders, inputs, bar, top or 20, since, until, k, seed, key)
@@ -576,6 +611,7 @@ def profile(
 
 def _check_profile_options(params: dict) -> None:
     """Refuse options that contradict each other, or files that ``--out`` would replace."""
+    _check_engine_options(params)
     if params["leaders_file"] is not None and params["top"] is not None:
         raise click.UsageError("give --leaders FILE or --top-leaders N, not both")
     if params["key_file"] is not None and not params["pseudonymize"]:
@@ -586,13 +622,99 @@ def _check_profile_options(params: dict) -> None:
     out = Path(os.path.realpath(params["out"]))
     if raw is not None and Path(os.path.realpath(raw)).is_relative_to(out):
         _error(f"{raw}: --quarantine-raw must be outside --out (the results hold no raw records)")
-    named = [*params["inputs"], params["leaders_file"], params["key_file"]]
+    local = [p for p in params["inputs"] if "://" not in p]
+    named = [*local, params["leaders_file"], params["key_file"]]
     for path in (p for p in named if p is not None):
         if Path(os.path.realpath(path)).is_relative_to(out):
             _error(
                 f"{params['out']}: holds {path}, which a run replaces with its results: "
                 "name another --out"
             )
+
+
+def _check_engine_options(params: dict) -> None:
+    """Options the dask engine cannot honour are usage errors, never silently ignored."""
+    if params["engine"] != "dask":
+        if params["cluster_address"] is not None:
+            raise click.UsageError("--cluster is the scheduler of --engine dask: give both")
+        return
+    refused = {
+        "--pseudonymize": params["pseudonymize"],
+        "--on-error skip": params["on_error"] == "skip",
+        f"--format {params['fmt']}": params["fmt"] not in ("auto", "parquet"),
+    }
+    for option, given in refused.items():
+        if given:
+            raise click.UsageError(
+                f"--engine dask reads canonical Parquet strictly and does not support {option} "
+                "(use the default --engine polars)"
+            )
+
+
+def _profile_on_dask(params: dict) -> None:
+    """``profile --engine dask``: the same job, on a Dask cluster (:func:`pipeline.profile_distributed`)."""
+    from tribe_analysis import distributed as dx
+    from tribe_analysis import pipeline
+
+    missing = dx.available()
+    if missing:
+        _error(missing)
+    inputs, out = params["inputs"], params["out"]
+    options = {k: params[k] for k in ("since", "until", "seed", "report", "engine")}
+    options |= {"leaders": params["leaders_file"] and str(params["leaders_file"])}
+    options |= {"top_leaders": params["top"], "profiles": params["n_profiles"]}
+    options |= {"graph": params["graph_scope"], "cluster": params["cluster_address"] is not None}
+    local = [p for p in inputs if "://" not in p]
+    with pipeline.OutputFolder(out, command="profile", options=options, inputs=local) as folder:
+        try:
+            with dx.cluster(params["cluster_address"]) as client:
+                run = _dask_run(dx, pipeline, client, params)
+        except ev.EventsError as exc:
+            _fail(exc.problems)
+        except ValueError as exc:
+            _error(str(exc))
+        except OSError as exc:  # the scheduler cannot be reached
+            _error(f"dask: {exc}")
+        for signal, reason in run.unobservable.items():
+            click.echo(f"unobservable: {signal} — {reason}", err=True)
+        for note in run.notes:
+            click.echo(f"note: {note}", err=True)
+        folder.counts.update(records_read=run.event_count, records_loaded=run.event_count)
+        bar = _steps(3 if params["report"] else 2)
+        try:
+            written = pipeline.write_outputs(
+                run, folder, report=params["report"], graph=params["graph_scope"], on_step=bar
+            )
+        finally:
+            bar.close()
+    click.echo(format_profiles(run.profiles))
+    click.echo(f"\nresults in {out}/: " + ", ".join(written))
+
+
+def _dask_run(dx, pipeline, client, params: dict):
+    """Read the inputs with Dask, check the leaders file, and profile on ``client``."""
+    frame = dx.read_parquet(list(params["inputs"]))
+    leaders = None
+    if params["leaders_file"] is not None:
+        leaders = _read_leader_file(
+            params["leaders_file"], lambda ids: dx.present_actors(frame, ids)
+        )
+    bar = _steps(4)
+    try:
+        return pipeline.profile_distributed(
+            frame,
+            leaders,
+            client=client,
+            top=params["top"] or 20,
+            since=params["since"],
+            until=params["until"],
+            n_profiles=_profiles_option(params["n_profiles"]),
+            seed=params["seed"],
+            on_step=bar,
+            threads=params["report"],
+        )
+    finally:
+        bar.close()
 
 
 def _key(key_file: Path | None) -> bytes:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-__all__ = ["SIGNALS", "observe", "unobservable"]
+__all__ = ["SIGNALS", "decide", "observe", "unobservable"]
 
 SIGNALS: dict[str, str] = {
     "reactions": "reactions given (likes, favourites, votes)",
@@ -79,7 +79,6 @@ def observe(
     >>> print(unobservable(observe(ev, {"reaction": False}, platform_name="twitter"))["reactions"])
     the platform (twitter) does not expose reactions given (likes, favourites, votes)
     """
-    facts = dict(platform or {})
     counts = (
         events.lazy()
         .select(
@@ -94,6 +93,28 @@ def observe(
         .collect()
         .row(0, named=True)
     )
+    return decide(counts, platform, platform_name=platform_name)
+
+
+def decide(
+    counts: Mapping[str, int],
+    platform: Mapping[str, bool] | None = None,
+    *,
+    platform_name: str | None = None,
+) -> pl.DataFrame:
+    """The :func:`observe` table from the counts of the records that carry each signal.
+
+    ``counts`` holds ``reactions``, ``shares``, ``mentions`` (records with at
+    least one mention), ``replies`` and ``reply_parents`` (replies whose parent is
+    in the data), however they were counted (here, or by a distributed engine).
+
+    Examples
+    --------
+    >>> counts = {"reactions": 0, "shares": 3, "mentions": 0, "replies": 2, "reply_parents": 0}
+    >>> decide(counts).filter(~pl.col("observable")).select("signal", "reason").rows()
+    [('reactions', 'no reaction in any record of the input'), ('mentions', 'no mention in any record of the input'), ('reply_parents', 'none of the 2 replies has its parent in the input')]
+    """
+    facts = dict(platform or {})
     where = f" ({platform_name})" if platform_name else ""
     rows = []
     for signal, meaning in SIGNALS.items():

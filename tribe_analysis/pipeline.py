@@ -52,6 +52,7 @@ __all__ = [
     "choose_leaders",
     "import_in_background",
     "profile",
+    "profile_distributed",
     "write_outputs",
     "write_quarantine",
 ]
@@ -110,6 +111,9 @@ class ProfileRun:
     pseudonymized : bool
         Whether accounts but the leaders were pseudonymised (``key`` given): then
         :func:`write_outputs` masks the quarantine too.
+    event_count, time_span : optional
+        Number of events profiled and their first and last time, when ``events``
+        holds only part of them (a distributed run keeps the leaders' threads).
     """
 
     leaders: list[str]
@@ -121,6 +125,8 @@ class ProfileRun:
     names: dict[str, str]
     notes: tuple[str, ...] = ()
     pseudonymized: bool = False
+    event_count: int | None = None
+    time_span: tuple[datetime | None, datetime | None] | None = None
 
     @property
     def unobservable(self) -> dict[str, str]:
@@ -256,18 +262,135 @@ def profile(
     )
 
 
+def profile_distributed(
+    frame: object,
+    leaders: Sequence[str] | None = None,
+    *,
+    client: object,
+    top: int = 20,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    n_profiles: int | str = "auto",
+    seed: int = 0,
+    observability: Mapping[str, bool] | None = None,
+    platform: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+    threads: bool = True,
+) -> ProfileRun:
+    """:func:`profile` on a Dask cluster: the same leaders, measures and profiles.
+
+    Parameters
+    ----------
+    frame : dask.dataframe.DataFrame
+        Canonical events from :func:`tribe_analysis.distributed.read_parquet`.
+    leaders, top, since, until, n_profiles, seed, platform, on_step
+        As for :func:`profile`.
+    client : distributed.Client
+        The cluster's client (:func:`tribe_analysis.distributed.cluster`).
+    observability : mapping, optional
+        Platform facts (keys ``reaction``, ``share``, ``mention``, ``reply``); the
+        data decides the rest, as in :func:`profile`.
+    threads : bool
+        Keep the leaders' own events and their threads in ``events`` (the report
+        cards draw them); without it ``events`` is empty.
+
+    Returns
+    -------
+    ProfileRun
+        Its ``events`` hold the leaders' own events and their threads only (see ``threads``);
+        ``event_count`` and ``time_span`` describe all events.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`profile`.
+    tribe_analysis.events.EventsError
+        When the events are not valid canonical events, or no leader can be chosen.
+    """
+    from tribe_analysis import distributed as dx
+
+    with dx.settings():
+        return _profile_distributed(
+            frame,
+            leaders,
+            client,
+            step=on_step or (lambda _: None),
+            top=top,
+            window=_window_bounds(since, until),
+            n_profiles=n_profiles,
+            seed=seed,
+            observability=observability,
+            platform=platform,
+            threads=threads,
+        )
+
+
+def _profile_distributed(
+    frame: object,
+    leaders: Sequence[str] | None,
+    client: object,
+    *,
+    step: Callable[[str], None],
+    top: int,
+    window: tuple[datetime | None, datetime | None],
+    n_profiles: int | str,
+    seed: int,
+    observability: Mapping[str, bool] | None,
+    platform: str | None,
+    threads: bool,
+) -> ProfileRun:
+    """:func:`profile_distributed` under the engine's Dask settings."""
+    from tribe_analysis import distributed as dx
+    from tribe_analysis.features import signals_of, with_ego
+    from tribe_analysis.graph import ego_measures
+    from tribe_analysis.observability import decide
+
+    lo, hi = window
+    summary = dx.summarize(frame, lo, hi)
+    if summary.in_window == 0:
+        raise _empty_window(summary.first, summary.last)
+    frame = dx.persist(dx.threads_of(frame, client), client)
+    counts, has_audience = dx.signal_counts(frame)
+    observed = decide(counts, observability, platform_name=platform)
+    edges = dx.edge_list(frame)
+    step("edges")
+    notes: list[str] = []
+    if leaders is None:
+        own = dx.account_counts(frame)
+        seen = signals_of(None, observed)
+        able = dx.evidence_of(frame, own, seen, 5)
+        leaders, note = _choose(own, edges, top, able, lambda: has_audience)
+        notes += [note] if note else []
+    leaders = sorted(set(leaders))
+    step("leaders")
+    bare = dx.measures(dx.leader_slices(frame, leaders), leaders, observed, lo, hi)
+    whole = lo is None and hi is None
+    ego = ego_measures(edges if whole else dx.edge_list(dx.window(frame, lo, hi)), leaders)
+    measures = _with_unobservable(with_ego(bare, ego), observed)
+    step("measures")
+    table = _profiles(measures, n_profiles, seed, {})
+    step("profiles")
+    return ProfileRun(
+        leaders,
+        table,
+        measures,
+        observed,
+        edges,
+        dx.own_threads(frame, leaders) if threads else ev.empty_events(),
+        {},
+        tuple(notes),
+        event_count=summary.events,
+        time_span=(summary.first, summary.last),
+    )
+
+
 def _check_window(
     events: pl.DataFrame, since: datetime | str | None, until: datetime | str | None
 ) -> None:
     """Refuse a window that is reversed or holds no events (it would label nobody)."""
     if since is None and until is None:
         return
-    from tribe_analysis.features._scope import _utc
-
-    lo = None if since is None else _utc(since)
-    hi = None if until is None else _utc(until)
-    if lo is not None and hi is not None and lo >= hi:
-        raise ValueError(f"--since {since} is not before --until {until}")
+    lo, hi = _window_bounds(since, until)
     ts = pl.col("timestamp")
     inside = pl.lit(True)
     if lo is not None:
@@ -276,12 +399,29 @@ def _check_window(
         inside = inside & (ts < hi)
     if not events.select(inside.any()).item():
         first, last = events.select(ts.min().alias("a"), ts.max().alias("b")).row(0)
-        span = (
-            "the data has no events"
-            if first is None
-            else f"the data spans {first:%Y-%m-%d} to {last:%Y-%m-%d}"
-        )
-        raise ValueError(f"no events in the window ({span})")
+        raise _empty_window(first, last)
+
+
+def _empty_window(first: datetime | None, last: datetime | None) -> ValueError:
+    span = (
+        "the data has no events"
+        if first is None
+        else f"the data spans {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    )
+    return ValueError(f"no events in the window ({span})")
+
+
+def _window_bounds(
+    since: datetime | str | None, until: datetime | str | None
+) -> tuple[datetime | None, datetime | None]:
+    """``since`` and ``until`` as UTC datetimes; a reversed window is an error."""
+    from tribe_analysis.features._scope import _utc
+
+    lo = None if since is None else _utc(since)
+    hi = None if until is None else _utc(until)
+    if lo is not None and hi is not None and lo >= hi:
+        raise ValueError(f"--since {since} is not before --until {until}")
+    return lo, hi
 
 
 def _measure(
@@ -294,7 +434,6 @@ def _measure(
 ) -> pl.DataFrame:
     """The measures, with the ``unobservable`` column (``edges`` reused for the ego networks)."""
     from tribe_analysis import features
-    from tribe_analysis.observability import unobservable
 
     whole = since is None and until is None
     measures = features.leader_measures(
@@ -305,6 +444,13 @@ def _measure(
         observability=observability,
         edges=edges if whole else None,
     )
+    return _with_unobservable(measures, observability)
+
+
+def _with_unobservable(measures: pl.DataFrame, observability: pl.DataFrame) -> pl.DataFrame:
+    """``measures`` with the ``unobservable`` column: each unobservable signal and why."""
+    from tribe_analysis.observability import unobservable
+
     text = "; ".join(f"{signal}: {why}" for signal, why in unobservable(observability).items())
     return measures.with_columns(pl.lit(text).alias("unobservable"))
 
@@ -340,16 +486,46 @@ def choose_leaders(
     tribe_analysis.events.EventsError
         When no account has 10 authored actions.
     """
-    from tribe_analysis.features import select_leaders
+    from tribe_analysis.features import selection, signals_of
 
-    leaders = select_leaders(events, top=top, observability=observability, edges=edges)
+    lf = events.lazy()
+    own = selection.account_counts(lf)
+    seen = signals_of(events, observability)
+    return _choose(
+        own,
+        edges,
+        top,
+        selection.evidence_of(lf, own, seen, 5),
+        lambda: _has_audience(events),
+        lf,
+    )
+
+
+def _choose(
+    own: pl.DataFrame,
+    edges: pl.DataFrame | None,
+    top: int,
+    able: Callable[[pl.Series], set[str]],
+    has_audience: Callable[[], bool],
+    lf: pl.LazyFrame | None = None,
+) -> tuple[list[str], str | None]:
+    """:func:`choose_leaders` from per-account counts (``selection.account_counts``).
+
+    ``able`` gives the accounts of a batch of candidates with enough evidence
+    (:func:`tribe_analysis.features.selection.with_evidence`); ``has_audience``
+    says whether any event acts on another's content. Any engine can give these.
+    """
+    from tribe_analysis.features.selection import ranked_candidates, with_evidence
+
+    if top < 1:
+        raise ValueError(f"top must be at least 1, got {top}")
+    ranked = ranked_candidates(own, "audience", 1, edges, lf)
+    leaders = with_evidence(ranked, top, able)
     if leaders:
         return leaders, None
     for by in ("audience", "activity"):
-        leaders = select_leaders(
-            events, top=top, by=by, min_activity=10, evidence=False, edges=edges
-        )
-        if leaders and (by == "activity" or _has_audience(events)):
+        leaders = ranked_candidates(own, by, 10, edges, lf).head(top).to_list()
+        if leaders and (by == "activity" or has_audience()):
             how = "authored actions" if by == "activity" else "audience"
             note = (
                 "no account has enough observable evidence to be labelled: leaders chosen "
@@ -424,14 +600,13 @@ def write_outputs(
             return write_outputs(
                 run, folder, report=report, graph=graph, on_step=on_step, skipped=skipped
             )
-    out.counts.update(
-        events=run.events.height, leaders=len(run.leaders), records_quarantined=len(skipped)
-    )
+    events = run.events.height if run.event_count is None else run.event_count
+    out.counts.update(events=events, leaders=len(run.leaders), records_quarantined=len(skipped))
     out.facts.update(
         pseudonymized=run.pseudonymized,
         unobservable=run.unobservable,
         notes=list(run.notes),
-        time_span=_time_span(run.events),
+        time_span=_time_span(run),
     )
     with out.writing():
         names = _write_files(run, out.path, report, graph, on_step or (lambda _: None))
@@ -440,14 +615,17 @@ def write_outputs(
     return names + ([QUARANTINE] if skipped else [])
 
 
-def _time_span(events: pl.DataFrame) -> dict[str, str | None]:
+def _time_span(run: ProfileRun) -> dict[str, str | None]:
     """First and last event time, ISO-8601 UTC.
 
     This is the manifest's time: the data's, never the clock's, so the same input
     gives the same bytes.
     """
     ts = pl.col("timestamp")
-    first, last = events.select(ts.min().alias("first"), ts.max().alias("last")).row(0)
+    if run.time_span is not None:
+        first, last = run.time_span
+    else:
+        first, last = run.events.select(ts.min().alias("first"), ts.max().alias("last")).row(0)
     stamp = "%Y-%m-%dT%H:%M:%S.%fZ"
     return {
         "first_event": None if first is None else first.strftime(stamp),

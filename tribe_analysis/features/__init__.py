@@ -55,6 +55,7 @@ __all__ = [
     "signals_of",
     "unobserved_measures",
     "select_leaders",
+    "with_ego",
     "tribe_pairs",
 ]
 
@@ -179,16 +180,42 @@ def leader_measures(
     sc = scope(events, leaders, every, since, until)
     result = finish(_joined(sc), min_denominator, seen).collect()
     result = participation.participation_index(participation.rate_intervals(result, RATES))
-    if ego:
-        result = result.join(_ego_table(sc, edges), on=sc.keys, how="left")
+    result = _with_ego(result, _ego_table(sc, edges) if ego else None, sc.keys)
+    if sc.by:
+        result = result.with_columns(pl.col("window_start").dt.offset_by(every).alias("window_end"))
+    return result.select(_ordered(sc)).sort(sc.keys)
+
+
+def with_ego(measures: pl.DataFrame, ego: pl.DataFrame) -> pl.DataFrame:
+    """``measures`` of the whole period (:func:`leader_measures` with ``ego=False``) with their ego columns.
+
+    ``ego`` is :func:`tribe_analysis.graph.ego_measures` of the same leaders (a
+    distributed run computes it from its own edge list). Columns keep their order.
+
+    Examples
+    --------
+    >>> from tribe_analysis import graph
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=20, seed=2)
+    >>> bare = leader_measures(tribe.events, tribe.leaders, ego=False)
+    >>> egos = graph.ego_measures(graph.edge_list(tribe.events), tribe.leaders)
+    >>> with_ego(bare, egos).equals(leader_measures(tribe.events, tribe.leaders))
+    True
+    """
+    order = measures.columns
+    return _with_ego(measures, ego, ["leader_id"]).select(order)
+
+
+def _with_ego(result: pl.DataFrame, ego: pl.DataFrame | None, keys: list[str]) -> pl.DataFrame:
+    """``result`` with the ego columns of ``ego`` (null, and size 0, without it)."""
+    result = result.drop([name for name in MEASURES if name.startswith("ego_")], strict=False)
+    if ego is not None:
+        result = result.join(ego, on=keys, how="left")
     else:
         result = result.with_columns(
             [pl.lit(None, pl.Float64).alias(name) for name in MEASURES if name.startswith("ego_")]
         )
-    result = result.with_columns(pl.col("ego_size").fill_null(0).cast(pl.Int64))
-    if sc.by:
-        result = result.with_columns(pl.col("window_start").dt.offset_by(every).alias("window_end"))
-    return result.select(_ordered(sc)).sort(sc.keys)
+    return result.with_columns(pl.col("ego_size").fill_null(0).cast(pl.Int64))
 
 
 def _joined(sc: Scope) -> pl.LazyFrame:

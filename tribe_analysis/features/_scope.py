@@ -8,6 +8,18 @@ from datetime import datetime
 
 import polars as pl
 
+COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "timestamp",
+    "actor_id",
+    "action",
+    "parent_id",
+    "thread_id",
+    "target_actor_id",
+    "mentions",
+)
+"""The event columns the measures read (``text`` and ``platform`` never are)."""
+
 AUTHORED = ("post", "reply", "share")
 """Actions that author content (the ``authored`` count and the activity floor of leaders)."""
 
@@ -73,17 +85,7 @@ def scope(
         lf = lf.with_columns(pl.col("timestamp").dt.truncate(every).alias("window_start"))
         by = ["window_start"]
     lead = pl.LazyFrame({"leader_id": leaders}, schema={"leader_id": pl.String})
-    lf = lf.select(
-        "event_id",
-        "timestamp",
-        "actor_id",
-        "action",
-        "parent_id",
-        "thread_id",
-        "target_actor_id",
-        "mentions",
-        *by,
-    )
+    lf = lf.select(*COLUMNS, *by)
     own = lf.join(lead, left_on="actor_id", right_on="leader_id", how="semi").with_columns(
         pl.col("actor_id").alias("leader_id")
     )

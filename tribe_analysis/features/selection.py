@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import polars as pl
 
@@ -110,29 +110,73 @@ def select_leaders(
     if by not in ("audience", "activity"):
         raise ValueError(f"by must be 'audience' or 'activity', got {by!r}")
     lf = events.lazy()
-    own = (
+    own = account_counts(lf)
+    ranked = ranked_candidates(own, by, min_activity, edges, lf)
+    if not evidence:
+        return ranked.head(top).to_list()
+    from tribe_analysis.features import signals_of
+
+    seen = signals_of(events, observability)
+    return with_evidence(ranked, top, evidence_of(lf, own, seen, min_denominator))
+
+
+def account_counts(lf: pl.LazyFrame) -> pl.DataFrame:
+    """Per account (``actor_id``): ``authored`` actions and ``promote_den`` (posts and shares)."""
+    return (
         lf.group_by("actor_id")
         .agg(
             pl.col("action").is_in(AUTHORED).sum().alias("authored"),
             pl.col("action").is_in(["post", "share"]).sum().alias("promote_den"),
         )
         .collect()
-        .lazy()
     )
-    ranked = _ranked(lf, own, by, min_activity, edges).collect().get_column("actor_id")
-    if not evidence:
-        return ranked.head(top).to_list()
-    from tribe_analysis.features import signals_of
 
-    seen = signals_of(events, observability)
+
+def ranked_candidates(
+    own: pl.DataFrame,
+    by: str,
+    min_activity: int,
+    edges: pl.DataFrame | None,
+    lf: pl.LazyFrame | None = None,
+) -> pl.Series:
+    """Candidate ids, best first (see :func:`select_leaders`); ``own`` is :func:`account_counts`.
+
+    The audience is counted from ``edges`` when given, else from the events ``lf``.
+    """
+    return _ranked(lf, own.lazy(), by, min_activity, edges).collect().get_column("actor_id")
+
+
+def with_evidence(ranked: pl.Series, top: int, able: Callable[[pl.Series], set[str]]) -> list[str]:
+    """The first ``top`` of ``ranked`` that ``able`` finds have enough evidence to be labelled.
+
+    Candidates are checked best-ranked first, in growing batches; ``able`` gives
+    the accounts of a batch with enough evidence (:func:`evidence_of` on one
+    machine; a distributed engine computes the same on its workers).
+    """
     chosen: list[str] = []
     start, size = 0, max(5 * top, 100)
     while len(chosen) < top and start < ranked.len():  # best-ranked candidates first
         batch = ranked.slice(start, size)
-        able = set(_evidence(lf, own, seen, min_denominator, batch).collect()["actor_id"])
-        chosen += [actor for actor in batch.to_list() if actor in able]
+        found = able(batch)
+        chosen += [actor for actor in batch.to_list() if actor in found]
         start, size = start + size, size * 2
     return chosen[:top]
+
+
+def evidence_of(
+    lf: pl.LazyFrame, own: pl.DataFrame, seen: Mapping[str, bool], min_denominator: int
+) -> Callable[[pl.Series], set[str]]:
+    """For :func:`with_evidence`: the accounts of a batch with enough evidence in events ``lf``.
+
+    ``lf`` must hold at least the batch's posts and the replies to and under them;
+    ``own`` is :func:`account_counts` of all events.
+    """
+
+    def able(batch: pl.Series) -> set[str]:
+        found = _evidence(lf, own.lazy(), seen, min_denominator, batch).collect()
+        return set(found.get_column("actor_id").to_list())
+
+    return able
 
 
 def _evidence(
@@ -184,7 +228,7 @@ def _evidence(
 
 
 def _ranked(
-    lf: pl.LazyFrame,
+    lf: pl.LazyFrame | None,
     own: pl.LazyFrame,
     by: str,
     min_activity: int,

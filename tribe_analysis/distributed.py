@@ -1,0 +1,697 @@
+"""The ``dask`` engine: the same measures, computed on a Dask cluster where the events are.
+
+Dask (``dask.distributed``) reads canonical events from Parquet files, folders or
+object-store URLs and does every pass over *all* events: validation, threads and
+reply targets, the signal counts, the edge list, the per-account counts that
+choose leaders, and, for each leader, the events its measures read (its
+*slice*: its own events, the events in its threads and under its posts, the
+events that act on or mention it, the root posts of the threads it acted in and
+the posts of its alters). The measures themselves are the package's one polars
+definition (:func:`tribe_analysis.features.leader_measures`), run by the workers
+on the slices, a partition of leaders at a time. A leader's measures read
+nothing outside its slice, so they equal the default engine's on the whole input
+(``tests/test_distributed.py``). The client only receives aggregates: the edge
+list, per-account counts, one row of measures per leader, and the leaders' own
+threads (for the report cards). Design and measurements: ``docs/scaling.md``.
+
+Dask is an optional extra (``pip install 'tribe-analysis[dask]'``); this module
+imports it only inside its functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from tribe_analysis.errors import EventsError, Problem
+from tribe_analysis.events import ACTIONS, REQUIRED_COLUMNS, SCHEMA
+from tribe_analysis.features._scope import COLUMNS
+from tribe_analysis.threads import MAX_THREAD_DEPTH
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = [
+    "COLUMNS",
+    "ENGINES",
+    "SETTINGS",
+    "Summary",
+    "account_counts",
+    "available",
+    "cluster",
+    "edge_list",
+    "evidence_of",
+    "leader_slices",
+    "measures",
+    "own_threads",
+    "persist",
+    "present_actors",
+    "read_parquet",
+    "settings",
+    "signal_counts",
+    "summarize",
+    "threads_of",
+]
+
+ENGINES: tuple[str, ...] = ("polars", "dask")
+"""Engines of ``tribe-analysis profile --engine``: ``polars`` (default, one process) and ``dask``."""
+
+INSTALL = "pip install 'tribe-analysis[dask]'"
+
+
+def available() -> str | None:
+    """None when Dask and ``distributed`` can be imported, else why not (with the install command)."""
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        return f"the dask engine needs Dask ({exc.name} is not installed): {INSTALL}"
+    return None
+
+
+@contextlib.contextmanager
+def cluster(address: str | None = None, *, workers: int | None = None) -> Iterator[Client]:
+    """A Dask client: of the scheduler at ``address``, else of a local cluster started here.
+
+    Without ``address`` the ``DASK_SCHEDULER_ADDRESS`` environment variable (Dask's
+    own ``scheduler-address`` setting) is used; without either, a
+    :class:`distributed.LocalCluster` of ``workers`` processes (default: one per
+    core, at most 4) with one thread each is started and stopped on exit.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    address = address or dask.config.get("scheduler-address", None)
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    n = workers or max(1, min(os.cpu_count() or 1, 4))
+    with (
+        LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as local,
+        Client(local) as client,
+    ):
+        yield client
+
+
+SETTINGS: dict[str, Any] = {"dataframe.shuffle.method": "tasks"}
+"""Dask settings of the engine. Dask's peer-to-peer shuffle cannot move pyarrow list
+columns (``mentions``): it fails with "data type 'large_list<...>' not understood"."""
+
+
+def settings() -> contextlib.AbstractContextManager:
+    """A context in which Dask uses :data:`SETTINGS`."""
+    import dask
+
+    return dask.config.set(SETTINGS)
+
+
+def read_parquet(paths: Sequence[str], storage_options: Mapping[str, Any] | None = None):
+    """Canonical events from Parquet ``paths`` (files, folders, globs or URLs) as a Dask frame.
+
+    One partition per row group of each file, read by the workers (fsspec opens
+    the URLs: ``s3://`` needs ``s3fs``, ``gs://`` ``gcsfs``; ``storage_options`` go
+    to it). Columns :data:`COLUMNS` with pyarrow types; ``parent_id``,
+    ``thread_id``, ``target_actor_id`` and ``mentions`` are null where a file has
+    none. Only the footers are read here, to check each file's columns.
+
+    Raises
+    ------
+    EventsError
+        When a path does not exist, a file is not Parquet, a required column is
+        missing or a column has the wrong type (one problem per file).
+    """
+    import dask.dataframe as dd
+    import pandas as pd
+
+    options = dict(storage_options or {})
+    pieces: list[tuple[str, int]] = []
+    problems: list[Problem] = []
+    for path in _parquet_files(paths, options):
+        try:
+            groups = _check_file(path, options)
+        except EventsError as exc:
+            problems += exc.problems
+            continue
+        pieces += [(path, group) for group in range(groups)]
+    if problems:
+        raise EventsError(problems)
+    meta = _arrow_schema().empty_table().to_pandas(types_mapper=pd.ArrowDtype)
+    if not pieces:
+        return dd.from_pandas(meta, npartitions=1)
+    return dd.from_map(
+        _read_piece, pieces, meta=meta, options=options, enforce_metadata=False, label="events"
+    )
+
+
+def _arrow_schema():
+    import pyarrow as pa
+
+    text = pa.string()
+    return pa.schema(
+        [
+            ("event_id", text),
+            ("timestamp", pa.timestamp("us", tz="UTC")),
+            ("actor_id", text),
+            ("action", text),
+            ("parent_id", text),
+            ("thread_id", text),
+            ("target_actor_id", text),
+            ("mentions", pa.list_(text)),
+        ]
+    )
+
+
+def _parquet_files(paths: Sequence[str], options: dict[str, Any]) -> list[str]:
+    """The Parquet files of ``paths``: files as given, folders searched (hidden files left out)."""
+    import fsspec
+
+    files: list[str] = []
+    for path in map(str, paths):
+        fs, root = fsspec.core.url_to_fs(path, **options)
+        if any(ch in root for ch in "*?["):
+            found = sorted(fs.glob(root))
+        elif fs.isdir(root):
+            found = sorted(
+                f
+                for f in fs.find(root)
+                if f.endswith((".parquet", ".pq"))
+                and not any(part.startswith((".", "_")) for part in f[len(root) :].split("/"))
+            )
+        elif fs.exists(root):
+            found = [root]
+        else:
+            raise EventsError([Problem(path, None, "no such file")])
+        if not found:
+            raise EventsError([Problem(path, None, "no Parquet files (*.parquet, *.pq) in it")])
+        files += [fs.unstrip_protocol(f) if "://" in path else f for f in found]
+    return files
+
+
+def _check_file(path: str, options: dict[str, Any]) -> int:
+    """Check one file's columns against the canonical schema; return its number of row groups."""
+    import fsspec
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        with fsspec.open(path, "rb", **options) as handle:
+            info = pq.ParquetFile(handle)
+            schema, groups = info.schema_arrow, info.metadata.num_row_groups
+    except (OSError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise EventsError([Problem(path, None, f"not readable as Parquet ({reason})")]) from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in schema.names]
+    if missing:
+        raise EventsError([Problem(path, None, f"missing column {', '.join(missing)}")])
+    for field in _arrow_schema():
+        if field.name in schema.names:
+            given = schema.field(field.name).type
+            why = _type_problem(field.name, given)
+            if why:
+                raise EventsError([Problem(path, None, why)])
+    return groups
+
+
+def _type_problem(name: str, given) -> str | None:
+    """Why a column of type ``given`` cannot be read as canonical ``name``, or None."""
+    import pyarrow as pa
+    import pyarrow.types as t
+
+    def texty(kind) -> bool:
+        if t.is_dictionary(kind):
+            kind = kind.value_type
+        return t.is_string(kind) or t.is_large_string(kind) or t.is_null(kind)
+
+    if name == "timestamp":
+        if t.is_timestamp(given) and given.tz is not None:
+            return None
+        return (
+            f"column timestamp is {given}: the dask engine needs time-zone-aware timestamps "
+            "(the default engine also reads ISO-8601 text)"
+        )
+    if name == "mentions":
+        if (t.is_list(given) or t.is_large_list(given)) and texty(given.value_type):
+            return None
+        if t.is_null(given):
+            return None
+        return f"column mentions is {given}, expected a list of strings"
+    if texty(given):
+        return None
+    return f"column {name} is {given}, expected {pa.string()}"
+
+
+def _read_piece(piece: tuple[str, int], options: dict[str, Any]):
+    """One row group of one file as a pandas frame of :data:`COLUMNS` (pyarrow types)."""
+    import fsspec
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path, group = piece
+    with fsspec.open(path, "rb", **options) as handle:
+        info = pq.ParquetFile(handle)
+        names = [c for c in COLUMNS if c in info.schema_arrow.names]
+        table = info.read_row_group(group, columns=names)
+    schema = _arrow_schema()
+    columns = []
+    for field in schema:
+        if field.name in names:
+            column = table.column(field.name)
+            if pa.types.is_dictionary(column.type):
+                column = column.cast(column.type.value_type)
+            columns.append(column.cast(field.type))
+        else:
+            columns.append(pa.nulls(table.num_rows, field.type))
+    out = pa.Table.from_arrays(columns, schema=schema)
+    return out.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What one pass over all events tells: their number and time span.
+
+    Attributes
+    ----------
+    events : int
+        Number of events.
+    first, last : datetime or None
+        Time of the first and last event.
+    in_window : int or None
+        Events in the ``since``/``until`` window, when one was given.
+    """
+
+    events: int
+    first: datetime | None
+    last: datetime | None
+    in_window: int | None
+
+
+def summarize(frame, since: datetime | None = None, until: datetime | None = None) -> Summary:
+    """Validate ``frame`` (:func:`read_parquet`) and count what :class:`Summary` holds, in one pass.
+
+    Raises
+    ------
+    EventsError
+        When a required value is missing, an action is unknown or an event id repeats
+        (one problem per kind, naming an example event).
+    """
+    import dask
+
+    action, ts = frame["action"], frame["timestamp"]
+    inside = None
+    if since is not None or until is not None:
+        inside = ts.notnull()
+        if since is not None:
+            inside = inside & (ts >= since)
+        if until is not None:
+            inside = inside & (ts < until)
+    checks = {
+        "events": frame.shape[0],
+        "ids": frame["event_id"].nunique(),
+        **{f"null_{c}": frame[c].isnull().sum() for c in REQUIRED_COLUMNS},
+        "bad_action": (~action.isin(list(ACTIONS)) & action.notnull()).sum(),
+        "first": ts.min(),
+        "last": ts.max(),
+        "in_window": inside.sum() if inside is not None else 0,
+    }
+    got = dict(zip(checks, dask.compute(*checks.values()), strict=True))
+    _raise_problems(frame, got)
+    first, last = (
+        None if got[k] is None or got[k] != got[k] else got[k] for k in ("first", "last")
+    )
+    return Summary(
+        events=int(got["events"]),
+        first=None if first is None else first.to_pydatetime(),
+        last=None if last is None else last.to_pydatetime(),
+        in_window=None if inside is None else int(got["in_window"]),
+    )
+
+
+def signal_counts(frame) -> tuple[dict[str, int], bool]:
+    """Signal counts (:func:`tribe_analysis.observability.decide`) and whether any event has an audience.
+
+    ``frame`` has its threads derived (:func:`threads_of`); the second value says
+    whether any event acts on another's content (leader choice).
+    """
+    import dask
+
+    action, target = frame["action"], frame["target_actor_id"]
+    reply = action == "reply"
+    checks = {
+        "reactions": (action == "reaction").sum(),
+        "shares": (action == "share").sum(),
+        "mentions": frame["mentions"].map_partitions(_any_listed, meta=("mentions", bool)).sum(),
+        "replies": reply.sum(),
+        "reply_parents": (reply & target.notnull()).sum(),
+        "audience": (target.notnull() & (action != "post")).sum(),
+    }
+    got = {k: int(v) for k, v in zip(checks, dask.compute(*checks.values()), strict=True)}
+    return {k: v for k, v in got.items() if k != "audience"}, bool(got["audience"])
+
+
+def _any_listed(values):
+    """Per row of a pandas list column: whether it lists anything."""
+    return values.list.len().fillna(0).astype(bool)
+
+
+def _raise_problems(frame, got: Mapping[str, Any]) -> None:
+    """One problem per kind of bad value, each naming an example event."""
+    problems = []
+
+    def example(mask) -> str:
+        ids = frame[mask]["event_id"].head(1, npartitions=-1).tolist()
+        return f" (e.g. event '{ids[0]}')" if ids and ids[0] is not None else ""
+
+    for column in REQUIRED_COLUMNS:
+        n = int(got[f"null_{column}"])
+        if n:
+            problems.append(f"{n:,} events have no {column}{example(frame[column].isnull())}")
+    if int(got["bad_action"]):
+        bad = ~frame["action"].isin(list(ACTIONS)) & frame["action"].notnull()
+        value = frame[bad]["action"].head(1, npartitions=-1).tolist()
+        problems.append(
+            f"{int(got['bad_action']):,} events have an unknown action (e.g. {value[0]!r}; "
+            f"expected one of {', '.join(ACTIONS)})"
+        )
+    repeats = int(got["events"]) - int(got["ids"]) - int(got["null_event_id"] > 0)
+    if repeats > 0:
+        counts = frame["event_id"].value_counts()
+        dup = counts[counts > 1].head(1, npartitions=-1).index.tolist()
+        problems.append(f"{repeats:,} event ids repeat (e.g. '{dup[0]}')")
+    if problems:
+        raise EventsError([Problem("<parquet>", None, p) for p in problems])
+
+
+def threads_of(frame, client: Client):
+    """``frame`` with ``target_actor_id`` (author of the parent) and ``thread_id`` derived.
+
+    As :func:`tribe_analysis.threads.derive_threads`: a ``target_actor_id`` is the
+    parent's author when the parent is in the data, else the value given; a
+    ``thread_id`` given is kept, the others are the root post of the chain of
+    parents (the outermost known parent id when the chain leaves the data),
+    followed by pointer jumping: each round is one distributed join and doubles
+    the distance followed.
+
+    Raises
+    ------
+    EventsError
+        When a chain of parents forms a cycle or is deeper than
+        :data:`tribe_analysis.threads.MAX_THREAD_DEPTH`.
+    """
+    authors = frame[["event_id", "actor_id"]].rename(
+        columns={"event_id": "parent_id", "actor_id": "_parent_actor"}
+    )
+    out = frame.merge(authors, on="parent_id", how="left")
+    out["target_actor_id"] = out["_parent_actor"].fillna(out["target_actor_id"])
+    out = out.drop(columns="_parent_actor")
+    if not int(out["thread_id"].isnull().sum().compute()):
+        return out[list(COLUMNS)]
+    roots = _roots(out[["event_id", "parent_id"]], client)
+    out = out.merge(roots, on="event_id", how="left")
+    out["thread_id"] = out["thread_id"].fillna(out["_root"])
+    return out.drop(columns="_root")[list(COLUMNS)]
+
+
+def _roots(links, client: Client):
+    """``event_id`` -> ``_root``: the root id of each event's chain of parents."""
+    known = links[["event_id"]].assign(_known=True).rename(columns={"event_id": "parent_id"})
+    up = links.merge(known, on="parent_id", how="left")
+    up["up"] = up["parent_id"].where(up["_known"].fillna(False), up["event_id"])
+    up = client.persist(up[["event_id", "parent_id", "up"]])
+    for _ in range(MAX_THREAD_DEPTH.bit_length() + 1):
+        step = up[["event_id", "up"]].rename(columns={"event_id": "up", "up": "up2"})
+        nxt = up.merge(step, on="up", how="left")
+        nxt["moved"] = nxt["up2"] != nxt["up"]
+        nxt = client.persist(nxt)
+        if not int(nxt["moved"].sum().compute()):
+            top = links.rename(columns={"event_id": "up", "parent_id": "_top_parent"})
+            rooted = up[["event_id", "up"]].merge(top, on="up", how="left")
+            rooted["_root"] = rooted["_top_parent"].fillna(rooted["up"])
+            return rooted[["event_id", "_root"]]
+        up = client.persist(nxt[["event_id", "parent_id", "up2"]].rename(columns={"up2": "up"}))
+    stuck = nxt[nxt["moved"]][["event_id", "parent_id"]].head(1, npartitions=-1)
+    eid, pid = stuck.iloc[0]
+    raise EventsError(
+        [
+            Problem(
+                "<parquet>",
+                None,
+                f"parent_id chain forms a cycle or is deeper than {MAX_THREAD_DEPTH} "
+                f"(event '{eid}' -> parent '{pid}')",
+            )
+        ]
+    )
+
+
+def persist(frame, client: Client):
+    """``frame`` computed and kept in the cluster's memory, under keys of its own.
+
+    The keys are new for every call: Dask names a computation by its graph, so two
+    runs over the same input would otherwise share keys, and the first run's
+    release of them can cancel the second run's work ("lost dependencies").
+    """
+    fresh = frame.map_partitions(_same, token=f"tribe-events-{uuid.uuid4().hex}", meta=frame._meta)
+    return client.persist(fresh)
+
+
+def _same(part):
+    return part
+
+
+def window(frame, since: datetime | None, until: datetime | None):
+    """The events with ``since <= timestamp < until``."""
+    if since is not None:
+        frame = frame[frame["timestamp"] >= since]
+    if until is not None:
+        frame = frame[frame["timestamp"] < until]
+    return frame
+
+
+def edge_list(frame) -> pl.DataFrame:
+    """:func:`tribe_analysis.graph.edge_list` computed by Dask; the (aggregated) result is local."""
+    from tribe_analysis.graph import EDGE_SCHEMA, INTERACTIONS
+
+    action = frame["action"]
+    acted = frame[action.isin(["reply", "reaction", "share"]) & frame["target_actor_id"].notnull()]
+    acted = acted[["actor_id", "target_actor_id", "action"]].rename(
+        columns={"actor_id": "source", "target_actor_id": "target", "action": "kind"}
+    )
+    said = _mention_rows(frame[action.isin(["post", "reply"])])
+    said = said.rename(columns={"actor_id": "source", "mentioned": "target"})
+    said = said.assign(kind="mention")[["source", "target", "kind"]]
+    rows = _concat([acted, said])
+    rows = rows[rows["source"].notnull() & (rows["source"] != rows["target"])]
+    for name in INTERACTIONS:
+        rows[name] = (rows["kind"] == name).astype("int64")
+    summed = rows.groupby(["source", "target"])[list(INTERACTIONS)].sum(split_out=True)
+    edges = pl.from_pandas(summed.compute().reset_index())
+    return (
+        edges.with_columns(pl.sum_horizontal(INTERACTIONS).alias("weight"))
+        .select(EDGE_SCHEMA.names())
+        .cast(dict(EDGE_SCHEMA))
+        .sort("source", "target")
+    )
+
+
+def _concat(frames):
+    import dask.dataframe as dd
+
+    return dd.concat(frames)
+
+
+def _mention_rows(frame):
+    """``event_id``, ``actor_id``, ``mentioned``: each account a record mentions, once per record."""
+    rows = frame[["event_id", "actor_id", "mentions"]].explode("mentions")
+    rows = rows[rows["mentions"].notnull()].rename(columns={"mentions": "mentioned"})
+    return rows.drop_duplicates(subset=["event_id", "mentioned"], split_out=True)
+
+
+def account_counts(frame) -> pl.DataFrame:
+    """:func:`tribe_analysis.features.selection.account_counts` computed by Dask."""
+    flags = frame[["actor_id"]].assign(
+        authored=frame["action"].isin(["post", "reply", "share"]).astype("int64"),
+        promote_den=frame["action"].isin(["post", "share"]).astype("int64"),
+    )
+    counts = flags.groupby("actor_id").sum(split_out=True).compute().reset_index()
+    return pl.from_pandas(counts).cast({"authored": pl.UInt32, "promote_den": pl.UInt32})
+
+
+def present_actors(frame, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` are accounts (``actor_id``) of ``frame``."""
+    ids = list(ids)
+    found = frame[frame["actor_id"].isin(ids)]["actor_id"].unique().compute()
+    return set(found.tolist())
+
+
+def evidence_of(
+    frame, own: pl.DataFrame, seen: Mapping[str, bool], min_denominator: int
+) -> Callable[[pl.Series], set[str]]:
+    """:func:`tribe_analysis.features.selection.evidence_of`, computed on the workers.
+
+    For a batch of candidates, each candidate's posts and the replies to and under
+    them are shuffled by candidate, and the workers apply the package's evidence
+    rule to their partitions; only the ids of the able candidates come back.
+    """
+    import dask
+
+    from tribe_analysis.events import empty_events
+    from tribe_analysis.features import selection
+
+    def able(batch: pl.Series) -> set[str]:
+        ids = batch.to_list()
+        posts = frame[(frame["action"] == "post") & frame["actor_id"].isin(ids)]
+        posts = posts.assign(leader_id=posts["actor_id"])
+        roots = posts[["event_id", "leader_id"]]
+        replies = frame[frame["action"] == "reply"]
+        under = replies.merge(roots.rename(columns={"event_id": "thread_id"}), on="thread_id")
+        answers = replies.merge(roots.rename(columns={"event_id": "parent_id"}), on="parent_id")
+        rows = _concat([p[["leader_id", *COLUMNS]] for p in (posts, under, answers)])
+        rows = rows.drop_duplicates(subset=["leader_id", "event_id"], split_out=True)
+        n = max(1, min(len(ids), rows.npartitions))
+        parts = rows.shuffle(on="leader_id", npartitions=n).to_delayed()
+        mine = own.filter(pl.col("actor_id").is_in(ids))
+        task = dask.delayed(_able_part, pure=True)
+        done = dask.compute(*[task(p, mine, dict(seen), min_denominator) for p in parts])
+        present = set().union(*(have for have, _ in done))
+        found = set().union(*(good for _, good in done))
+        rest = pl.Series([actor for actor in ids if actor not in present], dtype=pl.String)
+        if rest.len():  # no posts: their evidence is in their counts alone
+            nothing = empty_events().lazy()
+            found |= selection.evidence_of(nothing, mine, seen, min_denominator)(rest)
+        return found
+
+    return able
+
+
+def _able_part(part, own: pl.DataFrame, seen: dict[str, bool], m: int) -> tuple[set[str], set[str]]:
+    """The candidates of ``part`` (their posts and the replies), and those with enough evidence."""
+    from tribe_analysis.features.selection import evidence_of
+
+    if not len(part):
+        return set(), set()
+    frame = _to_polars(part)
+    among = frame.get_column("leader_id").unique()
+    events = frame.drop("leader_id").unique("event_id", keep="first")
+    return set(among.to_list()), evidence_of(events.lazy(), own, seen, m)(among)
+
+
+def leader_slices(frame, leaders: Sequence[str]):
+    """Each leader's slice: ``leader_id`` and the events its measures read (see the module doc)."""
+    leaders = list(leaders)
+    posts_only = frame[frame["action"] == "post"]
+    own = frame[frame["actor_id"].isin(leaders)]
+    own = own.assign(leader_id=own["actor_id"])
+    roots = own[own["action"] == "post"][["event_id", "leader_id"]]
+    in_threads = frame.merge(roots.rename(columns={"event_id": "thread_id"}), on="thread_id")
+    answers = frame.merge(roots.rename(columns={"event_id": "parent_id"}), on="parent_id")
+    acted_on = frame[frame["target_actor_id"].isin(leaders)]
+    acted_on = acted_on.assign(leader_id=acted_on["target_actor_id"])
+    said = _mention_rows(frame)
+    said = said[said["mentioned"].isin(leaders)][["event_id", "mentioned"]]
+    mentioning = frame.merge(said.rename(columns={"mentioned": "leader_id"}), on="event_id")
+    acted_in = (
+        own[["thread_id", "leader_id"]].dropna().drop_duplicates(subset=["thread_id", "leader_id"])
+    )
+    thread_roots = posts_only.merge(
+        acted_in.rename(columns={"thread_id": "event_id"}), on="event_id"
+    )
+    own_said = _mention_rows(own)[["actor_id", "mentioned"]]
+    alters = _concat(
+        [
+            own[["leader_id", "target_actor_id"]].rename(columns={"target_actor_id": "alter"}),
+            own_said.rename(columns={"actor_id": "leader_id", "mentioned": "alter"}),
+            acted_on[["leader_id", "actor_id"]].rename(columns={"actor_id": "alter"}),
+            mentioning[["leader_id", "actor_id"]].rename(columns={"actor_id": "alter"}),
+        ]
+    )
+    alters = alters[alters["alter"].notnull()].drop_duplicates(subset=["leader_id", "alter"])
+    alter_posts = posts_only.merge(alters.rename(columns={"alter": "actor_id"}), on="actor_id")
+    parts = [own, in_threads, answers, acted_on, mentioning, thread_roots, alter_posts]
+    rows = _concat([p[["leader_id", *COLUMNS]] for p in parts])
+    return rows.drop_duplicates(subset=["leader_id", "event_id"], split_out=True)
+
+
+def measures(
+    slices,
+    leaders: Sequence[str],
+    observability: pl.DataFrame,
+    since: datetime | None,
+    until: datetime | None,
+) -> pl.DataFrame:
+    """:func:`tribe_analysis.features.leader_measures` (``ego=False``) of every leader, on the workers.
+
+    The slices are shuffled so that each leader's rows are in one partition; each
+    worker measures the leaders of its partitions on their events.
+    """
+    import dask
+
+    from tribe_analysis.events import empty_events
+    from tribe_analysis.features import leader_measures
+
+    n = max(1, min(len(leaders), slices.npartitions))
+    parts = slices.shuffle(on="leader_id", npartitions=n).to_delayed()
+    task = dask.delayed(_measure_part, pure=True)
+    frames = [
+        f
+        for f in dask.compute(*[task(p, observability, since, until) for p in parts])
+        if f is not None
+    ]
+    done = set().union(*(set(f["leader_id"]) for f in frames)) if frames else set()
+    rest = [leader for leader in leaders if leader not in done]
+    if rest:
+        frames.append(
+            leader_measures(
+                empty_events(),
+                rest,
+                since=since,
+                until=until,
+                observability=observability,
+                ego=False,
+            )
+        )
+    return pl.concat(frames).sort("leader_id")
+
+
+def _measure_part(part, observability: pl.DataFrame, since, until) -> pl.DataFrame | None:
+    """The measures of the leaders whose slices are in ``part`` (a pandas frame), in polars."""
+    from tribe_analysis.features import leader_measures
+
+    if not len(part):
+        return None
+    frame = _to_polars(part)
+    leaders = frame.get_column("leader_id").unique().to_list()
+    events = frame.drop("leader_id").unique("event_id", keep="first").sort("timestamp", "event_id")
+    return leader_measures(
+        events, leaders, since=since, until=until, observability=observability, ego=False
+    )
+
+
+def _to_polars(frame) -> pl.DataFrame:
+    """A pandas partition of events as polars with the canonical types."""
+    out = pl.from_pandas(frame.reset_index(drop=True))
+    types = {c: SCHEMA[c] for c in COLUMNS if c in out.columns}
+    return out.cast(types)
+
+
+def own_threads(frame, leaders: Sequence[str]) -> pl.DataFrame:
+    """The leaders' own events and the events in their threads (local: the report cards draw them)."""
+    leaders = list(leaders)
+    own = frame[frame["actor_id"].isin(leaders)]
+    roots = own[own["action"] == "post"][["event_id"]].rename(columns={"event_id": "thread_id"})
+    rows = _concat([own, frame.merge(roots, on="thread_id")]).drop_duplicates(subset=["event_id"])
+    return _to_polars(rows.compute()).sort("timestamp", "event_id")
