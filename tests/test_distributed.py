@@ -286,3 +286,61 @@ def test_unreadable_inputs_are_one_problem_per_file(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ev.EventsError, match="no Parquet files"):
         dx.read_parquet([str(tmp_path / "empty")])
+
+
+def test_worked_example_of_docs_scaling(tribe_file, tmp_path):
+    """docs/scaling.md's commands: a scheduler and workers started by hand, then ``--cluster``
+    (and ``DASK_SCHEDULER_ADDRESS``) point ``profile --engine dask`` at them."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from distributed import Client
+
+    bin_dir = Path(sys.executable).parent
+    info = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen(
+        [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0"]
+        + ["--no-dashboard", "--scheduler-file", str(info)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers = None
+    try:
+        deadline = time.monotonic() + 60
+        while not (info.exists() and info.stat().st_size):
+            assert scheduler.poll() is None, "dask scheduler exited"
+            assert time.monotonic() < deadline, "dask scheduler did not start"
+            time.sleep(0.1)
+        workers = subprocess.Popen(
+            [str(bin_dir / "dask"), "worker", "--scheduler-file", str(info)]
+            + ["--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with Client(scheduler_file=str(info)) as c:
+            c.wait_for_workers(2, timeout=60)
+            address = c.scheduler.address
+        common = ["profile", str(tribe_file), "--top-leaders", "5", "--no-report"]
+        runner = CliRunner()
+        by_polars = runner.invoke(main, [*common, "--out", str(tmp_path / "polars")])
+        by_flag = runner.invoke(
+            main,
+            [*common, "--out", str(tmp_path / "flag"), "--engine", "dask", "--cluster", address],
+        )
+        by_env = runner.invoke(
+            main,
+            [*common, "--out", str(tmp_path / "env"), "--engine", "dask"],
+            env={"DASK_SCHEDULER_ADDRESS": address},
+        )
+        for result in (by_polars, by_flag, by_env):
+            assert result.exit_code == 0, result.output
+        expected = (tmp_path / "polars" / "profiles.csv").read_bytes()
+        assert (tmp_path / "flag" / "profiles.csv").read_bytes() == expected
+        assert (tmp_path / "env" / "profiles.csv").read_bytes() == expected
+    finally:
+        for proc in (workers, scheduler):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)

@@ -64,6 +64,8 @@ __all__ = [
 ENGINES: tuple[str, ...] = ("polars", "dask")
 """Engines of ``tribe-analysis profile --engine``: ``polars`` (default, one process) and ``dask``."""
 
+_HASH_SEED = 0x7472696265
+
 INSTALL = "pip install 'tribe-analysis[dask]'"
 
 
@@ -89,7 +91,11 @@ def cluster(address: str | None = None, *, workers: int | None = None) -> Iterat
     import dask
     from distributed import Client, LocalCluster
 
-    address = address or dask.config.get("scheduler-address", None)
+    address = (
+        address
+        or os.environ.get("DASK_SCHEDULER_ADDRESS")
+        or dask.config.get("scheduler-address", None)
+    )
     if address:
         with Client(address) as client:
             yield client
@@ -293,12 +299,15 @@ class Summary:
         Time of the first and last event.
     in_window : int or None
         Events in the ``since``/``until`` window, when one was given.
+    unthreaded : int
+        Events without a ``thread_id`` (:func:`threads_of` derives theirs).
     """
 
     events: int
     first: datetime | None
     last: datetime | None
     in_window: int | None
+    unthreaded: int = 0
 
 
 def summarize(frame, since: datetime | None = None, until: datetime | None = None) -> Summary:
@@ -312,65 +321,104 @@ def summarize(frame, since: datetime | None = None, until: datetime | None = Non
     """
     import dask
 
-    action, ts = frame["action"], frame["timestamp"]
-    inside = None
-    if since is not None or until is not None:
-        inside = ts.notnull()
-        if since is not None:
-            inside = inside & (ts >= since)
-        if until is not None:
-            inside = inside & (ts < until)
-    checks = {
-        "events": frame.shape[0],
-        "ids": frame["event_id"].nunique(),
-        **{f"null_{c}": frame[c].isnull().sum() for c in REQUIRED_COLUMNS},
-        "bad_action": (~action.isin(list(ACTIONS)) & action.notnull()).sum(),
-        "first": ts.min(),
-        "last": ts.max(),
-        "in_window": inside.sum() if inside is not None else 0,
-    }
-    got = dict(zip(checks, dask.compute(*checks.values()), strict=True))
-    _raise_problems(frame, got)
-    first, last = (
-        None if got[k] is None or got[k] != got[k] else got[k] for k in ("first", "last")
-    )
+    checks = _reduce(frame, _partition_checks, _combine_checks, since, until)
+    hashes = frame["event_id"].map_partitions(_id_hashes, meta=("event_id", "uint64"))
+    checks["ids"] = int(dask.compute(hashes.nunique())[0]) + int(checks["null_event_id"] > 0)
+    _raise_problems(frame, checks)
     return Summary(
-        events=int(got["events"]),
-        first=None if first is None else first.to_pydatetime(),
-        last=None if last is None else last.to_pydatetime(),
-        in_window=None if inside is None else int(got["in_window"]),
+        events=checks["events"],
+        first=checks["first"],
+        last=checks["last"],
+        in_window=None if since is None and until is None else checks["in_window"],
+        unthreaded=checks["no_thread"],
     )
 
 
-def signal_counts(frame) -> tuple[dict[str, int], bool]:
-    """Signal counts (:func:`tribe_analysis.observability.decide`) and whether any event has an audience.
+def _reduce(frame, per_part: Callable, combine: Callable, *args: Any, fan_in: int = 8) -> Any:
+    """``per_part`` of every partition (as polars), combined by ``combine`` in a tree of tasks.
 
-    ``frame`` has its threads derived (:func:`threads_of`); the second value says
-    whether any event acts on another's content (leader choice).
+    The package's polars functions run on the workers; only ``combine``'s last
+    result comes back. ``combine`` takes any number of partial results.
     """
     import dask
 
-    action, target = frame["action"], frame["target_actor_id"]
-    reply = action == "reply"
-    checks = {
-        "reactions": (action == "reaction").sum(),
-        "shares": (action == "share").sum(),
-        "mentions": frame["mentions"].map_partitions(_any_listed, meta=("mentions", bool)).sum(),
-        "replies": reply.sum(),
-        "reply_parents": (reply & target.notnull()).sum(),
-        "audience": (target.notnull() & (action != "post")).sum(),
-    }
-    got = {k: int(v) for k, v in zip(checks, dask.compute(*checks.values()), strict=True)}
+    task = dask.delayed(per_part, pure=True)
+    join = dask.delayed(combine, pure=True)
+    parts = [task(part, *args) for part in frame.to_delayed()]
+    while len(parts) > 1:
+        parts = [join(*parts[i : i + fan_in]) for i in range(0, len(parts), fan_in)]
+    return parts[0].compute()
+
+
+def _partition_checks(part, since: datetime | None, until: datetime | None) -> dict[str, Any]:
+    """Counts of one partition: events, missing values, unknown actions, time span, window."""
+    events = pl.from_pandas(part.reset_index(drop=True))
+    ts = pl.col("timestamp")
+    inside = ts.is_not_null()
+    if since is not None:
+        inside = inside & (ts >= since)
+    if until is not None:
+        inside = inside & (ts < until)
+    action = pl.col("action")
+    return events.select(
+        pl.len().alias("events"),
+        *[pl.col(c).null_count().alias(f"null_{c}") for c in REQUIRED_COLUMNS],
+        (~action.is_in(list(ACTIONS)) & action.is_not_null()).sum().alias("bad_action"),
+        ts.min().alias("first"),
+        ts.max().alias("last"),
+        inside.sum().alias("in_window"),
+        pl.col("thread_id").null_count().alias("no_thread"),
+    ).row(0, named=True)
+
+
+def _combine_checks(*parts: dict[str, Any]) -> dict[str, Any]:
+    """Partitions' :func:`_partition_checks` as one: sums, and the earliest and latest times."""
+    out = {k: sum(int(p[k]) for p in parts) for k in parts[0] if k not in ("first", "last")}
+    firsts = [p["first"] for p in parts if p["first"] is not None]
+    lasts = [p["last"] for p in parts if p["last"] is not None]
+    return out | {"first": min(firsts, default=None), "last": max(lasts, default=None)}
+
+
+def _id_hashes(ids):
+    """64-bit hashes of a partition's event ids (nulls left out).
+
+    Fewer distinct hashes than ids means a repeated id or, rarely, two ids with one
+    hash: :func:`_raise_problems` then counts the repeats exactly, so a collision
+    never reports a repeat and never hides one.
+    """
+    import pandas as pd
+
+    hashed = pl.from_pandas(ids.reset_index(drop=True)).drop_nulls().hash(_HASH_SEED)
+    return pd.Series(hashed.to_numpy(), dtype="uint64", name=ids.name)
+
+
+def signal_counts(frame) -> tuple[dict[str, int], bool]:
+    """Signal counts (:func:`tribe_analysis.observability.signal_counts`) and whether any event has an audience.
+
+    ``frame`` has its threads derived (:func:`threads_of`). Each partition is
+    counted by the package's own function (the counts add up); the second value
+    says whether any event acts on another's content (leader choice).
+    """
+    got = _reduce(frame, _partition_signals, _sum_counts)
     return {k: v for k, v in got.items() if k != "audience"}, bool(got["audience"])
 
 
-def _any_listed(values):
-    """Per row of a pandas list column: whether it lists anything."""
-    return values.list.len().fillna(0).astype(bool)
+def _partition_signals(part) -> dict[str, int]:
+    from tribe_analysis.observability import signal_counts
+
+    events = _to_polars(part)
+    acted = pl.col("target_actor_id").is_not_null() & (pl.col("action") != "post")
+    return signal_counts(events) | {"audience": int(events.select(acted.sum()).item())}
+
+
+def _sum_counts(*parts: dict[str, int]) -> dict[str, int]:
+    return {k: sum(p[k] for p in parts) for k in parts[0]}
 
 
 def _raise_problems(frame, got: Mapping[str, Any]) -> None:
     """One problem per kind of bad value, each naming an example event."""
+    import dask
+
     problems = []
 
     def example(mask) -> str:
@@ -388,16 +436,17 @@ def _raise_problems(frame, got: Mapping[str, Any]) -> None:
             f"{int(got['bad_action']):,} events have an unknown action (e.g. {value[0]!r}; "
             f"expected one of {', '.join(ACTIONS)})"
         )
-    repeats = int(got["events"]) - int(got["ids"]) - int(got["null_event_id"] > 0)
-    if repeats > 0:
+    if int(got["events"]) > int(got["ids"]):  # equal hashes: count the repeats exactly
         counts = frame["event_id"].value_counts()
-        dup = counts[counts > 1].head(1, npartitions=-1).index.tolist()
-        problems.append(f"{repeats:,} event ids repeat (e.g. '{dup[0]}')")
+        repeated = counts[counts > 1]
+        extra, dup = dask.compute((repeated - 1).sum(), repeated.head(1, npartitions=-1))
+        if int(extra):
+            problems.append(f"{int(extra):,} event ids repeat (e.g. '{dup.index[0]}')")
     if problems:
         raise EventsError([Problem("<parquet>", None, p) for p in problems])
 
 
-def threads_of(frame, client: Client):
+def threads_of(frame, client: Client, *, unthreaded: bool = True):
     """``frame`` with ``target_actor_id`` (author of the parent) and ``thread_id`` derived.
 
     As :func:`tribe_analysis.threads.derive_threads`: a ``target_actor_id`` is the
@@ -405,7 +454,8 @@ def threads_of(frame, client: Client):
     ``thread_id`` given is kept, the others are the root post of the chain of
     parents (the outermost known parent id when the chain leaves the data),
     followed by pointer jumping: each round is one distributed join and doubles
-    the distance followed.
+    the distance followed. ``unthreaded=False`` says every ``thread_id`` is given
+    (:attr:`Summary.unthreaded`), so no chain is followed.
 
     Raises
     ------
@@ -419,7 +469,7 @@ def threads_of(frame, client: Client):
     out = frame.merge(authors, on="parent_id", how="left")
     out["target_actor_id"] = out["_parent_actor"].fillna(out["target_actor_id"])
     out = out.drop(columns="_parent_actor")
-    if not int(out["thread_id"].isnull().sum().compute()):
+    if not unthreaded:  # every thread_id is given (Summary.unthreaded is 0)
         return out[list(COLUMNS)]
     roots = _roots(out[["event_id", "parent_id"]], client)
     out = out.merge(roots, on="event_id", how="left")
@@ -483,23 +533,14 @@ def window(frame, since: datetime | None, until: datetime | None):
 
 
 def edge_list(frame) -> pl.DataFrame:
-    """:func:`tribe_analysis.graph.edge_list` computed by Dask; the (aggregated) result is local."""
+    """:func:`tribe_analysis.graph.edge_list` computed by Dask; the (aggregated) result is local.
+
+    Each partition's edges are counted by the package's own ``edge_list`` (counts
+    add up); a tree of Dask tasks sums the partial edge lists per pair.
+    """
     from tribe_analysis.graph import EDGE_SCHEMA, INTERACTIONS
 
-    action = frame["action"]
-    acted = frame[action.isin(["reply", "reaction", "share"]) & frame["target_actor_id"].notnull()]
-    acted = acted[["actor_id", "target_actor_id", "action"]].rename(
-        columns={"actor_id": "source", "target_actor_id": "target", "action": "kind"}
-    )
-    said = _mention_rows(frame[action.isin(["post", "reply"])])
-    said = said.rename(columns={"actor_id": "source", "mentioned": "target"})
-    said = said.assign(kind="mention")[["source", "target", "kind"]]
-    rows = _concat([acted, said])
-    rows = rows[rows["source"].notnull() & (rows["source"] != rows["target"])]
-    for name in INTERACTIONS:
-        rows[name] = (rows["kind"] == name).astype("int64")
-    summed = rows.groupby(["source", "target"])[list(INTERACTIONS)].sum(split_out=True)
-    edges = pl.from_pandas(summed.compute().reset_index())
+    edges = _reduce(frame, _partition_edges, _sum_edges)
     return (
         edges.with_columns(pl.sum_horizontal(INTERACTIONS).alias("weight"))
         .select(EDGE_SCHEMA.names())
@@ -508,27 +549,58 @@ def edge_list(frame) -> pl.DataFrame:
     )
 
 
+def _partition_edges(part) -> pl.DataFrame:
+    from tribe_analysis import graph
+
+    return graph.edge_list(_to_polars(part)).drop("weight")
+
+
+def _sum_edges(*parts: pl.DataFrame) -> pl.DataFrame:
+    from tribe_analysis.graph import INTERACTIONS
+
+    return pl.concat(parts).group_by("source", "target").agg(pl.col(INTERACTIONS).sum())
+
+
 def _concat(frames):
     import dask.dataframe as dd
 
     return dd.concat(frames)
 
 
-def _mention_rows(frame):
-    """``event_id``, ``actor_id``, ``mentioned``: each account a record mentions, once per record."""
+def _mention_rows(frame, among: Sequence[str] | None = None):
+    """``event_id``, ``actor_id``, ``mentioned``: each account a record mentions, once per record.
+
+    With ``among``, only the mentions of those accounts.
+    """
     rows = frame[["event_id", "actor_id", "mentions"]].explode("mentions")
     rows = rows[rows["mentions"].notnull()].rename(columns={"mentions": "mentioned"})
-    return rows.drop_duplicates(subset=["event_id", "mentioned"], split_out=True)
+    if among is not None:
+        rows = rows[rows["mentioned"].isin(list(among))]
+    # a record's rows are all in its partition: repeats are dropped where they are
+    return rows.map_partitions(_unique_mentions, meta=rows._meta)
+
+
+def _unique_mentions(rows):
+    return rows.drop_duplicates(subset=["event_id", "mentioned"])
 
 
 def account_counts(frame) -> pl.DataFrame:
-    """:func:`tribe_analysis.features.selection.account_counts` computed by Dask."""
-    flags = frame[["actor_id"]].assign(
-        authored=frame["action"].isin(["post", "reply", "share"]).astype("int64"),
-        promote_den=frame["action"].isin(["post", "share"]).astype("int64"),
-    )
-    counts = flags.groupby("actor_id").sum(split_out=True).compute().reset_index()
-    return pl.from_pandas(counts).cast({"authored": pl.UInt32, "promote_den": pl.UInt32})
+    """:func:`tribe_analysis.features.selection.account_counts` computed by Dask.
+
+    Each partition is counted by the package's own function; a tree of Dask tasks
+    sums the counts per account.
+    """
+    return _reduce(frame, _partition_accounts, _sum_accounts)
+
+
+def _partition_accounts(part) -> pl.DataFrame:
+    from tribe_analysis.features.selection import account_counts
+
+    return account_counts(_to_polars(part).lazy())
+
+
+def _sum_accounts(*parts: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(parts).group_by("actor_id").agg(pl.col("authored", "promote_den").sum())
 
 
 def present_actors(frame, ids: Sequence[str]) -> set[str]:
@@ -556,12 +628,11 @@ def evidence_of(
         ids = batch.to_list()
         posts = frame[(frame["action"] == "post") & frame["actor_id"].isin(ids)]
         posts = posts.assign(leader_id=posts["actor_id"])
-        roots = posts[["event_id", "leader_id"]]
+        roots = _small(posts[["event_id", "leader_id"]])
         replies = frame[frame["action"] == "reply"]
         under = replies.merge(roots.rename(columns={"event_id": "thread_id"}), on="thread_id")
         answers = replies.merge(roots.rename(columns={"event_id": "parent_id"}), on="parent_id")
         rows = _concat([p[["leader_id", *COLUMNS]] for p in (posts, under, answers)])
-        rows = rows.drop_duplicates(subset=["leader_id", "event_id"], split_out=True)
         n = max(1, min(len(ids), rows.npartitions))
         parts = rows.shuffle(on="leader_id", npartitions=n).to_delayed()
         mine = own.filter(pl.col("actor_id").is_in(ids))
@@ -591,22 +662,26 @@ def _able_part(part, own: pl.DataFrame, seen: dict[str, bool], m: int) -> tuple[
 
 
 def leader_slices(frame, leaders: Sequence[str]):
-    """Each leader's slice: ``leader_id`` and the events its measures read (see the module doc)."""
+    """Each leader's slice: ``leader_id`` and the events its measures read (see the module doc).
+
+    An event can be in several leaders' slices; the rows are not de-duplicated here
+    (the workers drop repeats once a partition holds whole slices). The small sides
+    of the joins (the leaders' posts, threads, mentions and alters) are one
+    partition each, so the events are joined with them where they lie, unshuffled.
+    """
     leaders = list(leaders)
     posts_only = frame[frame["action"] == "post"]
     own = frame[frame["actor_id"].isin(leaders)]
     own = own.assign(leader_id=own["actor_id"])
-    roots = own[own["action"] == "post"][["event_id", "leader_id"]]
+    roots = _small(own[own["action"] == "post"][["event_id", "leader_id"]])
     in_threads = frame.merge(roots.rename(columns={"event_id": "thread_id"}), on="thread_id")
     answers = frame.merge(roots.rename(columns={"event_id": "parent_id"}), on="parent_id")
     acted_on = frame[frame["target_actor_id"].isin(leaders)]
     acted_on = acted_on.assign(leader_id=acted_on["target_actor_id"])
-    said = _mention_rows(frame)
-    said = said[said["mentioned"].isin(leaders)][["event_id", "mentioned"]]
+    said = _small(_mention_rows(frame, among=leaders)[["event_id", "mentioned"]])
     mentioning = frame.merge(said.rename(columns={"mentioned": "leader_id"}), on="event_id")
-    acted_in = (
-        own[["thread_id", "leader_id"]].dropna().drop_duplicates(subset=["thread_id", "leader_id"])
-    )
+    acted_in = _small(own[["thread_id", "leader_id"]].dropna())
+    acted_in = acted_in.drop_duplicates(subset=["thread_id", "leader_id"])
     thread_roots = posts_only.merge(
         acted_in.rename(columns={"thread_id": "event_id"}), on="event_id"
     )
@@ -619,11 +694,17 @@ def leader_slices(frame, leaders: Sequence[str]):
             mentioning[["leader_id", "actor_id"]].rename(columns={"actor_id": "alter"}),
         ]
     )
-    alters = alters[alters["alter"].notnull()].drop_duplicates(subset=["leader_id", "alter"])
+    alters = _small(alters[alters["alter"].notnull()]).drop_duplicates(
+        subset=["leader_id", "alter"]
+    )
     alter_posts = posts_only.merge(alters.rename(columns={"alter": "actor_id"}), on="actor_id")
     parts = [own, in_threads, answers, acted_on, mentioning, thread_roots, alter_posts]
-    rows = _concat([p[["leader_id", *COLUMNS]] for p in parts])
-    return rows.drop_duplicates(subset=["leader_id", "event_id"], split_out=True)
+    return _concat([p[["leader_id", *COLUMNS]] for p in parts])
+
+
+def _small(frame):
+    """``frame`` as one partition: joined with the events without shuffling them."""
+    return frame.repartition(npartitions=1)
 
 
 def measures(

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-__all__ = ["SIGNALS", "decide", "observe", "unobservable"]
+__all__ = ["SIGNALS", "decide", "observe", "signal_counts", "unobservable"]
 
 SIGNALS: dict[str, str] = {
     "reactions": "reactions given (likes, favourites, votes)",
@@ -79,21 +79,38 @@ def observe(
     >>> print(unobservable(observe(ev, {"reaction": False}, platform_name="twitter"))["reactions"])
     the platform (twitter) does not expose reactions given (likes, favourites, votes)
     """
+    return decide(signal_counts(events), platform, platform_name=platform_name)
+
+
+def signal_counts(events: pl.DataFrame | pl.LazyFrame) -> dict[str, int]:
+    """The records that carry each signal: what :func:`decide` reads.
+
+    ``reactions``, ``shares``, ``mentions`` (records with at least one),
+    ``replies`` and ``reply_parents`` (replies whose parent is in the data). The
+    counts add up: a distributed engine sums those of its partitions.
+
+    Examples
+    --------
+    >>> signal_counts(pl.DataFrame({"action": ["post", "reply"], "mentions": [["a"], []],
+    ...     "target_actor_id": [None, "x"]}))
+    {'reactions': 0, 'shares': 0, 'mentions': 1, 'replies': 1, 'reply_parents': 1}
+    """
+    action = pl.col("action")
     counts = (
         events.lazy()
         .select(
-            (pl.col("action") == "reaction").sum().alias("reactions"),
-            (pl.col("action") == "share").sum().alias("shares"),
+            (action == "reaction").sum().alias("reactions"),
+            (action == "share").sum().alias("shares"),
             (pl.col("mentions").list.len() > 0).sum().alias("mentions"),
-            (pl.col("action") == "reply").sum().alias("replies"),
-            ((pl.col("action") == "reply") & pl.col("target_actor_id").is_not_null())
+            (action == "reply").sum().alias("replies"),
+            ((action == "reply") & pl.col("target_actor_id").is_not_null())
             .sum()
             .alias("reply_parents"),
         )
         .collect()
         .row(0, named=True)
     )
-    return decide(counts, platform, platform_name=platform_name)
+    return {name: int(value) for name, value in counts.items()}
 
 
 def decide(

@@ -349,7 +349,7 @@ def _profile_distributed(
     summary = dx.summarize(frame, lo, hi)
     if summary.in_window == 0:
         raise _empty_window(summary.first, summary.last)
-    frame = dx.persist(dx.threads_of(frame, client), client)
+    frame = dx.persist(dx.threads_of(frame, client, unthreaded=summary.unthreaded > 0), client)
     counts, has_audience = dx.signal_counts(frame)
     observed = decide(counts, observability, platform_name=platform)
     edges = dx.edge_list(frame)
