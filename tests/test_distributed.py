@@ -197,7 +197,8 @@ def test_options_the_dask_engine_cannot_honour_are_usage_errors(
     assert "Traceback" not in result.output
 
 
-def test_unreachable_scheduler_is_one_error_line(tribe_file, tmp_path):
+def test_unreachable_scheduler_is_one_error_line(tribe_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(dx, "CONNECT_TIMEOUT", 2.0)
     result = CliRunner().invoke(
         main,
         ["profile", str(tribe_file), "--out", str(tmp_path / "o"), "--engine", "dask"]

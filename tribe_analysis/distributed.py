@@ -68,6 +68,9 @@ _HASH_SEED = 0x7472696265
 
 INSTALL = "pip install 'tribe-analysis[dask]'"
 
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a scheduler named by ``--cluster`` before giving up."""
+
 
 def available() -> str | None:
     """None when Dask and ``distributed`` can be imported, else why not (with the install command)."""
@@ -84,7 +87,8 @@ def cluster(address: str | None = None, *, workers: int | None = None) -> Iterat
     """A Dask client: of the scheduler at ``address``, else of a local cluster started here.
 
     Without ``address`` the ``DASK_SCHEDULER_ADDRESS`` environment variable (Dask's
-    own ``scheduler-address`` setting) is used; without either, a
+    own ``scheduler-address`` setting) is used; a scheduler that does not answer
+    within :data:`CONNECT_TIMEOUT` seconds is an ``OSError``. Without either, a
     :class:`distributed.LocalCluster` of ``workers`` processes (default: one per
     core, at most 4) with one thread each is started and stopped on exit.
     """
@@ -97,7 +101,7 @@ def cluster(address: str | None = None, *, workers: int | None = None) -> Iterat
         or dask.config.get("scheduler-address", None)
     )
     if address:
-        with Client(address) as client:
+        with Client(address, timeout=CONNECT_TIMEOUT) as client:
             yield client
         return
     n = workers or max(1, min(os.cpu_count() or 1, 4))
