@@ -90,7 +90,8 @@ def cluster(address: str | None = None, *, workers: int | None = None) -> Iterat
     own ``scheduler-address`` setting) is used; a scheduler that does not answer
     within :data:`CONNECT_TIMEOUT` seconds is an ``OSError``. Without either, a
     :class:`distributed.LocalCluster` of ``workers`` processes (default: one per
-    core, at most 4) with one thread each is started and stopped on exit.
+    core, at most 4) with one thread each and :data:`LOCAL_WORKERS_SHARE` of the
+    memory between them is started and stopped on exit.
     """
     import dask
     from distributed import Client, LocalCluster
@@ -110,12 +111,25 @@ def cluster(address: str | None = None, *, workers: int | None = None) -> Iterat
             n_workers=n,
             threads_per_worker=1,
             processes=True,
+            memory_limit=_worker_memory(n),
             dashboard_address=None,
             silence_logs=logging.ERROR,
         ) as local,
         Client(local) as client,
     ):
         yield client
+
+
+LOCAL_WORKERS_SHARE = 0.7
+"""Share of this machine's memory a local cluster's workers get, together; the rest is left
+to the command (it holds the edge list and the per-account counts). A worker that
+reaches its share spills to disk (Dask's own memory management)."""
+
+
+def _worker_memory(workers: int) -> int:
+    """Bytes of memory per local worker: :data:`LOCAL_WORKERS_SHARE` of the machine's, shared."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(total * LOCAL_WORKERS_SHARE / workers)
 
 
 SETTINGS: dict[str, Any] = {"dataframe.shuffle.method": "tasks"}
