@@ -160,9 +160,9 @@ def test_bad_input_is_one_clear_problem(tmp_path, client, change, message):
 
 
 def test_command_line_on_an_existing_cluster(tribe_file, client, tmp_path):
-    """``--cluster ADDRESS`` uses the scheduler given; the files equal the default engine's."""
+    """``--cluster ADDRESS`` uses the scheduler given; the files, report included, equal the default engine's."""
     runner = CliRunner()
-    common = ["profile", str(tribe_file), "--top-leaders", "5", "--no-report"]
+    common = ["profile", str(tribe_file), "--top-leaders", "5"]  # with the report
     polars_out, dask_out = tmp_path / "polars", tmp_path / "dask"
     first = runner.invoke(main, [*common, "--out", str(polars_out)])
     assert first.exit_code == 0, first.output
@@ -171,7 +171,8 @@ def test_command_line_on_an_existing_cluster(tribe_file, client, tmp_path):
         main, [*common, "--out", str(dask_out), "--engine", "dask", "--cluster", address]
     )
     assert second.exit_code == 0, second.output
-    for name in ("profiles.csv", "graph.graphml", "graph.gexf"):
+    # the report cards draw the leaders' threads: the same on both engines
+    for name in ("profiles.csv", "graph.graphml", "graph.gexf", "report.html"):
         assert (polars_out / name).read_bytes() == (dask_out / name).read_bytes(), name
     for name in ("features.parquet", "edges.parquet"):
         assert_frame_equal(pl.read_parquet(polars_out / name), pl.read_parquet(dask_out / name))

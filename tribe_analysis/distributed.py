@@ -791,6 +791,7 @@ def own_threads(frame, leaders: Sequence[str]) -> pl.DataFrame:
     """The leaders' own events and the events in their threads (local: the report cards draw them)."""
     leaders = list(leaders)
     own = frame[frame["actor_id"].isin(leaders)]
-    roots = own[own["action"] == "post"][["event_id"]].rename(columns={"event_id": "thread_id"})
-    rows = _concat([own, frame.merge(roots, on="thread_id")]).drop_duplicates(subset=["event_id"])
+    roots = _small(own[own["action"] == "post"][["event_id"]])
+    threads = frame.merge(roots.rename(columns={"event_id": "thread_id"}), on="thread_id")
+    rows = _concat([own, threads]).drop_duplicates(subset=["event_id"])
     return _to_polars(rows.compute()).sort("timestamp", "event_id")
