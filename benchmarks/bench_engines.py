@@ -36,6 +36,7 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_profile import count_events  # noqa: E402
 from common import forum_input, machine  # noqa: E402
 
 RESULTS = HERE / "results" / "engines.json"
@@ -99,13 +100,6 @@ def same_results(a: Path, b: Path) -> str:
     if (a / "profiles.csv").read_bytes() != (b / "profiles.csv").read_bytes():
         return "no: profiles.csv differs"
     return "yes"
-
-
-def count_events(path: Path) -> int:
-    import polars as pl
-
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    return int(pl.scan_parquet(files).select(pl.len()).collect().item())
 
 
 def run_size(size: str, tmp: Path) -> list[dict]:

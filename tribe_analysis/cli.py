@@ -380,7 +380,8 @@ def _read_leader_file(path: Path, present: Callable[[list[str]], set[str]]) -> l
         _fail([ev.Problem(str(path), None, "no leader ids in the file")])
     from tribe_analysis.features import is_pseudo_account
 
-    actors = present(sorted({leader for _, leader in wanted}))
+    named = sorted({leader for _, leader in wanted})
+    actors = present(named)
     ids = pl.DataFrame({"id": [leader for _, leader in wanted]}, schema={"id": pl.String})
     pseudo = set(ids.filter(is_pseudo_account("id"))["id"].to_list())
     problems = [
@@ -394,7 +395,7 @@ def _read_leader_file(path: Path, present: Callable[[list[str]], set[str]]) -> l
     ]
     if problems:
         _fail(problems)
-    return sorted({leader for _, leader in wanted})
+    return named
 
 
 def _actors_of(events: pl.DataFrame) -> Callable[[list[str]], set[str]]:
@@ -593,10 +594,7 @@ def profile(
         bar = _steps(7 if report else 6)
         try:
             run = _profile_run(result, leaders, inputs, bar, top or 20, since, until, k, seed, key)
-            for signal, reason in run.unobservable.items():
-                click.echo(f"unobservable: {signal} — {reason}", err=True)
-            for note in run.notes:
-                click.echo(f"note: {note}", err=True)
+            _say_what_is_unknown(run)
             folder.counts.update(
                 records_read=result.records_read, records_loaded=result.records_loaded
             )
@@ -607,6 +605,14 @@ def profile(
             bar.close()
     click.echo(format_profiles(run.profiles))
     click.echo(f"\nresults in {out}/: " + ", ".join(written))
+
+
+def _say_what_is_unknown(run) -> None:
+    """Print each unobservable signal and why, and the run's notes, on stderr."""
+    for signal, reason in run.unobservable.items():
+        click.echo(f"unobservable: {signal} — {reason}", err=True)
+    for note in run.notes:
+        click.echo(f"note: {note}", err=True)
 
 
 def _check_profile_options(params: dict) -> None:
@@ -675,10 +681,7 @@ def _profile_on_dask(params: dict) -> None:
             _error(str(exc))
         except OSError as exc:  # the scheduler cannot be reached
             _error(f"dask: {exc}")
-        for signal, reason in run.unobservable.items():
-            click.echo(f"unobservable: {signal} — {reason}", err=True)
-        for note in run.notes:
-            click.echo(f"note: {note}", err=True)
+        _say_what_is_unknown(run)
         folder.counts.update(records_read=run.event_count, records_loaded=run.event_count)
         bar = _steps(3 if params["report"] else 2)
         try:
