@@ -13,6 +13,7 @@ from tribe_analysis import events as ev
 from tribe_analysis.io import mbox
 
 SEP = "From MAILER-DAEMON Mon Jan  1 00:00:00 2024"
+NO_DATE = "From MAILER-DAEMON"  # a From line without a date
 
 
 def message(
@@ -23,6 +24,7 @@ def message(
     subject: str = "Plans",
     extra: str = "",
     body: str = "hello",
+    sep: str = SEP,
 ) -> str:
     headers = [f"From: {sender}"]
     if date is not None:
@@ -32,7 +34,7 @@ def message(
         headers.append(f"Message-ID: {mid}")
     if extra:
         headers.append(extra)
-    return SEP + "\n" + "\n".join(headers) + "\n\n" + body + "\n\n"
+    return sep + "\n" + "\n".join(headers) + "\n\n" + body + "\n\n"
 
 
 def write(path: Path, *messages: str) -> Path:
@@ -125,10 +127,13 @@ def test_sniff(tmp_path):
     ("bad", "reason"),
     [
         (message(None), "missing Message-ID header"),
-        (message("<broken@x", date=None), "missing Date header"),
-        (message("<m9@x>", date="sometime soon"), "malformed Date header 'sometime soon'"),
+        (message("<broken@x", date=None, sep=NO_DATE), "missing Date header"),
         (
-            message("<m9@x>", date="Mon, 1 Jan 2024 10:00:00"),
+            message("<m9@x>", date="sometime soon", sep=NO_DATE),
+            "malformed Date header 'sometime soon'",
+        ),
+        (
+            message("<m9@x>", date="Mon, 1 Jan 2024 10:00:00", sep=NO_DATE),
             "Date header has no time zone 'Mon, 1 Jan 2024 10:00:00'",
         ),
         (message("<m9@x>", sender="Ann Smith"), "no address in From header 'Ann Smith'"),
@@ -196,11 +201,14 @@ def test_no_usable_date_is_one_bad_message_never_a_guess(tmp_path):
     path = write(
         tmp_path / "list.mbox",
         message("<m1@x>"),
-        message("<m2@x>", date="", extra="Received: from nowhere (no date)"),
+        message("<m2@x>", date="", extra="Received: from nowhere (no date)", sep=NO_DATE),
         message("<m3@x>"),
     )
     line = 1 + message("<m1@x>").count("\n")
-    reason = "empty Date header, and no Received: header with a date (a date is never guessed)"
+    reason = (
+        "empty Date header, no Received: header with a date, no date on its From line, "
+        "and no archive receipt line (a date is never guessed)"
+    )
     with pytest.raises(ev.EventsError) as excinfo:
         mbox.read([path])
     assert one_problem(excinfo) == f"{path}:{line}: {reason}"
@@ -208,6 +216,65 @@ def test_no_usable_date_is_one_bad_message_never_a_guess(tmp_path):
     consistent(result)
     assert [(s.line, s.reason) for s in result.skipped] == [(line, reason)]
     assert set(result.events["event_id"]) == {"m1@x", "m3@x"}
+
+
+@pytest.mark.parametrize("date", [None, "", "Thu, 31 Dec 1998 16:18:56 +875200"])
+def test_date_from_the_from_line_when_no_header_has_one(tmp_path, date):
+    # RFC 4155: the From line's date is the UTC time the message was received
+    path = write(
+        tmp_path / "list.mbox",
+        message("<m1@x>"),  # Date 10:00 +0000, From line 00:00: the same day
+        message("<m2@x>", date=date, sep="From ann@example.org Tue Jan  2 09:15:00 2024"),
+    )
+    got = rows(mbox.read([path]))
+    assert str(got["m2@x"]["timestamp"]) == "2024-01-02 09:15:00+00:00"
+    # a Received: header comes first (it has a zone)
+    path = write(
+        tmp_path / "list.mbox",
+        message("<m2@x>", date=date, extra=RECEIVED, sep="From x Tue Jan  2 09:15:00 2024"),
+    )
+    assert str(rows(mbox.read([path]))["m2@x"]["timestamp"]) == "2024-01-02 07:59:58+00:00"
+
+
+def test_from_lines_of_a_rebuilt_archive_are_not_used(tmp_path):
+    rebuilt = "From MAILER-DAEMON Fri Nov 27 06:11:29 2026"  # the rebuild date, not delivery
+    path = write(
+        tmp_path / "list.mbox",
+        message("<m1@x>", sep=rebuilt),
+        message("<m2@x>", sep=rebuilt, date="Tue, 2 Jan 2024 10:00:00 +0000"),
+        message("<m3@x>", sep=rebuilt, date=""),
+    )
+    line = 1 + 2 * message("<m1@x>").count("\n")
+    reason = (
+        "empty Date header, no Received: header with a date, its From line's date is not "
+        "used (in this file From lines differ from Date headers by a median of 1,061 days), "
+        "and no archive receipt line (a date is never guessed)"
+    )
+    with pytest.raises(ev.EventsError) as excinfo:
+        mbox.read([path])
+    assert one_problem(excinfo) == f"{path}:{line}: {reason}"
+
+
+def test_date_from_an_archive_receipt_line(tmp_path):
+    # Hypermail ends each archived message with the time the archive received it
+    rebuilt = "From MAILER-DAEMON Fri Nov 27 06:11:29 2026"
+    receipt = "I agree.\n\nReceived on Thu Dec 31 1998 - 16:20:44 PST"
+    path = write(
+        tmp_path / "list.mbox",
+        message("<m1@x>", sep=rebuilt, date="Wed, 30 Dec 1998 10:00:00 -0800"),
+        message("<m2@x>", sep=rebuilt, date="", body=receipt),
+    )
+    got = rows(mbox.read([path]))
+    assert str(got["m2@x"]["timestamp"]) == "1999-01-01 00:20:44+00:00"  # PST is -0800
+    # the line must end the body, in a zone RFC 5322 names
+    for body in (receipt + "\nmore text", receipt.replace("PST", "XYZ")):
+        path = write(
+            tmp_path / "list.mbox",
+            message("<m1@x>", sep=rebuilt, date="Wed, 30 Dec 1998 10:00:00 -0800"),
+            message("<m2@x>", sep=rebuilt, date="", body=body),
+        )
+        with pytest.raises(ev.EventsError, match="no archive receipt line"):
+            mbox.read([path])
 
 
 def test_windows_line_ends_and_bom_in_an_mbox(tmp_path):
@@ -265,33 +332,31 @@ def test_duplicates_across_two_files_are_kept_once_and_reported(tmp_path):
 def test_real_everything_list():
     path = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
     assert mbox.sniff(path)
-    # one message has an empty Date header (its original offset was "+875200") and no
-    # Received: header; its From line carries the 2026 rebuild date: no date is guessed
-    with pytest.raises(ev.EventsError) as excinfo:
-        mbox.read([path])
-    assert one_problem(excinfo) == (
-        f"{path}:21878: empty Date header, and no Received: header with a date "
-        "(a date is never guessed)"
-    )
-    result = mbox.read([path], on_error="skip")
+    # one message has an empty Date header (its original offset was "+875200"), no
+    # Received: header, and the 2026 rebuild date on its From line (not used): Hypermail's
+    # receipt line ending its body dates it
+    result = mbox.read([path])
     consistent(result)
-    assert (result.records_read, result.records_loaded) == (1585, 1584)  # PROVENANCE: 1,585
-    [skipped] = result.skipped
-    assert "Message-ID: <19981231161856.A4701.domain.name.hidden>" in skipped.record
-    assert "\nReceived:" not in skipped.record.split("\n\n", 1)[0]  # no header to date it
+    assert (result.records_read, result.records_loaded) == (1585, 1585)  # PROVENANCE: 1,585
+    assert result.skipped == []
+    [undated] = result.events.filter(
+        pl.col("event_id") == "19981231161856.A4701.domain.name.hidden"
+    ).rows(named=True)
+    assert str(undated["timestamp"]) == "1999-01-01 00:20:44+00:00"  # 16:20:44 PST
+    assert undated["actor_id"] == "weidai.domain.name.hidden"
     events = result.events
-    assert events["event_id"].n_unique() == 1584
+    assert events["event_id"].n_unique() == 1585
     assert events["actor_id"].n_unique() == 53  # 61 sender names, fewer addresses
-    # 722 messages have In-Reply-To (one of them is the skipped one); the rest thread by subject
+    # 722 messages have In-Reply-To; the rest thread by subject
     counts = dict(events.group_by("action").len().iter_rows())
-    assert counts == {"post": 174, "reply": 1410}
+    assert counts == {"post": 174, "reply": 1411}
     unknown = events.filter(pl.col("parent_id").str.starts_with("unknown-parent-of:"))
     assert unknown.height == 48
     # leaders (PROVENANCE.md): Wei Dai, founder: 151 messages as "Wei Dai" + 2 under his
-    # address alone, one of them skipped; 127 + 1 replies
+    # address alone; 127 + 2 replies
     wei = events.filter(pl.col("actor_id") == "weidai.domain.name.hidden")
-    assert wei.height == 152
-    assert wei.filter(pl.col("action") == "reply").height == 128
+    assert wei.height == 153
+    assert wei.filter(pl.col("action") == "reply").height == 129
     actors = set(events["actor_id"])
     for leader in (
         "hal.domain.name.hidden",

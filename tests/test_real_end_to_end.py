@@ -56,14 +56,24 @@ def test_profile_runs_on_real_export(name, tmp_path):
 
 
 @pytest.mark.real
-def test_real_mbox_strict_names_the_bad_message():
-    path = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
-    result = CliRunner().invoke(main, ["validate", str(path)])
-    assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1] == (
-        f"error: {path}:21878: empty Date header, and no Received: header with a date "
-        "(a date is never guessed)"
-    )
+@pytest.mark.parametrize(
+    ("folder", "files", "events"),
+    [
+        ("twitter_pheme_rumoureval2017", ["tweets.ndjson"], "4,519"),
+        ("stackexchange_history_meta", ["."], None),
+        ("reddit_cmv_branches_2017", ["branches"], None),
+        ("bluesky_nytimes_2026", ["p01_nytimes_author_feed_posts.ndjson"], None),
+        ("bluesky_nytimes_2026", ["p02_snowball_archive_posts.ndjson"], None),
+        ("mailinglist_everything_list", ["everything-list-1998-1999.mbox"], "1,585"),
+    ],
+)
+def test_every_real_export_validates_in_strict_mode(folder, files, events):
+    root = real_data_dir(folder)
+    result = CliRunner().invoke(main, ["validate", *[str(root / f) for f in files]])
+    assert result.exit_code == 0, result.output
+    assert "error" not in result.output.lower()
+    if events is not None:  # the PROVENANCE.md counts
+        assert f"events            {events}\n" in result.output
 
 
 @pytest.mark.real

@@ -29,10 +29,11 @@ from __future__ import annotations
 import email
 import email.utils
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from email.header import Header, decode_header, make_header
 from email.message import Message
+from functools import partial
 from pathlib import Path
 
 from tribe_analysis import events as ev
@@ -64,6 +65,10 @@ FORWARD_PREFIXES = ("fwd", "fw", "wg", "tr")
 
 UNKNOWN_PARENT = "unknown-parent-of:"
 """Prefix of the parent id given to a reply whose parent is not known."""
+
+SEPARATOR_TOLERANCE = timedelta(days=1)
+"""Largest median gap between a file's ``From`` line dates and ``Date`` headers for
+the ``From`` lines to date messages that have no other date (writers use local time)."""
 
 _HEADERS = (b"from:", b"date:", b"subject:", b"message-id:", b"to:", b"received:", b"return-path:")
 
@@ -113,6 +118,7 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     by_subject: list[tuple[dict, str, bool]] = []  # (row, normalised subject, wants subject parent)
     seen: dict[str, Counter] = {}
     for path in files:
+        separators = _Separators(path)
         for line, data, size in _messages(path):
             if size > MAX_RECORD_BYTES:
                 sink.reject(path, line, too_long(size), truncated(data, size))
@@ -122,7 +128,8 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
             _count_name(msg, seen)
             mark = len(sink.rows)
             info: dict = {}
-            sink.record(path, line, raw, _builder(sink, msg, path, line, raw, info))
+            build = _builder(sink, msg, (path, line, raw), info, partial(separators.date, line))
+            sink.record(path, line, raw, build)
             if len(sink.rows) > mark:
                 by_subject.append((sink.rows[mark], info["subject"], info["by_subject"]))
     _thread_by_subject(by_subject)
@@ -168,13 +175,21 @@ def _parse(data: bytes) -> Message:
     return email.message_from_bytes(data.replace(b"\r\n", b"\n"))
 
 
-def _builder(sink: Sink, msg: Message, path: Path, line: int, raw: str, info: dict):
+def _builder(
+    sink: Sink,
+    msg: Message,
+    where: tuple[Path, int, str],
+    info: dict,
+    separator: Callable[[], datetime | str],
+):
+    path, line, raw = where
+
     def build() -> None:
         event_id = _first_id(msg, "Message-ID")
         if event_id is None:
             raise RecordError("missing Message-ID header")
         actor = _address(msg)
-        stamp = _date(msg)
+        stamp = _date(msg, separator)
         parent = _first_id(msg, "In-Reply-To")
         if parent is None:
             references = _ids(_header(msg, "References") or "")
@@ -270,21 +285,33 @@ def _address(msg: Message) -> str:
     return address
 
 
-def _date(msg: Message) -> datetime:
-    """The ``Date`` header, else the date of the earliest ``Received:`` header; never a guess.
+def _date(msg: Message, separator: Callable[[], datetime | str]) -> datetime:
+    """The message's date, from the first of these that has one; never a guess.
 
-    The mbox ``From `` line's date is not used: archives rebuilt from other sources
-    (as the everything-list one) carry the rebuild date there.
+    1. the ``Date`` header;
+    2. the earliest ``Received:`` header with a date;
+    3. the date on the mbox ``From `` line (RFC 4155: UTC), unless the file's other
+       messages show its ``From`` lines do not carry delivery dates (``separator``
+       gives the date, or why it is not used);
+    4. an archive's receipt line ending the body (Hypermail: ``Received on Thu Dec 31
+       1998 - 16:20:44 PST``), in a time zone RFC 5322 names.
     """
     try:
         return _date_header(msg)
     except RecordError as exc:
         received = _received_date(msg)
-        if received is None:
-            raise RecordError(
-                f"{exc}, and no Received: header with a date (a date is never guessed)"
-            ) from None
-        return received
+        if received is not None:
+            return received
+        stamp = separator()
+        if isinstance(stamp, datetime):
+            return stamp
+        archived = _archive_receipt(msg)
+        if archived is not None:
+            return archived
+        raise RecordError(
+            f"{exc}, no Received: header with a date, {stamp}, and no archive receipt line "
+            "(a date is never guessed)"
+        ) from None
 
 
 def _date_header(msg: Message) -> datetime:
@@ -318,6 +345,96 @@ def _received_date(msg: Message) -> datetime | None:
         if stamp.tzinfo is not None:
             return stamp.astimezone(UTC)
     return None
+
+
+def _archive_receipt(msg: Message) -> datetime | None:
+    r"""The date of a Hypermail receipt line (``Received on <date> - <time> <zone>``) ending the body.
+
+    Examples
+    --------
+    >>> msg = _parse(b"Subject: x\n\nhello\n\nReceived on Thu Dec 31 1998 - 16:20:44 PST\n\n")
+    >>> str(_archive_receipt(msg))
+    '1999-01-01 00:20:44+00:00'
+    """
+    body = _body(msg) or ""
+    last = body.rstrip().rpartition("\n")[2].split()
+    if len(last) != 9 or last[:2] != ["Received", "on"] or last[6] != "-":
+        return None
+    weekday, month, day, year, _, clock, zone = last[2:]
+    try:
+        stamp = email.utils.parsedate_to_datetime(f"{weekday}, {day} {month} {year} {clock} {zone}")
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return None
+    return stamp.astimezone(UTC) if stamp.tzinfo is not None else None
+
+
+def _separator_date(line: bytes) -> datetime | None:
+    """The date of an mbox ``From `` line (``From sender Fri Nov 27 06:11:29 2026``), in UTC.
+
+    RFC 4155 gives it as the UTC time the message was received, in ``ctime`` form
+    without a zone.
+
+    Examples
+    --------
+    >>> str(_separator_date(b"From ann@x Mon Jan  1 10:00:00 2024"))
+    '2024-01-01 10:00:00+00:00'
+    >>> _separator_date(b"From ann@x") is None
+    True
+    """
+    words = line.decode("ascii", "replace").split()
+    try:
+        return datetime.strptime(" ".join(words[-5:]), "%a %b %d %H:%M:%S %Y").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+class _Separators:
+    """The dates on one mbox file's ``From `` lines, and whether the file's messages trust them.
+
+    They are not used when the messages that also have a ``Date`` header show a
+    median gap of more than :data:`SEPARATOR_TOLERANCE` between the two (an archive
+    rebuilt later, such as the everything-list one, carries the rebuild date there).
+    The file is scanned once, on first use (only when a message has no other date).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.dates: dict[int, datetime | None] | None = None
+        self.problem: str | None = None
+
+    def date(self, line: int) -> datetime | str:
+        """The date of the ``From`` line at ``line``, or why it is not used."""
+        if self.dates is None:
+            self._scan()
+        stamp = self.dates.get(line)
+        if stamp is None:
+            return "no date on its From line"
+        return self.problem or stamp
+
+    def _scan(self) -> None:
+        self.dates, gaps = {}, []
+        start, stamp, in_head = 0, None, False
+        with self.path.open("rb") as fh:
+            for number, line, _ in iter_lines(fh):
+                if line.startswith(b"From "):
+                    start, stamp, in_head = number, _separator_date(line), True
+                    self.dates[start] = stamp
+                elif in_head and not line.strip():
+                    in_head = False
+                elif in_head and stamp is not None and line[:5].lower() == b"date:":
+                    try:
+                        sent = _date_header(_parse(line + b"\n\n"))
+                    except RecordError:
+                        continue
+                    gaps.append(abs((stamp - sent).total_seconds()))
+        if gaps:
+            median = sorted(gaps)[len(gaps) // 2]
+            if median > SEPARATOR_TOLERANCE.total_seconds():
+                days = median / 86400
+                self.problem = (
+                    "its From line's date is not used (in this file From lines differ from "
+                    f"Date headers by a median of {days:,.0f} days)"
+                )
 
 
 def _subject(msg: Message) -> str:
