@@ -245,7 +245,8 @@ def test_profile_rejects_bad_events(write_csv, tmp_path):
 
 
 def test_demo_profiles_compares_and_reports(tmp_path):
-    result = run("demo", "--out", tmp_path, "--leaders", 4, "--days", 30, "--seed", 2)
+    args = ("--leaders", 4, "--days", 30, "--seed", 2, "--card-png")
+    result = run("demo", "--out", tmp_path, *args)
     assert result.exit_code == 0, result.output
     assert "agreement with the planted styles:" in result.stdout
     for name in (
@@ -273,6 +274,18 @@ def test_demo_profiles_compares_and_reports(tmp_path):
     assert "<table>" in report and all(leader in report for leader in leaders)
     assert "http://" not in report.replace("http://www.w3.org", "")
     assert "https://" not in report
+
+
+def test_card_png_needs_the_report(tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "events.csv"
+    for args in (
+        ("profile", sample, "--out", tmp_path / "a", "--no-report", "--card-png"),
+        ("demo", "--out", tmp_path / "b", "--leaders", 2, "--no-report", "--card-png"),
+    ):
+        result = run(*args)
+        assert result.exit_code == 2
+        assert "--card-png draws the report's cards: it cannot go with --no-report" in result.stderr
+        assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 def test_profile_skip_mode_writes_quarantine(tmp_path):

@@ -83,7 +83,8 @@ def test_charts_render_on_real_twitter_data(tmp_path):
     leaders.write_text("5402612\n64643056\n")  # BBCBreaking, RT_com (user ids)
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        main, ["profile", str(tweets), "--leaders", str(leaders), "--out", str(out)]
+        main,
+        ["profile", str(tweets), "--leaders", str(leaders), "--out", str(out), "--card-png"],
     )
     assert result.exit_code == 0, result.output
     assert {p.name for p in (out / "charts").glob("*.png")} == {

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -10,8 +9,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import vl_convert
 
-from tribe_analysis import charts, features, graph, report
+from tribe_analysis import _drawing, charts, features, graph, report
 from tribe_analysis._drawing import compact_svg
 from tribe_analysis.participation import PARTS
 from tribe_analysis.profiles import profile_leaders
@@ -109,11 +109,10 @@ def test_report_is_small_and_opens_offline(demo):
     assert re.findall(r"href='#([^']*)'", page) == re.findall(r"id='(card-[^']*)'", page) == cards
     assert "href=" not in page.replace("href='#card-", "")
     assert not re.search(r"\ssrc=", page)
-    # charts/ keeps the full SVG and the PNG of every chart for slides
-    stems = {"profile_map", "comparison", *[f"card_{leader}" for leader in table["leader_id"]]}
-    for suffix in ("png", "svg"):
-        assert {p.stem for p in (out / "charts").glob(f"*.{suffix}")} == stems
-    assert (out / "charts" / "card_L001.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # charts/ keeps the full SVG of every chart for slides, and PNG of the two overviews
+    cards = {f"card_{leader}" for leader in table["leader_id"]}
+    assert {p.stem for p in (out / "charts").glob("*.svg")} == {"profile_map", "comparison", *cards}
+    assert {p.stem for p in (out / "charts").glob("*.png")} == {"profile_map", "comparison"}
 
 
 def test_profile_map_points_have_tooltips(demo):
@@ -177,26 +176,35 @@ def test_report_bytes_are_the_same_run_to_run(demo, tmp_path):
         assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
 
 
-def test_card_specs_from_the_template_are_altairs(tribe, table, monkeypatch):
-    """A card made from its colour's template is the card Altair makes, data sets aside."""
+def test_cards_from_the_template_draw_altairs_cards(tribe, table, monkeypatch):
+    """A card drawn from the template is the SVG of the card Altair makes, byte for byte."""
     monkeypatch.setattr(charts, "_CARD_TEMPLATES", {})
     edges = graph.edge_list(tribe.events)
-
-    def by_role(spec: dict) -> str:
-        """The spec with its data sets named by role (Altair names them by content)."""
-        datasets, spec["datasets"] = spec["datasets"], {}
-        for role, path in charts._CARD_DATA:
-            ref = charts._at(spec, path)["data"]
-            spec["datasets"][role], ref["name"] = datasets[ref["name"]], role
-        return json.dumps(spec, sort_keys=True)
-
-    labels = charts.pseudonym_labels(table["leader_id"].to_list())
+    leaders = table["leader_id"].to_list()
+    inputs = charts._card_inputs(tribe.events, edges, leaders)
+    labels = charts.pseudonym_labels(leaders)
     for names in (None, labels):
-        for leader in table["leader_id"]:
-            made = charts._report_card_spec(leader, table, edges, tribe.events, labels=names)
+        for leader in leaders:
+            made = charts._report_card_spec(
+                leader, table, edges, tribe.events, labels=names, inputs=inputs
+            )
+            assert set(made) == {"template", "datasets", "texts"}
             chart = charts.report_card(leader, table, edges, tribe.events, labels=names)
-            assert by_role(made) == by_role(charts._render_spec(chart)), leader
-    assert set(charts._CARD_TEMPLATES) == set(charts.PROFILE_COLORS.values())
+            want = vl_convert.vegalite_to_svg(charts._render_spec(chart))
+            assert _drawing.svg(made) == want, leader
+    # one template for every label colour; no tooltip (an SVG has none)
+    [template] = charts._CARD_TEMPLATES.values()
+    assert '"tooltip"' not in template
+    assert set(table["profile"]) == set(charts.PROFILE_COLORS)  # every colour was drawn
+
+
+def test_threads_of_many_leaders_are_each_leaders(tribe, table):
+    leaders = [*table["leader_id"].to_list(), "nobody"]
+    many = charts._threads_of(tribe.events, leaders, 30)
+    for leader in leaders:
+        one = charts.thread_view(tribe.events, leader, limit=30).data
+        assert many[leader].equals(one), leader
+    assert many["nobody"].is_empty()
 
 
 def test_compact_svg_keeps_the_texts_and_marks(tribe, table):
@@ -259,11 +267,25 @@ def test_write_report_with_names_and_unobservable(tmp_path, tribe, table):
     noun = participator["sub_profile"].removeprefix("participator · ")
     assert f"<span class='participator'>participator</span><br><span class='sub'>{noun}" in text
     assert "<span class='missing'>n/o</span>" in text  # seeing is not observed
-    assert {p.stem for p in (tmp_path / "charts").glob("*.png")} == {
-        "profile_map",
-        "comparison",
-        *[f"card_{leader}" for leader in chosen["leader_id"]],
-    }
+    assert {p.stem for p in (tmp_path / "charts").glob("*.png")} == {"profile_map", "comparison"}
+
+
+def test_card_png_draws_each_card_as_png_too(tribe, table, tmp_path):
+    """``card_png``: the PNG of a card is its SVG rasterised, for slides."""
+    chosen = _chosen(table)
+    edges = graph.edge_list(tribe.events)
+    write_report(tmp_path, chosen, edges, tribe.events, card_png=True)
+    cards = {f"card_{leader}" for leader in chosen["leader_id"]}
+    for suffix in ("png", "svg"):
+        assert {p.stem for p in (tmp_path / "charts").glob(f"*.{suffix}")} == {
+            "profile_map",
+            "comparison",
+            *cards,
+        }
+    leader = chosen["leader_id"][0]
+    png = (tmp_path / "charts" / f"card_{leader}.png").read_bytes()
+    svg = (tmp_path / "charts" / f"card_{leader}.svg").read_text(encoding="utf-8")
+    assert png == bytes(vl_convert.svg_to_png(svg, scale=report.CARD_SCALE))
 
 
 def test_report_parts_without_optional_columns(table):

@@ -11,6 +11,7 @@ in about half a second.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -23,23 +24,60 @@ from collections import Counter, deque
 from concurrent.futures import Future
 from pathlib import Path
 
-__all__ = ["Drawers", "compact_svg", "draw", "drawers", "images", "start", "started"]
+__all__ = ["Drawers", "compact_svg", "draw", "drawers", "images", "start", "started", "svg"]
+
+
+def svg(spec: dict) -> str:
+    """The SVG of a Vega-Lite spec, or of a template job.
+
+    A template job is ``{"template": Vega-Lite JSON, "datasets": {name: rows},
+    "texts": {marker: text}}`` (a report card: see
+    :func:`tribe_analysis.charts._report_card_spec`). Its template is compiled to
+    Vega once per process; each job fills in its data sets' values and replaces
+    each marker string by its text, then Vega draws it.
+    """
+    import vl_convert as vlc
+
+    if "template" not in spec:
+        return vlc.vegalite_to_svg(spec)
+    compiled = _COMPILED.get(spec["template"])
+    if compiled is None:
+        compiled = json.dumps(vlc.vegalite_to_vega(json.loads(spec["template"])))
+        _COMPILED[spec["template"]] = compiled
+    for marker, text in spec["texts"].items():
+        compiled = compiled.replace(json.dumps(marker), json.dumps(text))
+    vega = json.loads(compiled)
+    for data in vega["data"]:
+        if data["name"] in spec["datasets"]:
+            data["values"] = spec["datasets"][data["name"]]
+    return vlc.vega_to_svg(vega)
+
+
+_COMPILED: dict[str, str] = {}
+"""Vega JSON of each template this process compiled, by template."""
 
 
 def images(spec: dict, *, scale: float = 2.0) -> dict[str, bytes]:
-    """SVG and PNG bytes of a Vega-Lite spec: one SVG, the PNG rasterised from it."""
+    """SVG and PNG bytes of a spec (as :func:`svg`): one SVG, the PNG rasterised from it."""
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(spec)
-    return {"svg": svg.encode("utf-8"), "png": bytes(vlc.svg_to_png(svg, scale=scale))}
+    drawn = svg(spec)
+    return {"svg": drawn.encode("utf-8"), "png": bytes(vlc.svg_to_png(drawn, scale=scale))}
 
 
-def draw(spec: dict, scale: float, stem: Path, prefix: str) -> str:
-    """Write ``stem.png`` and ``stem.svg`` of a spec; return the compact SVG (ids ``prefix-*``)."""
-    out = images(spec, scale=scale)
-    stem.with_suffix(".png").write_bytes(out["png"])
-    stem.with_suffix(".svg").write_bytes(out["svg"])
-    return compact_svg(out["svg"].decode("utf-8"), prefix)
+def draw(spec: dict, scale: float | None, stem: Path, prefix: str) -> str:
+    """Write ``stem.svg`` (and ``stem.png`` at ``scale``, unless it is None) of a spec (:func:`svg`).
+
+    Returns the compact SVG (ids ``prefix-*``).
+    """
+    if scale is None:
+        drawn = svg(spec)
+    else:
+        out = images(spec, scale=scale)
+        stem.with_suffix(".png").write_bytes(out["png"])
+        drawn = out["svg"].decode("utf-8")
+    stem.with_suffix(".svg").write_text(drawn, encoding="utf-8")
+    return compact_svg(drawn, prefix)
 
 
 class Drawers:
@@ -80,7 +118,7 @@ class Drawers:
                 RuntimeError(f"drawing worker stopped (exit code {proc.wait()})")
             )
 
-    def submit(self, spec: dict, scale: float, stem: Path, prefix: str) -> Future[str]:
+    def submit(self, spec: dict, scale: float | None, stem: Path, prefix: str) -> Future[str]:
         proc, waiting, _, lock = min(self._workers, key=lambda w: len(w[1]))
         future: Future[str] = Future()
         job = json.dumps({"spec": spec, "scale": scale, "stem": str(stem), "prefix": prefix})
@@ -96,11 +134,18 @@ class Drawers:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def kill(self) -> None:
+        """Stop the workers now, jobs or not."""
+        for proc, *_ in self._workers:
+            proc.kill()
+        self.close()
+
     def close(self) -> None:
         """Let the workers finish their jobs and stop."""
         for proc, *_ in self._workers:
             if not proc.stdin.closed:
-                proc.stdin.close()
+                with contextlib.suppress(BrokenPipeError):  # a killed worker
+                    proc.stdin.close()
         for proc, _, reader, _ in self._workers:
             proc.wait()
             reader.join()
@@ -138,8 +183,9 @@ def started() -> bool:
 
 @atexit.register
 def _stop_started() -> None:
+    """Stop the workers no one took (a command that failed before drawing): at once."""
     while _started:
-        _started.pop().close()
+        _started.pop().kill()
 
 
 def _serve() -> None:

@@ -683,8 +683,12 @@ def _ego_data(
     seed: int,
     labels: Mapping[str, str] | None,
     ego: nx.Graph | None,
+    replied: set[str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, str, str]:
-    """The ties, the accounts, the title and the subtitle of :func:`ego_network`."""
+    """The ties, the accounts, the title and the subtitle of :func:`ego_network`.
+
+    ``replied``: the accounts the leader replied to (:func:`_replied_of`), when known.
+    """
     if ego is None:
         ego = graph.ego_networks(edges, [leader])[leader]
     ties = sorted(
@@ -703,9 +707,8 @@ def _ego_data(
         if sub.number_of_nodes() > 1
         else {leader: (0.0, 0.0)}
     )
-    replied = set(
-        edges.filter((pl.col("source") == leader) & (pl.col("reply") > 0))["target"].to_list()
-    )
+    if replied is None:
+        replied = _replied_of(edges, [leader])[leader]
     show = dict(labels or {})
     nodes = pl.DataFrame(
         {
@@ -764,6 +767,15 @@ def _ego_data(
         f"{len(ties)} strongest of {ego.degree(leader)} ties" if ties else "no ties in the input"
     )
     return _chart_data(links, ["pair"]).drop("pair"), node_data, title, subtitle
+
+
+def _replied_of(edges: pl.DataFrame, leaders: Sequence[str]) -> dict[str, set[str]]:
+    """The accounts each leader replied to, from the edge list, in one pass."""
+    mine = edges.filter(pl.col("source").is_in(list(leaders)) & (pl.col("reply") > 0))
+    out: dict[str, set[str]] = {name: set() for name in leaders}
+    for source, target in mine.select("source", "target").iter_rows():
+        out[source].add(target)
+    return out
 
 
 def _ego_chart(
@@ -861,12 +873,21 @@ def _thread_title(title: str, *, legends: bool) -> str | alt.Title:
 
 def _thread_data(events: pl.DataFrame, leader: str, limit: int) -> pl.DataFrame:
     """The rows of :func:`thread_view`: the leader's latest ``limit`` root posts."""
-    posts = events.filter((pl.col("actor_id") == leader) & (pl.col("action") == "post")).select(
-        pl.col("event_id").alias("thread_id"), "timestamp"
+    return _threads_of(events, [leader], limit)[leader]
+
+
+def _threads_of(
+    events: pl.DataFrame, leaders: Sequence[str], limit: int
+) -> dict[str, pl.DataFrame]:
+    """:func:`_thread_data` of each leader, in one pass over the events."""
+    leader = pl.col("_leader")
+    posts = events.filter(pl.col("actor_id").is_in(list(leaders)) & (pl.col("action") == "post"))
+    posts = posts.select(
+        pl.col("actor_id").alias("_leader"), pl.col("event_id").alias("thread_id"), "timestamp"
     )
     replies = events.filter(
         (pl.col("action") == "reply") & pl.col("thread_id").is_in(posts["thread_id"].implode())
-    )
+    ).join(posts.select("thread_id", "_leader"), on="thread_id")
     per_thread = replies.group_by("thread_id").agg(
         pl.col("actor_id").filter(pl.col("actor_id") != leader).n_unique().alias("joined"),
         (pl.col("actor_id") != leader).sum().alias("comments"),
@@ -885,11 +906,15 @@ def _thread_data(events: pl.DataFrame, leader: str, limit: int) -> pl.DataFrame:
             .otherwise(pl.lit("no comments"))
             .alias("conversation"),
         )
-        .sort("timestamp", "thread_id")
-        .tail(limit)
         .drop("answered")
     )
-    return _chart_data(data, ["timestamp", "thread_id"]).drop("thread_id")
+    parts = data.partition_by("_leader", as_dict=True, include_key=False)
+    empty = data.clear().drop("_leader")
+    out = {}
+    for name in leaders:
+        rows = parts.get((name,), empty).sort("timestamp", "thread_id").tail(limit)
+        out[name] = _chart_data(rows, ["timestamp", "thread_id"]).drop("thread_id")
+    return out
 
 
 def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart:
@@ -1147,6 +1172,18 @@ def report_card(
     )
 
 
+class _CardInputs(NamedTuple):
+    """What the cards of many leaders take from the events and the edges, in one pass each."""
+
+    threads: dict[str, pl.DataFrame]
+    replied: dict[str, set[str]]
+
+
+def _card_inputs(events: pl.DataFrame, edges: pl.DataFrame, leaders: Sequence[str]) -> _CardInputs:
+    """:class:`_CardInputs` of ``leaders`` (for :func:`_report_card_spec`)."""
+    return _CardInputs(_threads_of(events, leaders, 200), _replied_of(edges, leaders))
+
+
 class _Card(NamedTuple):
     """What changes from one report card to the next: its data and its words."""
 
@@ -1172,8 +1209,9 @@ def _card_data(
     seed: int,
     max_alters: int,
     ego: nx.Graph | None,
+    inputs: _CardInputs | None = None,
 ) -> _Card:
-    """The data and the words of one :func:`report_card`."""
+    """The data and the words of one :func:`report_card` (``inputs``: :func:`_card_inputs`)."""
     rows = table.filter(pl.col("leader_id") == leader)
     if rows.is_empty():
         raise ValueError(f"leader {leader!r} is not in the profile table")
@@ -1186,8 +1224,9 @@ def _card_data(
         label += f" (probability {row['probability']:.2f})"
     drivers = readable_measures(row.get("drivers"))
     rests = f"{measure_name('drivers')}: {drivers}" if drivers else None
+    replied = None if inputs is None else inputs.replied[leader]
     ties, accounts, ego_title, ego_subtitle = _ego_data(
-        edges, leader, max_alters=max_alters, seed=seed, labels=shown, ego=ego
+        edges, leader, max_alters=max_alters, seed=seed, labels=shown, ego=ego, replied=replied
     )
     return _Card(
         color=PROFILE_COLORS.get(profile, "#777777"),
@@ -1198,7 +1237,7 @@ def _card_data(
         accounts=accounts,
         ego_title=ego_title,
         ego_subtitle=ego_subtitle,
-        threads=_thread_data(events, leader, 200),
+        threads=_thread_data(events, leader, 200) if inputs is None else inputs.threads[leader],
         thread_title=f"Threads started by {shown.get(leader, leader)}",
     )
 
@@ -1232,8 +1271,13 @@ _CARD_DATA: tuple[tuple[str, tuple], ...] = (
 )
 """Each data set of a report card's spec, and where the spec refers to it."""
 _EGO, _THREADS = ("vconcat", 0, "hconcat", 1), ("vconcat", 1)
+_TITLES = ((), _EGO, _THREADS)
+"""Where a report card's spec has its titles: the card's, the ego network's, the threads'."""
 _CARD_TEMPLATES: dict[str, str] = {}
-"""Report card specs (JSON) with data sets named by role and no titles, by label colour."""
+"""Report card templates (Vega-Lite JSON) by the shape of their titles: data sets named
+by role and empty, titles' texts and the label colour as markers, no tooltips."""
+_COLOR = "@@card-color@@"
+"""The label colour's marker in a report card template."""
 
 
 def _at(spec: dict, path: tuple) -> dict:
@@ -1252,48 +1296,111 @@ def _report_card_spec(
     seed: int = 7,
     max_alters: int = 15,
     ego: nx.Graph | None = None,
+    inputs: _CardInputs | None = None,
 ) -> dict:
-    """The spec :func:`_render_spec` makes of :func:`report_card`, in a fraction of the time.
+    """What the report draws of :func:`report_card`: a template job, in a fraction of the time.
 
-    Every card has the same spec but for its data, its titles and the colour of
-    its label. The first card of each colour is made by Altair and kept as a
-    template, its data sets named by role instead of by content; the next cards
-    are the template with their own data and titles (Altair would take most of
-    the time to make a card). Vega-Lite draws the same picture from both.
+    Every card has the same spec but for its data, its titles' texts and the
+    colour of its label. The first card is made by Altair and kept as a template
+    (:data:`_CARD_TEMPLATES`): its data sets named by role and emptied, its
+    titles' texts and its colour replaced by markers, its tooltips dropped (an
+    SVG has none). ``inputs`` (:func:`_card_inputs`) are the threads and replies
+    of every leader, found in one pass. A card is then ``{"template", "datasets", "texts"}``, which
+    :func:`tribe_analysis._drawing.svg` draws: the drawing process compiles each
+    template to Vega once and fills in the data and the texts (Altair would take
+    most of the time to make a card, Vega-Lite's compiler a fifth of the time to
+    draw it). The SVG is the one of :func:`report_card`'s spec. A card whose
+    titles have another shape than its template's (a missing subtitle) is a
+    Vega-Lite spec, drawn as any other.
     """
     card = _card_data(
-        leader, table, edges, events, labels=labels, seed=seed, max_alters=max_alters, ego=ego
+        leader,
+        table,
+        edges,
+        events,
+        labels=labels,
+        seed=seed,
+        max_alters=max_alters,
+        ego=ego,
+        inputs=inputs,
     )
-    template = _CARD_TEMPLATES.get(card.color)
+    titles = [
+        _card_title(card).to_dict(validate=False),
+        _ego_title(card.ego_title, card.ego_subtitle, legends=False).to_dict(validate=False),
+        _as_title(_thread_title(card.thread_title, legends=False)),
+    ]
+    shapes = [sorted((k, v if k not in _TEXTS else None) for k, v in t.items()) for t in titles]
+    key = json.dumps(shapes)
+    template = _CARD_TEMPLATES.get(key)
     if template is None:
-        spec = _render_spec(_card_chart(card), validate=False)
-        names = {}
-        for role, path in _CARD_DATA:
-            names.setdefault(role, set()).add(_at(spec, path)["data"]["name"])
-            _at(spec, path)["data"] = {"name": role}
-        if [len(n) for n in names.values()] != [1] * len(names) or len(
-            set.union(*names.values())
-        ) != len(names):  # data sets alike by chance (empty ones): not a template
-            return _render_spec(_card_chart(card), validate=False)
-        for path in ((), _EGO, _THREADS):
-            del _at(spec, path)["title"]
-        del spec["datasets"]
-        template = _CARD_TEMPLATES[card.color] = json.dumps(spec)
-    spec = json.loads(template)
-    spec["datasets"] = {
-        "parts": card.parts.to_dicts(),
-        "ties": card.ties.to_dicts(),
-        "accounts": card.accounts.to_dicts(),
-        "threads": card.threads.to_dicts(),
+        template = _CARD_TEMPLATES[key] = _card_template(card)
+        if template == "":  # data sets alike by chance (empty ones): not a template
+            del _CARD_TEMPLATES[key]
+    if not template:
+        return _render_spec(_card_chart(card), validate=False)
+    texts = {_COLOR: card.color}
+    for i, title in enumerate(titles):
+        for name in _TEXTS:
+            if name in title:
+                texts[_marker(i, name)] = title[name]
+    return {
+        "template": template,
+        "datasets": {
+            "parts": card.parts.to_dicts(),
+            "ties": card.ties.to_dicts(),
+            "accounts": card.accounts.to_dicts(),
+            "threads": card.threads.to_dicts(),
+        },
+        "texts": texts,
     }
-    titles = (
-        ((), _card_title(card)),
-        (_EGO, _ego_title(card.ego_title, card.ego_subtitle, legends=False)),
-        (_THREADS, _thread_title(card.thread_title, legends=False)),
-    )
-    for path, title in titles:
-        _at(spec, path)["title"] = title if isinstance(title, str) else title.to_dict()
-    return spec
+
+
+_TEXTS = ("text", "subtitle")
+"""The parts of a title that change from card to card."""
+
+
+def _marker(title: int, name: str) -> str:
+    return f"@@card-title-{title}-{name}@@"
+
+
+def _as_title(title: str | alt.Title) -> dict:
+    return {"text": title} if isinstance(title, str) else title.to_dict()
+
+
+def _card_template(card: _Card) -> str:
+    """The template of :func:`_report_card_spec` made from ``card`` (JSON); "" if it cannot be."""
+    spec = _render_spec(_card_chart(card._replace(color=_COLOR)), validate=False)
+    names: dict[str, set] = {}
+    for role, path in _CARD_DATA:
+        names.setdefault(role, set()).add(_at(spec, path)["data"]["name"])
+        _at(spec, path)["data"] = {"name": role}
+    if [len(n) for n in names.values()] != [1] * len(names) or len(
+        set.union(*names.values())
+    ) != len(names):
+        return ""
+    spec["datasets"] = {role: [] for role in names}
+    for i, path in enumerate(_TITLES):
+        view = _at(spec, path)
+        title = view["title"] = (
+            {"text": view["title"]} if isinstance(view["title"], str) else view["title"]
+        )
+        for name in _TEXTS:
+            if name in title:
+                title[name] = _marker(i, name)
+    _drop_tooltips(spec)
+    return json.dumps(spec, sort_keys=True)
+
+
+def _drop_tooltips(spec: dict | list) -> None:
+    """Remove every ``tooltip`` encoding (in place): vl-convert's SVG has no tooltips."""
+    if isinstance(spec, dict):
+        if isinstance(spec.get("encoding"), dict):
+            spec["encoding"].pop("tooltip", None)
+        for value in spec.values():
+            _drop_tooltips(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            _drop_tooltips(value)
 
 
 RENDER_FONT = "sans-serif"

@@ -237,6 +237,23 @@ def write_simulation(
     return paths
 
 
+def _report_options(command: Callable) -> Callable:
+    """``--report/--no-report`` and ``--card-png``, shared by ``profile`` and ``demo``."""
+    command = click.option(
+        "--card-png",
+        is_flag=True,
+        help="Also write each leader's report card as PNG (charts/card_*.png) for slides; "
+        "about 0.1 s more per leader.",
+    )(command)
+    return click.option(
+        "--report/--no-report",
+        default=True,
+        show_default=True,
+        help="Write charts/ (SVG; PNG of the profile map and the comparison) and report.html "
+        "(a few seconds for 40 leaders).",
+    )(command)
+
+
 def _input_options(func):
     """The options every command that reads exports shares: --format and --on-error."""
     from tribe_analysis.io import FORMATS
@@ -508,12 +525,7 @@ def format_profiles(table: pl.DataFrame) -> str:
     "This file holds RAW data (ids, handles, text), even with --pseudonymize; it must be "
     "outside --out.",
 )
-@click.option(
-    "--report/--no-report",
-    default=True,
-    show_default=True,
-    help="Write charts/ (PNG, SVG) and report.html (a few seconds for 40 leaders).",
-)
+@_report_options
 @click.option(
     "--graph",
     "graph_scope",
@@ -554,6 +566,7 @@ def profile(
     key_file: Path | None,
     quarantine_raw: Path | None,
     report: bool,
+    card_png: bool,
     graph_scope: str,
     engine: str,
     cluster_address: str | None,
@@ -568,6 +581,7 @@ def profile(
         _profile_on_dask(ctx.params)
         return
     pipeline.import_in_background()
+    _start_drawing(report)
     inputs = tuple(Path(p) for p in inputs)
     k = _profiles_option(n_profiles)
     key = _key(key_file) if pseudonymize else None
@@ -583,6 +597,7 @@ def profile(
         "pseudonymize": pseudonymize,
         "quarantine_raw": quarantine_raw is not None,
         "report": report,
+        "card_png": card_png,
         "graph": graph_scope,
     }
     with pipeline.OutputFolder(out, command="profile", options=options, inputs=inputs) as folder:
@@ -599,7 +614,13 @@ def profile(
                 records_read=result.records_read, records_loaded=result.records_loaded
             )
             written = pipeline.write_outputs(
-                run, folder, report=report, graph=graph_scope, on_step=bar, skipped=result.skipped
+                run,
+                folder,
+                report=report,
+                graph=graph_scope,
+                on_step=bar,
+                skipped=result.skipped,
+                card_png=card_png,
             )
         finally:
             bar.close()
@@ -622,6 +643,7 @@ def _check_profile_options(params: dict) -> None:
         raise click.UsageError("give --leaders FILE or --top-leaders N, not both")
     if params["key_file"] is not None and not params["pseudonymize"]:
         raise click.UsageError("--key-file is the key of --pseudonymize: give both or neither")
+    _check_card_png(params)
     raw = params["quarantine_raw"]
     if raw is not None and params["on_error"] != "skip":
         raise click.UsageError("--quarantine-raw needs --on-error skip")
@@ -636,6 +658,22 @@ def _check_profile_options(params: dict) -> None:
                 f"{params['out']}: holds {path}, which a run replaces with its results: "
                 "name another --out"
             )
+
+
+def _start_drawing(report: bool) -> None:
+    """With a report, start the drawing processes now, while this one reads and profiles.
+
+    Each takes a second to get ready; started at the end, they would add it to the run.
+    """
+    if report:
+        from tribe_analysis import _drawing
+
+        _drawing.start()
+
+
+def _check_card_png(params: dict) -> None:
+    if params["card_png"] and not params["report"]:
+        raise click.UsageError("--card-png draws the report's cards: it cannot go with --no-report")
 
 
 def _check_engine_options(params: dict) -> None:
@@ -666,7 +704,7 @@ def _profile_on_dask(params: dict) -> None:
     if missing:
         _error(missing)
     inputs, out = params["inputs"], params["out"]
-    options = {k: params[k] for k in ("since", "until", "seed", "report", "engine")}
+    options = {k: params[k] for k in ("since", "until", "seed", "report", "card_png", "engine")}
     options |= {"leaders": params["leaders_file"] and str(params["leaders_file"])}
     options |= {"top_leaders": params["top"], "profiles": params["n_profiles"]}
     options |= {"graph": params["graph_scope"], "cluster": params["cluster_address"] is not None}
@@ -686,7 +724,12 @@ def _profile_on_dask(params: dict) -> None:
         bar = _steps(3 if params["report"] else 2)
         try:
             written = pipeline.write_outputs(
-                run, folder, report=params["report"], graph=params["graph_scope"], on_step=bar
+                run,
+                folder,
+                report=params["report"],
+                graph=params["graph_scope"],
+                on_step=bar,
+                card_png=params["card_png"],
             )
         finally:
             bar.close()
@@ -802,18 +845,16 @@ def _profiles_option(value: str) -> int | str:
 @click.option("--leaders", "n_leaders", default=40, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=60, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option(
-    "--report/--no-report",
-    default=True,
-    show_default=True,
-    help="Write charts/ (PNG, SVG) and report.html (a few seconds for 40 leaders).",
-)
-def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool) -> None:
+@_report_options
+def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png: bool) -> None:
     """Simulate a tribe, profile it, compare with the planted styles; write all into OUT."""
     from tribe_analysis import pipeline
     from tribe_analysis.synth import simulate_tribe
 
+    _check_card_png(click.get_current_context().params)
+    _start_drawing(report)
     options = {"leaders": n_leaders, "days": days, "seed": seed, "report": report}
+    options["card_png"] = card_png
     with pipeline.OutputFolder(out, command="demo", options=options) as folder:
         tribe = simulate_tribe(n_leaders=n_leaders, days=days, seed=seed)
         with folder.writing():
@@ -822,7 +863,7 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool) -> None:
         click.echo(format_summary(ev.summarize_events(result.events)))
         run = pipeline.profile(result.events, tribe.leaders, seed=seed, n_profiles=2)
         folder.counts.update(records_read=result.records_read, records_loaded=result.records_loaded)
-        written = pipeline.write_outputs(run, folder, report=report)
+        written = pipeline.write_outputs(run, folder, report=report, card_png=card_png)
     click.echo("")
     click.echo(format_profiles(run.profiles))
     joined = run.profiles.join(tribe.truth.select("leader_id", "style"), on="leader_id")

@@ -550,6 +550,7 @@ def write_outputs(
     graph: str = "tribe",
     on_step: Callable[[str], None] | None = None,
     skipped: Sequence[Skipped] = (),
+    card_png: bool = False,
 ) -> list[str]:
     """Write a run's files into ``out``, whole or not at all; return their names.
 
@@ -557,7 +558,8 @@ def write_outputs(
     measure with numerators, denominators and intervals), ``edges.parquet`` (every
     edge), ``graph.graphml`` and ``graph.gexf`` (``graph="tribe"``: the leaders,
     their alters and the ties among them; ``"full"``: every edge), with
-    ``report`` ``charts/`` (PNG and SVG) and ``report.html``, with ``skipped``
+    ``report`` ``charts/`` (SVG, and PNG of the profile map and the comparison)
+    and ``report.html``, with ``skipped``
     ``quarantine.jsonl`` (:func:`write_quarantine`; masked for a pseudonymised
     run), and last ``manifest.json`` (:class:`OutputFolder`). ``on_step`` is
     called with a step's name after the tables, the graph and the report.
@@ -579,6 +581,9 @@ def write_outputs(
         Progress callback.
     skipped : sequence of tribe_analysis.io.Skipped
         Records the reader did not load (:attr:`tribe_analysis.io.ReadResult.skipped`).
+    card_png : bool
+        With ``report``, also write each leader's report card as PNG
+        (``charts/card_<leader>.png``; the SVG is always written).
 
     Returns
     -------
@@ -595,10 +600,16 @@ def write_outputs(
     if graph not in ("tribe", "full"):
         raise ValueError(f"graph must be 'tribe' or 'full', got {graph!r}")
     if not isinstance(out, OutputFolder):
-        options = {"report": report, "graph": graph}
+        options = {"report": report, "graph": graph, "card_png": card_png}
         with OutputFolder(out, command="write_outputs", options=options) as folder:
             return write_outputs(
-                run, folder, report=report, graph=graph, on_step=on_step, skipped=skipped
+                run,
+                folder,
+                report=report,
+                graph=graph,
+                on_step=on_step,
+                skipped=skipped,
+                card_png=card_png,
             )
     events = run.events.height if run.event_count is None else run.event_count
     out.counts.update(events=events, leaders=len(run.leaders), records_quarantined=len(skipped))
@@ -609,7 +620,8 @@ def write_outputs(
         time_span=_time_span(run),
     )
     with out.writing():
-        names = _write_files(run, out.path, report, graph, on_step or (lambda _: None))
+        report_as = ("png" if card_png else "svg") if report else None
+        names = _write_files(run, out.path, report_as, graph, on_step or (lambda _: None))
         if skipped:
             write_quarantine(skipped, out.path / QUARANTINE, masked=run.pseudonymized)
     return names + ([QUARANTINE] if skipped else [])
@@ -634,9 +646,12 @@ def _time_span(run: ProfileRun) -> dict[str, str | None]:
 
 
 def _write_files(
-    run: ProfileRun, folder: Path, report: bool, graph: str, step: Callable[[str], None]
+    run: ProfileRun, folder: Path, report: str | None, graph: str, step: Callable[[str], None]
 ) -> list[str]:
-    """Every file of a run but the quarantine and the manifest, into ``folder`` as it is."""
+    """Every file of a run but the quarantine and the manifest, into ``folder`` as it is.
+
+    ``report``: None (no report), ``"svg"`` (report cards as SVG) or ``"png"`` (also PNG).
+    """
     finish_report: Callable[[], object] | None = None
     if report:
         from tribe_analysis import _drawing
@@ -652,7 +667,14 @@ def _write_files(
             from tribe_analysis.report import start_report
 
             labels = run.names or None
-            finish_report = start_report(folder, run.profiles, run.edges, run.events, labels=labels)
+            finish_report = start_report(
+                folder,
+                run.profiles,
+                run.edges,
+                run.events,
+                labels=labels,
+                card_png=report == "png",
+            )
         _write_graphs(run.edges, run.leaders, folder, graph)
         step("graph")
         if finish_report is not None:

@@ -51,9 +51,9 @@ _IN_PROCESS = 6
 """Plans of at most this many charts are drawn in this process."""
 
 CARD_SCALE = 1.0
-"""PNG scale of the report cards in ``charts/`` (about 1,000 × 780 px, a slide's height;
-a third of the drawing time at scale 2). The profile map and the comparison keep
-:func:`tribe_analysis.charts.render`'s 2."""
+"""PNG scale of the report cards in ``charts/`` with ``card_png`` (about 1,000 × 780 px,
+a slide's height; a third of the drawing time at scale 2). The profile map and the
+comparison keep :func:`tribe_analysis.charts.render`'s 2."""
 
 _STYLE = """
 body { font-family: Arial, Helvetica, 'Liberation Sans', sans-serif; margin: 1.5em auto;
@@ -208,7 +208,7 @@ def _summary(table: pl.DataFrame) -> str:
 
 
 def _start_drawing(
-    plan: list[tuple[str, Callable[[], dict], float]], folder: Path
+    plan: list[tuple[str, Callable[[], dict], float | None]], folder: Path
 ) -> Callable[[], dict[str, str]]:
     """Make each chart's spec and have it drawn and saved; return the wait for the SVGs.
 
@@ -254,17 +254,19 @@ def write_report(
     *,
     labels: Mapping[str, str] | None = None,
     title: str = "tribe-analysis report",
+    card_png: bool = False,
 ) -> Path:
-    """Write ``out/charts/*.png|svg`` and ``out/report.html``; return the report path.
+    """Write ``out/charts/*.svg|png`` and ``out/report.html``; return the report path.
 
-    Charts: the profile map, the leader × measure comparison and one report card
-    per leader of ``table`` (cards as PNG at :data:`CARD_SCALE`). Leaders are
+    Charts: the profile map and the leader × measure comparison (SVG and PNG),
+    and one report card per leader of ``table`` (SVG; with ``card_png`` also PNG
+    at :data:`CARD_SCALE`, which nearly doubles the time to draw a card). Leaders are
     named by ``labels``, else by the table's ``leader_name`` column, else by
     id. With an ``unobservable`` column (same text on every row: ``"signal: why;
     signal: why"``) the report lists the signals the input does not show near
     the top. Measures are named by :data:`tribe_analysis.charts.MEASURE_NAMES`.
     """
-    return start_report(out, table, edges, events, labels=labels, title=title)()
+    return start_report(out, table, edges, events, labels=labels, title=title, card_png=card_png)()
 
 
 def start_report(
@@ -275,6 +277,7 @@ def start_report(
     *,
     labels: Mapping[str, str] | None = None,
     title: str = "tribe-analysis report",
+    card_png: bool = False,
 ) -> Callable[[], Path]:
     """:func:`write_report` in two steps: start drawing, then (the returned function) finish.
 
@@ -285,6 +288,7 @@ def start_report(
     names = _display_names(table, labels)
     leaders = table.get_column("leader_id").to_list()
     egos = graph.ego_networks(edges, leaders)  # one pass over the edges for every card
+    inputs = charts._card_inputs(events, edges, leaders)  # one pass over the events
 
     # Altair checks every object it makes against the schema in its debug mode; the
     # tests check these charts, here that would be a third of the time to make a card
@@ -299,15 +303,16 @@ def start_report(
         def spec() -> dict:
             with debug_mode(False):
                 return charts._report_card_spec(
-                    leader, table, edges, events, labels=labels, ego=egos[leader]
+                    leader, table, edges, events, labels=labels, ego=egos[leader], inputs=inputs
                 )
 
         return spec
 
-    plan: list[tuple[str, Callable[[], dict], float]] = [
+    card_scale = CARD_SCALE if card_png else None
+    plan: list[tuple[str, Callable[[], dict], float | None]] = [
         ("profile_map", chart(lambda: charts.profile_map(table, labels=labels)), 2.0),
         ("comparison", chart(lambda: charts.measure_comparison(table, labels=labels)), 2.0),
-        *[(f"card_{_safe(leader)}", card(leader), CARD_SCALE) for leader in leaders],
+        *[(f"card_{_safe(leader)}", card(leader), card_scale) for leader in leaders],
     ]
     drawn = _start_drawing(plan, out / "charts")
 
