@@ -110,6 +110,27 @@ OUTPUT_COUNTS_JS = """
 """
 
 
+OUTSIDE_JS = """
+(figure) => {
+  // texts of the figure's charts that are not wholly inside the figure's box, or that an
+  // SVG clips (its overflow hidden and the text past its edge): what a reader cannot read
+  const box = figure.getBoundingClientRect();
+  const out = [];
+  for (const svg of figure.querySelectorAll('svg')) {
+    const clips = getComputedStyle(svg).overflow !== 'visible';
+    const own = svg.getBoundingClientRect();
+    for (const text of svg.querySelectorAll('text')) {
+      const r = text.getBoundingClientRect();
+      if (!text.textContent.trim() || r.width === 0) continue;
+      const inside = (b) => r.left >= b.left - 1 && r.right <= b.right + 1;
+      if (!inside(box) || (clips && !inside(own))) out.push(text.textContent);
+    }
+  }
+  return out;
+}
+"""
+
+
 # --------------------------------------------------------------------------- stored outputs
 
 
@@ -514,9 +535,10 @@ def test_report_charts_are_drawn_offline(browser, demo_report, shots):
     with offline_page(browser) as (page, watch):
         page.goto((out / "report.html").as_uri(), wait_until="load")
         figures = page.locator("figure")
-        states = []
+        states, cut = [], []
         for i in range(figures.count()):
             states.append(figures.nth(i).evaluate(DRAWN_JS, MIN_PX))
+            cut += [f"figure {i}: {t!r}" for t in figures.nth(i).evaluate(OUTSIDE_JS)]
             figures.nth(i).screenshot(path=shots / "report" / f"figure-{i:02d}.png")
         page.screenshot(path=shots / "report" / "report.png", full_page=True)
         problems = watch.problems()
@@ -525,5 +547,6 @@ def test_report_charts_are_drawn_offline(browser, demo_report, shots):
         f"figure {i}: {s['found']} {s['text']!r}" for i, s in enumerate(states) if not s["drawn"]
     ]
     assert not undrawn + problems, "\n".join([*undrawn, *problems, str(watch)])
+    assert not cut, "text cut at a figure's edge (the browser's font is wider):\n" + "\n".join(cut)
     network = [url for url in watch.requests if urlsplit(url).scheme not in ("file", "data")]
     assert not network and not watch.blocked, f"report.html asked the network: {network}"

@@ -67,12 +67,16 @@ td.why { width: 36%; min-width: 16em; } .ways, .rests { color: #555; }
 .broadcaster { color: #D55E00; font-weight: bold; } .participator { color: #0072B2; font-weight: bold; }
 .undetermined { color: #767676; font-weight: bold; }
 .id, .sub { color: #666; font-size: 0.9em; } .missing { color: #666; font-style: italic; }
-figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
+figure { margin: 1em 0; padding: 0 2.5em; }
+figure svg { max-width: 100%; height: auto; overflow: visible; }
 figcaption { color: #555; font-size: 0.9em; }
 a { color: inherit; }
 @media print { section.card { break-before: page; } }
 """
 # Grey text is #767676 (4.5:1 on white, WCAG AA); the charts keep the lighter #999999.
+# Text in the charts is laid out for Liberation Sans' widths (Arial's); where a browser has
+# neither (a bare Linux: DejaVu Sans, about 10% wider), long labels reach past the SVG's
+# edge: they are shown in the figure's padding (overflow: visible), never cut.
 
 
 def _display_names(table: pl.DataFrame, labels: Mapping[str, str] | None) -> dict[str, str]:
