@@ -27,6 +27,7 @@ from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD, PROFILES
 
 __all__ = [
     "ACTION_COLORS",
+    "CONVERSATION_COLORS",
     "COMPARISON_MEASURES",
     "MEASURE_NAMES",
     "NOT_OBSERVED",
@@ -59,6 +60,14 @@ PROFILE_COLORS: dict[str, str] = {
 Distinguishable with every common colour-vision deficiency. The report's other
 charts and the theme's category palette keep clear of them.
 """
+CONVERSATION_COLORS: dict[str, str] = {
+    "leader answered": "#009E73",
+    "left unanswered": "#E69F00",
+    "no comments": "#cccccc",
+}
+"""Colours of a thread in :func:`thread_view`: whether the leader answered anyone in it."""
+_COLOR_NAMES = {"#009E73": "green", "#E69F00": "orange", "#cccccc": "grey"}
+
 ACTION_COLORS: dict[str, str] = {
     "post": "#0072B2",
     "reply": "#009E73",
@@ -867,8 +876,21 @@ def _ego_title(title: str, subtitle: str, *, legends: bool) -> alt.Title:
 
 
 def _thread_title(title: str, *, legends: bool) -> str | alt.Title:
-    """Without legends, the subtitle says what size means."""
-    return title if legends else alt.Title(title, subtitle="dot size: comments by others")
+    """Without legends, the subtitle says what colour and size mean."""
+    if legends:
+        return title
+    colours = " · ".join(f"{_COLOR_NAMES[c]}: {k}" for k, c in CONVERSATION_COLORS.items())
+    return alt.Title(title, subtitle=[colours, "dot size: comments by others"])
+
+
+def _axis(legends: bool) -> alt.Axis | alt.UndefinedType:
+    """A report card's axes (``legends`` false): labels never cut with an ellipsis.
+
+    Its labels are short (the five ways, dates, counts): an axis' 180 px limit never
+    cuts them, but measuring every label against it is a tenth of the time to draw a
+    card (vl-convert measures text slowly).
+    """
+    return alt.Undefined if legends else alt.Axis(labelLimit=0)
 
 
 def _thread_data(events: pl.DataFrame, leader: str, limit: int) -> pl.DataFrame:
@@ -923,8 +945,8 @@ def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart
         alt.Chart(data)
         .mark_circle(opacity=0.8)
         .encode(
-            x=alt.X("timestamp:T", title="root post"),
-            y=alt.Y("joined:Q", title="others who joined"),
+            x=alt.X("timestamp:T", title="root post", axis=_axis(legends)),
+            y=alt.Y("joined:Q", title="others who joined", axis=_axis(legends)),
             size=alt.Size(
                 "comments:Q",
                 title="comments",
@@ -935,9 +957,9 @@ def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart
                 "conversation:N",
                 title=None,
                 scale=alt.Scale(
-                    domain=["leader answered", "left unanswered", "no comments"],
-                    range=["#009E73", "#E69F00", "#cccccc"],
+                    domain=list(CONVERSATION_COLORS), range=list(CONVERSATION_COLORS.values())
                 ),
+                legend=alt.Undefined if legends else None,
             ),
             tooltip=[
                 alt.Tooltip("timestamp:T", format="%Y-%m-%d %H:%M"),
@@ -1105,11 +1127,16 @@ def _parts_data(row: Mapping, table: pl.DataFrame) -> pl.DataFrame:
 def _parts_chart(data: pl.DataFrame, color: str) -> alt.LayerChart:
     """:func:`_parts_panel` of rows from :func:`_parts_data`."""
     ways = [measure_name(part) for part in PARTS]
-    base = alt.Chart(data).encode(y=alt.Y("way:N", sort=ways, title=None))
+    base = alt.Chart(data).encode(
+        y=alt.Y("way:N", sort=ways, title=None, axis=alt.Axis(labelLimit=0))
+    )
 
     def x(field: str) -> alt.X:
         return alt.X(
-            f"{field}:Q", title="rate", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(tickCount=5)
+            f"{field}:Q",
+            title="rate",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(tickCount=5, labelLimit=0),
         )
 
     tooltip = [
