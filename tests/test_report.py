@@ -198,6 +198,17 @@ def test_cards_from_the_template_draw_altairs_cards(tribe, table, monkeypatch):
     assert set(table["profile"]) == set(charts.PROFILE_COLORS)  # every colour was drawn
 
 
+def test_a_card_name_holding_quotes_or_a_marker_is_drawn_as_written(tribe, table):
+    edges = graph.edge_list(tribe.events)
+    leader = table["leader_id"][0]
+    odd = {leader: 'Ann "@@card-color@@" \\ @@card-title-0-text@@ Zoë'}
+    made = charts._report_card_spec(leader, table, edges, tribe.events, labels=odd)
+    chart = charts.report_card(leader, table, edges, tribe.events, labels=odd)
+    drawn = _drawing.svg(made)
+    assert drawn == vl_convert.vegalite_to_svg(charts._render_spec(chart))
+    assert "@@card-color@@" in drawn and "Zoë" in drawn
+
+
 def test_threads_of_many_leaders_are_each_leaders(tribe, table):
     leaders = [*table["leader_id"].to_list(), "nobody"]
     many = charts._threads_of(tribe.events, leaders, 30)

@@ -44,9 +44,13 @@ def svg(spec: dict) -> str:
     if compiled is None:
         compiled = json.dumps(vlc.vegalite_to_vega(json.loads(spec["template"])))
         _COMPILED[spec["template"]] = compiled
-    for marker, text in spec["texts"].items():
-        compiled = compiled.replace(json.dumps(marker), json.dumps(text))
-    vega = json.loads(compiled)
+    texts = spec["texts"]
+    # one pass: a text that happens to hold a marker is never replaced in turn
+    filled = _MARKER.sub(
+        lambda m: json.dumps(texts[json.loads(m[0])]) if json.loads(m[0]) in texts else m[0],
+        compiled,
+    )
+    vega = json.loads(filled)
     for data in vega["data"]:
         if data["name"] in spec["datasets"]:
             data["values"] = spec["datasets"][data["name"]]
@@ -55,6 +59,8 @@ def svg(spec: dict) -> str:
 
 _COMPILED: dict[str, str] = {}
 """Vega JSON of each template this process compiled, by template."""
+_MARKER = re.compile(r'"@@[a-z0-9-]+@@"')
+"""A marker string in a template's JSON (``"@@card-title-0-text@@"``)."""
 
 
 def images(spec: dict, *, scale: float = 2.0) -> dict[str, bytes]:
