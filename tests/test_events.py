@@ -112,13 +112,39 @@ def test_each_bad_row_is_reported_with_file_and_line(write_csv, row, reason):
     assert problems[0].startswith(expected)
 
 
-def test_every_problem_is_collected(write_csv):
+def test_every_problem_is_collected_one_line_per_row(write_csv):
     rows = [*GOOD_ROWS, "z1,bad,eve,like,,,", "z2,2024-03-01T10:00:00Z,eve,reply,,,"]
-    problems = _problems(write_csv(rows))
-    assert [p.split(": ", 1)[1].split(" (")[0] for p in problems] == [
-        "malformed timestamp 'bad'",
-        "unknown action 'like'",
-        "reply without parent_id",
+    path = write_csv(rows)
+    problems = _problems(path)
+    line = len(GOOD_ROWS) + 2
+    assert [p.split(" (expected")[0] for p in problems] == [
+        f"{path}:{line}: malformed timestamp 'bad'",
+        f"{path}:{line + 1}: reply without parent_id",
+    ]
+    assert "; unknown action 'like' (expected one of" in problems[0]  # all its reasons
+
+
+def test_a_nul_byte_in_a_value_is_a_bad_row(write_csv):
+    pad = "x" * 9000  # past the first 8 KiB, where a NUL refuses the whole file as binary
+    rows = [*GOOD_ROWS, f"z0,2024-03-01T10:00:00Z,eve,post,,,{pad}"]
+    rows += ["z1,2024-03-01T10:01:00Z,e\x00ve,post,,,", "z2,2024-03-01T10:02:00Z,eve,post,,,t\x00"]
+    path = write_csv(rows)
+    line = len(GOOD_ROWS) + 3
+    assert _problems(path) == [
+        f"{path}:{line}: NUL byte in actor_id (binary data, not text)",
+        f"{path}:{line + 1}: NUL byte in text (binary data, not text)",
+    ]
+    frame = pl.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
+            "actor_id": ["u", "v"],
+            "action": ["post", "post"],
+            "mentions": [["x\x00"], []],
+        }
+    )
+    assert [str(p) for p in ev.validate_events(frame, source="f")] == [
+        "f:row 1: NUL byte in mentions (binary data, not text)"
     ]
 
 

@@ -277,6 +277,24 @@ def test_date_from_an_archive_receipt_line(tmp_path):
             mbox.read([path])
 
 
+def test_a_nul_byte_makes_its_message_bad(tmp_path):
+    # RFC 5322 text and RFC 2045 8bit data allow no NUL; past the first 8 KiB (where a NUL
+    # refuses the whole file as binary) it makes its message a bad record
+    path = tmp_path / "list.mbox"
+    bad = message("<m2@x>", body="he\x00llo")
+    path.write_text(message("<m1@x>", body="x" * 9000) + bad + message("<m3@x>"))
+    line = 1 + message("<m1@x>", body="x" * 9000).count("\n")
+    at = bad.split("\n", 1)[1].index("\x00") + 1
+    reason = f"NUL byte in the message (at its byte {at}; e-mail allows none)"
+    with pytest.raises(ev.EventsError) as excinfo:
+        mbox.read([path])
+    assert one_problem(excinfo) == f"{path}:{line}: {reason}"
+    result = mbox.read([path], on_error="skip")
+    consistent(result)
+    assert [(s.line, s.reason) for s in result.skipped] == [(line, reason)]
+    assert set(result.events["event_id"]) == {"m1@x", "m3@x"}
+
+
 def test_windows_line_ends_and_bom_in_an_mbox(tmp_path):
     path = tmp_path / "list.mbox"
     text = message("<m1@x>", body="first line\nsecond") + message(

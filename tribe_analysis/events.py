@@ -694,12 +694,14 @@ def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
                 ),
             )
         )
+    checks += _nul_checks(frame)
     if not checks:
         return []
     # one cheap pass finds the bad rows; messages are built for those rows only
     frame = frame.filter(pl.any_horizontal([c for c, _ in checks]).fill_null(False))
     if frame.is_empty():
         return []
+    # one problem per row, with all its reasons (as a skipped record has them)
     reasons = (
         frame.select(
             pl.col(_LINE),
@@ -708,10 +710,32 @@ def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
             .alias("r"),
         )
         .filter(pl.col("r").list.len() > 0)
-        .explode("r")
+        .with_columns(pl.col("r").list.join("; "))
     )
     problems = [Problem(source, int(line), reason, unit) for line, reason in reasons.iter_rows()]
     return problems
+
+
+def _nul_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
+    """A NUL byte in a text value (an id, the action, the text, a mention) makes a bad row.
+
+    A NUL is binary data, not text: it corrupts every format the results are written
+    in (GraphML, CSV) and is never part of an id. A file with one in its first 8 KiB is
+    refused whole as binary; further in, the row that holds it is bad.
+    """
+    checks = []
+    for name, dtype in frame.schema.items():
+        shown = name.removeprefix("__raw_")
+        if name.startswith("__") and not name.startswith("__raw_"):
+            continue
+        if dtype == pl.String:
+            nul = pl.col(name).str.contains("\x00", literal=True)
+        elif dtype == pl.List(pl.String):
+            nul = pl.col(name).list.eval(pl.element().str.contains("\x00", literal=True)).list.any()
+        else:
+            continue
+        checks.append((nul, pl.lit(f"NUL byte in {shown} (binary data, not text)")))
+    return checks
 
 
 def _duplicate_problems(frame: pl.DataFrame) -> list[Problem]:

@@ -123,6 +123,11 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
             if size > MAX_RECORD_BYTES:
                 sink.reject(path, line, too_long(size), truncated(data, size))
                 continue
+            if b"\x00" in data:  # RFC 5322 (text) and RFC 2045 (8bit) allow no NUL
+                at = data.index(b"\x00") + 1
+                reason = f"NUL byte in the message (at its byte {at}; e-mail allows none)"
+                sink.reject(path, line, reason, data.decode("utf-8", "replace"))
+                continue
             raw = data.decode("utf-8", "replace")
             msg = _parse(data)
             _count_name(msg, seen)
