@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["EventsError", "Problem", "RecordError", "json_reason"]
+__all__ = ["EventsError", "Problem", "RecordError", "json_reason", "one_per_record"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """Characters shown escaped in a printed problem (it stays one printable line)."""
@@ -80,12 +80,41 @@ class EventsError(ValueError):
     """
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: list[Problem] = sorted(problems, key=_problem_key)
+        self.problems: list[Problem] = one_per_record(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def _problem_key(p: Problem) -> tuple[str, int, str]:
     return (p.source, -1 if p.line is None else p.line, p.reason)
+
+
+def one_per_record(problems: Sequence[Problem]) -> list[Problem]:
+    """Problems sorted by place, those of one record joined into one (reasons by ``; ``).
+
+    A record is one bad record with all its reasons, however many checks found it.
+
+    Examples
+    --------
+    >>> for p in one_per_record([Problem("a.csv", 3, "unknown action 'like'"),
+    ...                          Problem("a.csv", 2, "missing actor_id"),
+    ...                          Problem("a.csv", 3, "duplicate event_id 'e1'")]):
+    ...     print(p)
+    a.csv:2: missing actor_id
+    a.csv:3: duplicate event_id 'e1'; unknown action 'like'
+    """
+    out: list[Problem] = []
+    for problem in sorted(problems, key=_problem_key):
+        last = out[-1] if out else None
+        same = last is not None and problem.line is not None
+        if same and (last.source, last.line, last.unit) == (
+            problem.source,
+            problem.line,
+            problem.unit,
+        ):
+            out[-1] = Problem(last.source, last.line, f"{last.reason}; {problem.reason}", last.unit)
+        else:
+            out.append(problem)
+    return out
 
 
 class RecordError(ValueError):

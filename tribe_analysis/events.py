@@ -33,7 +33,14 @@ import numpy as np
 import polars as pl
 
 from tribe_analysis import _textscan
-from tribe_analysis.errors import _LINE, _SOURCE, EventsError, Problem, _problem_key, json_reason
+from tribe_analysis.errors import (
+    _LINE,
+    _SOURCE,
+    EventsError,
+    Problem,
+    json_reason,
+    one_per_record,
+)
 from tribe_analysis.threads import (
     _HASH_SEED,
     MAX_THREAD_DEPTH,
@@ -825,7 +832,7 @@ def _check_parts(
 def validate_events(
     frame: pl.DataFrame, *, source: str = "<frame>", max_depth: int = MAX_THREAD_DEPTH
 ) -> list[Problem]:
-    """Every problem with an events frame, located by row number (1-based).
+    """Every problem with an events frame, located by row number (1-based), one per row.
 
     Checks: required columns present and of a usable type; no missing
     ``event_id``/``timestamp``/``actor_id``/``action``; timestamps parse (text
@@ -853,13 +860,11 @@ def validate_events(
     ...                    "actor_id": ["u", "v"], "action": ["post", "like"]})
     >>> for p in validate_events(df, source="mine"):
     ...     print(p)
-    mine:row 2: duplicate event_id 'a' (first at mine:row 1)
-    mine:row 2: malformed timestamp 'yesterday' (expected ISO-8601 with an offset or Z, e.g. 2024-05-01T12:00:00Z)
-    mine:row 2: unknown action 'like' (expected one of post, reply, share, reaction)
+    mine:row 2: duplicate event_id 'a' (first at mine:row 1); malformed timestamp 'yesterday' (expected ISO-8601 with an offset or Z, e.g. 2024-05-01T12:00:00Z); unknown action 'like' (expected one of post, reply, share, reaction)
     """
     raw = frame.with_row_index(_LINE, offset=1)
     _, problems = _check_parts([(raw, source, "row")], max_depth)
-    return sorted(problems, key=_problem_key)
+    return one_per_record(problems)
 
 
 def read_events(
