@@ -218,6 +218,17 @@ def test_threads_of_many_leaders_are_each_leaders(tribe, table):
     assert many["nobody"].is_empty()
 
 
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no Unix process priorities")
+def test_drawing_processes_yield_the_cpu_to_the_command(tmp_path):
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    with _drawing.Drawers(1) as drawers:
+        spec = {"data": {"values": [{"a": 1}]}, "mark": "point"}
+        assert "<svg" in drawers.submit(spec, None, tmp_path / "one", "x").result(timeout=60)
+        [(proc, *_)] = drawers._workers
+        niceness = os.getpriority(os.PRIO_PROCESS, proc.pid)
+    assert niceness == min(own + _drawing.WORKER_NICENESS, 19)
+
+
 def test_compact_svg_keeps_the_texts_and_marks(tribe, table):
     chosen = _chosen(table)
     leader = chosen["leader_id"][0]

@@ -158,6 +158,14 @@ class Drawers:
             proc.stdout.close()
 
 
+WORKER_NICENESS = 10
+"""How much lower a drawing process' CPU priority is than the command's (Unix ``nice``).
+
+The command makes the specs the drawers wait for, and reads and profiles while they
+start: given the CPU first, it finishes sooner (``demo`` with the report: the median
+of ten runs 1.98× ``--no-report`` against 2.08× at equal priority, same session).
+"""
+
 _WARM_UP = {
     "data": {"values": [{"a": 1}]},
     "mark": {"type": "text", "text": "0"},
@@ -196,6 +204,8 @@ def _stop_started() -> None:
 
 def _serve() -> None:
     """A worker: one JSON job per line on stdin, one JSON answer per line on stdout."""
+    if hasattr(os, "nice"):  # the command's own work (read, measures, specs) goes first
+        os.nice(WORKER_NICENESS)
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not mix with answers
     images(_WARM_UP, scale=1)  # vl-convert starts its JavaScript engine: a second, done now
