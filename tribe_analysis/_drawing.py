@@ -44,12 +44,9 @@ def svg(spec: dict) -> str:
     if compiled is None:
         compiled = json.dumps(vlc.vegalite_to_vega(json.loads(spec["template"])))
         _COMPILED[spec["template"]] = compiled
-    texts = spec["texts"]
+    texts = {json.dumps(marker): json.dumps(text) for marker, text in spec["texts"].items()}
     # one pass: a text that happens to hold a marker is never replaced in turn
-    filled = _MARKER.sub(
-        lambda m: json.dumps(texts[json.loads(m[0])]) if json.loads(m[0]) in texts else m[0],
-        compiled,
-    )
+    filled = _MARKER.sub(lambda m: texts.get(m[0], m[0]), compiled)
     vega = json.loads(filled)
     for data in vega["data"]:
         if data["name"] in spec["datasets"]:

@@ -780,11 +780,13 @@ def _ego_data(
 
 def _replied_of(edges: pl.DataFrame, leaders: Sequence[str]) -> dict[str, set[str]]:
     """The accounts each leader replied to, from the edge list, in one pass."""
-    mine = edges.filter(pl.col("source").is_in(list(leaders)) & (pl.col("reply") > 0))
-    out: dict[str, set[str]] = {name: set() for name in leaders}
-    for source, target in mine.select("source", "target").iter_rows():
-        out[source].add(target)
-    return out
+    mine = (
+        edges.filter(pl.col("source").is_in(list(leaders)) & (pl.col("reply") > 0))
+        .group_by("source")
+        .agg("target")
+    )
+    replied = dict(mine.iter_rows())
+    return {name: set(replied.get(name, ())) for name in leaders}
 
 
 def _ego_chart(
@@ -1199,6 +1201,10 @@ def report_card(
     )
 
 
+_CARD_THREADS = 200
+"""Root posts a report card's threads panel shows (the latest)."""
+
+
 class _CardInputs(NamedTuple):
     """What the cards of many leaders take from the events and the edges, in one pass each."""
 
@@ -1208,7 +1214,7 @@ class _CardInputs(NamedTuple):
 
 def _card_inputs(events: pl.DataFrame, edges: pl.DataFrame, leaders: Sequence[str]) -> _CardInputs:
     """:class:`_CardInputs` of ``leaders`` (for :func:`_report_card_spec`)."""
-    return _CardInputs(_threads_of(events, leaders, 200), _replied_of(edges, leaders))
+    return _CardInputs(_threads_of(events, leaders, _CARD_THREADS), _replied_of(edges, leaders))
 
 
 class _Card(NamedTuple):
@@ -1264,7 +1270,11 @@ def _card_data(
         accounts=accounts,
         ego_title=ego_title,
         ego_subtitle=ego_subtitle,
-        threads=_thread_data(events, leader, 200) if inputs is None else inputs.threads[leader],
+        threads=(
+            _thread_data(events, leader, _CARD_THREADS)
+            if inputs is None
+            else inputs.threads[leader]
+        ),
         thread_title=f"Threads started by {shown.get(leader, leader)}",
     )
 

@@ -8,16 +8,9 @@ from datetime import datetime
 
 import polars as pl
 
-COLUMNS: tuple[str, ...] = (
-    "event_id",
-    "timestamp",
-    "actor_id",
-    "action",
-    "parent_id",
-    "thread_id",
-    "target_actor_id",
-    "mentions",
-)
+from tribe_analysis import events as ev
+
+COLUMNS: tuple[str, ...] = tuple(c for c in ev.SCHEMA if c not in ("text", "platform"))
 """The event columns the measures read (``text`` and ``platform`` never are)."""
 
 AUTHORED = ("post", "reply", "share")
