@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -58,6 +60,7 @@ def _text(page: str) -> str:
 # the script of a second run, in another process with another string hash seed
 SECOND_RUN = """
 import sys
+import threading
 from pathlib import Path
 from tribe_analysis import features, graph, report
 from tribe_analysis.profiles import profile_leaders
@@ -227,6 +230,35 @@ def test_drawing_processes_yield_the_cpu_to_the_command(tmp_path):
         [(proc, *_)] = drawers._workers
         niceness = os.getpriority(os.PRIO_PROCESS, proc.pid)
     assert niceness == min(own + _drawing.WORKER_NICENESS, 19)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="no Unix job control signals")
+def test_submit_does_not_wait_for_a_busy_worker(tmp_path):
+    # a worker's input pipe holds about two jobs: submitting more to a worker that is
+    # busy (here: stopped) must queue them and return, so specs are made while it draws
+    with _drawing.Drawers(1) as drawers:
+        [(proc, *_)] = drawers._workers
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            spec = {
+                "data": {"values": [{"a": i, "pad": "x" * 1000} for i in range(100)]},
+                "mark": "point",
+                "encoding": {"x": {"field": "a", "type": "quantitative"}},
+            }
+            futures: list = []
+            feeder = threading.Thread(
+                target=lambda: futures.extend(
+                    drawers.submit(spec, None, tmp_path / f"c{i}", "x") for i in range(8)
+                )
+            )
+            feeder.start()
+            feeder.join(timeout=30)
+            submitted = not feeder.is_alive()
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        feeder.join()
+        assert submitted, "submit blocked on a stopped worker's full input pipe"
+        assert all("<svg" in f.result(timeout=120) for f in futures)
 
 
 def test_compact_svg_keeps_the_texts_and_marks(tribe, table):

@@ -14,6 +14,7 @@ import atexit
 import contextlib
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
@@ -105,7 +106,10 @@ class Drawers:
             waiting: deque[Future[str]] = deque()
             reader = threading.Thread(target=self._read, args=(proc, waiting), daemon=True)
             reader.start()
-            self._workers.append((proc, waiting, reader, threading.Lock()))
+            jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+            writer = threading.Thread(target=self._write, args=(proc, jobs), daemon=True)
+            writer.start()
+            self._workers.append((proc, waiting, reader, threading.Lock(), jobs, writer))
 
     @staticmethod
     def _read(proc: subprocess.Popen, waiting: deque[Future[str]]) -> None:
@@ -121,14 +125,29 @@ class Drawers:
                 RuntimeError(f"drawing worker stopped (exit code {proc.wait()})")
             )
 
+    @staticmethod
+    def _write(proc: subprocess.Popen, jobs: queue.SimpleQueue[str | None]) -> None:
+        """Feed the worker its jobs; ``None`` closes its input (no more jobs)."""
+        with contextlib.suppress(BrokenPipeError, ValueError):  # a killed worker
+            while (job := jobs.get()) is not None:
+                proc.stdin.write(job)
+                proc.stdin.flush()
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            proc.stdin.close()
+
     def submit(self, spec: dict, scale: float | None, stem: Path, prefix: str) -> Future[str]:
-        proc, waiting, _, lock = min(self._workers, key=lambda w: len(w[1]))
+        """Queue a job for the worker with the fewest waiting; return its future at once.
+
+        A thread feeds each worker: its input pipe holds about two jobs, so writing
+        here would block until the worker had drawn the jobs before; the caller goes
+        on making specs while the workers draw.
+        """
+        _, waiting, _, lock, jobs, _ = min(self._workers, key=lambda w: len(w[1]))
         future: Future[str] = Future()
         job = json.dumps({"spec": spec, "scale": scale, "stem": str(stem), "prefix": prefix})
         with lock:
             waiting.append(future)
-            proc.stdin.write(job + "\n")
-            proc.stdin.flush()
+            jobs.put(job + "\n")
         return future
 
     def __enter__(self) -> Drawers:
@@ -145,11 +164,10 @@ class Drawers:
 
     def close(self) -> None:
         """Let the workers finish their jobs and stop."""
-        for proc, *_ in self._workers:
-            if not proc.stdin.closed:
-                with contextlib.suppress(BrokenPipeError):  # a killed worker
-                    proc.stdin.close()
-        for proc, _, reader, _ in self._workers:
+        for _, _, _, _, jobs, _ in self._workers:
+            jobs.put(None)
+        for proc, _, reader, _, _, writer in self._workers:
+            writer.join()
             proc.wait()
             reader.join()
             proc.stdout.close()
