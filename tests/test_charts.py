@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 import zlib
 from datetime import UTC, datetime
@@ -340,6 +341,10 @@ def test_thread_view_and_timeline(tribe):
         "no comments",
     }
     assert spec["encoding"]["x"]["type"] == "temporal"
+    assert spec["encoding"]["x"]["axis"]["format"] == "%b %d"  # "Jan 07", never "Wed 03"
+    svg = charts.render(charts.thread_view(tribe.events, leader, limit=8), scale=1)["svg"]
+    days = re.findall(r">((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d)<", svg.decode("utf-8"))
+    assert not days and re.search(r">[A-Z][a-z]{2} \d\d<", svg.decode("utf-8"))
     timeline = _spec(charts.activity_timeline(tribe.events, every="1w"))
     assert sum(r["events"] for r in _rows(timeline)) == tribe.events.height
 

@@ -885,14 +885,22 @@ def _thread_title(title: str, *, legends: bool) -> str | alt.Title:
     return alt.Title(title, subtitle=[colours, "dot size: comments by others"])
 
 
-def _axis(legends: bool) -> alt.Axis | alt.UndefinedType:
+def _axis(legends: bool, **kwargs: object) -> alt.Axis | alt.UndefinedType:
     """A report card's axes (``legends`` false): labels never cut with an ellipsis.
 
     Its labels are short (the five ways, dates, counts): an axis' 180 px limit never
     cuts them, but measuring every label against it is a tenth of the time to draw a
-    card (vl-convert measures text slowly).
+    card (vl-convert measures text slowly). ``kwargs`` go to :class:`altair.Axis`
+    in both cases.
     """
-    return alt.Undefined if legends else alt.Axis(labelLimit=0)
+    if legends:
+        return alt.Axis(**kwargs) if kwargs else alt.Undefined
+    return alt.Axis(labelLimit=0, **kwargs)
+
+
+_DAY_FORMAT = "%b %d"
+"""Dates on a time axis: "Jan 07" whatever the ticks' spacing (Vega's default mixes
+"Wed 03", "Jan 07" and "Thu 11" on one axis)."""
 
 
 def _thread_data(events: pl.DataFrame, leader: str, limit: int) -> pl.DataFrame:
@@ -947,7 +955,7 @@ def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart
         alt.Chart(data)
         .mark_circle(opacity=0.8)
         .encode(
-            x=alt.X("timestamp:T", title="root post", axis=_axis(legends)),
+            x=alt.X("timestamp:T", title="root post", axis=_axis(legends, format=_DAY_FORMAT)),
             y=alt.Y("joined:Q", title="others who joined", axis=_axis(legends)),
             size=alt.Size(
                 "comments:Q",
