@@ -227,7 +227,8 @@ def test_drawing_processes_yield_the_cpu_to_the_command(tmp_path):
     with _drawing.Drawers(1) as drawers:
         spec = {"data": {"values": [{"a": 1}]}, "mark": "point"}
         assert "<svg" in drawers.submit(spec, None, tmp_path / "one", "x").result(timeout=60)
-        [(proc, *_)] = drawers._workers
+        [worker] = drawers._workers
+        proc = worker.proc
         niceness = os.getpriority(os.PRIO_PROCESS, proc.pid)
     assert niceness == min(own + _drawing.WORKER_NICENESS, 19)
 
@@ -237,7 +238,8 @@ def test_submit_does_not_wait_for_a_busy_worker(tmp_path):
     # a worker's input pipe holds about two jobs: submitting more to a worker that is
     # busy (here: stopped) must queue them and return, so specs are made while it draws
     with _drawing.Drawers(1) as drawers:
-        [(proc, *_)] = drawers._workers
+        [worker] = drawers._workers
+        proc = worker.proc
         os.kill(proc.pid, signal.SIGSTOP)
         try:
             spec = {
@@ -259,6 +261,17 @@ def test_submit_does_not_wait_for_a_busy_worker(tmp_path):
         feeder.join()
         assert submitted, "submit blocked on a stopped worker's full input pipe"
         assert all("<svg" in f.result(timeout=120) for f in futures)
+
+
+def test_a_job_for_a_stopped_worker_fails_at_once(tmp_path):
+    spec = {"data": {"values": [{"a": 1}]}, "mark": "point"}
+    with _drawing.Drawers(1) as drawers:
+        [worker] = drawers._workers
+        worker.proc.kill()
+        worker.reader.join(timeout=60)  # the reader sees the worker gone
+        future = drawers.submit(spec, None, tmp_path / "late", "x")
+        with pytest.raises(RuntimeError, match="drawing worker stopped"):
+            future.result(timeout=10)
 
 
 def test_compact_svg_keeps_the_texts_and_marks(tribe, table):

@@ -92,63 +92,19 @@ class Drawers:
     """
 
     def __init__(self, workers: int = 2) -> None:
-        self._workers = []
-        for _ in range(workers):
-            # this file as a script: the package (polars) is not imported; -P keeps the
-            # package's folder off sys.path (its io/ would stand for the standard library's)
-            proc = subprocess.Popen(
-                [sys.executable, "-P", str(Path(__file__).resolve())],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-            )
-            waiting: deque[Future[str]] = deque()
-            reader = threading.Thread(target=self._read, args=(proc, waiting), daemon=True)
-            reader.start()
-            jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-            writer = threading.Thread(target=self._write, args=(proc, jobs), daemon=True)
-            writer.start()
-            self._workers.append((proc, waiting, reader, threading.Lock(), jobs, writer))
-
-    @staticmethod
-    def _read(proc: subprocess.Popen, waiting: deque[Future[str]]) -> None:
-        for line in proc.stdout:
-            answer = json.loads(line)
-            future = waiting.popleft()
-            if "error" in answer:
-                future.set_exception(RuntimeError(f"drawing failed:\n{answer['error']}"))
-            else:
-                future.set_result(answer["svg"])
-        while waiting:  # the worker is gone
-            waiting.popleft().set_exception(
-                RuntimeError(f"drawing worker stopped (exit code {proc.wait()})")
-            )
-
-    @staticmethod
-    def _write(proc: subprocess.Popen, jobs: queue.SimpleQueue[str | None]) -> None:
-        """Feed the worker its jobs; ``None`` closes its input (no more jobs)."""
-        with contextlib.suppress(BrokenPipeError, ValueError):  # a killed worker
-            while (job := jobs.get()) is not None:
-                proc.stdin.write(job)
-                proc.stdin.flush()
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            proc.stdin.close()
+        self._workers = [_Worker() for _ in range(workers)]
 
     def submit(self, spec: dict, scale: float | None, stem: Path, prefix: str) -> Future[str]:
         """Queue a job for the worker with the fewest waiting; return its future at once.
 
         A thread feeds each worker: its input pipe holds about two jobs, so writing
         here would block until the worker had drawn the jobs before; the caller goes
-        on making specs while the workers draw.
+        on making specs while the workers draw. A job for a worker that has stopped
+        fails at once (its future holds the error).
         """
-        _, waiting, _, lock, jobs, _ = min(self._workers, key=lambda w: len(w[1]))
-        future: Future[str] = Future()
+        worker = min(self._workers, key=lambda w: (w.gone, len(w.waiting)))
         job = json.dumps({"spec": spec, "scale": scale, "stem": str(stem), "prefix": prefix})
-        with lock:
-            waiting.append(future)
-            jobs.put(job + "\n")
-        return future
+        return worker.submit(job)
 
     def __enter__(self) -> Drawers:
         return self
@@ -158,19 +114,83 @@ class Drawers:
 
     def kill(self) -> None:
         """Stop the workers now, jobs or not."""
-        for proc, *_ in self._workers:
-            proc.kill()
+        for worker in self._workers:
+            worker.proc.kill()
         self.close()
 
     def close(self) -> None:
         """Let the workers finish their jobs and stop."""
-        for _, _, _, _, jobs, _ in self._workers:
-            jobs.put(None)
-        for proc, _, reader, _, _, writer in self._workers:
-            writer.join()
-            proc.wait()
-            reader.join()
-            proc.stdout.close()
+        for worker in self._workers:
+            worker.jobs.put(None)
+        for worker in self._workers:
+            worker.join()
+
+
+class _Worker:
+    """One drawing process, the thread that feeds it jobs and the one that reads its answers."""
+
+    def __init__(self) -> None:
+        # this file as a script: the package (polars) is not imported; -P keeps the
+        # package's folder off sys.path (its io/ would stand for the standard library's)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", str(Path(__file__).resolve())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.waiting: deque[Future[str]] = deque()
+        self.lock = threading.Lock()
+        self.gone = False
+        self.jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.writer = threading.Thread(target=self._write, daemon=True)
+        self.reader.start()
+        self.writer.start()
+
+    def submit(self, job: str) -> Future[str]:
+        """Queue one JSON job; its future gets the answer, or the error of a stopped worker."""
+        future: Future[str] = Future()
+        with self.lock:
+            if self.gone:
+                future.set_exception(self._stopped())
+            else:
+                self.waiting.append(future)
+                self.jobs.put(job + "\n")
+        return future
+
+    def _stopped(self) -> RuntimeError:
+        return RuntimeError(f"drawing worker stopped (exit code {self.proc.wait()})")
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            answer = json.loads(line)
+            with self.lock:
+                future = self.waiting.popleft()
+            if "error" in answer:
+                future.set_exception(RuntimeError(f"drawing failed:\n{answer['error']}"))
+            else:
+                future.set_result(answer["svg"])
+        with self.lock:  # the worker is gone: its jobs, and any later one, fail
+            self.gone = True
+            while self.waiting:
+                self.waiting.popleft().set_exception(self._stopped())
+
+    def _write(self) -> None:
+        """Feed the worker its jobs; ``None`` closes its input (no more jobs)."""
+        with contextlib.suppress(BrokenPipeError, ValueError):  # a killed worker
+            while (job := self.jobs.get()) is not None:
+                self.proc.stdin.write(job)
+                self.proc.stdin.flush()
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            self.proc.stdin.close()
+
+    def join(self) -> None:
+        """Wait for the process and both threads (after ``None`` was queued)."""
+        self.writer.join()
+        self.proc.wait()
+        self.reader.join()
+        self.proc.stdout.close()
 
 
 WORKER_NICENESS = 10
