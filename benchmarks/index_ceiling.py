@@ -41,8 +41,8 @@ from validation import markdown  # noqa: E402
 
 from tribe_analysis.features import leader_measures  # noqa: E402
 from tribe_analysis.participation import MIN_AUTHORED, PARTS  # noqa: E402
-from tribe_analysis.synth_forum import BEHAVIOURS, PLATFORMS, simulate_forum  # noqa: E402
-from tribe_analysis.validation import _PLATFORM_FACTS, relabel  # noqa: E402
+from tribe_analysis.synth_forum import BEHAVIOURS, PLATFORMS  # noqa: E402
+from tribe_analysis.validation import _simulate, relabel  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "validation_ceiling.md"
 SEEDS = range(4)
@@ -63,10 +63,9 @@ def simulate() -> pl.DataFrame:
     for design in ("forum", "microblog"):
         for platform in PLATFORMS:
             for seed in SEEDS:
-                tribe = simulate_forum(seed=seed, design=design, platform=platform)
-                facts = {_PLATFORM_FACTS[v]: False for v in tribe.platform if v in _PLATFORM_FACTS}
+                tribe, _, facts = _simulate(design, seed, {"platform": platform})
                 measures = leader_measures(
-                    tribe.events, tribe.leaders, ego=False, observability=facts or None
+                    tribe.events, tribe.leaders, ego=False, observability=facts
                 )
                 frames.append(
                     relabel(measures.join(tribe.truth, on="leader_id", how="left")).with_columns(
@@ -80,13 +79,11 @@ def decided_at(p: np.ndarray, y: np.ndarray, cut: float = 0.5) -> float:
     """Largest share decided, at ``ACCURACY`` or better, by a symmetric band around ``cut``."""
     known = ~np.isnan(p)
     distance = np.abs(p - cut)
-    best = 0.0
-    for width in np.unique(np.r_[0.0, distance[known]]):
+    for width in np.unique(np.r_[0.0, distance[known]]):  # widest decided set first
         decided = known & (distance > width)
         if decided.any() and ((p[decided] > cut) == y[decided]).mean() >= ACCURACY:
-            best = max(best, decided.sum() / p.size)
-            break
-    return best
+            return decided.sum() / p.size
+    return 0.0
 
 
 def best_band(index: np.ndarray, y: np.ndarray) -> float:
@@ -106,9 +103,9 @@ def ceilings(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per design and platform: the four shares decided at 97%."""
     rows = []
     for (design, platform), g in frame.group_by("design", "platform", maintain_order=True):
+        n = g.height
         g = g.filter(pl.col("authored") >= MIN_AUTHORED)
         y = (g["style"] == "participator").to_numpy()
-        n = frame.filter((pl.col("design") == design) & (pl.col("platform") == platform)).height
         label, truth = g["profile"].to_numpy(), g["style"].to_numpy()
         decided = label != "undetermined"
         accuracy = (label[decided] == truth[decided]).mean() if decided.any() else float("nan")
@@ -144,7 +141,7 @@ def parts_table(frame: pl.DataFrame) -> pl.DataFrame:
     full = frame.filter(pl.col("platform") == "full", pl.col("authored") >= MIN_AUTHORED)
     for (design,), g in full.group_by("design", maintain_order=True):
         y = (g["style"] == "participator").to_numpy()
-        for part, behaviour in BEHAVIOUR_OF.items():
+        for part, behaviour in [*BEHAVIOUR_OF.items(), ("participation_index", None)]:
             v = g[part].cast(pl.Float64).fill_null(np.nan).to_numpy()
             ok = ~np.isnan(v)
             rows.append(
@@ -155,26 +152,11 @@ def parts_table(frame: pl.DataFrame) -> pl.DataFrame:
                     "AUC": roc_auc_score(y[ok], v[ok]),
                     "median, broadcasters": float(np.median(v[ok & ~y])),
                     "median, participators": float(np.median(v[ok & y])),
-                    "ρ with planted behaviour": _rho(v, g[behaviour]),
+                    "ρ with planted behaviour": _rho(v, g[behaviour]) if behaviour else None,
                     "ρ with audience": _rho(v, g["audience"]),
                     "ρ with posts per day": _rho(v, g["posts_per_day"]),
                 }
             )
-        index = g["participation_index"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        ok = ~np.isnan(index)
-        rows.append(
-            {
-                "design": design,
-                "part": "participation_index",
-                "observed": ok.mean(),
-                "AUC": roc_auc_score(y[ok], index[ok]),
-                "median, broadcasters": float(np.median(index[ok & ~y])),
-                "median, participators": float(np.median(index[ok & y])),
-                "ρ with planted behaviour": None,
-                "ρ with audience": _rho(index, g["audience"]),
-                "ρ with posts per day": _rho(index, g["posts_per_day"]),
-            }
-        )
     return pl.DataFrame(rows)
 
 
