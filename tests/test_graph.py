@@ -366,6 +366,29 @@ def test_ego_networks_match_networkx(random_case):
         assert edge_set(ego) == edge_set(expected)
 
 
+@pytest.mark.parametrize("max_alters", [0, 1, 3])
+def test_ego_networks_cut_to_the_strongest_alters(random_case, max_alters):
+    edges, _, leaders = random_case
+    whole = gr.ego_networks(edges, leaders)
+    cut = gr.ego_networks(edges, leaders, max_alters=max_alters)
+    assert list(cut) == leaders
+    for leader, ego in whole.items():
+        ranked = sorted(ego.neighbors(leader), key=lambda a: (-ego[leader][a]["weight"], a))
+        expected = ego.subgraph([leader, *ranked[:max_alters]])
+        assert sorted(cut[leader].nodes) == sorted(expected.nodes)
+        assert edge_set(cut[leader]) == edge_set(expected)
+        assert cut[leader].graph["alters"] == ego.degree(leader)
+        for u, v, data in cut[leader].edges(data=True):
+            assert data == ego[u][v]
+
+
+def test_ego_networks_cut_needs_radius_one(tiny_edges):
+    with pytest.raises(ValueError, match="max_alters needs radius 1"):
+        gr.ego_networks(tiny_edges, ["ann"], radius=2, max_alters=3)
+    with pytest.raises(ValueError, match="max_alters needs radius 1"):
+        gr.ego_networks(tiny_edges, ["ann"], max_alters=-1)
+
+
 def test_ego_measures_do_not_depend_on_the_other_leaders(random_case):
     edges, _, leaders = random_case
     together = gr.ego_measures(edges, leaders)

@@ -699,7 +699,7 @@ def _ego_data(
     ``replied``: the accounts the leader replied to (:func:`_replied_of`), when known.
     """
     if ego is None:
-        ego = graph.ego_networks(edges, [leader])[leader]
+        ego = graph.ego_networks(edges, [leader], max_alters=max_alters)[leader]
     ties = sorted(
         ((ego[leader][a].get("weight", 1), a) for a in ego.neighbors(leader)),
         key=lambda t: (-t[0], t[1]),
@@ -773,7 +773,9 @@ def _ego_data(
         node_data = node_data.with_columns(pl.lit(None, pl.String).alias("account"))
     title = f"Ego network of {show.get(leader, leader)}"
     subtitle = (
-        f"{len(ties)} strongest of {ego.degree(leader)} ties" if ties else "no ties in the input"
+        f"{len(ties)} strongest of {ego.graph.get('alters', ego.degree(leader))} ties"
+        if ties
+        else "no ties in the input"
     )
     return _chart_data(links, ["pair"]).drop("pair"), node_data, title, subtitle
 
@@ -1180,6 +1182,10 @@ def _parts_chart(data: pl.DataFrame, color: str) -> alt.LayerChart:
     )
 
 
+CARD_ALTERS = 15
+"""Alters a report card's ego network shows (the strongest ties)."""
+
+
 def report_card(
     leader: str,
     table: pl.DataFrame,
@@ -1188,7 +1194,7 @@ def report_card(
     *,
     labels: Mapping[str, str] | None = None,
     seed: int = 7,
-    max_alters: int = 15,
+    max_alters: int = CARD_ALTERS,
     ego: nx.Graph | None = None,
 ) -> alt.VConcatChart:
     """One page for a workshop: the leader's label and why, its ways of participating, ties, threads.
@@ -1339,7 +1345,7 @@ def _report_card_spec(
     *,
     labels: Mapping[str, str] | None = None,
     seed: int = 7,
-    max_alters: int = 15,
+    max_alters: int = CARD_ALTERS,
     ego: nx.Graph | None = None,
     inputs: _CardInputs | None = None,
 ) -> dict:

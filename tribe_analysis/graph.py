@@ -316,14 +316,23 @@ def to_networkx(edges: pl.DataFrame, *, actors: Iterable[str] | None = None) -> 
 
 
 def ego_networks(
-    edges: pl.DataFrame | pl.LazyFrame, leaders: Sequence[str], *, radius: int = 1
+    edges: pl.DataFrame | pl.LazyFrame,
+    leaders: Sequence[str],
+    *,
+    radius: int = 1,
+    max_alters: int | None = None,
 ) -> dict[str, nx.Graph]:
     """Undirected ego network of each leader, built from the edges near it only.
 
     The ego network of a leader is the subgraph of the undirected interaction
     graph induced by the leader and every account within ``radius`` steps of
     it (as :func:`networkx.ego_graph`). The edge list is filtered in polars
-    first; the full graph is never built.
+    first; the full graph is never built. With ``max_alters`` (radius 1 only),
+    only the leader's ``max_alters`` strongest alters are kept (the highest
+    tie ``weight``, then the first names) with the ties among them, and the
+    graph attribute ``"alters"`` holds how many alters the leader has in all:
+    what a drawing of the ego network needs, without building the whole of a
+    large one.
 
     Parameters
     ----------
@@ -347,7 +356,8 @@ def ego_networks(
     Raises
     ------
     ValueError
-        When ``radius`` is negative or a needed column is missing.
+        When ``radius`` is negative, ``max_alters`` is negative or given with a
+        radius other than 1, or a needed column is missing.
     TypeError
         When ``leaders`` is a single string.
 
@@ -359,16 +369,26 @@ def ego_networks(
     >>> ego = ego_networks(edges, ["b"])["b"]
     >>> sorted(ego.edges(data="weight"))
     [('a', 'b', 3), ('b', 'c', 1)]
+    >>> top = ego_networks(edges, ["b"], max_alters=1)["b"]
+    >>> sorted(top.edges(data="weight")), top.graph["alters"]
+    ([('a', 'b', 3)], 2)
     """
     import networkx as nx
 
     if radius < 0:
         raise ValueError(f"radius must be 0 or more, got {radius!r}")
+    if max_alters is not None and (radius != 1 or max_alters < 0):
+        raise ValueError(f"max_alters needs radius 1 and 0 or more, got {max_alters!r}")
     names = _leader_list(leaders)
     und = _undirected(edges, attrs=_ATTRS, weight=None).drop("w").collect().lazy()
     leader_frame = pl.LazyFrame({"leader": names}, schema={"leader": pl.String})
     members = leader_frame.select("leader", pl.col("leader").alias("node"))
-    if radius:
+    alters: dict[str, int] = {}
+    if max_alters is not None:
+        strongest, counts = _strongest_alters(und, leader_frame, max_alters)
+        alters = dict(counts.iter_rows())
+        members = pl.concat([members, strongest])
+    elif radius:
         adjacency = pl.concat(
             [
                 und.select(pl.col("u").alias("node"), pl.col("v").alias("next")),
@@ -387,11 +407,34 @@ def ego_networks(
     induced = _induced(und, members)
     members_df, induced_df = pl.collect_all([members.sort("leader", "node"), induced])
     graphs: dict[str, nx.Graph] = {name: nx.Graph() for name in names}
+    if max_alters is not None:
+        for name, graph in graphs.items():
+            graph.graph["alters"] = alters.get(name, 0)
     for leader, node in members_df.iter_rows():
         graphs[leader].add_node(node)
     for row in induced_df.sort("leader", "u", "v").iter_rows():
         graphs[row[0]].add_edge(row[1], row[2], **dict(zip(_ATTRS, row[3:], strict=True)))
     return graphs
+
+
+def _strongest_alters(
+    und: pl.LazyFrame, leader_frame: pl.LazyFrame, max_alters: int
+) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Each leader's ``max_alters`` strongest alters ``(leader, node)``; each one's alter count."""
+    ties = pl.concat(
+        [
+            und.select(pl.col("u").alias("leader"), pl.col("v").alias("node"), "weight"),
+            und.select(pl.col("v").alias("leader"), pl.col("u").alias("node"), "weight"),
+        ]
+    ).join(leader_frame, on="leader", how="semi")
+    # a rank, not group_by().head(): head(0) gives a row of nulls per group
+    strongest = (
+        ties.sort(["leader", "weight", "node"], descending=[False, True, False])
+        .filter(pl.int_range(pl.len()).over("leader") < max_alters)
+        .select("leader", "node")
+    )
+    strongest, counts = pl.collect_all([strongest, ties.group_by("leader").len()])
+    return strongest.lazy(), counts
 
 
 def ego_measures(

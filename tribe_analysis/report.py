@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 
 import altair as alt
@@ -291,8 +292,12 @@ def start_report(
     """
     names = _display_names(table, labels)
     leaders = table.get_column("leader_id").to_list()
-    egos = graph.ego_networks(edges, leaders)  # one pass over the edges for every card
-    inputs = charts._card_inputs(events, edges, leaders)  # one pass over the events
+
+    @cache  # made with the first card: the workers get the profile map to draw first
+    def shared() -> tuple[dict, charts._CardInputs]:
+        # one pass over the edges for every card, each ego network cut to what it shows
+        egos = graph.ego_networks(edges, leaders, max_alters=charts.CARD_ALTERS)
+        return egos, charts._card_inputs(events, edges, leaders)  # one over the events
 
     # Altair checks every object it makes against the schema in its debug mode; the
     # tests check these charts, here that would be a third of the time to make a card
@@ -305,6 +310,7 @@ def start_report(
 
     def card(leader: str) -> Callable[[], dict]:
         def spec() -> dict:
+            egos, inputs = shared()
             with debug_mode(False):
                 return charts._report_card_spec(
                     leader, table, edges, events, labels=labels, ego=egos[leader], inputs=inputs
