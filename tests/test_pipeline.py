@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import polars as pl
 import pytest
 
@@ -123,3 +126,13 @@ def test_write_outputs_refuses_a_folder_it_did_not_write(tribe, tmp_path):
     with pytest.raises(pipeline.OutputError, match="no tribe-analysis manifest.json"):
         pipeline.write_outputs(run, tmp_path, report=False)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_report_modules_import_in_the_background():
+    code = (
+        "import sys; from tribe_analysis import pipeline; "
+        "pipeline.import_in_background((), report=True).join(); "
+        "print('tribe_analysis.report' in sys.modules, sys.modules.get('rfc3987_syntax'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "None"]

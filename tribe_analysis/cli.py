@@ -580,7 +580,7 @@ def profile(
     if engine == "dask":
         _profile_on_dask(ctx.params)
         return
-    pipeline.import_in_background()
+    pipeline.import_in_background(report=report)
     _start_drawing(report)
     inputs = tuple(Path(p) for p in inputs)
     k = _profiles_option(n_profiles)
@@ -852,6 +852,7 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png
     from tribe_analysis.synth import simulate_tribe
 
     _check_card_png(click.get_current_context().params)
+    pipeline.import_in_background(report=report)
     _start_drawing(report)
     options = {"leaders": n_leaders, "days": days, "seed": seed, "report": report}
     options["card_png"] = card_png

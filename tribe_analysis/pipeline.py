@@ -140,18 +140,24 @@ HEAVY_MODULES = ("tribe_analysis.features", "tribe_analysis.graph", "tribe_analy
 """Modules :func:`import_in_background` loads: scikit-learn and SciPy take about 2 s."""
 
 
-def import_in_background(modules: Sequence[str] = HEAVY_MODULES) -> threading.Thread:
+def import_in_background(
+    modules: Sequence[str] = HEAVY_MODULES, *, report: bool = False
+) -> threading.Thread:
     """Import ``modules`` in a daemon thread while the caller reads its input.
 
     Reading is polars work that releases the GIL, so the imports cost the command
     almost no wall time. An import the caller needs meanwhile waits for the thread's
     (Python's per-module import locks); none of these modules imports the other
-    in a cycle, so the two threads cannot deadlock.
+    in a cycle, so the two threads cannot deadlock. With ``report``, the report's
+    modules (Altair and jsonschema: half a second) are imported last.
     """
 
     def load() -> None:
         for name in modules:
             importlib.import_module(name)
+        if report:
+            _import_jsonschema_without_rfc3987_syntax()
+            importlib.import_module("tribe_analysis.report")
 
     thread = threading.Thread(target=load, name="tribe-analysis-imports", daemon=True)
     thread.start()
