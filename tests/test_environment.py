@@ -33,13 +33,22 @@ def _lock() -> dict[str, str]:
     return pins
 
 
+def _pip_section() -> list[str]:
+    data = yaml.safe_load((ROOT / "environment.yml").read_text())
+    return next(d["pip"] for d in data["dependencies"] if isinstance(d, dict))
+
+
 def _conda() -> dict[str, str]:
+    """Package -> version: conda packages (``name=version``) and pip pins (``name==version``)."""
     data = yaml.safe_load((ROOT / "environment.yml").read_text())
     out = {}
     for dep in data["dependencies"]:
         if isinstance(dep, str) and dep not in ("pip",) and not dep.startswith("python="):
             name, _, version = dep.partition("=")
             out[_name(name)] = version
+    for dep in _pip_section()[:-1]:
+        name, _, version = dep.partition("==")
+        out[_name(name)] = version
     return out
 
 
@@ -60,6 +69,7 @@ def test_lock_pins_every_dependency_exactly():
 
 def test_environment_yml_installs_the_package():
     data = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip = next(d["pip"] for d in data["dependencies"] if isinstance(d, dict))
-    assert pip == ["-e ."]
+    pip = _pip_section()
+    assert pip[-1] == "-e ."
+    assert all("==" in dep for dep in pip[:-1])  # pinned packages that conda-forge lacks
     assert "conda-forge" in data["channels"]

@@ -274,6 +274,20 @@ def test_a_job_for_a_stopped_worker_fails_at_once(tmp_path):
             future.result(timeout=10)
 
 
+def test_drawing_fetches_nothing():
+    vlc = _drawing.vl_convert()
+    if not hasattr(vlc, "configure"):
+        pytest.skip("vl-convert before 2 has no access policy (requirements.lock pins 2)")
+    with pytest.raises(Exception, match="not allowed"):
+        _drawing.svg({"data": {"url": "https://example.com/data.csv"}, "mark": "point"})
+
+
+def test_the_warm_up_card_draws_texts_and_marks():
+    root = ET.fromstring(_drawing.svg(_drawing._WARM_CARD))
+    texts = {el.text for el in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"Card", "Ways", "Ego network", "Threads", "rate"} <= texts
+
+
 def test_compact_svg_keeps_the_texts_and_marks(tribe, table):
     chosen = _chosen(table)
     leader = chosen["leader_id"][0]

@@ -170,8 +170,9 @@ def _offline_bundle(spec: dict, **metadata) -> dict | tuple[dict, dict]:
     offline. Both are deterministic, so nbval compares both. Altair's
     ``embed_options`` (``chart.display(actions=False)``) go to JupyterLab as metadata.
     """
-    import vl_convert as vlc
+    from tribe_analysis._drawing import vl_convert
 
+    vlc = vl_convert()
     bundle = {
         _VEGALITE5_MIME: spec,
         "image/svg+xml": vlc.vegalite_to_svg(spec, vl_version=_vl_convert_version()),
@@ -1015,7 +1016,7 @@ def activity_timeline(
                 "action:N",
                 scale=alt.Scale(domain=list(ACTION_COLORS), range=list(ACTION_COLORS.values())),
             ),
-            order=alt.Order("action:N"),
+            order=alt.Order("action:O"),  # ordinal: Vega-Lite 6 warns of order on a nominal field
             tooltip=[alt.Tooltip("period:T", format="%Y-%m-%d"), "action:N", "events:Q"],
         )
         .properties(title=title, width=460, height=200)
