@@ -318,6 +318,19 @@ def test_ego_network_spec(tribe, edges):
     assert _spec(charts.ego_network(edges, leader, max_alters=10, seed=3)) == spec
 
 
+def test_ego_network_is_the_same_from_the_whole_or_the_cut_ego_network(tribe, edges):
+    leader = tribe.leaders[0]
+    whole = graph.ego_networks(edges, [leader])[leader]
+    cut = graph.ego_networks(edges, [leader], max_alters=10)[leader]
+    assert cut.number_of_nodes() == 11 < whole.number_of_nodes()
+    specs = [
+        _spec(charts.ego_network(edges, leader, max_alters=10, ego=ego))
+        for ego in (whole, cut, None)
+    ]
+    assert specs[0] == specs[1] == specs[2]
+    assert f"10 strongest of {whole.degree(leader)} ties" in json.dumps(specs[0]["title"])
+
+
 def test_pseudonymised_labels_hide_ids(tribe, table, edges):
     labels = charts.pseudonym_labels(tribe.leaders)
     for chart in (
