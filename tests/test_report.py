@@ -282,6 +282,16 @@ def test_drawing_fetches_nothing():
         _drawing.svg({"data": {"url": "https://example.com/data.csv"}, "mark": "point"})
 
 
+def test_a_worker_stops_warming_up_when_a_job_waits():
+    read, write = os.pipe()
+    with os.fdopen(read) as stream, os.fdopen(write, "w") as feed:
+        assert not _drawing._job_waiting(stream)
+        feed.write("{}\n")
+        feed.flush()
+        assert _drawing._job_waiting(stream)
+        assert stream.readline() == "{}\n"
+
+
 def test_the_warm_up_card_draws_texts_and_marks():
     root = ET.fromstring(_drawing.svg(_drawing._WARM_CARD))
     texts = {el.text for el in root.iter("{http://www.w3.org/2000/svg}text")}
