@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import os
 import queue
@@ -26,6 +27,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter, deque
 from concurrent.futures import Future
 from pathlib import Path
+from types import ModuleType
 
 __all__ = [
     "Drawers",
@@ -40,8 +42,9 @@ __all__ = [
 ]
 
 
-def vl_convert():  # noqa: ANN201 - the vl_convert module, imported where it is needed
-    """The ``vl_convert`` module, set to fetch nothing (once per process).
+@functools.cache
+def vl_convert() -> ModuleType:
+    """The ``vl_convert`` module, set to fetch nothing (on the first call in a process).
 
     vl-convert 2 fetches the data of a spec from any ``http:``/``https:`` URL by
     default; the package's specs carry their data, so nothing is fetched and a
@@ -49,13 +52,9 @@ def vl_convert():  # noqa: ANN201 - the vl_convert module, imported where it is 
     """
     import vl_convert as vlc
 
-    if not _OFFLINE and hasattr(vlc, "configure"):
+    if hasattr(vlc, "configure"):
         vlc.configure(allowed_base_urls=[])
-        _OFFLINE.append(True)
     return vlc
-
-
-_OFFLINE: list[bool] = []
 
 
 def svg(spec: dict) -> str:
@@ -299,10 +298,10 @@ _WARM_CARD = {
         },
     ],
 }
-"""A chart with the marks, axes and titles of a report card: drawn :data:`_WARM_CARDS`
-times while a worker waits for its first job (no more once a job waits), so that the JavaScript engine has compiled
-Vega's drawing code (a cold engine takes about 45 ms a card, a warm one 20-30 ms;
-``demo`` ÷ ``demo --no-report``, three runs of eight turns: median turn ratio 1.79-1.89×
+"""A chart with the marks, axes and titles of a report card, drawn up to :data:`_WARM_CARDS`
+times while a worker waits for its first job, so that the JavaScript engine has compiled
+Vega's drawing code (a cold engine takes about 45 ms a card, a warm one 20-30 ms; ``demo``
+÷ ``demo --no-report`` in three pairs of eight-turn runs: median turn ratio 1.79-1.89×
 with it, 1.86-2.02× without)."""
 _WARM_CARDS = 8
 _started: list[Drawers] = []
