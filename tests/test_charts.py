@@ -360,6 +360,14 @@ def test_thread_view_and_timeline(tribe):
     assert not days and re.search(r">[A-Z][a-z]{2} \d\d<", svg.decode("utf-8"))
     timeline = _spec(charts.activity_timeline(tribe.events, every="1w"))
     assert sum(r["events"] for r in _rows(timeline)) == tribe.events.height
+    assert timeline["encoding"]["x"]["axis"]["format"] == "%b %d"
+    week = 7 * 24 * 3600
+    for row in _rows(timeline):  # each bar spans its week, not a hairline at its start
+        start, end = (datetime.fromisoformat(row[k]) for k in ("period", "period_end"))
+        assert (end - start).total_seconds() == week
+    assert timeline["encoding"]["x2"]["field"] == "period_end"
+    stacks = {r["action"]: r["stack"] for r in _rows(timeline)}  # the legend's order
+    assert sorted(stacks, key=stacks.get) == [a for a in charts.ACTION_COLORS if a in stacks]
 
 
 def test_style_over_time_before_after(tribe):

@@ -996,27 +996,39 @@ def activity_timeline(
     every: str = "1w",
     title: str = "Activity by action",
 ) -> alt.Chart:
-    """Counts of each action per period (stacked bars), for all or some actors."""
+    """Counts of each action per period (stacked bars), for all or some actors.
+
+    Each bar spans its period (``every``, a polars duration such as ``"1w"``),
+    from its start to the next period's, on a time axis labelled as "Jan 07".
+    """
     chosen = events if actors is None else events.filter(pl.col("actor_id").is_in(list(actors)))
     counts = (
         chosen.group_by(pl.col("timestamp").dt.truncate(every).alias("period"), "action")
         .len()
         .with_columns(
-            pl.col("action").cast(pl.String), pl.col("len").cast(pl.Int64).alias("events")
+            pl.col("period").dt.offset_by(every).alias("period_end"),
+            pl.col("action").cast(pl.String),
+            pl.col("len").cast(pl.Int64).alias("events"),
         )
         .drop("len")
+        .with_columns(  # stacked from the bottom in the legend's order
+            pl.col("action")
+            .replace_strict(list(ACTION_COLORS), range(len(ACTION_COLORS)), default=None)
+            .alias("stack")
+        )
     )
     return (
         alt.Chart(_chart_data(counts, ["period", "action"]))
-        .mark_bar()
+        .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
         .encode(
-            x=alt.X("period:T", title=None),
-            y=alt.Y("events:Q", title=f"events per {every}"),
+            x=alt.X("period:T", title=None, axis=alt.Axis(format=_DAY_FORMAT)),
+            x2="period_end:T",
+            y=alt.Y("events:Q", title=f"events per {every}", stack="zero"),
             color=alt.Color(
                 "action:N",
                 scale=alt.Scale(domain=list(ACTION_COLORS), range=list(ACTION_COLORS.values())),
             ),
-            order=alt.Order("action:O"),  # ordinal: Vega-Lite 6 warns of order on a nominal field
+            order=alt.Order("stack:Q"),
             tooltip=[alt.Tooltip("period:T", format="%Y-%m-%d"), "action:N", "events:Q"],
         )
         .properties(title=title, width=460, height=200)
