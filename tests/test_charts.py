@@ -376,6 +376,22 @@ def test_style_over_time_before_after(tribe):
     spec = _spec(charts.style_over_time(windowed, split=split))
     periods = {(r["leader"], r["period"]) for r in _rows(spec) if "period" in r}
     assert periods == {(leader, p) for leader in tribe.leaders[:2] for p in ("before", "after")}
+    last_end = f"{windowed.get_column('window_end').max():%Y-%m-%dT%H:%M:%SZ}"
+    for row in (r for r in _rows(spec) if "period" in r):  # each mean spans whole windows
+        assert row["end"] > row["start"]
+        assert row["period"] == "before" or row["end"] == last_end
+    assert "no index" not in json.dumps(spec["title"])
+    hidden = windowed.with_columns(
+        pl.when(pl.col("leader_id") == tribe.leaders[1])
+        .then(None)
+        .otherwise(pl.col("participation_index"))
+        .alias("participation_index")
+    )
+    title = json.dumps(_spec(charts.style_over_time(hidden, split=split))["title"])
+    assert f"no index in any window (too few parts observed): {tribe.leaders[1]}" in title
+    svg = charts.render(charts.style_over_time(windowed, split=split), scale=1)["svg"]
+    days = re.findall(r">((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d)<", svg.decode("utf-8"))
+    assert not days and re.search(r">[A-Z][a-z]{2} \d\d<", svg.decode("utf-8"))  # "Jan 07"
 
 
 def test_no_max_rows_error_on_large_input():

@@ -1046,13 +1046,18 @@ def style_over_time(
     """Each leader's participation index per window; with ``split``, mean before vs after.
 
     ``windowed`` is :func:`tribe_analysis.features.leader_measures` with ``every``.
+    Each mean spans its windows, to the last one's end (``window_end``). Leaders
+    with no index in any window (too few parts observed) are named in the subtitle.
     """
-    data = _label(windowed.select("leader_id", "window_start", "participation_index"), labels)
+    ends = ["window_end"] if "window_end" in windowed.columns else []
+    data = _label(
+        windowed.select("leader_id", "window_start", *ends, "participation_index"), labels
+    )
     lines = (
-        alt.Chart(_chart_data(data, ["leader_id", "window_start"]).drop("leader_id"))
+        alt.Chart(_chart_data(data.drop(ends), ["leader_id", "window_start"]).drop("leader_id"))
         .mark_line(point=True)
         .encode(
-            x=alt.X("window_start:T", title=None),
+            x=alt.X("window_start:T", title=None, axis=alt.Axis(format=_DAY_FORMAT)),
             y=alt.Y(
                 "participation_index:Q", title="participation index", scale=alt.Scale(domain=[0, 1])
             ),
@@ -1070,7 +1075,7 @@ def style_over_time(
         .encode(y="threshold:Q")
     )
     layers = [rule, lines]
-    subtitle = None
+    subtitle = []
     if split is not None:
         side = (
             pl.when(pl.col("window_start") < split)
@@ -1083,7 +1088,7 @@ def style_over_time(
             .agg(
                 pl.col("participation_index").mean().alias("mean_index"),
                 pl.col("window_start").min().alias("start"),
-                pl.col("window_start").max().alias("end"),
+                pl.col(ends[0] if ends else "window_start").max().alias("end"),
             )
         )
         layers.append(
@@ -1102,7 +1107,17 @@ def style_over_time(
             .mark_rule(color="black")
             .encode(x="split:T")
         )
-        subtitle = f"thick lines: mean before / after {split:%Y-%m-%d}"
+        subtitle.append(f"thick lines: mean before / after {split:%Y-%m-%d}")
+    missing = (
+        data.group_by("leader")
+        .agg(pl.col("participation_index").is_not_null().any().alias("seen"))
+        .filter(~pl.col("seen"))
+        .get_column("leader")
+        .sort()
+        .to_list()
+    )
+    if missing:
+        subtitle.append(f"no index in any window (too few parts observed): {', '.join(missing)}")
     return alt.layer(*layers).properties(
         title=alt.Title(title, subtitle=subtitle) if subtitle else title, width=460, height=240
     )
