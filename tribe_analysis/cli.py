@@ -580,8 +580,7 @@ def profile(
     if engine == "dask":
         _profile_on_dask(ctx.params)
         return
-    pipeline.import_in_background(report=report)
-    _start_drawing(report)
+    _start_background_work(report)
     inputs = tuple(Path(p) for p in inputs)
     k = _profiles_option(n_profiles)
     key = _key(key_file) if pseudonymize else None
@@ -660,11 +659,16 @@ def _check_profile_options(params: dict) -> None:
             )
 
 
-def _start_drawing(report: bool) -> None:
-    """With a report, start the drawing processes now, while this one reads and profiles.
+def _start_background_work(report: bool) -> None:
+    """Start what the run needs later while this process reads and profiles.
 
-    Each takes a second to get ready; started at the end, they would add it to the run.
+    The heavy imports (and the report's, with a report) in a background thread; with
+    a report, the drawing processes too: each takes a moment to get ready, which
+    started at the end would add to the run.
     """
+    from tribe_analysis import pipeline
+
+    pipeline.import_in_background(report=report)
     if report:
         from tribe_analysis import _drawing
 
@@ -852,8 +856,7 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png
     from tribe_analysis.synth import simulate_tribe
 
     _check_card_png(click.get_current_context().params)
-    pipeline.import_in_background(report=report)
-    _start_drawing(report)
+    _start_background_work(report)
     options = {"leaders": n_leaders, "days": days, "seed": seed, "report": report}
     options["card_png"] = card_png
     with pipeline.OutputFolder(out, command="demo", options=options) as folder:
