@@ -130,11 +130,16 @@ def _jump(parent: np.ndarray, max_depth: int) -> tuple[np.ndarray, np.ndarray, n
     ptr = np.where(has, parent, np.arange(n, dtype=np.int64))
     dist = has.astype(np.int64)
     rounds = max(1, math.ceil(math.log2(max(max_depth, 2))))
+    # only rows whose pointer still has a parent move; the others are final (most
+    # events hang right below a root, so the rounds shrink fast)
+    active = np.flatnonzero(has[ptr])
     for _ in range(rounds):
-        if not has[ptr].any():
+        if not active.size:
             break
-        dist = dist + dist[ptr]
-        ptr = ptr[ptr]
+        up = ptr[active]  # read before writing: every row jumps from the same round
+        dist[active] += dist[up]
+        ptr[active] = ptr[up]
+        active = active[has[ptr[active]]]
     return ptr, dist, has[ptr]
 
 
