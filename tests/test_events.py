@@ -309,6 +309,47 @@ def test_parquet_rows_are_named(tmp_path):
     assert _problems(path) == [f"{path}:row 2: reply without parent_id"]
 
 
+@pytest.mark.parametrize(
+    ("categories", "second", "expected"),
+    [
+        (["post", "reply", "share", "reaction"], "reply", "reply without parent_id"),  # ours
+        (["reply", "post"], "reply", "reply without parent_id"),  # fewer actions, other order
+        (
+            ["post", "reply", "like"],
+            "like",
+            "unknown action 'like' (expected one of post, reply, share, reaction)",
+        ),
+    ],
+)
+def test_parquet_action_enum_is_checked(tmp_path, categories, second, expected):
+    path = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
+            "actor_id": ["u", "v"],
+            "action": pl.Series(["post", second], dtype=pl.Enum(categories)),
+        }
+    ).write_parquet(path)
+    assert _problems(path) == [f"{path}:row 2: {expected}"]
+
+
+def test_parquet_action_enum_reads_as_actions(tmp_path):
+    path = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
+            "actor_id": ["u", "v"],
+            "action": pl.Series(["post", "reply"], dtype=pl.Enum(["reply", "post"])),
+            "parent_id": [None, "a"],
+        }
+    ).write_parquet(path)
+    events = ev.read_events(path)
+    assert events.schema["action"] == ev.ACTION_DTYPE
+    assert events.select("action", "target_actor_id").rows() == [("post", None), ("reply", "u")]
+
+
 def test_ndjson_bad_json_line(tmp_path):
     path = tmp_path / "events.ndjson"
     path.write_text(

@@ -622,6 +622,9 @@ def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, lis
                 )
             )
         elif name == "action":
+            if _is_action_enum(have):  # every value is an action already: no text to check
+                exprs.append(pl.col(name).cast(ACTION_DTYPE).alias("__raw_action"))
+                continue
             if have in (pl.String, pl.Categorical) or isinstance(have, pl.Enum):
                 exprs.append(pl.col(name).cast(pl.String).str.strip_chars().alias("__raw_action"))
                 continue
@@ -646,6 +649,17 @@ def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, lis
     return raw.select(exprs), problems
 
 
+def _is_action_enum(dtype: pl.DataType) -> bool:
+    """Whether ``dtype`` is an Enum whose categories are all actions (as our own Parquet files have).
+
+    Examples
+    --------
+    >>> _is_action_enum(ACTION_DTYPE), _is_action_enum(pl.Enum(["post", "like"]))
+    (True, False)
+    """
+    return isinstance(dtype, pl.Enum) and set(dtype.categories.to_list()) <= set(ACTIONS)
+
+
 def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
     """Row-level checks on a typed frame (all checks at once, vectorised)."""
     names = frame.columns
@@ -660,7 +674,7 @@ def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
         if name_raw in names:
             empty = pl.col(name_raw).is_null()
             if frame.schema[name_raw] == pl.String:
-                empty = empty | (pl.col(name_raw).str.strip_chars() == "")
+                empty = empty | _blank(pl.col(name_raw))
             checks.append((empty, pl.lit(f"missing {name}")))
     if "__raw_timestamp" in names:
         bad = pl.col("__raw_timestamp").is_not_null() & pl.col("timestamp").is_null()
@@ -676,17 +690,19 @@ def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
         )
     if "__raw_action" in names:
         action = pl.col("__raw_action")
-        unknown = action.is_not_null() & (action != "") & ~action.is_in(list(ACTIONS))
-        checks.append(
-            (
-                unknown,
-                pl.format(
-                    "unknown action '{}' (expected one of " + ", ".join(ACTIONS) + ")", action
-                ),
+        if frame.schema["__raw_action"] == pl.String:  # an action Enum holds actions only
+            unknown = action.is_not_null() & (action != "") & ~action.is_in(list(ACTIONS))
+            checks.append(
+                (
+                    unknown,
+                    pl.format(
+                        "unknown action '{}' (expected one of " + ", ".join(ACTIONS) + ")",
+                        action,
+                    ),
+                )
             )
-        )
         parent = pl.col("parent_id") if "parent_id" in names else pl.lit(None, dtype=pl.String)
-        no_parent = parent.is_null() | (parent.str.strip_chars() == "")
+        no_parent = parent.is_null() | _blank(parent)
         checks.append(
             (
                 action.is_in(["reply", "share", "reaction"]) & no_parent,
@@ -723,6 +739,17 @@ def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
     return problems
 
 
+def _blank(text: pl.Expr) -> pl.Expr:
+    r"""Whether text is empty or whitespace only (as ``strip_chars() == ""``, without copying it).
+
+    Examples
+    --------
+    >>> pl.select(_blank(pl.Series(["", " \t", "a ", None]))).to_series().to_list()
+    [True, True, False, None]
+    """
+    return text.str.contains(r"^\s*$")
+
+
 def _nul_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
     """A NUL byte in a text value (an id, the action, the text, a mention) makes a bad row.
 
@@ -738,6 +765,9 @@ def _nul_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
         if dtype == pl.String:
             nul = pl.col(name).str.contains("\x00", literal=True)
         elif dtype == pl.List(pl.String):
+            inner = pl.col(name).list.explode().str.contains("\x00", literal=True)
+            if not frame.select(inner.any()).item():  # one flat pass; per row only when needed
+                continue
             nul = pl.col(name).list.eval(pl.element().str.contains("\x00", literal=True)).list.any()
         else:
             continue
