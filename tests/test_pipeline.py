@@ -136,3 +136,18 @@ def test_report_modules_import_in_the_background():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "None"]
+
+
+def test_background_imports_leave_out_what_they_are_told_then_restore():
+    """pandas is left out of scikit-learn's import, imports afterwards, and the switch interval returns."""
+    code = (
+        "import sys; from tribe_analysis import pipeline; "
+        "before = sys.getswitchinterval(); "
+        "t = pipeline.import_in_background(('sklearn.utils.fixes',), without=('pandas',)); "
+        "during = sys.getswitchinterval(); t.join(); "
+        "import sklearn.utils.fixes as f; left_out = f.pd is None and 'pandas' not in sys.modules; "
+        "import pandas; "
+        "print(left_out, abs(during - pipeline.IMPORT_SWITCH_INTERVAL) < 1e-6, sys.getswitchinterval() == before)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True"]

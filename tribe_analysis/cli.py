@@ -668,7 +668,7 @@ def _start_background_work(report: bool) -> None:
     """
     from tribe_analysis import pipeline
 
-    pipeline.import_in_background(report=report)
+    pipeline.import_in_background(report=report, without=("pandas",))
     if report:
         from tribe_analysis import _drawing
 
