@@ -18,6 +18,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -388,14 +389,13 @@ class OutputFolder:
         """``manifest.json``: version, command, options, inputs, counts, facts, every file."""
         from tribe_analysis import __version__
 
+        rels = [rel for rel in _files_under(self.path) if rel != MANIFEST]
+        # hashlib lets go of the GIL on large updates: the big graph files hash side by side
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tribe-analysis-sha") as pool:
+            digests = list(pool.map(lambda rel: _sha256(self.path / rel), rels))
         files = [
-            {
-                "path": rel,
-                "bytes": (self.path / rel).stat().st_size,
-                "sha256": _sha256(self.path / rel),
-            }
-            for rel in _files_under(self.path)
-            if rel != MANIFEST
+            {"path": rel, "bytes": (self.path / rel).stat().st_size, "sha256": digest}
+            for rel, digest in zip(rels, digests, strict=True)
         ]
         if self._describer is not None:
             self._describer.join()
