@@ -5,7 +5,12 @@ import polars as pl
 import pytest
 
 from tribe_analysis import graph as gr
-from tribe_analysis.graph_export import tribe_edges, write_edges, write_graph_file
+from tribe_analysis.graph_export import (
+    tribe_edges,
+    write_edges,
+    write_graph_file,
+    write_graph_files,
+)
 from tribe_analysis.synth import simulate_tribe
 
 
@@ -93,3 +98,19 @@ def test_edges_parquet_round_trip(tmp_path, edges):
 def test_unknown_suffix(tmp_path, edges):
     with pytest.raises(ValueError, match="expected one of .graphml, .gexf"):
         write_graph_file(edges, tmp_path / "g.json")
+
+
+def test_several_files_at_once_are_the_files_one_at_a_time(tmp_path, edges, tribe):
+    one = [tmp_path / "one.graphml", tmp_path / "one.gexf"]
+    both = [tmp_path / "both.graphml", tmp_path / "both.gexf"]
+    for path in one:
+        write_graph_file(edges, path, leaders=tribe.leaders)
+    assert write_graph_files(edges.reverse(), both, leaders=tribe.leaders) == both
+    for a, b in zip(one, both, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+
+
+def test_unknown_suffix_among_several_writes_nothing(tmp_path, edges):
+    with pytest.raises(ValueError, match="expected one of .graphml, .gexf"):
+        write_graph_files(edges, [tmp_path / "g.graphml", tmp_path / "g.json"])
+    assert not (tmp_path / "g.graphml").exists()

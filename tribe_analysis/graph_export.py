@@ -27,7 +27,7 @@ import polars as pl
 
 from tribe_analysis.graph import _ATTRS, EDGE_SCHEMA
 
-__all__ = ["tribe_edges", "write_edges", "write_graph_file"]
+__all__ = ["tribe_edges", "write_edges", "write_graph_file", "write_graph_files"]
 
 _INVALID_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
 
@@ -224,16 +224,43 @@ def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence
     >>> nx.read_gexf(write_graph_file(e, folder / "g.gexf")).edges["a", "b<&>"]["reply"]
     2
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".graphml", ".gexf"):
-        raise ValueError(
-            f"unknown graph file type {suffix or '(none)'!r} for {path.name!r} "
-            "(expected one of .graphml, .gexf)"
-        )
+    (written,) = write_graph_files(edges, [path], leaders=leaders)
+    return written
+
+
+def write_graph_files(
+    edges: pl.DataFrame, paths: Sequence[str | Path], *, leaders: Sequence[str] = ()
+) -> list[Path]:
+    """:func:`write_graph_file` for each of ``paths``, sorting edges and nodes once for all.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> e = pl.DataFrame({"source": ["a"], "target": ["b"], "reply": [1], "reaction": [0],
+    ...     "share": [0], "mention": [0], "weight": [1]})
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> [p.name for p in write_graph_files(e, [folder / "g.graphml", folder / "g.gexf"])]
+    ['g.graphml', 'g.gexf']
+    """
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix not in (".graphml", ".gexf"):
+            raise ValueError(
+                f"unknown graph file type {suffix or '(none)'!r} for {path.name!r} "
+                "(expected one of .graphml, .gexf)"
+            )
     edges = _sorted(edges.select(EDGE_SCHEMA.names()))
     nodes = _nodes(edges, leaders)
     escape = _needs_escape(nodes)
+    for path in paths:
+        _write_graph(edges, nodes, escape, path)
+    return paths
+
+
+def _write_graph(edges: pl.DataFrame, nodes: pl.DataFrame, escape: bool, path: Path) -> None:
+    """One GraphML or GEXF file (by suffix) of sorted ``edges`` and their ``nodes``."""
+    suffix = path.suffix.lower()
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         if suffix == ".graphml":
             node, edge = _graphml_lines(edges, nodes, escape)
@@ -248,7 +275,6 @@ def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence
             fh.write("    </nodes>\n    <edges>\n")
             _write_all(fh, edge)
             fh.write("    </edges>\n  </graph>\n</gexf>\n")
-    return path
 
 
 def _write_all(fh, lines: pl.Series) -> None:

@@ -725,12 +725,11 @@ def _write_files(
 
 def _write_graphs(edges: pl.DataFrame, leaders: Sequence[str], out: Path, scope: str) -> None:
     """``edges.parquet`` (whole graph), and ``graph.graphml``/``graph.gexf`` of ``scope``."""
-    from tribe_analysis.graph_export import tribe_edges, write_edges, write_graph_file
+    from tribe_analysis.graph_export import tribe_edges, write_edges, write_graph_files
 
     write_edges(edges, out / "edges.parquet")
     shown = edges if scope == "full" else tribe_edges(edges, leaders)
-    for name in ("graph.graphml", "graph.gexf"):
-        write_graph_file(shown, out / name, leaders=leaders)
+    write_graph_files(shown, [out / "graph.graphml", out / "graph.gexf"], leaders=leaders)
 
 
 def _import_jsonschema_without_rfc3987_syntax() -> None:
