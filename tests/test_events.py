@@ -467,3 +467,38 @@ def test_a_giant_line_fails_fast(tmp_path, monkeypatch):
     path.write_bytes(b'{"event_id": "' + b"x" * 100_000)
     (problem,) = _problems(path)
     assert problem == f"{path}:1: record too long (over 4,096 bytes; at most 0 MiB per record)"
+
+
+def test_parquet_rows_are_numbered_across_row_groups(tmp_path):
+    """Line numbers come from the same query as the columns: right in every row group."""
+    path = tmp_path / "events.parquet"
+    n = 7
+    pl.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(n)],
+            "timestamp": ["2024-01-01T00:00:00Z"] * n,
+            "actor_id": ["u"] * n,
+            "action": ["post"] * 5 + ["reply", "post"],
+        }
+    ).write_parquet(path, row_group_size=2)
+    assert _problems(path) == [f"{path}:row 6: reply without parent_id"]
+
+
+def test_check_parts_lets_go_of_the_parts_it_consumes(tmp_path):
+    path = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
+            "actor_id": ["u", "v"],
+            "action": ["post", "reply"],
+            "parent_id": [None, "a"],
+        }
+    ).write_parquet(path)
+    raw, unit = ev._read_raw(path, "parquet")
+    parts = [(raw, str(path), unit)]
+    kept = list(parts)
+    events, problems = ev._check_parts(parts, ev.MAX_THREAD_DEPTH, consume=True)
+    assert parts == [] and problems == []
+    again, _ = ev._check_parts(kept, ev.MAX_THREAD_DEPTH)
+    assert kept and events.equals(again)

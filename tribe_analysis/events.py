@@ -258,12 +258,14 @@ def _read_raw(path: Path, fmt: str) -> tuple[pl.DataFrame, str]:
             raise EventsError(problems)
         return frame, "line"
     try:
-        frame = pl.read_parquet(path)
+        # numbered in the same query: the line numbers come in the same chunks as the
+        # columns (one per row group), so nothing needs copying into one chunk here
+        frame = pl.scan_parquet(path).with_row_index(_LINE, offset=1).collect()
     except Exception as exc:  # polars raises several error types for corrupt files
         raise EventsError(
             [Problem(source, None, f"not a readable Parquet file ({_short(exc)})")]
         ) from None
-    return _one_chunk(frame).with_row_index(_LINE, offset=1), "row"
+    return frame, "row"
 
 
 def _one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
@@ -821,12 +823,22 @@ def complete_events(events: pl.DataFrame, *, max_depth: int = MAX_THREAD_DEPTH) 
 
 
 def _check_parts(
-    parts: list[tuple[pl.DataFrame, str, str]], max_depth: int
+    parts: list[tuple[pl.DataFrame, str, str]], max_depth: int, *, consume: bool = False
 ) -> tuple[pl.DataFrame | None, list[Problem]]:
-    """Type, row, duplicate and thread checks over typed parts (frame, source, unit)."""
+    """Type, row, duplicate and thread checks over typed parts (frame, source, unit).
+
+    ``consume``: ``parts`` is emptied as it is read, so that the frames combined
+    from it own their buffers (and are copied into aligned chunks without a
+    second copy of the input alive).
+    """
     problems: list[Problem] = []
     typed_parts = []
-    for order, (raw, source, unit) in enumerate(parts):
+    items = list(parts)
+    if consume:
+        parts.clear()
+    for order in range(len(items)):
+        raw, source, unit = items[order]
+        items[order] = None  # type: ignore[call-overload]  # the typed frame holds what it needs
         if raw.height == 0:
             problems.append(Problem(source, None, "no events (the input has no rows)"))
             continue
@@ -844,7 +856,12 @@ def _check_parts(
         )
     if not typed_parts:
         return None, problems
+    raw = typed = None
     combined = pl.concat(typed_parts, how="diagonal_relaxed")
+    typed_parts.clear()
+    # line numbers, sources and parts came in chunks of their own: unaligned, every
+    # frame operation below would first copy the whole frame into aligned chunks
+    combined = _one_chunk(combined)
     problems += _duplicate_problems(combined)
     if problems:
         return None, problems
@@ -963,9 +980,8 @@ def read_events(
             problems += exc.problems
             continue
         parts.append((raw, str(path), unit))
-    events, found = _check_parts(parts, max_depth)
-    # the events share the raw frames' buffers: without them, sorting frees as it goes
-    parts, raw = [], None
+    raw = None  # the parts alone hold the raw frames, and _check_parts lets go of them
+    events, found = _check_parts(parts, max_depth, consume=True)
     problems += found
     if problems or events is None:
         raise EventsError(problems)
