@@ -559,7 +559,7 @@ def test_profile_interrupted_leaves_the_previous_output(sample_csv, tmp_path, mo
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(graph_export, "write_graph_file", interrupted)
+    monkeypatch.setattr(graph_export, "write_graph_files", interrupted)
     result = profile_sample(sample_csv, out, "--graph", "full")
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert files_of(out) == before and left_beside(out) == []
