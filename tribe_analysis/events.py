@@ -777,30 +777,40 @@ def _nul_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
     return checks
 
 
-def _duplicate_problems(frame: pl.DataFrame) -> list[Problem]:
-    """Duplicate ``event_id`` across all files: every occurrence after the first."""
+def _duplicate_problems(frame: pl.DataFrame, spans: list[tuple[str, str, int]]) -> list[Problem]:
+    """Duplicate ``event_id`` across all parts: every occurrence after the first.
+
+    Rows of ``frame`` are the parts of ``spans`` (source, unit, rows) one after
+    the other, in input order; ``__line`` numbers them within their part.
+    """
     ids = frame.get_column("event_id").drop_nulls()
     if ids.hash(_HASH_SEED).n_unique() == ids.len():
         return []  # distinct hashes: distinct ids (the exact check below runs otherwise)
     dup = (
-        frame.select("event_id", _SOURCE, _LINE, "__unit", "__order")
+        frame.select("event_id", _LINE)
+        .with_row_index("__row")
         .filter(pl.col("event_id").is_not_null() & pl.col("event_id").is_duplicated())
-        .sort("__order")
     )
     if dup.is_empty():
         return []
     dup = dup.with_columns(
-        pl.col(_SOURCE).first().over("event_id").alias("first_source"),
+        pl.col("__row").first().over("event_id").alias("first_row"),
         pl.col(_LINE).first().over("event_id").alias("first_line"),
-        pl.col("__unit").first().over("event_id").alias("first_unit"),
         pl.int_range(pl.len()).over("event_id").alias("k"),
     ).filter(pl.col("k") > 0)
+    ends = np.cumsum([n for _, _, n in spans])
+
+    def part(row: int) -> tuple[str, str]:
+        source, unit, _ = spans[int(np.searchsorted(ends, row, side="right"))]
+        return source, unit
+
     out = []
-    for event_id, source, line, unit, first_source, first_line, first_unit in dup.select(
-        "event_id", _SOURCE, _LINE, "__unit", "first_source", "first_line", "first_unit"
+    for event_id, row, line, first_row, first_line in dup.select(
+        "event_id", "__row", _LINE, "first_row", "first_line"
     ).iter_rows():
-        first = Problem(first_source, int(first_line), "", first_unit)
-        where = str(first)[:-2]
+        first_source, first_unit = part(first_row)
+        where = str(Problem(first_source, int(first_line), "", first_unit))[:-2]
+        source, unit = part(row)
         out.append(
             Problem(source, int(line), f"duplicate event_id '{event_id}' (first at {where})", unit)
         )
@@ -828,11 +838,13 @@ def _check_parts(
     """Type, row, duplicate and thread checks over typed parts (frame, source, unit).
 
     ``consume``: ``parts`` is emptied as it is read, so that the frames combined
-    from it own their buffers (and are copied into aligned chunks without a
-    second copy of the input alive).
+    from it own their buffers. Rows are located by their position (which part)
+    and ``__line``: no column of sources is added, whose chunks would differ from
+    the data's and make polars copy the whole frame into aligned chunks.
     """
     problems: list[Problem] = []
-    typed_parts = []
+    typed_parts: list[pl.DataFrame] = []
+    spans: list[tuple[str, str, int]] = []  # source, unit and rows of each typed part
     items = list(parts)
     if consume:
         parts.clear()
@@ -847,33 +859,39 @@ def _check_parts(
         if column_problems:
             continue
         problems += _row_problems(typed, source, unit)
-        typed_parts.append(
-            typed.with_columns(
-                pl.lit(source).alias(_SOURCE),
-                pl.lit(unit).alias("__unit"),
-                (pl.col(_LINE).cast(pl.Int64) + order * 2**40).alias("__order"),
-            )
-        )
+        typed_parts.append(typed)
+        spans.append((source, unit, typed.height))
     if not typed_parts:
         return None, problems
     raw = typed = None
     combined = pl.concat(typed_parts, how="diagonal_relaxed")
     typed_parts.clear()
-    # line numbers, sources and parts came in chunks of their own: unaligned, every
-    # frame operation below would first copy the whole frame into aligned chunks
-    combined = _one_chunk(combined)
-    problems += _duplicate_problems(combined)
+    if len(set(combined.n_chunks("all"))) > 1:  # e.g. a column only some parts have
+        combined = _one_chunk(combined)
+    problems += _duplicate_problems(combined, spans)
     if problems:
         return None, problems
     combined = combined.with_columns(pl.col("__raw_action").cast(ACTION_DTYPE).alias("action"))
-    keep = [
-        c for c in combined.columns if not c.startswith("__") or c in (_SOURCE, _LINE, "__unit")
-    ]
+    keep = [c for c in combined.columns if not c.startswith("__")]
+    lines = combined.get_column(_LINE)
     events = conform(combined.select(keep), platform="events")
+    combined = None
     events, cyc, deep = _derive(events, max_depth)
-    where = combined.select(_SOURCE, _LINE, "__unit")
-    problems += _derivation_problems(events, cyc, deep, max_depth, where)
+    if cyc.size or deep.size:
+        problems += _derivation_problems(events, cyc, deep, max_depth, _where(lines, spans))
     return (None if problems else events), problems
+
+
+def _where(lines: pl.Series, spans: list[tuple[str, str, int]]) -> pl.DataFrame:
+    """Source, line and unit of every row of parts combined in ``spans`` order."""
+    sizes = [n for _, _, n in spans]
+    return pl.DataFrame(
+        {
+            _SOURCE: np.repeat([source for source, _, _ in spans], sizes),
+            _LINE: lines,
+            "__unit": np.repeat([unit for _, unit, _ in spans], sizes),
+        }
+    )
 
 
 def validate_events(
