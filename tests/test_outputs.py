@@ -312,7 +312,7 @@ def test_write_outputs_on_a_full_disk_changes_nothing(run, tmp_path, monkeypatch
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(graph_export, "write_graph_file", full)  # after the charts are started
+    monkeypatch.setattr(graph_export, "write_graph_files", full)  # after the charts are started
     with pytest.raises(OutputError) as caught:
         pipeline.write_outputs(run, out, report=report)
     assert str(caught.value) == f"{out}: cannot write (No space left on device)"
