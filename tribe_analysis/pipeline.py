@@ -137,7 +137,7 @@ class ProfileRun:
 
 
 HEAVY_MODULES = ("tribe_analysis.features", "tribe_analysis.graph", "tribe_analysis.profiles")
-"""Modules :func:`import_in_background` loads: scikit-learn and SciPy take about 2 s."""
+"""Modules :func:`import_in_background` loads: scikit-learn and SciPy take 1-1.5 s of CPU."""
 
 
 IMPORT_SWITCH_INTERVAL = 0.0002
@@ -156,8 +156,8 @@ def import_in_background(
     1M events took 1.1-1.4 s beside the imports instead of 0.6-0.8 s alone). An
     import the caller needs meanwhile waits for the thread's (Python's per-module
     import locks); none of these modules imports the other in a cycle, so the two
-    threads cannot deadlock. With ``report``, the report's
-    modules (Altair and jsonschema: half a second) are imported last.
+    threads cannot deadlock. With ``report``, the report's modules (Altair and
+    jsonschema: half a second) are imported last.
 
     ``without`` names optional imports of ``modules`` to leave out: while ``modules``
     are imported, importing any of them fails (as if not installed) unless it is
