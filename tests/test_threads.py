@@ -39,3 +39,6 @@ def test_jump_follows_every_chain_as_a_walk_does(parents, max_depth):
     done = ~stuck
     assert ptr[done].tolist() == [t for t, s in zip(tops, walk_stuck, strict=True) if not s]
     assert dist[done].tolist() == [d for d, s in zip(dists, walk_stuck, strict=True) if not s]
+    bare_ptr, no_dist, bare_stuck = threads._jump(parent, max_depth, distances=False)
+    assert no_dist is None
+    assert bare_ptr.tolist() == ptr.tolist() and bare_stuck.tolist() == stuck.tolist()

@@ -43,7 +43,7 @@ def _derive(frame: pl.DataFrame, max_depth: int) -> tuple[pl.DataFrame, np.ndarr
     """
     parent_idx = _parent_index(frame)
     has_parent = parent_idx.is_not_null().to_numpy()
-    ptr, _, stuck = _jump(parent_idx.fill_null(-1).to_numpy(), max_depth)
+    ptr, _, stuck = _jump(parent_idx.fill_null(-1).to_numpy(), max_depth, distances=False)
     cycle_rows = np.empty(0, dtype=np.int64)
     deep_rows = np.empty(0, dtype=np.int64)
     if stuck.any():
@@ -118,17 +118,21 @@ def _parent_index_exact(frame: pl.DataFrame) -> pl.Series:
     )
 
 
-def _jump(parent: np.ndarray, max_depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _jump(
+    parent: np.ndarray, max_depth: int, *, distances: bool = True
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Pointer jumping (list ranking) over a parent array (``-1`` = no parent in the data).
 
-    Returns the top row reached, the distance to it, and a mask of rows whose chain
-    does not end within ``max_depth`` steps (cycles, over-deep chains). Each round
-    doubles the distance followed, so a chain of depth d costs log2(d) vectorised rounds.
+    Returns the top row reached, the distance to it (None without ``distances``),
+    and a mask of rows whose chain does not end within ``max_depth`` steps (cycles,
+    over-deep chains). Each round doubles the distance followed, so a chain of depth
+    d costs log2(d) vectorised rounds.
     """
-    n = parent.shape[0]
     has = parent >= 0
-    ptr = np.where(has, parent, np.arange(n, dtype=np.int64))
-    dist = has.astype(np.int64)
+    ptr = parent.copy()
+    top = np.flatnonzero(~has)
+    ptr[top] = top  # a row without a parent points at itself
+    dist = has.astype(np.int64) if distances else None
     rounds = max(1, math.ceil(math.log2(max(max_depth, 2))))
     # only rows whose pointer still has a parent move; the others are final (most
     # events hang right below a root, so the rounds shrink fast)
@@ -137,7 +141,8 @@ def _jump(parent: np.ndarray, max_depth: int) -> tuple[np.ndarray, np.ndarray, n
         if not active.size:
             break
         up = ptr[active]  # read before writing: every row jumps from the same round
-        dist[active] += dist[up]
+        if dist is not None:
+            dist[active] += dist[up]
         ptr[active] = ptr[up]
         active = active[has[ptr[active]]]
     return ptr, dist, has[ptr]
