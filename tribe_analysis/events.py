@@ -764,8 +764,8 @@ def _nul_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
         shown = name.removeprefix("__raw_")
         if name.startswith("__") and not name.startswith("__raw_"):
             continue
-        if dtype == pl.String:
-            nul = pl.col(name).str.contains("\x00", literal=True)
+        if dtype == pl.String:  # looked for in the bytes: the same answer, a third faster
+            nul = pl.col(name).cast(pl.Binary).bin.contains(b"\x00")
         elif dtype == pl.List(pl.String):
             inner = pl.col(name).list.explode().str.contains("\x00", literal=True)
             if not frame.select(inner.any()).item():  # one flat pass; per row only when needed
