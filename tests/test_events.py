@@ -296,6 +296,21 @@ def test_parquet_wrong_types_and_naive_timestamps(tmp_path):
     ]
 
 
+def _two_events_parquet(tmp_path, action, **more):
+    """``events.parquet`` of events a (by u) and b (by v), with ``action`` and ``more`` columns."""
+    path = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {
+            "event_id": ["a", "b"],
+            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
+            "actor_id": ["u", "v"],
+            "action": action,
+            **more,
+        }
+    ).write_parquet(path)
+    return path
+
+
 def test_parquet_rows_are_named(tmp_path):
     path = tmp_path / "events.parquet"
     pl.DataFrame(
@@ -322,29 +337,13 @@ def test_parquet_rows_are_named(tmp_path):
     ],
 )
 def test_parquet_action_enum_is_checked(tmp_path, categories, second, expected):
-    path = tmp_path / "events.parquet"
-    pl.DataFrame(
-        {
-            "event_id": ["a", "b"],
-            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
-            "actor_id": ["u", "v"],
-            "action": pl.Series(["post", second], dtype=pl.Enum(categories)),
-        }
-    ).write_parquet(path)
+    path = _two_events_parquet(tmp_path, pl.Series(["post", second], dtype=pl.Enum(categories)))
     assert _problems(path) == [f"{path}:row 2: {expected}"]
 
 
 def test_parquet_action_enum_reads_as_actions(tmp_path):
-    path = tmp_path / "events.parquet"
-    pl.DataFrame(
-        {
-            "event_id": ["a", "b"],
-            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
-            "actor_id": ["u", "v"],
-            "action": pl.Series(["post", "reply"], dtype=pl.Enum(["reply", "post"])),
-            "parent_id": [None, "a"],
-        }
-    ).write_parquet(path)
+    action = pl.Series(["post", "reply"], dtype=pl.Enum(["reply", "post"]))
+    path = _two_events_parquet(tmp_path, action, parent_id=[None, "a"])
     events = ev.read_events(path)
     assert events.schema["action"] == ev.ACTION_DTYPE
     assert events.select("action", "target_actor_id").rows() == [("post", None), ("reply", "u")]
@@ -485,16 +484,7 @@ def test_parquet_rows_are_numbered_across_row_groups(tmp_path):
 
 
 def test_check_parts_lets_go_of_the_parts_it_consumes(tmp_path):
-    path = tmp_path / "events.parquet"
-    pl.DataFrame(
-        {
-            "event_id": ["a", "b"],
-            "timestamp": ["2024-01-01T00:00:00Z"] * 2,
-            "actor_id": ["u", "v"],
-            "action": ["post", "reply"],
-            "parent_id": [None, "a"],
-        }
-    ).write_parquet(path)
+    path = _two_events_parquet(tmp_path, ["post", "reply"], parent_id=[None, "a"])
     raw, unit = ev._read_raw(path, "parquet")
     parts = [(raw, str(path), unit)]
     kept = list(parts)
