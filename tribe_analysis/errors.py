@@ -16,11 +16,12 @@ b.csv:2: missing actor_id
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["EventsError", "Problem", "RecordError", "json_reason", "one_per_record"]
+__all__ = ["EventsError", "Problem", "RecordError", "io_reason", "json_reason", "one_per_record"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """Characters shown escaped in a printed problem (it stays one printable line)."""
@@ -137,3 +138,23 @@ def json_reason(msg: str, where: str) -> str:
     msg = msg.strip()
     joined = f"{msg} {where}" if msg.endswith(" at") else f"{msg} at {where}"
     return f"invalid JSON ({joined})"
+
+
+_ERRNO = re.compile(r"\[Errno (\d+)\]|\(os error (\d+)\)")
+
+
+def io_reason(exc: BaseException) -> str | None:
+    """Why a write failed in the system's words, or None when ``exc`` is no I/O failure.
+
+    Python's OSError carries ``strerror``; polars' errors and the drawing
+    workers' (a traceback as text) carry ``(os error N)`` or ``[Errno N]``.
+    """
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    found = _ERRNO.findall(str(exc))
+    if found:
+        number = found[-1][0] or found[-1][1]
+        return os.strerror(int(number))
+    if isinstance(exc, OSError):
+        return str(exc) or type(exc).__name__
+    return None

@@ -27,6 +27,8 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
+from tribe_analysis.errors import io_reason
+
 if TYPE_CHECKING:
     from tribe_analysis.io import Skipped
 
@@ -96,7 +98,7 @@ def _write_text_whole(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             part.unlink()
         if isinstance(exc, OSError):
-            raise OutputError(path, f"cannot write ({_io_reason(exc)})") from exc
+            raise OutputError(path, f"cannot write ({io_reason(exc)})") from exc
         raise
 
 
@@ -105,7 +107,6 @@ def _write_text_whole(path: Path, text: str) -> None:
 _TOOL = "tribe-analysis"
 _LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 """Files a desktop leaves in folders: they do not make a results folder someone else's."""
-_ERRNO = re.compile(r"\[Errno (\d+)\]|\(os error (\d+)\)")
 
 
 class OutputError(Exception):
@@ -123,23 +124,6 @@ class OutputError(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
-
-
-def _io_reason(exc: BaseException) -> str | None:
-    """Why a write failed in the system's words, or None when ``exc`` is no I/O failure.
-
-    Python's OSError carries ``strerror``; polars' errors and the drawing
-    workers' (a traceback as text) carry ``(os error N)`` or ``[Errno N]``.
-    """
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    found = _ERRNO.findall(str(exc))
-    if found:
-        number = found[-1][0] or found[-1][1]
-        return os.strerror(int(number))
-    if isinstance(exc, OSError):
-        return str(exc) or type(exc).__name__
-    return None
 
 
 class OutputFolder:
@@ -236,7 +220,7 @@ class OutputFolder:
             self._release()
             _remove_empty(self._made)
             if isinstance(exc, OSError):
-                raise OutputError(self.out, f"cannot write ({_io_reason(exc)})") from exc
+                raise OutputError(self.out, f"cannot write ({io_reason(exc)})") from exc
             raise
         self.path = staging
         self._describer = threading.Thread(
@@ -255,7 +239,7 @@ class OutputFolder:
                     self._commit()
                     committed = True
                 except Exception as error:
-                    reason = _io_reason(error)
+                    reason = io_reason(error)
                     if reason is None:
                         raise
                     raise OutputError(self.out, f"cannot write ({reason})") from error
@@ -276,7 +260,7 @@ class OutputFolder:
         except OutputError:
             raise
         except Exception as exc:
-            reason = _io_reason(exc)
+            reason = io_reason(exc)
             if reason is None:
                 raise
             raise OutputError(self.out, f"cannot write ({reason})") from exc

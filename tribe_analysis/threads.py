@@ -41,6 +41,18 @@ def _derive(frame: pl.DataFrame, max_depth: int) -> tuple[pl.DataFrame, np.ndarr
     platform) are kept. ``target_actor_id``: author of ``parent_id`` when it is in the
     data, else the value given by the platform, else null.
     """
+    parent_idx, ptr, stuck, cycle_rows, deep_rows = _links(frame, max_depth)
+    return _filled(frame, parent_idx, ptr, stuck, frame), cycle_rows, deep_rows
+
+
+def _links(
+    frame: pl.DataFrame, max_depth: int
+) -> tuple[pl.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parent row, top row and stuck mask of each row, and the cycle and too-deep rows.
+
+    Reads ``event_id`` and ``parent_id`` only (the ids of all events, whatever else
+    ``frame`` holds).
+    """
     parent_idx = _parent_index(frame)
     has_parent = parent_idx.is_not_null().to_numpy()
     ptr, _, stuck = _jump(parent_idx.fill_null(-1).to_numpy(), max_depth, distances=False)
@@ -48,28 +60,43 @@ def _derive(frame: pl.DataFrame, max_depth: int) -> tuple[pl.DataFrame, np.ndarr
     deep_rows = np.empty(0, dtype=np.int64)
     if stuck.any():
         cycle_rows, deep_rows = _classify_stuck(np.flatnonzero(stuck), has_parent, parent_idx)
-    target = frame.get_column("actor_id").gather(parent_idx)
-    out = frame.with_columns(
-        pl.coalesce(target, pl.col("target_actor_id")).alias("target_actor_id")
-    )
-    missing = frame.get_column("thread_id").is_null()
+    return parent_idx, ptr, stuck, cycle_rows, deep_rows
+
+
+def _filled(
+    part: pl.DataFrame,
+    parent_idx: pl.Series,
+    ptr: np.ndarray,
+    stuck: np.ndarray,
+    ids: pl.DataFrame,
+) -> pl.DataFrame:
+    """``part`` with ``target_actor_id`` and ``thread_id`` filled from its rows' links.
+
+    ``parent_idx``, ``ptr`` and ``stuck`` are :func:`_links` of ``part``'s rows,
+    pointing at rows of ``ids`` (``event_id``, ``parent_id``, ``actor_id`` of all
+    events): ``part`` is ``ids`` itself, or one file's rows of it when the events
+    are completed a file at a time (:mod:`tribe_analysis.spill`).
+    """
+    target = ids.get_column("actor_id").gather(parent_idx)
+    out = part.with_columns(pl.coalesce(target, pl.col("target_actor_id")).alias("target_actor_id"))
+    missing = part.get_column("thread_id").is_null()
     if missing.any():  # platforms that name the thread keep their value; derive the others
         rows = missing.arg_true()
         root = pl.Series("__root", ptr).gather(rows)
         # the top row's parent_id, when set, is outside the data: the best known root
         derived = pl.select(
             pl.coalesce(
-                frame.get_column("parent_id").gather(root),
-                frame.get_column("event_id").gather(root),
+                ids.get_column("parent_id").gather(root),
+                ids.get_column("event_id").gather(root),
             )
         ).to_series()
-        thread = frame.get_column("thread_id").scatter(rows, derived)
+        thread = part.get_column("thread_id").scatter(rows, derived)
         out = out.with_columns(thread.alias("thread_id"))
     if stuck.any():
         out = out.with_columns(
             pl.when(pl.Series(stuck)).then(None).otherwise(pl.col("thread_id")).alias("thread_id")
         )
-    return out, cycle_rows, deep_rows
+    return out
 
 
 def _parent_index(frame: pl.DataFrame) -> pl.Series:
