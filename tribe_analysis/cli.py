@@ -10,8 +10,10 @@ line too; ``TRIBE_ANALYSIS_DEBUG=1`` shows the traceback). With
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -296,13 +298,16 @@ def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path
     click.echo(format_summary(ev.summarize_events(result.events)))
 
 
-def _load(inputs: Sequence[Path], fmt: str, on_error: str):
-    """Read inputs with the io readers; say which format was recognised."""
+def _load(inputs: Sequence[Path], fmt: str, on_error: str, spill: str | None = None):
+    """Read inputs with the io readers; say which format was recognised.
+
+    ``spill``: a folder where canonical events files are read out of core.
+    """
     from tribe_analysis import io
 
     name = "events" if fmt in ("csv", "parquet", "ndjson") else fmt
     try:
-        result = io.read(list(inputs), format=name, on_error=on_error)
+        result = io.read(list(inputs), format=name, on_error=on_error, spill=spill)
     except ev.EventsError as exc:
         _fail(exc.problems)
     if fmt == "auto":
@@ -415,11 +420,12 @@ def _read_leader_file(path: Path, present: Callable[[list[str]], set[str]]) -> l
     return named
 
 
-def _actors_of(events: pl.DataFrame) -> Callable[[list[str]], set[str]]:
+def _actors_of(events: pl.DataFrame | pl.LazyFrame) -> Callable[[list[str]], set[str]]:
     """Which of some ids are accounts (``actor_id``) of ``events``."""
 
     def present(ids: list[str]) -> set[str]:
-        return set(events.filter(pl.col("actor_id").is_in(ids))["actor_id"].unique().to_list())
+        found = events.lazy().filter(pl.col("actor_id").is_in(ids)).select("actor_id").unique()
+        return set(found.collect().get_column("actor_id").to_list())
 
     return present
 
@@ -551,6 +557,15 @@ def format_profiles(table: pl.DataFrame) -> str:
     help="With --engine dask: the scheduler to use (e.g. tcp://host:8786; default: "
     "DASK_SCHEDULER_ADDRESS, else a local cluster started for the run).",
 )
+@click.option(
+    "--out-of-core/--in-memory",
+    "out_of_core",
+    default=None,
+    help="Read canonical events files a file at a time into Parquet beside --out, and scan "
+    "them in every stage (for inputs larger than memory), or hold them in memory (faster). "
+    "Default: out of core when the events would take more than half of this machine's "
+    "memory (about 250 bytes an event); see docs/performance.md.",
+)
 def profile(
     inputs: tuple[str, ...],
     fmt: str,
@@ -570,6 +585,7 @@ def profile(
     graph_scope: str,
     engine: str,
     cluster_address: str | None,
+    out_of_core: bool | None,
 ) -> None:
     """Profile leaders as broadcasters or participators; write results into OUT."""
     from tribe_analysis import pipeline
@@ -599,8 +615,12 @@ def profile(
         "card_png": card_png,
         "graph": graph_scope,
     }
-    with pipeline.OutputFolder(out, command="profile", options=options, inputs=inputs) as folder:
-        result = _load(inputs, fmt, on_error)
+    spill = _spill_folder(ctx.params, inputs)
+    with (
+        spill as spill_to,
+        pipeline.OutputFolder(out, command="profile", options=options, inputs=inputs) as folder,
+    ):
+        result = _load(inputs, fmt, on_error, spill_to)
         _keep_skipped(result, out, quarantine_raw, pseudonymize)
         leaders = None
         if leaders_file is not None:
@@ -627,6 +647,37 @@ def profile(
     click.echo(f"\nresults in {out}/: " + ", ".join(written))
 
 
+def _spill_folder(params: dict, inputs: Sequence[Path]) -> contextlib.AbstractContextManager:
+    """A temporary folder beside ``--out`` to read out of core in, or a null context (None).
+
+    ``--out-of-core`` asks for it; by default it is used when the canonical events
+    would take more than half of the machine's memory
+    (:func:`tribe_analysis.spill.needs_spill`), but never with ``--on-error skip``
+    or ``--pseudonymize`` (both need every event in memory; asked for with them,
+    :func:`_check_profile_options` refuses it). The folder goes with the run.
+    """
+    wanted = params["out_of_core"]
+    if wanted is False:
+        return contextlib.nullcontext()
+    able = params["on_error"] == "strict" and not params["pseudonymize"]
+    if wanted is None:
+        from tribe_analysis import io
+        from tribe_analysis.spill import estimated_events, needs_spill
+
+        fmt = params["fmt"]
+        if not able or fmt not in ("auto", "csv", "parquet", "ndjson"):
+            return contextlib.nullcontext()
+        try:
+            files = io._expand(list(inputs), "events" if fmt != "auto" else fmt)
+        except ev.EventsError:
+            return contextlib.nullcontext()  # the reader says what is wrong
+        if not needs_spill(estimated_events(files, None if fmt == "auto" else fmt)):
+            return contextlib.nullcontext()
+    parent = Path(os.path.realpath(params["out"])).parent
+    parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".tribe-analysis-spill-", dir=parent)
+
+
 def _say_what_is_unknown(run) -> None:
     """Print each unobservable signal and why, and the run's notes, on stderr."""
     for signal, reason in run.unobservable.items():
@@ -640,6 +691,11 @@ def _check_profile_options(params: dict) -> None:
     _check_engine_options(params)
     if params["leaders_file"] is not None and params["top"] is not None:
         raise click.UsageError("give --leaders FILE or --top-leaders N, not both")
+    if params["out_of_core"] and (params["on_error"] != "strict" or params["pseudonymize"]):
+        raise click.UsageError(
+            "--out-of-core reads in strict mode and cannot pseudonymize: drop --on-error skip "
+            "and --pseudonymize, or use --in-memory"
+        )
     if params["key_file"] is not None and not params["pseudonymize"]:
         raise click.UsageError("--key-file is the key of --pseudonymize: give both or neither")
     _check_card_png(params)
@@ -690,6 +746,8 @@ def _check_engine_options(params: dict) -> None:
         "--pseudonymize": params["pseudonymize"],
         "--on-error skip": params["on_error"] == "skip",
         f"--format {params['fmt']}": params["fmt"] not in ("auto", "parquet"),
+        "--out-of-core/--in-memory (the engine reads on its workers)": params["out_of_core"]
+        is not None,
     }
     for option, given in refused.items():
         if given:

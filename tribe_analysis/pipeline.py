@@ -51,6 +51,7 @@ __all__ = [
     "ProfileRun",
     "choose_leaders",
     "import_in_background",
+    "own_threads",
     "profile",
     "profile_distributed",
     "write_outputs",
@@ -194,7 +195,7 @@ def import_in_background(
 
 
 def profile(
-    events: pl.DataFrame,
+    events: pl.DataFrame | pl.LazyFrame,
     leaders: Sequence[str] | None = None,
     *,
     top: int = 20,
@@ -212,9 +213,11 @@ def profile(
 
     Parameters
     ----------
-    events : polars.DataFrame
+    events : polars.DataFrame or polars.LazyFrame
         Canonical events (as every reader and :func:`tribe_analysis.events.read_events`
-        return them).
+        return them), or a lazy frame over completed events that do not fit in memory
+        (:func:`tribe_analysis.spill.spill_events`): every stage then scans it for the
+        columns it needs, and the run keeps only the leaders' own events and threads.
     leaders : sequence of str, optional
         Leader ids; by default :func:`choose_leaders` picks ``top``.
     top : int
@@ -241,12 +244,15 @@ def profile(
     Returns
     -------
     ProfileRun
+        With a lazy ``events``, its ``events`` hold the leaders' own events and the
+        events in their threads, and ``event_count`` and ``time_span`` describe all.
 
     Raises
     ------
     ValueError
         When ``since``/``until`` cannot be read, ``since`` is not before ``until``,
-        or the window holds no events.
+        or the window holds no events; when ``key`` is given with lazy ``events``
+        (pseudonymising maps every id in memory).
     tribe_analysis.events.EventsError
         When no account can be chosen as a leader.
 
@@ -261,6 +267,9 @@ def profile(
     from tribe_analysis.observability import observe
 
     step = on_step or (lambda _: None)
+    lazy = isinstance(events, pl.LazyFrame)
+    if lazy and key is not None:
+        raise ValueError("pseudonymizing needs the events in memory (a DataFrame, not a LazyFrame)")
     _check_window(events, since, until)
     if not isinstance(observability, pl.DataFrame):
         observability = observe(events, observability, platform_name=platform)
@@ -284,6 +293,15 @@ def profile(
     shown = {leader: names[leader] for leader in leaders if names and leader in names}
     table = _profiles(measures, n_profiles, seed, shown)
     step("profiles")
+    if isinstance(events, pl.LazyFrame):
+        ts = pl.col("timestamp")
+        span = events.select(pl.len(), ts.min().alias("first"), ts.max().alias("last"))
+        count, first, last = span.collect().row(0)
+        kept = own_threads(events, leaders)
+        return ProfileRun(
+            leaders, table, measures, observability, edges, kept, shown, tuple(notes),
+            event_count=count, time_span=(first, last),
+        )  # fmt: skip
     return ProfileRun(
         leaders,
         table,
@@ -295,6 +313,29 @@ def profile(
         tuple(notes),
         pseudonymized=key is not None,
     )
+
+
+def own_threads(events: pl.DataFrame | pl.LazyFrame, leaders: Sequence[str]) -> pl.DataFrame:
+    """The leaders' own events and the events in the threads they started (the report cards').
+
+    Sorted by ``timestamp`` then ``event_id``.
+
+    Examples
+    --------
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=2, days=10, seed=1)
+    >>> kept = own_threads(tribe.events.lazy(), tribe.leaders[:1])
+    >>> 0 < kept.height < tribe.events.height
+    True
+    """
+    lf = events.lazy()
+    own = pl.col("actor_id").is_in(list(leaders))
+    roots = lf.filter(own & (pl.col("action") == "post")).select(
+        pl.col("event_id").alias("thread_id")
+    )
+    threads = lf.join(roots, on="thread_id", how="semi")
+    kept = pl.concat([lf.filter(own), threads]).unique("event_id", keep="first")
+    return kept.sort("timestamp", "event_id").collect(engine="streaming")
 
 
 def profile_distributed(
@@ -420,7 +461,7 @@ def _profile_distributed(
 
 
 def _check_window(
-    events: pl.DataFrame, since: datetime | str | None, until: datetime | str | None
+    events: pl.DataFrame | pl.LazyFrame, since: datetime | str | None, until: datetime | str | None
 ) -> None:
     """Refuse a window that is reversed or holds no events (it would label nobody)."""
     if since is None and until is None:
@@ -432,8 +473,9 @@ def _check_window(
         inside = inside & (ts >= lo)
     if hi is not None:
         inside = inside & (ts < hi)
-    if not events.select(inside.any()).item():
-        first, last = events.select(ts.min().alias("a"), ts.max().alias("b")).row(0)
+    lf = events.lazy()
+    if not lf.select(inside.any()).collect().item():
+        first, last = lf.select(ts.min().alias("a"), ts.max().alias("b")).collect().row(0)
         raise _empty_window(first, last)
 
 
@@ -572,9 +614,9 @@ def _choose(
     )
 
 
-def _has_audience(events: pl.DataFrame) -> bool:
+def _has_audience(events: pl.DataFrame | pl.LazyFrame) -> bool:
     interacted = pl.col("target_actor_id").is_not_null() & (pl.col("action") != "post")
-    return bool(events.select(interacted.any()).item())
+    return bool(events.lazy().select(interacted.any()).collect().item())
 
 
 def write_outputs(

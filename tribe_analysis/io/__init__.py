@@ -124,7 +124,11 @@ def detect(path: str | Path) -> str:
 
 
 def read(
-    paths: str | Path | Sequence[str | Path], *, format: str = "auto", on_error: str = "strict"
+    paths: str | Path | Sequence[str | Path],
+    *,
+    format: str = "auto",
+    on_error: str = "strict",
+    spill: str | Path | None = None,
 ) -> ReadResult:
     """Read platform exports into canonical events.
 
@@ -138,6 +142,11 @@ def read(
     on_error : {"strict", "skip"}
         Stop at the first malformed record, or quarantine malformed records
         (:attr:`ReadResult.skipped`) and load the rest.
+    spill : str or Path, optional
+        A folder for canonical events files larger than memory: they are read
+        out of core (:func:`tribe_analysis.spill.spill_events`, strict only) and
+        ``events`` is a lazy frame over the completed files there. Other formats
+        are read in memory whatever ``spill`` says.
 
     Returns
     -------
@@ -161,6 +170,8 @@ def read(
                 [ev.Problem(str(paths[0]), None, f"inputs are of different formats ({listing})")]
             )
         format = kinds[0]
+    if spill is not None and format == "events":
+        return reader(format).read(paths, on_error=on_error, spill=spill)
     return reader(format).read(paths, on_error=on_error)
 
 

@@ -511,8 +511,10 @@ class ReadResult:
 
     Attributes
     ----------
-    events : polars.DataFrame
-        Canonical events (:data:`tribe_analysis.events.SCHEMA`), threads and targets derived.
+    events : polars.DataFrame or polars.LazyFrame
+        Canonical events (:data:`tribe_analysis.events.SCHEMA`), threads and targets
+        derived; a lazy frame over spilled files when read out of core
+        (:func:`tribe_analysis.io.read` with ``spill``).
     platform : str
         Platform name (``twitter``, ``reddit``, ...).
     observability : dict
@@ -528,7 +530,7 @@ class ReadResult:
         ``account_names(paths)``, used to label leaders in reports).
     """
 
-    events: pl.DataFrame
+    events: pl.DataFrame | pl.LazyFrame
     platform: str
     observability: dict[str, bool]
     records_read: int

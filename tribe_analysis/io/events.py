@@ -59,9 +59,23 @@ def _json_keys(line: str) -> list[str]:
     return list(value) if isinstance(value, dict) else []
 
 
-def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
-    """Read canonical events files; see the module docstring for ``on_error``."""
+def read(
+    paths: Sequence[Path], *, on_error: str = "strict", spill: str | Path | None = None
+) -> ReadResult:
+    """Read canonical events files; see the module docstring for ``on_error``.
+
+    With ``spill`` (a folder; strict only) the files are read out of core
+    (:func:`tribe_analysis.spill.spill_events`): ``events`` is then a lazy frame
+    over the completed files in ``spill``.
+    """
     paths = [Path(p) for p in paths]
+    if spill is not None:
+        if on_error != "strict":
+            raise ValueError("events are read out of core in strict mode only")
+        from tribe_analysis.spill import spill_events
+
+        done = spill_events(paths, spill)
+        return ReadResult(done.frame, NAME, dict(OBSERVABILITY), done.height, done.height, [])
     if on_error == "strict":
         events = ev.read_events(paths)
         return ReadResult(events, NAME, dict(OBSERVABILITY), events.height, events.height, [])
