@@ -1,14 +1,17 @@
 """Time the whole ``tribe-analysis profile --no-report`` command beside two baselines.
 
 Run: ``.venv/bin/python benchmarks/bench_profile.py --sizes 1M 5M [--baselines pandas,polars]
-[--demo] [--force-pandas] [--repeat N] [--fresh]`` (prints a Markdown table).
+[--demo] [--out-of-core] [--force-pandas] [--repeat N] [--fresh]`` (prints a Markdown table).
 
 Every case is a fresh process, started the way users start it, so start-up
 (imports) is included:
 
 - ``tribe-analysis``: ``tribe-analysis profile INPUT --no-report --out DIR``
   (validation, leader choice, every measure, profiles, ``features.parquet``,
-  ``profiles.csv``, ``edges.parquet``, the tribe subgraph as GraphML and GEXF);
+  ``profiles.csv``, ``edges.parquet``, the tribe subgraph as GraphML and GEXF;
+  out of core by itself when the input would take more than half of the memory);
+- with ``--out-of-core``, the same command with ``--out-of-core`` too (events read a
+  file at a time and spilled to Parquet beside the output, every stage scanning them);
 - ``pandas``: ``benchmarks/naive_pandas.py`` (pandas + networkx: leaders, five
   measures, the whole interaction graph written with ``networkx.write_graphml``);
 - ``polars``: ``benchmarks/minimal_polars.py`` (the yardstick: the five measures
@@ -52,8 +55,10 @@ from common import FORUM_SIZES, forum_input, machine  # noqa: E402
 RESULTS = HERE / "results" / "profile.json"
 BIN = Path(sys.executable).parent
 OURS = "tribe-analysis"
+OUT_OF_CORE = "tribe-analysis --out-of-core"
 LABELS = {
     OURS: "tribe-analysis profile --no-report",
+    OUT_OF_CORE: "tribe-analysis profile --no-report --out-of-core",
     "pandas": "pandas + networkx (naive_pandas.py)",
     "polars": "minimal polars (minimal_polars.py)",
     "demo": "tribe-analysis demo",
@@ -76,7 +81,7 @@ def nominal(size: str) -> float:
 
 def command(impl: str, inputs: list[Path], out: Path) -> list[str]:
     """The command line of one case."""
-    if impl == OURS:
+    if impl in (OURS, OUT_OF_CORE):
         return [
             str(BIN / "tribe-analysis"),
             "profile",
@@ -84,6 +89,7 @@ def command(impl: str, inputs: list[Path], out: Path) -> list[str]:
             "--no-report",
             "--out",
             str(out),
+            *(["--out-of-core"] if impl == OUT_OF_CORE else []),
         ]
     if impl in ("pandas", "polars"):
         script = HERE / ("naive_pandas.py" if impl == "pandas" else "minimal_polars.py")
@@ -127,6 +133,15 @@ def warm(path: Path) -> None:
         with file.open("rb") as fh:
             while fh.read(1 << 24):
                 pass
+
+
+def same_files(ours: Path, theirs: Path) -> str:
+    """Whether two ``profile`` outputs hold the same bytes in every file (the manifest included)."""
+    names = sorted(p.name for p in ours.iterdir() if p.is_file())
+    if names != sorted(p.name for p in theirs.iterdir() if p.is_file()):
+        return "different files written"
+    differ = [n for n in names if (ours / n).read_bytes() != (theirs / n).read_bytes()]
+    return f"{', '.join(differ)} differ" if differ else f"all {len(names)} files byte-identical"
 
 
 def agreement(ours: Path, theirs: Path) -> str:
@@ -181,8 +196,11 @@ def run_size(size: str, impls: list[str], repeat: int, tmp: Path) -> list[dict]:
             }
         )
     for row in rows:
-        if row["implementation"] != OURS and OURS in outs:
-            row["agreement"] = agreement(outs[OURS], outs[row["implementation"]])
+        impl = row["implementation"]
+        if impl == OUT_OF_CORE and OURS in outs:
+            row["agreement"] = same_files(outs[OURS], outs[impl])
+        elif impl != OURS and OURS in outs:
+            row["agreement"] = agreement(outs[OURS], outs[impl])
     return rows
 
 
@@ -287,6 +305,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"run the pandas baseline above {PANDAS_MAX_EVENTS / 1e6:.0f}M events too (slow)",
     )
     parser.add_argument("--demo", action="store_true", help="also time tribe-analysis demo")
+    parser.add_argument(
+        "--out-of-core",
+        action="store_true",
+        help="also time tribe-analysis profile --out-of-core (by default it goes out of core "
+        "only when the input would take more than half of the memory)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per case; the fastest is kept")
     parser.add_argument("--fresh", action="store_true", help=f"overwrite {RESULTS.name}")
     parser.add_argument("--results", type=Path, default=RESULTS, help="JSON file of results")
@@ -325,11 +349,15 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench_profile_") as tmp:
         for size in sorted(args.sizes, key=nominal):
-            impls = [OURS] + [
-                b
-                for b in args.baselines
-                if b != "pandas" or nominal(size) <= PANDAS_MAX_EVENTS or args.force_pandas
-            ]
+            impls = (
+                [OURS]
+                + ([OUT_OF_CORE] if args.out_of_core else [])
+                + [
+                    b
+                    for b in args.baselines
+                    if b != "pandas" or nominal(size) <= PANDAS_MAX_EVENTS or args.force_pandas
+                ]
+            )
             rows += run_size(size, impls, args.repeat, Path(tmp))
         if args.demo:
             rows += run_demo(Path(tmp), args.repeat)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE))
 from bench_profile import LABELS, RESULTS  # noqa: E402
 
 OUT = HERE.parent / "docs" / "performance_profile.png"
-ORDER = [LABELS[k] for k in ("tribe-analysis", "pandas", "polars")]
+ORDER = [LABELS[k] for k in ("tribe-analysis", "tribe-analysis --out-of-core", "pandas", "polars")]
 
 
 def plotted_rows(rows: list[dict]) -> list[dict]:
