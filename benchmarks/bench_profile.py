@@ -169,10 +169,14 @@ def agreement(ours: Path, theirs: Path) -> str:
 
 def run_size(size: str, impls: list[str], repeat: int, tmp: Path) -> list[dict]:
     """Every implementation on the ``size`` input; rows for the JSON file."""
+    from tribe_analysis.spill import needs_spill
+
     path = forum_input(size)
     events = count_events(path)
     warm(path)
     rows, outs = [], {}
+    if needs_spill(events):  # the default command goes out of core by itself: one run is enough
+        impls = [impl for impl in impls if impl != OUT_OF_CORE]
     for impl in impls:
         runs = []
         for i in range(repeat):
