@@ -212,3 +212,18 @@ def test_results_of_a_size_run_again_are_replaced(tmp_path: Path) -> None:
     ]
     assert "| 2.00× | 3.00× |" in bench.markdown(new)
     assert bench.nominal("200k") == 2e5 and bench.nominal("100M") == 1e8
+
+
+def test_same_files_names_what_differs(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        (folder / "profiles.csv").write_text("x\n")
+        (folder / "edges.parquet").write_bytes(b"1")
+    assert bench.same_files(a, b) == "all 2 files byte-identical"
+    (b / "edges.parquet").write_bytes(b"2")
+    assert bench.same_files(a, b) == "edges.parquet differ"
+    (b / "extra.csv").write_text("")
+    assert bench.same_files(a, b) == "different files written"
+    assert bench.command(bench.OUT_OF_CORE, [a], b)[-1] == "--out-of-core"
+    assert "--out-of-core" not in bench.command(bench.OURS, [a], b)

@@ -220,6 +220,7 @@ def _typed_files(
             typed_files.append(target)
     schema = {**{c: pl.String for c in _IDS}, _LINE: pl.UInt32}
     frame = pl.concat(ids, how="vertical_relaxed") if ids else pl.DataFrame(schema=schema)
+    ids.clear()  # the combined frame alone holds the chunks: each goes once copied
     return typed_files, ev._one_chunk(frame), spans, problems
 
 
