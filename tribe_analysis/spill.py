@@ -114,6 +114,7 @@ def spill_events(
     *,
     format: str | None = None,
     max_depth: int = MAX_THREAD_DEPTH,
+    progress: bool = False,
 ) -> SpilledEvents:
     r"""Read, validate and complete canonical events a file at a time, into ``folder``.
 
@@ -127,6 +128,8 @@ def spill_events(
         Force one format for all files.
     max_depth : int
         Longest ``parent_id`` chain followed.
+    progress : bool
+        Show progress bars over the files on stderr (on a terminal only).
 
     Returns
     -------
@@ -156,7 +159,7 @@ def spill_events(
         raise ValueError("no input files given")
     written: list[Path] = []
     try:
-        return _spill(paths, Path(folder), format, max_depth, written)
+        return _spill(paths, Path(folder), format, max_depth, written, progress)
     except BaseException:  # a failed read leaves nothing of its own in ``folder``
         for path in written:
             path.unlink(missing_ok=True)
@@ -164,10 +167,17 @@ def spill_events(
 
 
 def _spill(
-    paths: list[Path], folder: Path, format: str | None, max_depth: int, written: list[Path]
+    paths: list[Path],
+    folder: Path,
+    format: str | None,
+    max_depth: int,
+    written: list[Path],
+    progress: bool,
 ) -> SpilledEvents:
     """:func:`spill_events`; every file it writes is added to ``written`` first."""
-    typed, ids, spans, problems = _typed_files(paths, folder, format, written)
+    typed, ids, spans, problems = _typed_files(
+        _bar(paths, "reading", progress), folder, format, written
+    )
     problems += ev._duplicate_problems(ids, spans)
     if problems:
         raise EventsError(problems)
@@ -177,7 +187,7 @@ def _spill(
         raise EventsError(
             _derivation_problems(ids, cyc, deep, max_depth, _where_lazy(typed, spans))
         )
-    files = _completed(typed, spans, ids, parent_idx, ptr, stuck, folder, written)
+    files = _completed(typed, spans, ids, parent_idx, ptr, stuck, folder, written, progress)
     del ids, parent_idx, ptr, stuck
     frame = pl.scan_parquet(files)
     ts = pl.col("timestamp")
@@ -185,8 +195,17 @@ def _spill(
     return SpilledEvents(frame, files, sum(n for _, _, n in spans), first, last)
 
 
+def _bar(items: Iterable, desc: str, progress: bool, total: int | None = None) -> Iterable:
+    """``items`` with a progress bar on stderr (shown on a terminal only, with ``progress``)."""
+    from tqdm import tqdm
+
+    return tqdm(
+        items, desc=desc, unit="file", total=total, disable=not progress or None, leave=False
+    )
+
+
 def _typed_files(
-    paths: list[Path], folder: Path, format: str | None, written: list[Path]
+    paths: Iterable[Path], folder: Path, format: str | None, written: list[Path]
 ) -> tuple[list[Path], pl.DataFrame, list[tuple[str, str, int]], list[Problem]]:
     """Step 1: each file typed, checked and written; the ids of all, their spans, the problems."""
     problems: list[Problem] = []
@@ -250,11 +269,13 @@ def _completed(
     stuck: np.ndarray,
     folder: Path,
     written: list[Path],
+    progress: bool = False,
 ) -> list[Path]:
     """Step 3: each typed file completed from its rows' links and written; the typed ones removed."""
     files = []
     start = 0
-    for k, (path, (_, _, n)) in enumerate(zip(typed, spans, strict=True)):
+    pairs = _bar(zip(typed, spans, strict=True), "completing", progress, len(typed))
+    for k, (path, (_, _, n)) in enumerate(pairs):
         part = pl.read_parquet(path)
         part = part.with_columns(pl.col("__raw_action").cast(ev.ACTION_DTYPE).alias("action"))
         keep = [c for c in part.columns if not c.startswith("__")]

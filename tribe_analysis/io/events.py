@@ -74,7 +74,7 @@ def read(
             raise ValueError("events are read out of core in strict mode only")
         from tribe_analysis.spill import spill_events
 
-        done = spill_events(paths, spill)
+        done = spill_events(paths, spill, progress=True)  # shown on a terminal only
         return ReadResult(done.frame, NAME, dict(OBSERVABILITY), done.height, done.height, [])
     if on_error == "strict":
         events = ev.read_events(paths)
