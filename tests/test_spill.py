@@ -185,8 +185,17 @@ def files_of(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def test_cli_out_of_core_writes_the_same_files(tmp_path, monkeypatch):
-    base = ["profile", SAMPLE, "--top-leaders", 3, "--no-report", "--out"]
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--top-leaders", "3"],
+        ["--leaders", SAMPLE.with_name("leaders.txt")],
+        ["--top-leaders", "3", "--since", "2024-01-05", "--until", "2024-01-15"],
+    ],
+    ids=["top", "leaders-file", "window"],
+)
+def test_cli_out_of_core_writes_the_same_files(tmp_path, monkeypatch, extra):
+    base = ["profile", SAMPLE, "--no-report", *extra, "--out"]
     memory = run(*base, tmp_path / "memory", "--in-memory")
     assert memory.exit_code == 0, memory.output
     calls = []
@@ -198,11 +207,19 @@ def test_cli_out_of_core_writes_the_same_files(tmp_path, monkeypatch):
     assert files_of(tmp_path / "core") == files_of(tmp_path / "memory")
     assert core.stdout == memory.stdout.replace("memory", "core")
     assert spill_folders(tmp_path) == []  # the spilled files go with the run
+
+
+def test_cli_out_of_core_failure_leaves_nothing(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(SAMPLE.read_text() + "zz,yesterday,ann,post,,,\n")  # too few fields
     failed = run("profile", bad, "--out", tmp_path / "bad", "--out-of-core")
     assert failed.exit_code == 2 and failed.stderr.startswith(f"error: {bad}:")
     assert spill_folders(tmp_path) == [] and not (tmp_path / "bad").exists()
+    empty = run(
+        "profile", SAMPLE, "--out", tmp_path / "w", "--out-of-core", "--since", "2030-01-01"
+    )
+    assert empty.exit_code == 2 and "no events" in empty.stderr, empty.output
+    assert spill_folders(tmp_path) == [] and not (tmp_path / "w").exists()
 
 
 def test_cli_goes_out_of_core_when_the_input_would_not_fit(tmp_path, monkeypatch):
