@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -275,3 +276,16 @@ def test_cli_full_disk_while_spilling_is_one_line(tmp_path, monkeypatch):
 def test_needs_spill_counts_half_the_memory():
     assert not spill.needs_spill(4, memory=2000)
     assert spill.needs_spill(5, memory=2000)  # 5 x 250 bytes > 1000
+
+
+def test_memory_limit_is_the_containers_when_lower(tmp_path, monkeypatch):
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    v2, v1 = tmp_path / "memory.max", tmp_path / "limit_in_bytes"
+    monkeypatch.setattr(spill, "CGROUP_LIMITS", (str(v2), str(v1)))
+    assert spill.memory_limit() == machine  # no cgroup files
+    v2.write_text("max\n")  # cgroup v2 without a limit
+    v1.write_text("9223372036854771712\n")  # cgroup v1 without a limit
+    assert spill.memory_limit() == machine
+    v1.write_text(f"{4 * 2**30}\n")
+    assert spill.memory_limit() == 4 * 2**30
+    assert spill.needs_spill(9_000_000) and not spill.needs_spill(8_000_000)

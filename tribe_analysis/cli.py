@@ -563,8 +563,8 @@ def format_profiles(table: pl.DataFrame) -> str:
     default=None,
     help="Read canonical events files a file at a time into Parquet beside --out, and scan "
     "them in every stage (for inputs larger than memory), or hold them in memory (faster). "
-    "Default: out of core when the events would take more than half of this machine's "
-    "memory (about 250 bytes an event); see docs/performance.md.",
+    "Default: out of core when the events (about 250 bytes each) would take more than half "
+    "of the memory (the machine's, or its container's limit); see docs/performance.md.",
 )
 def profile(
     inputs: tuple[str, ...],
@@ -651,8 +651,8 @@ def _spill_folder(params: dict, inputs: Sequence[Path]) -> contextlib.AbstractCo
     """A temporary folder beside ``--out`` to read out of core in, or a null context (None).
 
     ``--out-of-core`` asks for it; by default it is used when the canonical events
-    would take more than half of the machine's memory
-    (:func:`tribe_analysis.spill.needs_spill`), but never with ``--on-error skip``
+    would take more than half of the memory (:func:`tribe_analysis.spill.needs_spill`),
+    but never with ``--on-error skip``
     or ``--pseudonymize`` (both need every event in memory; asked for with them,
     :func:`_check_profile_options` refuses it). The folder goes with the run.
     """

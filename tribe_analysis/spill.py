@@ -37,7 +37,15 @@ from tribe_analysis import events as ev
 from tribe_analysis.errors import _LINE, EventsError, Problem, io_reason
 from tribe_analysis.threads import MAX_THREAD_DEPTH, _derivation_problems, _filled, _links
 
-__all__ = ["BYTES_PER_EVENT", "SpilledEvents", "estimated_events", "needs_spill", "spill_events"]
+__all__ = [
+    "BYTES_PER_EVENT",
+    "CGROUP_LIMITS",
+    "SpilledEvents",
+    "estimated_events",
+    "memory_limit",
+    "needs_spill",
+    "spill_events",
+]
 
 BYTES_PER_EVENT = 250
 """Peak memory of the in-memory ``profile`` per event (``docs/performance.md``)."""
@@ -95,8 +103,37 @@ def estimated_events(paths: Iterable[str | Path], format: str | None = None) -> 
     return total
 
 
+CGROUP_LIMITS: tuple[str, ...] = (
+    "/sys/fs/cgroup/memory.max",  # cgroup v2
+    "/sys/fs/cgroup/memory/memory.limit_in_bytes",  # cgroup v1
+)
+"""Files that hold the memory limit of a container or batch job, where there is one."""
+
+
+def memory_limit() -> int:
+    """Bytes this process may use: the machine's memory, or its container's limit if lower.
+
+    A container (Docker, Kubernetes) or an HPC batch job may allow far less than the
+    machine has; the limit is read from the cgroup files of :data:`CGROUP_LIMITS`.
+
+    Examples
+    --------
+    >>> memory_limit() > 0
+    True
+    """
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for name in CGROUP_LIMITS:
+        try:
+            text = Path(name).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return total
+
+
 def needs_spill(events: int, memory: int | None = None) -> bool:
-    """Whether ``events`` would take more than half of ``memory`` (default: this machine's).
+    """Whether ``events`` would take more than half of ``memory`` (default: :func:`memory_limit`).
 
     Examples
     --------
@@ -104,7 +141,7 @@ def needs_spill(events: int, memory: int | None = None) -> bool:
     (False, True)
     """
     if memory is None:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        memory = memory_limit()
     return events * BYTES_PER_EVENT > memory // 2
 
 
