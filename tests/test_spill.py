@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from tribe_analysis import pipeline, spill
 from tribe_analysis.cli import main
 from tribe_analysis.errors import EventsError
 from tribe_analysis.synth import simulate_tribe
+
+from .test_cli import _can_mount_tmpfs
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "events.csv"
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -289,3 +294,28 @@ def test_memory_limit_is_the_containers_when_lower(tmp_path, monkeypatch):
     v1.write_text(f"{4 * 2**30}\n")
     assert spill.memory_limit() == 4 * 2**30
     assert spill.needs_spill(9_000_000) and not spill.needs_spill(8_000_000)
+
+
+def test_real_full_disk_while_spilling(tmp_path):
+    """A real tmpfs of 64 kB (in a private mount namespace): the spill cannot be written."""
+    if shutil.which("unshare") is None or not _can_mount_tmpfs(tmp_path):
+        pytest.skip("cannot mount a tmpfs here (needs unshare and user namespaces)")
+    exe = Path(sys.executable).with_name("tribe-analysis")
+    disk, log = tmp_path / "disk", tmp_path / "log"
+    disk.mkdir()
+    script = f"""
+        mount -t tmpfs -o size=64k tmpfs '{disk}'
+        '{exe}' profile '{SAMPLE}' --out '{disk}/res' --out-of-core --no-report \
+            >/dev/null 2>'{log}.err'; echo $? >'{log}.rc'
+        ls -A '{disk}' >'{log}.ls'
+    """
+    subprocess.run(["unshare", "-rm", "sh", "-c", script], check=True, timeout=300)
+    err = Path(f"{log}.err").read_text()
+    assert Path(f"{log}.rc").read_text().strip() == "2", err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    pattern = (
+        rf"error: {re.escape(str(disk))}/\.tribe-analysis-spill-\w+/typed-0\.parquet: "
+        r"cannot write the events read out of core \(No space left on device\)"
+    )
+    assert re.fullmatch(pattern, err.strip()), err
+    assert Path(f"{log}.ls").read_text() == ""  # no spill folder, no results, no lock
