@@ -282,3 +282,29 @@ def test_designs_differ_structurally():
     assert share_of(micro, "reaction") > share_of(micro, "reply")
     mentioned = [(ev["mentions"].list.len() > 0).mean() for ev in (forum, micro)]
     assert mentioned[1] > 2 * mentioned[0]
+
+
+def test_evidence_tallies_each_behaviour(tribe):
+    """``evidence``: takes within opportunities, and their rate follows the planted probability."""
+    from scipy.stats import spearmanr
+
+    ev = tribe.evidence
+    assert ev["leader_id"].to_list() == tribe.leaders
+    assert ev.columns[1:] == [f"{c}_{b}" for b in BEHAVIOURS for c in ("n", "k")]
+    for b in BEHAVIOURS:
+        assert ev[f"n_{b}"].dtype == ev[f"k_{b}"].dtype == pl.Int64
+        assert (ev[f"k_{b}"] <= ev[f"n_{b}"]).all() and (ev[f"k_{b}"] >= 0).all()
+    posts = tribe.events.filter(pl.col("action") == "post").group_by("actor_id").len()
+    roots = ev.join(posts, left_on="leader_id", right_on="actor_id", how="left")
+    assert (roots["n_mention"] >= roots["len"].fill_null(0)).all()  # later posts are dropped
+    both = ev.join(tribe.truth, on="leader_id")
+    for b in ("see", "comment", "answer", "mention"):
+        seen = both.filter(pl.col(f"n_{b}") >= 30)
+        rho = spearmanr(seen[f"k_{b}"] / seen[f"n_{b}"], seen[f"p_{b}"])[0]
+        assert seen.height >= 20 and rho > 0.6, (b, seen.height, rho)
+
+
+def test_evidence_does_not_depend_on_the_platform():
+    full = simulate_forum(n_leaders=20, days=15, seed=2)
+    hidden = simulate_forum(n_leaders=20, days=15, seed=2, platform="no_reactions")
+    assert full.evidence.equals(hidden.evidence)

@@ -243,6 +243,18 @@ class ForumTribe:
         ``"forum"`` or ``"microblog"``.
     platform : tuple of str
         Platform variants applied.
+    evidence : polars.DataFrame or None
+        One row per leader, in truth order: for each of :data:`BEHAVIOURS`, the
+        opportunities it had (``n_<behaviour>``: its tribe's root posts for
+        ``see``, ``comment`` and ``share``, whether it looked at them or not;
+        replies addressed to it, over the answer rounds, for ``answer``;
+        member-to-member replies in its threads for ``join``; its root posts for
+        ``mention`` and ``question``) and how many it took (``k_<behaviour>``),
+        as the simulator drew them, before any platform variant hides a signal
+        and before events after the period are dropped: what a perfect
+        measurement of each behaviour could estimate ``p_<behaviour>`` from
+        (``benchmarks/index_ceiling.py``). The likes a leader gives to comments
+        on its own posts (``0.6 * see``) are not tallied.
     """
 
     events: pl.DataFrame
@@ -250,6 +262,7 @@ class ForumTribe:
     leaders: list[str]
     design: str = "forum"
     platform: tuple[str, ...] = field(default=("full",))
+    evidence: pl.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -661,6 +674,23 @@ def _crowd_reactions(
 # --------------------------------------------------------------------------- leaders at work
 
 
+class _Counts:
+    """Per-leader opportunities and takes of each behaviour (:attr:`ForumTribe.evidence`)."""
+
+    def __init__(self, n_l: int) -> None:
+        self.n_l = n_l
+        self.n = {b: np.zeros(n_l, dtype=np.int64) for b in BEHAVIOURS}
+        self.k = {b: np.zeros(n_l, dtype=np.int64) for b in BEHAVIOURS}
+
+    def add(self, name: str, leader: np.ndarray, taken: np.ndarray) -> None:
+        """Each of ``leader`` had one opportunity of ``name``; ``taken`` says which it took."""
+        self.n[name] += np.bincount(leader, minlength=self.n_l)[: self.n_l]
+        self.k[name] += np.bincount(leader[taken], minlength=self.n_l)[: self.n_l]
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {f"{c}_{b}": getattr(self, c)[b] for b in BEHAVIOURS for c in ("n", "k")}
+
+
 def _leader_work(
     rng: np.random.Generator,
     log: _Log,
@@ -670,8 +700,9 @@ def _leader_work(
     design: str,
     n_l: int,
     days: int,
+    counts: _Counts,
 ) -> None:
-    """Everything leaders do beyond posting, by their drawn probabilities."""
+    """Everything leaders do beyond posting, by their drawn probabilities (tallied in ``counts``)."""
     p = _PARAMS[design]
     actor, action = log.col("actor"), log.col("action")
     # self-threads (style-independent noise): a reply to one's own post, sometimes two
@@ -686,15 +717,19 @@ def _leader_work(
     attention = np.minimum(1.0, _ATTENTION / np.maximum(volume, 1e-9))[leaders]
     for name, kind, scale in (("see", _REACTION, 1.0), ("share", _SHARE, p.share_scale)):
         take = rng.random(posts.size) < scale * attention * lead[name][leaders]
+        counts.add(name, leaders, take)
         log.respond(rng, posts[take], leaders[take], kind, p.leader_delay)
     take = rng.random(posts.size) < attention * lead["comment"][leaders]
+    counts.add("comment", leaders, take)
     comments = log.respond(rng, posts[take], leaders[take], _REPLY, p.leader_delay)
     # joining member-to-member talk in its own threads; liking comments on its posts
     actor, parent, thread = log.col("actor"), log.col("parent"), log.col("thread")
     owner = actor[thread]
     is_member_reply = (log.col("action") == _REPLY) & (actor >= n_l) & (owner < n_l)
     talk = np.flatnonzero(is_member_reply & (actor[np.maximum(parent, 0)] >= n_l))
-    talk = talk[rng.random(talk.size) < lead["join"][owner[talk]]]
+    take = rng.random(talk.size) < lead["join"][owner[talk]]
+    counts.add("join", owner[talk], take)
+    talk = talk[take]
     direct = np.flatnonzero(is_member_reply & (parent == thread))
     joins = log.respond(rng, talk, owner[talk], _REPLY, p.leader_delay)
     direct = direct[rng.random(direct.size) < 0.6 * lead["see"][owner[direct]]]
@@ -717,6 +752,7 @@ def _leader_work(
     for _ in range(3):
         target = log.col("actor")[log.col("parent")[to_leader]]
         keep = rng.random(to_leader.size) < lead["answer"][target]
+        counts.add("answer", target, keep)
         answers = log.respond(rng, to_leader[keep], target[keep], _REPLY, p.leader_delay)
         back = answers[rng.random(answers.size) < 0.4]
         to_leader = log.respond(
@@ -731,13 +767,17 @@ def _mentions(
     lead: dict[str, np.ndarray],
     design: str,
     n_l: int,
+    counts: _Counts,
 ) -> None:
     """Mentions in leaders' posts (p_mention), members' posts and replies (parent author)."""
     p = _PARAMS[design]
     actor, action, board = log.col("actor"), log.col("action"), log.col("board")
     roots = np.flatnonzero(action == _POST)
     leader_roots = roots[actor[roots] < n_l]
-    tagging = leader_roots[rng.random(leader_roots.size) < lead["mention"][actor[leader_roots]]]
+    take = rng.random(leader_roots.size) < lead["mention"][actor[leader_roots]]
+    counts.add("mention", actor[leader_roots], take)
+    counts.add("question", actor[leader_roots], log.col("question")[leader_roots])
+    tagging = leader_roots[take]
     tagging = np.repeat(tagging, 1 + rng.poisson(0.4, tagging.size))
     named = aud.sample(rng, board[tagging])
     other_leader = (actor[tagging] + rng.integers(1, max(n_l, 2), tagging.size)) % n_l
@@ -947,8 +987,9 @@ def simulate_forum(
         tribe = (np.repeat(member_roots, reps), f_lead[rows])
         _microblog_discussion(rng, log, aud, roots, n_l)
     _crowd_reactions(rng, log, aud, design, n_l)
-    _leader_work(rng, log, aud, lead, tribe, design, n_l, days)
-    _mentions(rng, log, aud, lead, design, n_l)
+    counts = _Counts(n_l)
+    _leader_work(rng, log, aud, lead, tribe, design, n_l, days, counts)
+    _mentions(rng, log, aud, lead, design, n_l, counts)
     names = _names("L", n_l) + _names("m", n_m)
     events = _assemble(log, names, days * _DAY, variants)
     truth = pl.DataFrame(
@@ -962,6 +1003,12 @@ def simulate_forum(
             "audience": aud.size.astype(np.int64),
         }
     )
+    evidence = pl.DataFrame({"leader_id": names[:n_l], **counts.columns()})
     return ForumTribe(
-        events=events, truth=truth, leaders=names[:n_l], design=design, platform=variants
+        events=events,
+        truth=truth,
+        leaders=names[:n_l],
+        design=design,
+        platform=variants,
+        evidence=evidence,
     )
