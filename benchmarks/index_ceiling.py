@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validation import markdown  # noqa: E402
 
 from tribe_analysis.features import leader_measures  # noqa: E402
+from tribe_analysis.features.reciprocity import tribe_pairs  # noqa: E402
 from tribe_analysis.participation import MIN_AUTHORED, PARTS  # noqa: E402
 from tribe_analysis.synth_forum import BEHAVIOURS, PLATFORMS  # noqa: E402
 from tribe_analysis.validation import _simulate, relabel  # noqa: E402
@@ -69,12 +70,103 @@ def simulate() -> pl.DataFrame:
                     tribe.events, tribe.leaders, ego=False, observability=facts
                 )
                 truth = tribe.truth.join(tribe.evidence, on="leader_id", how="left")
+                if platform == "full":
+                    truth = truth.join(clean_rates(tribe.events, tribe.leaders), on="leader_id")
                 frames.append(
                     relabel(measures.join(truth, on="leader_id", how="left")).with_columns(
                         pl.lit(design).alias("design"), pl.lit(platform).alias("platform")
                     )
                 )
     return pl.concat(frames, how="diagonal_relaxed")
+
+
+def clean_rates(events: pl.DataFrame, leaders: list[str]) -> pl.DataFrame:
+    """Rates of one behaviour each, as the events show them (``c_<rate>_k`` of ``c_<rate>_n``).
+
+    Over the root posts of the leader's tribe as the package defines it (its alters,
+    :func:`tribe_analysis.features.reciprocity.tribe_pairs`): those it reacted to
+    (``react``), replied to (``comment``) and shared (``share``); its own root posts
+    that mention another account (``mention``). Answering is ``reply_rate`` as it is.
+    """
+    lf = events.lazy()
+    posts = lf.filter(pl.col("action") == "post").select(
+        pl.col("actor_id").alias("alter_id"), "event_id"
+    )
+    tribe_posts = (
+        tribe_pairs(lf, leaders).select("leader_id", "alter_id").join(posts, on="alter_id")
+    )
+    acts = lf.filter(pl.col("actor_id").is_in(leaders) & pl.col("parent_id").is_not_null())
+    took = acts.group_by(
+        pl.col("actor_id").alias("leader_id"), pl.col("parent_id").alias("event_id")
+    ).agg(
+        (pl.col("action") == kind).any().alias(name)
+        for name, kind in (("react", "reaction"), ("comment", "reply"), ("share", "share"))
+    )
+    per_post = (
+        tribe_posts.join(took, on=["leader_id", "event_id"], how="left")
+        .group_by("leader_id")
+        .agg(
+            pl.len().alias("c_post_n"),
+            *(pl.col(name).sum().alias(f"c_{name}_k") for name in ("react", "comment", "share")),
+        )
+    )
+    others = pl.col("mentions").list.set_difference(pl.concat_list("actor_id")).list.len()
+    own = (
+        lf.filter(pl.col("actor_id").is_in(leaders) & (pl.col("action") == "post"))
+        .group_by(pl.col("actor_id").alias("leader_id"))
+        .agg(pl.len().alias("c_mention_n"), (others > 0).sum().alias("c_mention_k"))
+    )
+    lead = pl.LazyFrame({"leader_id": leaders})
+    rates = lead.join(per_post, on="leader_id", how="left").join(own, on="leader_id", how="left")
+    rates = rates.with_columns(pl.exclude("leader_id").fill_null(0))
+    return (
+        rates.with_columns(
+            *(pl.col("c_post_n").alias(f"c_{name}_n") for name in ("react", "comment", "share"))
+        )
+        .drop("c_post_n")
+        .collect()
+    )
+
+
+def _logit(k: pl.Expr, n: pl.Expr) -> pl.Expr:
+    rate = (k + 0.5) / (n + 1.0)
+    return (rate / (1 - rate)).log()
+
+
+def clean_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """Share decided at 97% (full platform): the parts, the clean rates, the counted behaviours."""
+    rows = []
+    full = frame.filter(pl.col("platform") == "full")
+    for (design,), g in full.group_by("design", maintain_order=True):
+        n = g.height
+        g = g.filter(pl.col("authored") >= MIN_AUTHORED)
+        y = (g["style"] == "participator").to_numpy()
+        answer = _logit(
+            pl.col("reply_rate_num").fill_null(0), pl.col("reply_rate_den").fill_null(0)
+        )
+        clean = [
+            _logit(pl.col(f"c_{r}_k"), pl.col(f"c_{r}_n"))
+            for r in ("react", "comment", "share", "mention")
+        ]
+        parts = g.select(pl.col(p).fill_null(pl.col(p).median()) for p in PARTS).to_numpy()
+        five = ("see", "comment", "share", "answer", "mention")
+        rows.append(
+            {
+                "design": design,
+                "today's five parts": regression(parts, y) * g.height / n,
+                "five clean rates from the events": regression(
+                    g.select(*clean, answer).to_numpy(), y
+                )
+                * g.height
+                / n,
+                "the five behaviours, counted by the simulator": regression(
+                    counted(g, "full", five), y
+                )
+                * g.height
+                / n,
+            }
+        )
+    return pl.DataFrame(rows)
 
 
 def decided_at(p: np.ndarray, y: np.ndarray, cut: float = 0.5) -> float:
@@ -235,6 +327,17 @@ def main() -> None:
         "posts that the events do not carry:",
         "",
         markdown(counted_subsets(frame)),
+        "",
+        "## Rates of one behaviour each, from the events (full platform)",
+        "",
+        "`five clean rates from the events` (`clean_rates`): over the root posts of the "
+        "leader's tribe as the package defines it (its alters), the share it reacted to, "
+        "replied to and shared; the share of its own root posts that mention someone; and "
+        "`reply_rate` — each one behaviour, each per opportunity. Beside today's parts and "
+        "the simulator's own counts of the same five behaviours (its tribe: the board or "
+        "the followers, every post of it):",
+        "",
+        markdown(clean_table(frame)),
         "",
         "## The parts (full platform)",
         "",
