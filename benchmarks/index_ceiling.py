@@ -117,7 +117,9 @@ def clean_rates(events: pl.DataFrame, leaders: list[str]) -> pl.DataFrame:
         .agg(pl.len().alias("c_mention_n"), (others > 0).sum().alias("c_mention_k"))
     )
     lead = pl.LazyFrame({"leader_id": leaders})
-    rates = lead.join(per_post, on="leader_id", how="left").join(own, on="leader_id", how="left")
+    rates = lead.join(per_post, on="leader_id", how="left", maintain_order="left").join(
+        own, on="leader_id", how="left", maintain_order="left"
+    )
     rates = rates.with_columns(pl.exclude("leader_id").fill_null(0))
     return (
         rates.with_columns(

@@ -40,10 +40,30 @@ def test_best_band_finds_the_threshold_that_separates():
 def test_ceilings_are_shares_of_all_leaders():
     tribe = simulate_forum(n_leaders=40, days=20, seed=2, design="microblog")
     measures = leader_measures(tribe.events, tribe.leaders, ego=False)
-    frame = relabel(measures.join(tribe.truth, on="leader_id")).with_columns(
+    truth = tribe.truth.join(tribe.evidence, on="leader_id").join(
+        ceiling.clean_rates(tribe.events, tribe.leaders), on="leader_id"
+    )
+    frame = relabel(measures.join(truth, on="leader_id")).with_columns(
         pl.lit("microblog").alias("design"), pl.lit("full").alias("platform")
     )
     table = ceiling.ceilings(frame)
     assert table.height == 1 and table["leaders"].item() == 40
     shares = table.drop("design", "platform", "leaders", "package rule: accuracy").row(0)
     assert all(0 <= share <= 1 for share in shares)
+    for other in (ceiling.counted_subsets(frame), ceiling.clean_table(frame)):
+        assert other.height == 1 and all(0 <= s <= 1 for s in other.drop("design").row(0))
+
+
+def test_clean_rates_count_one_behaviour_each():
+    tribe = simulate_forum(n_leaders=12, days=15, seed=1)
+    rates = ceiling.clean_rates(tribe.events, tribe.leaders)
+    assert rates["leader_id"].to_list() == tribe.leaders
+    for rate in ("react", "comment", "share", "mention"):
+        assert (rates[f"c_{rate}_k"] <= rates[f"c_{rate}_n"]).all()
+    posts = tribe.events.filter(pl.col("action") == "post").group_by("actor_id").len()
+    n_posts = dict(posts.iter_rows())
+    assert rates["c_mention_n"].to_list() == [n_posts.get(leader, 0) for leader in tribe.leaders]
+    # the counted logits: one column per behaviour the platform shows
+    frame = tribe.truth.join(tribe.evidence, on="leader_id")
+    assert ceiling.counted(frame, "full").shape == (12, 7)
+    assert ceiling.counted(frame, "no_reactions").shape == (12, 6)

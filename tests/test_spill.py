@@ -22,6 +22,7 @@ from tribe_analysis.cli import main
 from tribe_analysis.errors import EventsError
 from tribe_analysis.synth import simulate_tribe
 
+from .conftest import real_data_dir
 from .test_cli import _can_mount_tmpfs
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "events.csv"
@@ -319,3 +320,14 @@ def test_real_full_disk_while_spilling(tmp_path):
     )
     assert re.fullmatch(pattern, err.strip()), err
     assert Path(f"{log}.ls").read_text() == ""  # no spill folder, no results, no lock
+
+
+def test_out_of_core_with_a_platform_export_says_it_reads_in_memory(tmp_path):
+    mbox = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
+    result = run("profile", mbox, "--out", tmp_path / "o", "--no-report", "--out-of-core")
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: --out-of-core reads canonical events files; this mbox export is read in memory"
+        in result.stderr
+    )
+    assert spill_folders(tmp_path) == []

@@ -621,6 +621,12 @@ def profile(
         pipeline.OutputFolder(out, command="profile", options=options, inputs=inputs) as folder,
     ):
         result = _load(inputs, fmt, on_error, spill_to)
+        if out_of_core and not isinstance(result.events, pl.LazyFrame):
+            click.echo(
+                f"note: --out-of-core reads canonical events files; this {result.platform} "
+                "export is read in memory",
+                err=True,
+            )
         _keep_skipped(result, out, quarantine_raw, pseudonymize)
         leaders = None
         if leaders_file is not None:
@@ -652,9 +658,9 @@ def _spill_folder(params: dict, inputs: Sequence[Path]) -> contextlib.AbstractCo
 
     ``--out-of-core`` asks for it; by default it is used when the canonical events
     would take more than half of the memory (:func:`tribe_analysis.spill.needs_spill`),
-    but never with ``--on-error skip``
-    or ``--pseudonymize`` (both need every event in memory; asked for with them,
-    :func:`_check_profile_options` refuses it). The folder goes with the run.
+    but never with ``--on-error skip`` or ``--pseudonymize`` (both need every event in
+    memory; asked for with them, :func:`_check_profile_options` refuses it). The
+    folder goes with the run.
     """
     wanted = params["out_of_core"]
     if wanted is False:

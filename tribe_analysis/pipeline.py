@@ -18,6 +18,7 @@ writes what a :class:`ProfileRun` holds.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import sys
 import threading
@@ -293,16 +294,7 @@ def profile(
     shown = {leader: names[leader] for leader in leaders if names and leader in names}
     table = _profiles(measures, n_profiles, seed, shown)
     step("profiles")
-    if isinstance(events, pl.LazyFrame):
-        ts = pl.col("timestamp")
-        span = events.select(pl.len(), ts.min().alias("first"), ts.max().alias("last"))
-        count, first, last = span.collect().row(0)
-        kept = own_threads(events, leaders)
-        return ProfileRun(
-            leaders, table, measures, observability, edges, kept, shown, tuple(notes),
-            event_count=count, time_span=(first, last),
-        )  # fmt: skip
-    return ProfileRun(
+    run = ProfileRun(
         leaders,
         table,
         measures,
@@ -312,6 +304,20 @@ def profile(
         shown,
         tuple(notes),
         pseudonymized=key is not None,
+    )
+    return _with_threads_only(run) if lazy else run
+
+
+def _with_threads_only(run: ProfileRun) -> ProfileRun:
+    """``run`` of lazy events: it keeps their count and time span, and the leaders' threads."""
+    ts = pl.col("timestamp")
+    span = run.events.lazy().select(pl.len(), ts.min().alias("first"), ts.max().alias("last"))
+    count, first, last = span.collect().row(0)
+    return dataclasses.replace(
+        run,
+        events=own_threads(run.events, run.leaders),
+        event_count=count,
+        time_span=(first, last),
     )
 
 
