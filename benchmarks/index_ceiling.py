@@ -86,7 +86,9 @@ def clean_rates(events: pl.DataFrame, leaders: list[str]) -> pl.DataFrame:
     Over the root posts of the leader's tribe as the package defines it (its alters,
     :func:`tribe_analysis.features.reciprocity.tribe_pairs`): those it reacted to
     (``react``), replied to (``comment``) and shared (``share``); its own root posts
-    that mention another account (``mention``). Answering is ``reply_rate`` as it is.
+    that mention another account (``mention``); the replies addressed to it, anywhere,
+    that it answered (``answer``; the package's ``reply_rate`` counts only first-level
+    comments on its posts).
     """
     lf = events.lazy()
     posts = lf.filter(pl.col("action") == "post").select(
@@ -116,9 +118,26 @@ def clean_rates(events: pl.DataFrame, leaders: list[str]) -> pl.DataFrame:
         .group_by(pl.col("actor_id").alias("leader_id"))
         .agg(pl.len().alias("c_mention_n"), (others > 0).sum().alias("c_mention_k"))
     )
+    replies = lf.filter(pl.col("action") == "reply")
+    to_leader = replies.filter(
+        pl.col("target_actor_id").is_in(leaders) & (pl.col("actor_id") != pl.col("target_actor_id"))
+    ).select(pl.col("target_actor_id").alias("leader_id"), "event_id")
+    answers = (
+        replies.filter(pl.col("actor_id").is_in(leaders))
+        .select(pl.col("actor_id").alias("leader_id"), pl.col("parent_id").alias("event_id"))
+        .unique()
+        .with_columns(pl.lit(True).alias("answered"))
+    )
+    answering = (
+        to_leader.join(answers, on=["leader_id", "event_id"], how="left")
+        .group_by("leader_id")
+        .agg(pl.len().alias("c_answer_n"), pl.col("answered").sum().alias("c_answer_k"))
+    )
     lead = pl.LazyFrame({"leader_id": leaders})
-    rates = lead.join(per_post, on="leader_id", how="left", maintain_order="left").join(
-        own, on="leader_id", how="left", maintain_order="left"
+    rates = (
+        lead.join(per_post, on="leader_id", how="left", maintain_order="left")
+        .join(own, on="leader_id", how="left", maintain_order="left")
+        .join(answering, on="leader_id", how="left", maintain_order="left")
     )
     rates = rates.with_columns(pl.exclude("leader_id").fill_null(0))
     return (
@@ -143,9 +162,14 @@ def clean_table(frame: pl.DataFrame) -> pl.DataFrame:
         n = g.height
         g = g.filter(pl.col("authored") >= MIN_AUTHORED)
         y = (g["style"] == "participator").to_numpy()
-        answer = _logit(
+
+        def share(x: np.ndarray, g: pl.DataFrame = g, y: np.ndarray = y, n: int = n) -> float:
+            return regression(x, y) * g.height / n
+
+        reply_rate = _logit(
             pl.col("reply_rate_num").fill_null(0), pl.col("reply_rate_den").fill_null(0)
         )
+        answer_any = _logit(pl.col("c_answer_k"), pl.col("c_answer_n"))
         clean = [
             _logit(pl.col(f"c_{r}_k"), pl.col(f"c_{r}_n"))
             for r in ("react", "comment", "share", "mention")
@@ -155,17 +179,14 @@ def clean_table(frame: pl.DataFrame) -> pl.DataFrame:
         rows.append(
             {
                 "design": design,
-                "today's five parts": regression(parts, y) * g.height / n,
-                "five clean rates from the events": regression(
-                    g.select(*clean, answer).to_numpy(), y
-                )
-                * g.height
-                / n,
-                "the five behaviours, counted by the simulator": regression(
-                    counted(g, "full", five), y
-                )
-                * g.height
-                / n,
+                "today's five parts": share(parts),
+                "five clean rates from the events": share(g.select(*clean, reply_rate).to_numpy()),
+                "the same, answering any reply to the leader": share(
+                    g.select(*clean, answer_any).to_numpy()
+                ),
+                "the five behaviours, counted by the simulator": share(counted(g, "full", five)),
+                "reply_rate alone": share(g.select(reply_rate).to_numpy()),
+                "answering any reply alone": share(g.select(answer_any).to_numpy()),
             }
         )
     return pl.DataFrame(rows)
@@ -335,7 +356,9 @@ def main() -> None:
         "`five clean rates from the events` (`clean_rates`): over the root posts of the "
         "leader's tribe as the package defines it (its alters), the share it reacted to, "
         "replied to and shared; the share of its own root posts that mention someone; and "
-        "`reply_rate` — each one behaviour, each per opportunity. Beside today's parts and "
+        "`reply_rate` — each one behaviour, each per opportunity; then with answering "
+        "counted over every reply addressed to the leader, anywhere (`reply_rate` counts "
+        "the first-level comments on its own posts only). Beside today's parts and "
         "the simulator's own counts of the same five behaviours (its tribe: the board or "
         "the followers, every post of it):",
         "",
