@@ -26,7 +26,7 @@ Run: ``.venv/bin/python benchmarks/index_ceiling.py`` (about 30 s on 2 cores).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -157,14 +157,10 @@ def _logit(k: pl.Expr, n: pl.Expr) -> pl.Expr:
 def clean_table(frame: pl.DataFrame) -> pl.DataFrame:
     """Share decided at 97% (full platform): the parts, the clean rates, the counted behaviours."""
     rows = []
-    full = frame.filter(pl.col("platform") == "full")
-    for (design,), g in full.group_by("design", maintain_order=True):
-        n = g.height
-        g = g.filter(pl.col("authored") >= MIN_AUTHORED)
-        y = (g["style"] == "participator").to_numpy()
+    for design, g, y, entered in _full_platform(frame):
 
-        def share(x: np.ndarray, g: pl.DataFrame = g, y: np.ndarray = y, n: int = n) -> float:
-            return regression(x, y) * g.height / n
+        def share(x: np.ndarray, y: np.ndarray = y, entered: float = entered) -> float:
+            return regression(x, y) * entered
 
         reply_rate = _logit(
             pl.col("reply_rate_num").fill_null(0), pl.col("reply_rate_den").fill_null(0)
@@ -245,16 +241,22 @@ SUBSETS: dict[str, tuple[str, ...]] = {
 def counted_subsets(frame: pl.DataFrame) -> pl.DataFrame:
     """Share decided at 97% by the counted behaviours of each of :data:`SUBSETS` (full platform)."""
     rows = []
-    full = frame.filter(pl.col("platform") == "full")
-    for (design,), g in full.group_by("design", maintain_order=True):
-        n = g.height
-        g = g.filter(pl.col("authored") >= MIN_AUTHORED)
-        y = (g["style"] == "participator").to_numpy()
+    for design, g, y, entered in _full_platform(frame):
         row: dict[str, object] = {"design": design}
         for name, behaviours in SUBSETS.items():
-            row[name] = regression(counted(g, "full", behaviours), y) * g.height / n
+            row[name] = regression(counted(g, "full", behaviours), y) * entered
         rows.append(row)
     return pl.DataFrame(rows)
+
+
+def _full_platform(frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame, np.ndarray, float]]:
+    """Per design (full platform): the leaders that enter the bounds, their planted
+    participation, and their share of all leaders (the bounds are shares of all)."""
+    full = frame.filter(pl.col("platform") == "full")
+    for (design,), g in full.group_by("design", maintain_order=True):
+        entered = g.filter(pl.col("authored") >= MIN_AUTHORED)
+        y = (entered["style"] == "participator").to_numpy()
+        yield design, entered, y, entered.height / g.height
 
 
 def ceilings(frame: pl.DataFrame) -> pl.DataFrame:

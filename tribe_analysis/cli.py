@@ -665,12 +665,12 @@ def _spill_folder(params: dict, inputs: Sequence[Path]) -> contextlib.AbstractCo
     wanted = params["out_of_core"]
     if wanted is False:
         return contextlib.nullcontext()
-    able = params["on_error"] == "strict" and not params["pseudonymize"]
     if wanted is None:
         from tribe_analysis import io
         from tribe_analysis.spill import estimated_events, needs_spill
 
         fmt = params["fmt"]
+        able = params["on_error"] == "strict" and not params["pseudonymize"]
         if not able or fmt not in ("auto", "csv", "parquet", "ndjson"):
             return contextlib.nullcontext()
         try:

@@ -222,7 +222,7 @@ def _spill(
     parent_idx, ptr, stuck, cyc, deep = _links(ids, max_depth)
     if cyc.size or deep.size:
         raise EventsError(
-            _derivation_problems(ids, cyc, deep, max_depth, _where_lazy(typed, spans))
+            _derivation_problems(ids, cyc, deep, max_depth, _where_from_files(typed, spans))
         )
     files = _completed(typed, spans, ids, parent_idx, ptr, stuck, folder, written, progress)
     del ids, parent_idx, ptr, stuck
@@ -291,7 +291,7 @@ def _raw(path: Path, format: str | None) -> tuple[pl.DataFrame, str, list[Proble
     return raw, "line", bad
 
 
-def _where_lazy(typed: list[Path], spans: list[tuple[str, str, int]]) -> pl.DataFrame:
+def _where_from_files(typed: list[Path], spans: list[tuple[str, str, int]]) -> pl.DataFrame:
     """Source, line and unit of every row (read back from the typed files)."""
     lines = pl.concat([pl.read_parquet(path, columns=[_LINE]) for path in typed])
     return ev._where(lines.get_column(_LINE), spans)
