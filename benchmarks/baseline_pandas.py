@@ -43,9 +43,11 @@ RATES = [
     "comment_share",
     "reply_concentration",
     "reply_rate",
+    "answer_rate",
     "conversation_share",
     "dialogic_loop_share",
     "promotion_share",
+    "mention_share",
     "promoted_breadth",
     "broadcast_share",
     "unanswered_share",
@@ -148,6 +150,10 @@ def pandas_measures(
     first_level = first_level[first_level["actor_id"] != first_level["target"]]
     comments_by_author = first_level.groupby("target")
     commented = set(comments_by_author.groups)
+    # ---- every reply by another account addressed to an account, anywhere
+    addressed = replies[replies["target"].notna() & (replies["actor_id"] != replies["target"])]
+    addressed_to = addressed.groupby("target")
+    addressees = set(addressed_to.groups)
 
     posts_by_actor = posts.groupby("actor_id")["event_id"].apply(list).to_dict()
     leaders = sorted(set(leaders))
@@ -214,6 +220,9 @@ def pandas_measures(
         latency_h = (answered_at - comments["timestamp"]).dt.total_seconds() / 3600
         _rate(row, "reply_rate", int(answered_at.notna().sum()), len(comments), m)
         row["reply_latency_h"] = latency_h.median() if len(comments) >= m else NAN
+        to_leader = addressed_to.get_group(leader) if leader in addressees else addressed.iloc[0:0]
+        answered = to_leader["event_id"].isin(set(own_replies["parent_id"].dropna()))
+        _rate(row, "answer_rate", int(answered.sum()), len(to_leader), m)
 
         # conversations on L's root posts
         participants, depths, focus, yields, drew, loops = [], [], [], [], 0, 0
@@ -253,6 +262,7 @@ def pandas_measures(
             len(own_posts) + len(own_shares),
             m,
         )
+        _rate(row, "mention_share", posts_mentioning, len(own_posts), m)
         shared = own_shares["target"][
             own_shares["target"].notna() & (own_shares["target"] != leader)
         ]
@@ -266,11 +276,11 @@ def pandas_measures(
 
         # participation index: mean of the observed parts, given two or more
         parts = [
-            row["see_coverage"],
+            row["see_breadth"],
             row["comment_share"],
             row["conversation_share"],
-            row["reply_rate"],
-            row["promotion_share"],
+            row["answer_rate"],
+            row["mention_share"],
         ]
         parts = [x for x in parts if not math.isnan(x)]
         row["parts_observed"] = len(parts)

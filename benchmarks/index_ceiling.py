@@ -50,11 +50,11 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "validation_ceiling.md"
 SEEDS = range(4)
 ACCURACY = 0.97
 BEHAVIOUR_OF = {
-    "see_coverage": "p_see",
+    "see_breadth": "p_see",
     "comment_share": "p_comment",
     "conversation_share": "p_question",
-    "reply_rate": "p_answer",
-    "promotion_share": "p_mention",
+    "answer_rate": "p_answer",
+    "mention_share": "p_mention",
 }
 """The planted behaviour each part stands for most directly."""
 

@@ -214,9 +214,10 @@ def test_profile_map_labels_the_undetermined_first_and_tells_each_point(table):
 
 
 def test_report_card_parts_with_intervals_and_not_observed(tribe, gappy, edges):
-    leader = tribe.leaders[0]
+    decided = gappy.filter(pl.col("profile") != "undetermined")
+    leader = next(x for x in tribe.leaders if x in decided["leader_id"])
     row = gappy.filter(pl.col("leader_id") == leader).row(0, named=True)
-    assert row["see_coverage"] is None  # reactions unobservable: seeing is not observed
+    assert row["see_breadth"] is None  # reactions unobservable: seeing is not observed
     spec = _spec(charts.report_card(leader, gappy, edges, tribe.events))
     assert row["profile"] in spec["title"]["text"]
     rests = "label rests on: " + charts.readable_measures(row["drivers"])
@@ -287,8 +288,8 @@ def test_measure_comparison_has_median_row(table):
     assert {r["leader"] for r in rows} == {"tribe median", *table["leader_id"][:3].to_list()}
     median = {r["measure"]: r["value"] for r in rows if r["leader"] == "tribe median"}
     assert set(median) == set(charts.COMPARISON_MEASURES)
-    expected = table["reply_rate"].median()
-    assert median["reply_rate"] == pytest.approx(expected, abs=1e-4)
+    expected = table["answer_rate"].median()
+    assert median["answer_rate"] == pytest.approx(expected, abs=1e-4)
     cells = spec["layer"][0]
     assert cells["mark"]["type"] == "rect" and cells["encoding"]["color"]["field"] == "value"
     x = cells["encoding"]["x"]

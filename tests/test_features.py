@@ -97,6 +97,9 @@ EXPECTED = {
         "reply_rate": 0.0,
         "reply_rate_num": 0,
         "reply_rate_den": 3,
+        "answer_rate": 0.0,
+        "answer_rate_num": 0,
+        "answer_rate_den": 3,
         "reply_latency_h": None,
         "dialogic_loop_share": 0.0,
         "dialogic_loop_share_num": 0,
@@ -111,6 +114,9 @@ EXPECTED = {
         "promotion_share": 0.0,
         "promotion_share_num": 0,
         "promotion_share_den": 4,
+        "mention_share": 0.0,  # a_p3 mentions only A itself
+        "mention_share_num": 0,
+        "mention_share_den": 3,
         "promoted_breadth": 0.0,
         "promoted_breadth_num": 0,
         "promoted_breadth_den": 4,
@@ -124,9 +130,8 @@ EXPECTED = {
         "conversation_share": 0.0,
         "conversation_share_num": 0,
         "conversation_share_den": 1,
-        # seeing has no tribe root post to see: the mean of the other four parts
-        "participation_index": (0 + 0 + 0 + 0) / 4,
-        "parts_observed": 4,
+        "participation_index": (0 + 0 + 0 + 0 + 0) / 5,
+        "parts_observed": 5,
     },
     "B": {
         "posts": 2,
@@ -154,6 +159,10 @@ EXPECTED = {
         "reply_rate": 2 / 3,
         "reply_rate_num": 2,
         "reply_rate_den": 3,
+        # c4, c5, c6 on B's posts and c7 under B's answer b_r1: c4 and c6 answered
+        "answer_rate": 2 / 4,
+        "answer_rate_num": 2,
+        "answer_rate_den": 4,
         "reply_latency_h": 1.25,
         "dialogic_loop_share": 1.0,
         "dialogic_loop_share_num": 2,
@@ -168,6 +177,9 @@ EXPECTED = {
         "promotion_share": 2 / 3,
         "promotion_share_num": 2,
         "promotion_share_den": 3,
+        "mention_share": 1 / 2,
+        "mention_share_num": 1,
+        "mention_share_den": 2,
         "promoted_breadth": 0.6,
         "promoted_breadth_num": 3,
         "promoted_breadth_den": 5,
@@ -182,7 +194,7 @@ EXPECTED = {
         "conversation_share_num": 1,
         "conversation_share_den": 1,
         # seeing, commenting, starting conversations, answering, promoting others
-        "participation_index": (1.0 + 2 / 7 + 1.0 + 2 / 3 + 2 / 3) / 5,
+        "participation_index": (0.8 + 2 / 7 + 1.0 + 2 / 4 + 1 / 2) / 5,
         "parts_observed": 5,
     },
     "C": {
@@ -211,6 +223,9 @@ EXPECTED = {
         "reply_rate": None,
         "reply_rate_num": 0,
         "reply_rate_den": 0,
+        "answer_rate": None,
+        "answer_rate_num": 0,
+        "answer_rate_den": 0,
         "reply_latency_h": None,
         "dialogic_loop_share": None,
         "dialogic_loop_share_num": 0,
@@ -225,6 +240,9 @@ EXPECTED = {
         "promotion_share": 0.0,
         "promotion_share_num": 0,
         "promotion_share_den": 1,
+        "mention_share": 0.0,
+        "mention_share_num": 0,
+        "mention_share_den": 1,
         "promoted_breadth": 0.0,
         "promoted_breadth_num": 0,
         "promoted_breadth_den": 2,
@@ -238,7 +256,7 @@ EXPECTED = {
         "conversation_share": None,
         "conversation_share_num": 0,
         "conversation_share_den": 0,
-        "participation_index": (1.0 + 0.5 + 0.0) / 3,
+        "participation_index": (0.5 + 0.5 + 0.0) / 3,
         "parts_observed": 3,
     },
 }
@@ -301,7 +319,7 @@ def test_platform_without_reactions_has_null_seeing():
     # without reactions m9 leaves B's tribe (reciprocity 3/4), and the index is the
     # mean of the four parts other than seeing
     assert b["alter_reciprocity"] == pytest.approx(0.75)
-    assert b["participation_index"] == pytest.approx((2 / 7 + 1.0 + 2 / 3 + 2 / 3) / 4)
+    assert b["participation_index"] == pytest.approx((2 / 7 + 1.0 + 2 / 4 + 1 / 2) / 4)
     assert b["parts_observed"] == 4
 
 
@@ -413,6 +431,7 @@ def test_unobservable_signals_make_measures_null_never_zero():
     table = ft.leader_measures(tiny_events(no_mentions), ["A", "B"], min_denominator=1)
     b = table.filter(pl.col("leader_id") == "B").row(0, named=True)
     assert b["broadcast_share"] is None and b["broadcast_share_num"] is None
+    assert b["mention_share"] is None and b["mention_share_num"] is None
     # promotion still counts what is observable: B's share of m8's post, of 2 posts + 1 share
     assert (b["promotion_share_num"], b["promotion_share_den"]) == (1, 3)
     no_shares = [r for r in no_mentions if r[3] != "share"]
@@ -421,7 +440,13 @@ def test_unobservable_signals_make_measures_null_never_zero():
     assert table["promoted_breadth"].to_list() == [None]
     orphan = [r if r[3] != "reply" else (*r[:4], "outside", r[5]) for r in ROWS]
     table = ft.leader_measures(tiny_events(orphan), ["B"], min_denominator=1)
-    for name in ("comment_share", "reply_rate", "conversation_share", "dialogic_loop_share"):
+    for name in (
+        "comment_share",
+        "reply_rate",
+        "answer_rate",
+        "conversation_share",
+        "dialogic_loop_share",
+    ):
         assert table[name].to_list() == [None], name
 
 

@@ -36,7 +36,7 @@ def test_scikit_learn_estimator_contract(tribes):
     assert profiler.get_params() == {
         "n_profiles": 3,
         "threshold": 0.3,
-        "spread": 0.11,
+        "spread": 0.1,
         "confidence": 0.9,
         "max_profiles": 3,
         "n_bootstrap": 30,
@@ -281,7 +281,7 @@ def test_drivers_are_observed_parts_on_the_labels_side(tribes):
 
 
 def test_ways_in_words():
-    row = {"see_coverage": 0.6, "comment_share": 0.3, "conversation_share": 0.01}
+    row = {"see_breadth": 0.6, "comment_share": 0.3, "conversation_share": 0.01}
     assert describe_ways(row) == (
         "strong at seeing; sometimes commenting; rarely starting conversations; "
         "not observed: answering, promoting others"

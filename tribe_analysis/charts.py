@@ -94,7 +94,9 @@ MEASURE_NAMES: dict[str, str] = {
     "tribe_size": "tribe size",
     "interactions_out": "interactions given",
     "interactions_in": "interactions received",
-    "see_breadth": "seeing breadth",
+    "see_coverage": "seeing coverage (tribe posts)",
+    "reply_rate": "reply rate (comments on own posts)",
+    "promotion_share": "promotion share (posts and shares)",
     "comment_targets": "comment targets",
     "reply_concentration": "reply concentration",
     "reply_latency_h": "reply latency (hours)",
@@ -270,9 +272,9 @@ def readable_measures(columns: str | Sequence[str] | None) -> str:
 
     Examples
     --------
-    >>> readable_measures("conversation_share, reply_rate")
+    >>> readable_measures("conversation_share, answer_rate")
     'starting conversations, answering'
-    >>> readable_measures(["see_coverage"]), readable_measures(""), readable_measures(None)
+    >>> readable_measures(["see_breadth"]), readable_measures(""), readable_measures(None)
     ('seeing', '', '')
     """
     if columns is None:

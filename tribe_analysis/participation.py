@@ -4,15 +4,15 @@ The index answers one question per way of participating that the mission names,
 each as a rate about the leader's own opportunities (``docs/methods.md``,
 *Participation index*):
 
-========================  ======================  =========================================
+========================  ======================  =============================================
 way                       part                    rate
-========================  ======================  =========================================
-seeing                    ``see_coverage``        tribe root posts L reacted to, replied to or shared
+========================  ======================  =============================================
+seeing                    ``see_breadth``         tribe members L reacted to, replied to or shared
 commenting                ``comment_share``       L's authored actions that are replies in others' threads
 starting conversations    ``conversation_share``  L's root posts that drew a discussion (two or more others) in which L took part
-answering                 ``reply_rate``          first-level comments on L's posts that L answered
-promoting others          ``promotion_share``     L's posts and shares that promote someone else
-========================  ======================  =========================================
+answering                 ``answer_rate``         replies of others addressed to L, anywhere, that L answered
+promoting others          ``mention_share``       L's root posts that mention another account
+========================  ======================  =============================================
 
 A part counts only when its signal is observable for the input and its
 denominator reaches the minimum (default 10). Each rate gets a Jeffreys interval
@@ -42,11 +42,11 @@ __all__ = [
 ]
 
 PARTS: dict[str, str] = {
-    "see_coverage": "seeing",
+    "see_breadth": "seeing",
     "comment_share": "commenting",
     "conversation_share": "starting conversations",
-    "reply_rate": "answering",
-    "promotion_share": "promoting others",
+    "answer_rate": "answering",
+    "mention_share": "promoting others",
 }
 """Part (a rate column) -> the way of participating it measures, in index order."""
 

@@ -36,10 +36,10 @@ __all__ = [
 
 PROFILES: tuple[str, ...] = ("broadcaster", "participator", "undetermined")
 
-PARTICIPATOR_THRESHOLD = 0.27
+PARTICIPATOR_THRESHOLD = 0.35
 """The participation index that separates the styles (see ``docs/methods.md``)."""
 
-STYLE_SPREAD = 0.11
+STYLE_SPREAD = 0.10
 """Spread of the index among leaders of one style across designs and platforms.
 
 Added (in quadrature) to a leader's sampling error when turning its index into
@@ -53,11 +53,11 @@ SUB_FEATURES: tuple[str, ...] = (*PARTS, "broadcast_share", "alter_reciprocity")
 """Measures the sub-profile clustering uses (shares in [0, 1]; logit of clipped values)."""
 
 NAMING_MEASURES: dict[str, str] = {
-    "see_coverage": "watcher",
+    "see_breadth": "watcher",
     "comment_share": "commenter",
     "conversation_share": "conversation starter",
-    "reply_rate": "responder",
-    "promotion_share": "promoter",
+    "answer_rate": "responder",
+    "mention_share": "promoter",
     "broadcast_share": "announcer",
     "alter_reciprocity": "reciprocator",
 }
@@ -93,7 +93,7 @@ def decide(
     >>> label.tolist()
     ['broadcaster', 'participator', 'undetermined', 'undetermined']
     >>> np.round(prob, 3).tolist()[:2]
-    [0.975, 1.0]
+    [0.998, 1.0]
     """
     index = np.asarray(index, dtype=np.float64)
     se = np.asarray(se, dtype=np.float64)
@@ -149,8 +149,8 @@ def describe_ways(row: dict, *, strong: float = 0.5, rarely: float = 0.15) -> st
 
     Examples
     --------
-    >>> describe_ways({"see_coverage": None, "comment_share": 0.8, "conversation_share": 0.05,
-    ...     "reply_rate": 0.3, "promotion_share": None})
+    >>> describe_ways({"see_breadth": None, "comment_share": 0.8, "conversation_share": 0.05,
+    ...     "answer_rate": 0.3, "mention_share": None})
     'strong at commenting; sometimes answering; rarely starting conversations; not observed: seeing, promoting others'
     """
     groups: dict[str, list[str]] = {"strong": [], "some": [], "rare": [], "none": []}

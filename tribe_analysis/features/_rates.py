@@ -27,6 +27,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "comment_targets": ("reply_parents",),
     "reply_concentration": ("reply_parents",),
     "reply_rate": ("reply_parents",),
+    "answer_rate": ("reply_parents",),
     "reply_latency_h": ("reply_parents",),
     "dialogic_loop_share": ("reply_parents",),
     "unanswered_share": ("reply_parents",),
@@ -34,6 +35,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     **{name: ("reply_parents",) for name in _MEDIANS},
     "alter_reciprocity": ("reply_parents",),
     "broadcast_share": ("mentions",),
+    "mention_share": ("mentions",),
 }
 """Measure -> signals (:data:`tribe_analysis.observability.SIGNALS`) it needs, all of them.
 
@@ -121,9 +123,11 @@ def finish(out: pl.LazyFrame, m: int, seen: Mapping[str, bool]) -> pl.LazyFrame:
         *rate("comment_share", c("comment_n"), c("authored")),
         *rate("reply_concentration", c("top5_replies"), c("replies_to_others")),
         *rate("reply_rate", c("reply_rate_num"), c("reply_rate_den")),
+        *rate("answer_rate", c("answer_rate_num"), c("answer_rate_den")),
         *rate("conversation_share", c("started"), c("discussions")),
         *rate("dialogic_loop_share", c("loops"), c("drew_comment")),
         *rate("promotion_share", promo_num, promo_den),
+        *rate("mention_share", c("posts_mentioning"), c("posts")),
         *rate("promoted_breadth", c("promoted_n"), c("tribe_size")),
         *rate("broadcast_share", c("posts_silent"), c("authored")),
         *rate("unanswered_share", c("drew_comment") - c("loops"), c("drew_comment")),
