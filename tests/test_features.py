@@ -450,6 +450,19 @@ def test_unobservable_signals_make_measures_null_never_zero():
         assert table[name].to_list() == [None], name
 
 
+def test_flat_comments_answering_counts_the_replies_to_posts_only():
+    # Where a reply to a reply cannot be answered in place (Stack Exchange comments),
+    # answering counts the replies to the leader's root posts: B's 3, of which 2 answered
+    # (c7, under B's answer b_r1, is not an opportunity there).
+    facts = {"reply_chain": False}
+    table = ft.leader_measures(tiny_events(), ["B"], min_denominator=1, observability=facts)
+    b = table.row(0, named=True)
+    assert (b["answer_rate_num"], b["answer_rate_den"]) == (2, 3)
+    assert (b["reply_rate_num"], b["reply_rate_den"]) == (2, 3)
+    seen = ft.signals_of(tiny_events(), facts)
+    assert seen["reply_chains"] is False and seen["reply_parents"] is True
+
+
 def test_rate_intervals_hold_the_rate():
     table = ft.leader_measures(tiny_events(), ["A", "B", "C"], min_denominator=1)
     for name in ft.RATES:

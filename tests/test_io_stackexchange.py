@@ -46,6 +46,7 @@ def test_mapping_of_questions_answers_comments_and_deleted_users(tmp_path):
         "share": False,
         "reaction": False,
         "mention": False,
+        "reply_chain": False,
     }
     # the tag wiki is neither loaded nor counted
     assert (result.records_read, result.records_loaded, result.skipped) == (5, 5, [])

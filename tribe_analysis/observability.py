@@ -28,6 +28,7 @@ SIGNALS: dict[str, str] = {
     "shares": "shares (retweets, reposts, boosts)",
     "mentions": "mentions of accounts in posts",
     "reply_parents": "the content a reply answers (its parent is in the data)",
+    "reply_chains": "an answer to a reply's reply (comments are flat: none can be answered in place)",
 }
 """Signal name -> what it is. Measures declare which of these they need."""
 
@@ -36,8 +37,13 @@ _PLATFORM_KEY = {
     "shares": "share",
     "mentions": "mention",
     "reply_parents": "reply",
+    "reply_chains": "reply_chain",
 }
-"""Signal -> key of a reader's ``OBSERVABILITY`` mapping (absent means exposed)."""
+"""Signal -> key of a reader's ``OBSERVABILITY`` mapping (absent means exposed).
+
+``reply_chains`` is a platform fact only (no data rule): whether a reply to a reply
+can itself be answered by a reply to it. Stack Exchange comments cannot.
+"""
 
 _SCHEMA = {"signal": pl.String, "observable": pl.Boolean, "source": pl.String, "reason": pl.String}
 
@@ -75,7 +81,7 @@ def observe(
     ...     "action": ["post", "reply"], "mentions": [[], []],
     ...     "parent_id": [None, "p1"], "target_actor_id": [None, "a"]})
     >>> observe(ev, {"reaction": False}, platform_name="twitter").select("signal", "observable").rows()
-    [('reactions', False), ('shares', False), ('mentions', False), ('reply_parents', True)]
+    [('reactions', False), ('shares', False), ('mentions', False), ('reply_parents', True), ('reply_chains', True)]
     >>> print(unobservable(observe(ev, {"reaction": False}, platform_name="twitter"))["reactions"])
     the platform (twitter) does not expose reactions given (likes, favourites, votes)
     """
@@ -139,7 +145,7 @@ def decide(
             rows.append(
                 (signal, False, "platform", f"the platform{where} does not expose {meaning}")
             )
-        elif counts[signal] == 0:
+        elif counts.get(signal) == 0:
             rows.append((signal, False, "data", _absent_reason(signal, counts["replies"])))
         else:
             rows.append((signal, True, None, None))

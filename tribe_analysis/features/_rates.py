@@ -101,6 +101,19 @@ def _promotion(seen: Mapping[str, bool]) -> tuple[pl.Expr, pl.Expr]:
     return num.fill_null(0), den.fill_null(0)
 
 
+def _answering(seen: Mapping[str, bool]) -> tuple[pl.Expr, pl.Expr]:
+    """Numerator and denominator of ``answer_rate``.
+
+    Every reply of another account addressed to the leader; where replies to
+    replies cannot be answered in place (``reply_chains`` unobservable: Stack
+    Exchange comments), the replies to the leader's root posts only, the
+    opportunities a reply can be seen answering (those of ``reply_rate``).
+    """
+    if seen.get("reply_chains", True):
+        return pl.col("answer_rate_num"), pl.col("answer_rate_den")
+    return pl.col("reply_rate_num"), pl.col("reply_rate_den")
+
+
 def finish(out: pl.LazyFrame, m: int, seen: Mapping[str, bool]) -> pl.LazyFrame:
     """The measures from the families' raw columns: ``m`` is the minimum denominator.
 
@@ -123,7 +136,7 @@ def finish(out: pl.LazyFrame, m: int, seen: Mapping[str, bool]) -> pl.LazyFrame:
         *rate("comment_share", c("comment_n"), c("authored")),
         *rate("reply_concentration", c("top5_replies"), c("replies_to_others")),
         *rate("reply_rate", c("reply_rate_num"), c("reply_rate_den")),
-        *rate("answer_rate", c("answer_rate_num"), c("answer_rate_den")),
+        *rate("answer_rate", *_answering(seen)),
         *rate("conversation_share", c("started"), c("discussions")),
         *rate("dialogic_loop_share", c("loops"), c("drew_comment")),
         *rate("promotion_share", promo_num, promo_den),

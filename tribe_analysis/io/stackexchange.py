@@ -43,8 +43,16 @@ from tribe_analysis.io._base import (
 __all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
 
 NAME = "stackexchange"
-OBSERVABILITY = {"post": True, "reply": True, "share": False, "reaction": False, "mention": False}
-"""No shares; votes given are private; ``@name`` in comments is plain text, not a typed mention."""
+OBSERVABILITY = {
+    "post": True,
+    "reply": True,
+    "share": False,
+    "reaction": False,
+    "mention": False,
+    "reply_chain": False,
+}
+"""No shares; votes given are private; ``@name`` in comments is plain text, not a typed
+mention; comments are flat (a comment on an answer cannot be answered in place)."""
 
 FILES = {"Posts.xml": "posts", "Comments.xml": "comments"}
 """Dump files read, with their root element."""
