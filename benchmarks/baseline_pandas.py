@@ -274,7 +274,7 @@ def pandas_measures(
         _rate(row, "alter_reciprocity", len(a_out & a_in), len(tribe), m)
         row["give_receive_log_ratio"] = math.log((n_out + 1) / (n_in + 1))
 
-        # participation index: mean of the observed parts, given two or more
+        # participation index: mean of the observed parts, given three or more
         parts = [
             row["see_breadth"],
             row["comment_share"],
@@ -284,7 +284,7 @@ def pandas_measures(
         ]
         parts = [x for x in parts if not math.isnan(x)]
         row["parts_observed"] = len(parts)
-        row["participation_index"] = sum(parts) / len(parts) if len(parts) >= 2 else NAN
+        row["participation_index"] = sum(parts) / len(parts) if len(parts) >= 3 else NAN
 
         row.update(_ego(undirected, leader))
         rows.append(row)

@@ -618,7 +618,7 @@ def _partition_accounts(part) -> pl.DataFrame:
 
 
 def _sum_accounts(*parts: pl.DataFrame) -> pl.DataFrame:
-    return pl.concat(parts).group_by("actor_id").agg(pl.col("authored", "promote_den").sum())
+    return pl.concat(parts).group_by("actor_id").agg(pl.col("authored", "posts").sum())
 
 
 def present_actors(frame, ids: Sequence[str]) -> set[str]:

@@ -53,8 +53,13 @@ PARTS: dict[str, str] = {
 LEVEL = 0.9
 """Coverage of every interval (two-sided)."""
 
-MIN_PARTS = 2
-"""Fewer observed parts than this leave the index null (too little evidence)."""
+MIN_PARTS = 3
+"""Fewer observed parts than this leave the index null (too little evidence).
+
+Three of the five: with two, one way of participating makes half the index, and the
+two parts most often left (commenting and answering) both rest on the same replies,
+which a sample drawn as reply chains inflates by construction (``docs/validation.md``).
+"""
 
 MIN_AUTHORED = 5
 """A leader with fewer authored actions (posts, replies, shares) is not labelled: too

@@ -62,8 +62,9 @@ def select_leaders(
     :data:`tribe_analysis.participation.MIN_PARTS` parts of the participation
     index with their minimum denominator among commenting (authored actions),
     starting conversations (own posts that drew two or more others), answering
-    (first-level comments by others on own posts) and promoting (posts and
-    shares), each counted only where its signal is observable, and at least
+    (first-level comments by others on own posts: a lower bound of the replies
+    addressed to the account) and promoting (own posts, where mentions are
+    observable), each counted only where its signal is observable, and at least
     :data:`tribe_analysis.participation.MIN_AUTHORED` authored actions. (Seeing
     is left out of this count: its denominator needs every account's tribe, and
     the rule only has to be cheap and never admit an account that cannot be
@@ -121,12 +122,12 @@ def select_leaders(
 
 
 def account_counts(lf: pl.LazyFrame) -> pl.DataFrame:
-    """Per account (``actor_id``): ``authored`` actions and ``promote_den`` (posts and shares)."""
+    """Per account (``actor_id``): ``authored`` actions and root ``posts``."""
     return (
         lf.group_by("actor_id")
         .agg(
             pl.col("action").is_in(AUTHORED).sum().alias("authored"),
-            pl.col("action").is_in(["post", "share"]).sum().alias("promote_den"),
+            (pl.col("action") == "post").sum().alias("posts"),
         )
         .collect()
     )
@@ -184,7 +185,7 @@ def _evidence(
 ) -> pl.LazyFrame:
     """The accounts of ``among`` with enough evidence to be labelled (see :func:`select_leaders`).
 
-    ``own`` holds each account's ``authored`` and ``promote_den`` counts. Only the
+    ``own`` holds each account's ``authored`` and ``posts`` counts. Only the
     posts of ``among`` are joined with the replies, so a batch of candidates costs
     one pass over the replies whatever the number of accounts.
     """
@@ -211,12 +212,12 @@ def _evidence(
         .agg(pl.len().alias("discussions"))
     )
     threads = seen.get("reply_parents", True)
-    promotes = seen.get("shares", True) or seen.get("mentions", True)
+    promotes = seen.get("mentions", True)
     parts = (
         (pl.col("authored") >= m).cast(pl.Int32) * int(threads)
         + (pl.col("discussions").fill_null(0) >= m).cast(pl.Int32) * int(threads)
         + (pl.col("comments").fill_null(0) >= m).cast(pl.Int32) * int(threads)
-        + (pl.col("promote_den") >= m).cast(pl.Int32) * int(promotes)
+        + (pl.col("posts") >= m).cast(pl.Int32) * int(promotes)
     )
     return (
         own.filter(pl.col("actor_id").is_in(among.implode()))
