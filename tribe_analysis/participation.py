@@ -15,7 +15,7 @@ promoting others          ``mention_share``       L's root posts that mention an
 ========================  ======================  =============================================
 
 A part counts only when its signal is observable for the input and its
-denominator reaches the minimum (default 10). Each rate gets a Jeffreys interval
+denominator reaches the minimum (default 5). Each rate gets a Jeffreys interval
 (Beta(x + 1/2, n - x + 1/2) posterior; Brown, Cai & DasGupta 2001), and the index
 is the mean of the observed parts, with a standard error from the parts'
 posterior variances and an interval from it. Nothing here looks at other leaders:
