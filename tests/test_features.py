@@ -17,6 +17,7 @@ import pytest
 from tribe_analysis import events as ev
 from tribe_analysis import features as ft
 from tribe_analysis import graph
+from tribe_analysis import observability as obs
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 
@@ -461,6 +462,28 @@ def test_flat_comments_answering_counts_the_replies_to_posts_only():
     assert (b["reply_rate_num"], b["reply_rate_den"]) == (2, 3)
     seen = ft.signals_of(tiny_events(), facts)
     assert seen["reply_chains"] is False and seen["reply_parents"] is True
+
+
+def test_flat_threads_make_answering_unknown_never_zero():
+    # Slack-like threads: every reply is to the root post, so a leader's answer is a
+    # sibling of what it answers. Answering and taking part in one's own threads are
+    # unknown (null, with the reason), commenting is still measured.
+    root = dict(tiny_events().select("event_id", "thread_id").iter_rows())
+    flat = [
+        (eid, minute, actor, action, root[eid] if action == "reply" else parent, mentions)
+        for eid, minute, actor, action, parent, mentions in ROWS
+        if root.get(eid) is not None  # replies outside the data stay out
+    ]
+    events = tiny_events(flat)
+    seen = ft.signals_of(events, None)
+    assert seen["reply_parents"] is True and seen["reply_answers"] is False
+    table = ft.leader_measures(events, ["A", "B"], min_denominator=1)
+    for name in ("reply_rate", "answer_rate", "conversation_share", "dialogic_loop_share"):
+        assert table[name].to_list() == [None, None], name
+        assert table[f"{name}_den"].to_list() == [None, None], name
+    assert table["comment_share"].null_count() == 0
+    reason = obs.unobservable(obs.observe(events))["reply_answers"]
+    assert reason == "no reply in the input answers another reply (every reply is to a root post)"
 
 
 def test_rate_intervals_hold_the_rate():

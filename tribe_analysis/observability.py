@@ -28,6 +28,7 @@ SIGNALS: dict[str, str] = {
     "shares": "shares (retweets, reposts, boosts)",
     "mentions": "mentions of accounts in posts",
     "reply_parents": "the content a reply answers (its parent is in the data)",
+    "reply_answers": "a reply answered by a reply to it (threads that are not flat)",
     "reply_chains": "an answer to a reply's reply (comments are flat: none can be answered in place)",
 }
 """Signal name -> what it is. Measures declare which of these they need."""
@@ -37,6 +38,7 @@ _PLATFORM_KEY = {
     "shares": "share",
     "mentions": "mention",
     "reply_parents": "reply",
+    "reply_answers": "reply_answer",
     "reply_chains": "reply_chain",
 }
 """Signal -> key of a reader's ``OBSERVABILITY`` mapping (absent means exposed).
@@ -81,7 +83,7 @@ def observe(
     ...     "action": ["post", "reply"], "mentions": [[], []],
     ...     "parent_id": [None, "p1"], "target_actor_id": [None, "a"]})
     >>> observe(ev, {"reaction": False}, platform_name="twitter").select("signal", "observable").rows()
-    [('reactions', False), ('shares', False), ('mentions', False), ('reply_parents', True), ('reply_chains', True)]
+    [('reactions', False), ('shares', False), ('mentions', False), ('reply_parents', True), ('reply_answers', True), ('reply_chains', True)]
     >>> print(unobservable(observe(ev, {"reaction": False}, platform_name="twitter"))["reactions"])
     the platform (twitter) does not expose reactions given (likes, favourites, votes)
     """
@@ -92,19 +94,28 @@ def signal_counts(events: pl.DataFrame | pl.LazyFrame) -> dict[str, int]:
     """The records that carry each signal: what :func:`decide` reads.
 
     ``reactions``, ``shares``, ``mentions`` (records with at least one),
-    ``replies`` and ``reply_parents`` (replies whose parent is in the data). The
-    counts add up: a distributed engine sums those of its partitions.
+    ``replies``, ``reply_parents`` (replies whose parent is in the data) and, where
+    the events have ``parent_id`` and ``thread_id``, ``reply_answers`` (replies whose
+    parent is in the data and is not the thread's root: a reply to a reply; none in
+    flat threads such as Slack's). The counts add up: a distributed engine sums
+    those of its partitions.
 
     Examples
     --------
     >>> signal_counts(pl.DataFrame({"action": ["post", "reply"], "mentions": [["a"], []],
-    ...     "target_actor_id": [None, "x"]}))
-    {'reactions': 0, 'shares': 0, 'mentions': 1, 'replies': 1, 'reply_parents': 1}
+    ...     "target_actor_id": [None, "x"], "parent_id": [None, "p"], "thread_id": ["p", "p"]}))
+    {'reactions': 0, 'shares': 0, 'mentions': 1, 'replies': 1, 'reply_parents': 1, 'reply_answers': 0}
     """
     action = pl.col("action")
+    lf = events.lazy()
+    threaded = {"parent_id", "thread_id"} <= set(lf.collect_schema().names())
+    to_reply = (
+        (action == "reply")
+        & pl.col("target_actor_id").is_not_null()
+        & (pl.col("parent_id") != pl.col("thread_id"))
+    )
     counts = (
-        events.lazy()
-        .select(
+        lf.select(
             (action == "reaction").sum().alias("reactions"),
             (action == "share").sum().alias("shares"),
             (pl.col("mentions").list.len() > 0).sum().alias("mentions"),
@@ -112,6 +123,7 @@ def signal_counts(events: pl.DataFrame | pl.LazyFrame) -> dict[str, int]:
             ((action == "reply") & pl.col("target_actor_id").is_not_null())
             .sum()
             .alias("reply_parents"),
+            *([to_reply.sum().alias("reply_answers")] if threaded else []),
         )
         .collect()
         .row(0, named=True)
@@ -157,6 +169,8 @@ def _absent_reason(signal: str, replies: int) -> str:
         if replies == 0:
             return "no replies in the input"
         return f"none of the {replies:,} replies has its parent in the input"
+    if signal == "reply_answers":
+        return "no reply in the input answers another reply (every reply is to a root post)"
     noun = {"reactions": "reaction", "shares": "share", "mentions": "mention"}[signal]
     return f"no {noun} in any record of the input"
 

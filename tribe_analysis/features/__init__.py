@@ -238,7 +238,7 @@ def signals_of(
     --------
     >>> signals_of(pl.DataFrame({"action": ["post"], "mentions": [["a"]],
     ...     "parent_id": [None], "target_actor_id": [None]}), {"reaction": False})
-    {'reactions': False, 'shares': False, 'mentions': True, 'reply_parents': False, 'reply_chains': True}
+    {'reactions': False, 'shares': False, 'mentions': True, 'reply_parents': False, 'reply_answers': True, 'reply_chains': True}
     """
     if not isinstance(observability, pl.DataFrame):
         observability = obs.observe(events, observability)

@@ -26,18 +26,22 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "comment_share": ("reply_parents",),
     "comment_targets": ("reply_parents",),
     "reply_concentration": ("reply_parents",),
-    "reply_rate": ("reply_parents",),
-    "answer_rate": ("reply_parents",),
-    "reply_latency_h": ("reply_parents",),
-    "dialogic_loop_share": ("reply_parents",),
-    "unanswered_share": ("reply_parents",),
-    "conversation_share": ("reply_parents",),
+    "reply_rate": ("reply_parents", "reply_answers"),
+    "answer_rate": ("reply_parents", "reply_answers"),
+    "reply_latency_h": ("reply_parents", "reply_answers"),
+    "dialogic_loop_share": ("reply_parents", "reply_answers"),
+    "unanswered_share": ("reply_parents", "reply_answers"),
+    "conversation_share": ("reply_parents", "reply_answers"),
     **{name: ("reply_parents",) for name in _MEDIANS},
     "alter_reciprocity": ("reply_parents",),
     "broadcast_share": ("mentions",),
     "mention_share": ("mentions",),
 }
 """Measure -> signals (:data:`tribe_analysis.observability.SIGNALS`) it needs, all of them.
+
+Answering and taking part in one's own threads need ``reply_answers``: in flat
+threads (every reply is to the root post, as in Slack) a leader's answer is a sibling
+of the reply it answers, which the data cannot tie to it.
 
 ``promotion_share`` and ``promoted_breadth`` need shares *or* mentions and use
 the channels that are observable (see :func:`finish`).

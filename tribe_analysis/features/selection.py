@@ -212,11 +212,12 @@ def _evidence(
         .agg(pl.len().alias("discussions"))
     )
     threads = seen.get("reply_parents", True)
+    answers = threads and seen.get("reply_answers", True)
     promotes = seen.get("mentions", True)
     parts = (
         (pl.col("authored") >= m).cast(pl.Int32) * int(threads)
-        + (pl.col("discussions").fill_null(0) >= m).cast(pl.Int32) * int(threads)
-        + (pl.col("comments").fill_null(0) >= m).cast(pl.Int32) * int(threads)
+        + (pl.col("discussions").fill_null(0) >= m).cast(pl.Int32) * int(answers)
+        + (pl.col("comments").fill_null(0) >= m).cast(pl.Int32) * int(answers)
         + (pl.col("posts") >= m).cast(pl.Int32) * int(promotes)
     )
     return (
