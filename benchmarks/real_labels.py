@@ -34,21 +34,20 @@ sys.path.insert(0, str(ROOT))
 
 from tests.test_real_roles import ROLES  # noqa: E402
 
-EXPORTS = {
-    "twitter_pheme_rumoureval2017": ("twitter", ["tweets.ndjson"]),
-    "stackexchange_history_meta": ("stackexchange", ["."]),
-    "mailinglist_everything_list": ("mbox", ["everything-list-1998-1999.mbox"]),
-    "reddit_cmv_branches_2017": (None, ["branches"]),
-    "bluesky_nytimes_2026": (
-        "bluesky",
-        ["p02_snowball_archive_posts.ndjson", "p01_nytimes_author_feed_posts.ndjson"],
-    ),
-}
+EXPORTS: dict[str, tuple[str | None, list[str], list[str]]] = {
+    folder: (role, files, extra) for role, (folder, files, extra, _) in ROLES.items()
+} | {"reddit_cmv_branches_2017": (None, ["branches"], [])}
+"""Export folder -> (its name in ``ROLES``, or None without known roles; inputs; options)."""
 COLUMNS = ["leader_id", "profile", "participation_index", "index_low", "index_high"]
 
 
 def _profile(
-    command: str, folder: str, files: list[str], leaders: list[str] | None, work: Path
+    command: str,
+    folder: str,
+    files: list[str],
+    extra: list[str],
+    leaders: list[str] | None,
+    work: Path,
 ) -> pl.DataFrame:
     work.mkdir(parents=True)
     out = work / "out"
@@ -59,6 +58,7 @@ def _profile(
         "--no-report",
         "--out",
         str(out),
+        *extra,
     ]
     if leaders is None:
         args += ["--top-leaders", "20"]
@@ -77,12 +77,13 @@ def run(out: Path, command: str) -> None:
     """Profile every export twice (named accounts, top 20) with ``command`` (a
     ``tribe-analysis`` executable) and write the tables to ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    for folder, (role, files) in EXPORTS.items():
+    for folder, (role, files, extra) in EXPORTS.items():
         with tempfile.TemporaryDirectory() as tmp:
-            top = _profile(command, folder, files, None, Path(tmp) / "top")
+            top = _profile(command, folder, files, extra, None, Path(tmp) / "top")
             top.write_csv(out / f"{folder}-top20.csv")
             if role is not None:
-                named = _profile(command, folder, files, list(ROLES[role][3]), Path(tmp) / "named")
+                roles = list(ROLES[role][3])
+                named = _profile(command, folder, files, extra, roles, Path(tmp) / "named")
                 named.write_csv(out / f"{folder}-named.csv")
         print(f"{folder}: done", file=sys.stderr)
 

@@ -40,5 +40,5 @@ def test_compare_counts_labels_and_changes(tmp_path: Path):
 
 
 def test_every_export_with_known_roles_is_run_by_name():
-    roles = {role for role, _ in real_labels.EXPORTS.values() if role is not None}
+    roles = {role for role, _, _ in real_labels.EXPORTS.values() if role is not None}
     assert roles == set(real_labels.ROLES)
