@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import networkx as nx
 import polars as pl
 import pytest
@@ -114,3 +116,25 @@ def test_unknown_suffix_among_several_writes_nothing(tmp_path, edges):
     with pytest.raises(ValueError, match="expected one of .graphml, .gexf"):
         write_graph_files(edges, [tmp_path / "g.graphml", tmp_path / "g.json"])
     assert not (tmp_path / "g.graphml").exists()
+
+
+def test_written_in_slices_is_the_file_written_whole(tmp_path, edges, tribe, monkeypatch):
+    from tribe_analysis import graph_export
+
+    whole = [tmp_path / "whole.graphml", tmp_path / "whole.gexf"]
+    sliced = [tmp_path / "sliced.graphml", tmp_path / "sliced.gexf"]
+    write_graph_files(edges, whole, leaders=tribe.leaders)
+    monkeypatch.setattr(graph_export, "SLICE_ROWS", 7)  # many slices, the last one short
+    assert edges.height % 7 and edges.height > 7 * 3
+    write_graph_files(edges, sliced, leaders=tribe.leaders)
+    for a, b in zip(whole, sliced, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    tree = ElementTree.parse(sliced[1])
+    ids = [e.get("id") for e in tree.iter("{http://www.gexf.net/1.2draft}edge")]
+    assert ids == [str(i) for i in range(edges.height)]  # numbered across slices
+
+
+def test_a_failing_file_fails_the_call(tmp_path, edges):
+    (tmp_path / "taken.gexf").mkdir()  # a folder where the file should go
+    with pytest.raises(OSError):
+        write_graph_files(edges, [tmp_path / "g.graphml", tmp_path / "taken.gexf"])

@@ -11,7 +11,8 @@ Three files, for three uses (``README.md``, *Outputs*):
 
 The GraphML and GEXF files are written as text from polars string columns, with no
 Python object per edge, so the whole graph of a large input is written in seconds
-(networkx's writers build an element tree per edge). They are the same documents
+(networkx's writers build an element tree per edge), a slice of rows at a time, the
+GraphML and the GEXF file each in a thread of its own. They are the same documents
 networkx writes and read back with :func:`networkx.read_graphml` and
 :func:`networkx.read_gexf` (tested), plus a boolean ``leader`` node attribute.
 Characters XML 1.0 forbids (control characters such as NUL) cannot appear in a
@@ -21,6 +22,7 @@ valid file; in ids they are written as U+FFFD, so the file always parses.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -143,18 +145,23 @@ def _nodes(edges: pl.DataFrame, leaders: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def _graphml_lines(
-    edges: pl.DataFrame, nodes: pl.DataFrame, escape: bool = True
-) -> tuple[pl.Series, pl.Series]:
-    node = nodes.select(
+def _leader_text() -> pl.Expr:
+    return pl.when(pl.col("leader")).then(pl.lit("true")).otherwise(pl.lit("false"))
+
+
+def _graphml_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
+    return nodes.select(
         pl.format(
             '    <node id="{}">\n      <data key="leader">{}</data>\n    </node>\n',
             _xml("id", escape),
-            pl.when(pl.col("leader")).then(pl.lit("true")).otherwise(pl.lit("false")),
+            _leader_text(),
         )
     ).to_series()
+
+
+def _graphml_edges(edges: pl.DataFrame, escape: bool, first: int) -> pl.Series:
     data = "".join(f'      <data key="{name}">{{}}</data>\n' for name in _ATTRS)
-    edge = edges.select(
+    return edges.select(
         pl.format(
             '    <edge source="{}" target="{}">\n' + data + "    </edge>\n",
             _xml("source", escape),
@@ -162,26 +169,27 @@ def _graphml_lines(
             *[pl.col(name) for name in _ATTRS],
         )
     ).to_series()
-    return node, edge
 
 
-def _gexf_lines(
-    edges: pl.DataFrame, nodes: pl.DataFrame, escape: bool = True
-) -> tuple[pl.Series, pl.Series]:
-    node = nodes.select(
+def _gexf_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
+    return nodes.select(
         pl.format(
             '      <node id="{}" label="{}">\n        <attvalues>\n'
             '          <attvalue for="0" value="{}" />\n        </attvalues>\n      </node>\n',
             _xml("id", escape),
             _xml("id", escape),
-            pl.when(pl.col("leader")).then(pl.lit("true")).otherwise(pl.lit("false")),
+            _leader_text(),
         )
     ).to_series()
+
+
+def _gexf_edges(edges: pl.DataFrame, escape: bool, first: int) -> pl.Series:
+    """GEXF edge elements; ``first`` is the id of the first (edges are numbered in file order)."""
     values = "".join(
         f'          <attvalue for="{i + 1}" value="{{}}" />\n' for i in range(len(_ATTRS) - 1)
     )
-    edge = (
-        edges.with_row_index("n")
+    return (
+        edges.with_row_index("n", offset=first)
         .select(
             pl.format(
                 '      <edge source="{}" target="{}" id="{}" weight="{}">\n'
@@ -195,7 +203,19 @@ def _gexf_lines(
         )
         .to_series()
     )
-    return node, edge
+
+
+_GRAPHML = (_GRAPHML_HEAD, _graphml_nodes, "", _graphml_edges, _GRAPHML_TAIL)
+_GEXF = (
+    _GEXF_HEAD + "    <nodes>\n",
+    _gexf_nodes,
+    "    </nodes>\n    <edges>\n",
+    _gexf_edges,
+    "    </edges>\n  </graph>\n</gexf>\n",
+)
+
+SLICE_ROWS = 1 << 18
+"""Rows turned into XML text at a time: the text of a slice, not of the whole graph, is in memory."""
 
 
 def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence[str] = ()) -> Path:
@@ -253,28 +273,34 @@ def write_graph_files(
     edges = _sorted(edges.select(EDGE_SCHEMA.names()))
     nodes = _nodes(edges, leaders)
     escape = _needs_escape(nodes)
-    for path in paths:
-        _write_graph(edges, nodes, escape, path)
+    if len(paths) < 2:
+        for path in paths:
+            _write_graph(edges, nodes, escape, path)
+        return paths
+    # each file in a thread of its own: building and writing the text is polars work that
+    # lets go of the GIL, and one file keeps about one core busy
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tribe-analysis-graph") as pool:
+        for done in [pool.submit(_write_graph, edges, nodes, escape, path) for path in paths]:
+            done.result()
     return paths
 
 
 def _write_graph(edges: pl.DataFrame, nodes: pl.DataFrame, escape: bool, path: Path) -> None:
-    """One GraphML or GEXF file (by suffix) of sorted ``edges`` and their ``nodes``."""
-    suffix = path.suffix.lower()
+    """One GraphML or GEXF file (by suffix) of sorted ``edges`` and their ``nodes``.
+
+    The text is built and written :data:`SLICE_ROWS` rows at a time.
+    """
+    head, node_text, middle, edge_text, tail = (
+        _GRAPHML if path.suffix.lower() == ".graphml" else _GEXF
+    )
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        if suffix == ".graphml":
-            node, edge = _graphml_lines(edges, nodes, escape)
-            fh.write(_GRAPHML_HEAD)
-            _write_all(fh, node)
-            _write_all(fh, edge)
-            fh.write(_GRAPHML_TAIL)
-        else:
-            node, edge = _gexf_lines(edges, nodes, escape)
-            fh.write(_GEXF_HEAD + "    <nodes>\n")
-            _write_all(fh, node)
-            fh.write("    </nodes>\n    <edges>\n")
-            _write_all(fh, edge)
-            fh.write("    </edges>\n  </graph>\n</gexf>\n")
+        fh.write(head)
+        for part in nodes.iter_slices(SLICE_ROWS):
+            _write_all(fh, node_text(part, escape))
+        fh.write(middle)
+        for first in range(0, edges.height, SLICE_ROWS):
+            _write_all(fh, edge_text(edges.slice(first, SLICE_ROWS), escape, first))
+        fh.write(tail)
 
 
 def _write_all(fh, lines: pl.Series) -> None:
