@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -27,6 +28,27 @@ GOOD_ROWS = [
     "s1,2024-03-01T11:00:00Z,cid,share,p1,,",
     "o1,2024-03-01T11:30:00Z,dan,reply,elsewhere,,parent not exported",
 ]
+
+
+@pytest.fixture
+def vega_warnings():
+    """The messages Vega logs at WARNING or above while the test draws (vl-convert's logger).
+
+    Without a handler, Python prints them on the console of whoever draws: a user's.
+    """
+    said: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+
+    logger = logging.getLogger("vl_convert")
+    keep, level = Keep(logging.WARNING), logger.level
+    logger.addHandler(keep)
+    logger.setLevel(logging.WARNING)
+    yield said
+    logger.removeHandler(keep)
+    logger.setLevel(level)
 
 
 @pytest.fixture

@@ -256,6 +256,29 @@ def test_report_card_without_evidence(tribe, gappy, edges):
     assert notes == ["not observed"] * len(PARTS)
 
 
+def test_a_leader_without_threads_or_ties_gets_words_not_empty_panels(
+    tribe, gappy, edges, vega_warnings
+):
+    card = charts.report_card("ghost", gappy, edges, tribe.events, labels={"ghost": "Gus"})
+    spec = _spec(card)
+    threads = spec["vconcat"][1]
+    assert threads["mark"]["type"] == "text" and threads["title"] == "Threads started by Gus"
+    assert spec["datasets"][threads["data"]["name"]] == [
+        {"message": "Gus started no thread in the data (no root posts)"}
+    ]
+    ego = spec["vconcat"][0]["hconcat"][1]
+    assert [layer["mark"]["type"] for layer in ego["layer"]] == ["circle", "text"]
+    assert ego["title"]["subtitle"][0] == "no ties in the input"
+    svg = charts.render(card, scale=1)["svg"].decode("utf-8")
+    assert "Gus started no thread in the data" in svg
+    assert ">root post<" not in svg and ">others who joined<" not in svg  # no empty axes
+    alone = charts.thread_view(tribe.events, "ghost")
+    assert _spec(alone)["mark"]["type"] == "text"
+    charts.render(alone, scale=1)
+    charts.render(charts.ego_network(edges, "ghost"), scale=1)
+    assert not vega_warnings  # an empty panel made Vega warn "Infinite extent" on the console
+
+
 def test_ego_leader_is_not_in_a_profile_colour(tribe, edges):
     spec = _spec(charts.ego_network(edges, tribe.leaders[0]))
     roles = spec["layer"][1]["encoding"]["color"]["scale"]

@@ -222,6 +222,18 @@ def test_profile_unknown_leader_is_an_error(sample_csv, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_report_of_a_leader_without_threads_or_ties_is_quiet(write_csv, tmp_path, capfd):
+    """Its card says so in words; Vega's warnings on empty panels never reach the console."""
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("ann\ndan\n")  # dan: one reply to a post outside the data
+    result = run("profile", write_csv(GOOD_ROWS), "--leaders", leaders, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    err = result.stderr + capfd.readouterr().err  # the drawing processes write to fd 2
+    assert "Infinite extent" not in err and "Infinity" not in err
+    card = (tmp_path / "out" / "charts" / "card_dan.svg").read_text(encoding="utf-8")
+    assert "dan started no thread in the data (no root posts)" in card
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

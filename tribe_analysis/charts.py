@@ -822,8 +822,8 @@ def _ego_chart(
         alt.Chart(node_data)
         .mark_circle(stroke="white")
         .encode(
-            x=alt.X("x:Q"),
-            y=alt.Y("y:Q"),
+            x=alt.X("x:Q", axis=None),
+            y=alt.Y("y:Q", axis=None),
             size=alt.Size(
                 "weight:Q",
                 title="interactions with leader",
@@ -846,11 +846,11 @@ def _ego_chart(
         .mark_text(dy=-14, fontWeight="bold")
         .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("label:N"))
     )
+    # no ties: no layer of them (an empty layer's scales would have no extent)
+    layers = [node_layer, name] if links.is_empty() else [edge_layer, node_layer, name]
     # resolve and title given to the constructor: each later call would copy every layer
     return alt.layer(
-        edge_layer,
-        node_layer,
-        name,
+        *layers,
         resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
         title=_ego_title(title, subtitle, legends=legends),
         width=360,
@@ -870,8 +870,9 @@ def thread_view(
 
     Without ``legends`` the size legend gives way to a subtitle (a report card).
     """
-    title = f"Threads started by {(labels or {}).get(leader, leader)}"
-    return _thread_chart(_thread_data(events, leader, limit), title, legends=legends)
+    name = (labels or {}).get(leader, leader)
+    rows = _with_message(_thread_data(events, leader, limit), name)
+    return _thread_chart(rows, f"Threads started by {name}", legends=legends)
 
 
 def _ego_title(title: str, subtitle: str, *, legends: bool) -> alt.Title:
@@ -954,8 +955,25 @@ def _threads_of(
     return out
 
 
+def _with_message(threads: pl.DataFrame, name: str) -> pl.DataFrame:
+    """``threads``, or where there is none, the one row of the panel's message (a ``message``)."""
+    if not threads.is_empty():
+        return threads
+    return pl.DataFrame({"message": [f"{name} started no thread in the data (no root posts)"]})
+
+
 def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart:
-    """:func:`thread_view` of rows from :func:`_thread_data`."""
+    """:func:`thread_view` of rows from :func:`_thread_data` (:func:`_with_message`).
+
+    Without threads, the panel says so in words instead of drawing empty axes.
+    """
+    if "message" in data.columns:
+        return (
+            alt.Chart(data)
+            .mark_text(fontSize=13, fontStyle="italic", color="#555555")
+            .encode(text=alt.Text("message:N"), x=alt.XValue(230), y=alt.YValue(20))
+            .properties(title=title, width=460, height=40)
+        )
     return (
         alt.Chart(data)
         .mark_circle(opacity=0.8)
@@ -1314,10 +1332,11 @@ def _card_data(
         accounts=accounts,
         ego_title=ego_title,
         ego_subtitle=ego_subtitle,
-        threads=(
+        threads=_with_message(
             _thread_data(events, leader, _CARD_THREADS)
             if inputs is None
-            else inputs.threads[leader]
+            else inputs.threads[leader],
+            shown.get(leader, leader),
         ),
         thread_title=f"Threads started by {shown.get(leader, leader)}",
     )
@@ -1343,14 +1362,26 @@ def _card_chart(card: _Card) -> alt.VConcatChart:
     )
 
 
-_CARD_DATA: tuple[tuple[str, tuple], ...] = (
-    ("parts", ("vconcat", 0, "hconcat", 0)),
-    ("ties", ("vconcat", 0, "hconcat", 1, "layer", 0)),
-    ("accounts", ("vconcat", 0, "hconcat", 1, "layer", 1)),
-    ("accounts", ("vconcat", 0, "hconcat", 1, "layer", 2)),
-    ("threads", ("vconcat", 1)),
-)
-"""Each data set of a report card's spec, and where the spec refers to it."""
+def _has_threads(card: _Card) -> bool:
+    """Whether the card's threads panel draws threads (else it says there are none)."""
+    return "message" not in card.threads.columns
+
+
+def _card_data_paths(card: _Card) -> tuple[tuple[str, tuple], ...]:
+    """Each data set of a report card's spec, and where the spec refers to it.
+
+    A card without ties has no layer of them in its ego network: its two layers
+    then share the accounts, which Altair gives to the ego network as a whole.
+    """
+    ego = ("vconcat", 0, "hconcat", 1)
+    if card.ties.is_empty():
+        network: tuple[tuple[str, tuple], ...] = (("accounts", ego),)
+    else:
+        layer = (*ego, "layer")
+        network = (("ties", (*layer, 0)), ("accounts", (*layer, 1)), ("accounts", (*layer, 2)))
+    return (("parts", ("vconcat", 0, "hconcat", 0)), *network, ("threads", ("vconcat", 1)))
+
+
 _EGO, _THREADS = ("vconcat", 0, "hconcat", 1), ("vconcat", 1)
 _TITLES = ((), _EGO, _THREADS)
 """Where a report card's spec has its titles: the card's, the ego network's, the threads'."""
@@ -1408,10 +1439,14 @@ def _report_card_spec(
     titles = [
         _card_title(card).to_dict(validate=False),
         _ego_title(card.ego_title, card.ego_subtitle, legends=False).to_dict(validate=False),
-        _as_title(_thread_title(card.thread_title, legends=False)),
+        _as_title(
+            _thread_title(card.thread_title, legends=False)
+            if _has_threads(card)
+            else card.thread_title
+        ),
     ]
     shapes = [sorted((k, v if k not in _TEXTS else None) for k, v in t.items()) for t in titles]
-    key = json.dumps(shapes)
+    key = json.dumps([shapes, card.ties.is_empty(), _has_threads(card)])
     template = _CARD_TEMPLATES.get(key)
     if template is None:
         template = _CARD_TEMPLATES[key] = _card_template(card)
@@ -1452,7 +1487,7 @@ def _card_template(card: _Card) -> str:
     """The template of :func:`_report_card_spec` made from ``card`` (JSON); "" if it cannot be."""
     spec = _render_spec(_card_chart(card._replace(color=_COLOR)), validate=False)
     names: dict[str, set] = {}
-    for role, path in _CARD_DATA:
+    for role, path in _card_data_paths(card):
         names.setdefault(role, set()).add(_at(spec, path)["data"]["name"])
         _at(spec, path)["data"] = {"name": role}
     if [len(n) for n in names.values()] != [1] * len(names) or len(
