@@ -146,10 +146,12 @@ def _nodes(edges: pl.DataFrame, leaders: Sequence[str]) -> pl.DataFrame:
 
 
 def _leader_text() -> pl.Expr:
+    """The ``leader`` attribute as XML text."""
     return pl.when(pl.col("leader")).then(pl.lit("true")).otherwise(pl.lit("false"))
 
 
 def _graphml_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
+    """GraphML node elements, one string per node."""
     return nodes.select(
         pl.format(
             '    <node id="{}">\n      <data key="leader">{}</data>\n    </node>\n',
@@ -160,6 +162,7 @@ def _graphml_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
 
 
 def _graphml_edges(edges: pl.DataFrame, escape: bool, first: int) -> pl.Series:
+    """GraphML edge elements (``first``, the row number of the first, is unused: no edge ids)."""
     data = "".join(f'      <data key="{name}">{{}}</data>\n' for name in _ATTRS)
     return edges.select(
         pl.format(
@@ -172,6 +175,7 @@ def _graphml_edges(edges: pl.DataFrame, escape: bool, first: int) -> pl.Series:
 
 
 def _gexf_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
+    """GEXF node elements, one string per node."""
     return nodes.select(
         pl.format(
             '      <node id="{}" label="{}">\n        <attvalues>\n'
