@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
 from xml.etree import ElementTree
 
+import hypothesis
 import networkx as nx
 import polars as pl
 import pytest
+from hypothesis import strategies as st
 
 from tribe_analysis import graph as gr
 from tribe_analysis.graph_export import (
@@ -138,3 +141,48 @@ def test_a_failing_file_fails_the_call(tmp_path, edges):
     (tmp_path / "taken.gexf").mkdir()  # a folder where the file should go
     with pytest.raises(OSError):
         write_graph_files(edges, [tmp_path / "g.graphml", tmp_path / "taken.gexf"])
+
+
+_IDS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=6)
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(
+    pairs=st.lists(st.tuples(_IDS, _IDS, st.integers(0, 3), st.integers(0, 3)), max_size=25),
+    slice_rows=st.sampled_from([1, 2, 5, 1 << 18]),
+)
+def test_any_ids_in_any_slices_read_back_with_their_weights(pairs, slice_rows, tmp_path_factory):
+    """Every edge and weight comes back from both files, whatever the ids and the slices."""
+    from tribe_analysis import graph_export
+
+    rows = {}
+    for source, target, reply, mention in pairs:
+        if source != target and reply + mention:
+            rows[(source, target)] = (reply, mention)
+    edges = pl.DataFrame(
+        {
+            "source": [s for s, _ in rows],
+            "target": [t for _, t in rows],
+            "reply": [r for r, _ in rows.values()],
+            "reaction": [0] * len(rows),
+            "share": [0] * len(rows),
+            "mention": [m for _, m in rows.values()],
+            "weight": [r + m for r, m in rows.values()],
+        },
+        schema=gr.EDGE_SCHEMA,
+    )
+    folder = tmp_path_factory.mktemp("g")
+    old, graph_export.SLICE_ROWS = graph_export.SLICE_ROWS, slice_rows
+    try:
+        paths = write_graph_files(edges, [folder / "g.graphml", folder / "g.gexf"])
+    finally:
+        graph_export.SLICE_ROWS = old
+
+    def shown(name: str) -> str:  # what XML 1.0 can hold: forbidden characters as U+FFFD
+        return re.sub(graph_export._INVALID_XML, "\ufffd", name)
+
+    want = {(shown(s), shown(t)): r + m for (s, t), (r, m) in rows.items()}
+    for path, read in zip(paths, (nx.read_graphml, nx.read_gexf), strict=True):
+        back = read(path)
+        got = {(u, v): int(w) for u, v, w in back.edges(data="weight")}
+        assert got == want, path.suffix

@@ -16,7 +16,9 @@ GraphML and the GEXF file each in a thread of its own. They are the same documen
 networkx writes and read back with :func:`networkx.read_graphml` and
 :func:`networkx.read_gexf` (tested), plus a boolean ``leader`` node attribute.
 Characters XML 1.0 forbids (control characters such as NUL) cannot appear in a
-valid file; in ids they are written as U+FFFD, so the file always parses.
+valid file; in ids they are written as U+FFFD, so the file always parses. A tab, line
+feed or carriage return in an id is written as a character reference, so it reads back
+as itself (a parser turns one written as is into a space).
 """
 
 from __future__ import annotations
@@ -110,27 +112,37 @@ def write_edges(edges: pl.DataFrame, path: str | Path) -> Path:
     return path
 
 
+_ESCAPES = (
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("\t", "&#9;"),
+    ("\n", "&#10;"),
+    ("\r", "&#13;"),
+)
+"""Characters written as references in attribute text (``&`` first). A tab, line feed or
+carriage return written as itself would be read back as a space (XML attribute-value
+normalisation), so an id holding one would come back changed."""
+
+
 def _xml(column: str, escape: bool = True) -> pl.Expr:
     """An id as XML attribute text: escaped, forbidden characters as U+FFFD.
 
-    ``escape=False`` when no id needs it (:func:`_needs_escape`): five string
+    ``escape=False`` when no id needs it (:func:`_needs_escape`): eight string
     passes fewer per column.
     """
     if not escape:
         return pl.col(column)
-    return (
-        pl.col(column)
-        .str.replace_all(_INVALID_XML, "\ufffd")
-        .str.replace_all("&", "&amp;", literal=True)
-        .str.replace_all("<", "&lt;", literal=True)
-        .str.replace_all(">", "&gt;", literal=True)
-        .str.replace_all('"', "&quot;", literal=True)
-    )
+    text = pl.col(column).str.replace_all(_INVALID_XML, "\ufffd")
+    for char, reference in _ESCAPES:
+        text = text.str.replace_all(char, reference, literal=True)
+    return text
 
 
 def _needs_escape(nodes: pl.DataFrame) -> bool:
     """Whether any node id holds a character that XML attribute text must escape or replace."""
-    special = pl.col("id").str.contains(_INVALID_XML + r'|[&<>"]')
+    special = pl.col("id").str.contains(_INVALID_XML + r'|[&<>"\t\n\r]')
     return bool(nodes.select(special.any()).item())
 
 
