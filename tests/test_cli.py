@@ -234,6 +234,23 @@ def test_report_of_a_leader_without_threads_or_ties_is_quiet(write_csv, tmp_path
     assert "dan started no thread in the data (no root posts)" in card
 
 
+def test_leaders_whose_ids_make_one_file_name_get_a_card_each(write_csv, tmp_path):
+    """'a/b' and 'a_b' (or 'Ann' and 'ann' on macOS) once shared one card file: one was lost."""
+    names = ["a/b", "a_b", "Ann", "ann"]
+    rows = [f"q{i},2024-03-01T10:0{i}:00Z,{name},post,,,hello" for i, name in enumerate(names)]
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("\n".join(names) + "\n")
+    out = tmp_path / "out"
+    result = run("profile", write_csv([*GOOD_ROWS, *rows]), "--leaders", leaders, "--out", out)
+    assert result.exit_code == 0, result.output
+    cards = sorted((out / "charts").glob("card_*.svg"))
+    assert len({p.name.casefold() for p in cards}) == len(cards) == len(names)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for name in names:  # each section shows its own leader's card
+        section = page.split(f"<h2>Report card: {name}</h2>")[1].split("</section>")[0]
+        assert f"Report card — {name}: " in section
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -13,8 +13,11 @@ same input gives the same bytes, run after run.
 
 from __future__ import annotations
 
+import hashlib
 import html
-from collections.abc import Callable, Mapping
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from tribe_analysis import _drawing, charts, graph
 from tribe_analysis.participation import LEVEL, MIN_PARTS, PARTS
 from tribe_analysis.profiles import CONFIDENCE, PARTICIPATOR_THRESHOLD, PROFILES
 
-__all__ = ["CARD_SCALE", "TABLE_COLUMNS", "WORKERS", "start_report", "write_report"]
+__all__ = ["CARD_SCALE", "TABLE_COLUMNS", "WORKERS", "card_stems", "start_report", "write_report"]
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "leader",
@@ -319,10 +322,11 @@ def start_report(
         return spec
 
     card_scale = CARD_SCALE if card_png else None
+    stems = card_stems(leaders)
     plan: list[tuple[str, Callable[[], dict], float | None]] = [
         ("profile_map", chart(lambda: charts.profile_map(table, labels=labels)), 2.0),
         ("comparison", chart(lambda: charts.measure_comparison(table, labels=labels)), 2.0),
-        *[(f"card_{_safe(leader)}", card(leader), card_scale) for leader in leaders],
+        *[(f"card_{stems[leader]}", card(leader), card_scale) for leader in leaders],
     ]
     drawn = _start_drawing(plan, out / "charts")
 
@@ -347,9 +351,10 @@ def _page(
         note = f"<figcaption>{caption}</figcaption>" if caption else ""
         return f"<figure>{svgs[stem]}{note}</figure>"
 
+    stems = card_stems(leaders)
     cards = "".join(
         f"<section class='card' id='card-{number}'>"
-        f"<h2>Report card: {html.escape(names[leader])}</h2>{figure(f'card_{_safe(leader)}')}"
+        f"<h2>Report card: {html.escape(names[leader])}</h2>{figure(f'card_{stems[leader]}')}"
         "</section>"
         for number, leader in enumerate(leaders, 1)
     )
@@ -381,5 +386,35 @@ def _page(
     )
 
 
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+_HASHED = re.compile(r".*-[0-9a-f]{16}")
+"""A stem :func:`card_stems` made with a hash (an id left as it is never looks like one)."""
+
+
+def card_stems(leaders: Sequence[str]) -> dict[str, str]:
+    """The file-name stem of each leader's card (``charts/card_<stem>.svg``), one per leader.
+
+    A leader's id itself when it is made of letters, digits, ``-``, ``_`` and ``.``
+    only, is at most 100 characters long and no other leader's id gives the same stem,
+    case aside (macOS and Windows do not tell such file names apart); else the id with
+    every other character as ``_``, then ``-`` and 16 hexadecimal digits of its SHA-256.
+    Two leaders never share a file.
+
+    Examples
+    --------
+    >>> stems = card_stems(["L001", "a/b", "Ann", "ann"])
+    >>> stems["L001"], stems["a/b"], stems["Ann"]
+    ('L001', 'a_b-c14cddc033f64b9d', 'Ann-17239b6e25011033')
+    """
+    plain = {
+        name: "".join(c if c.isalnum() or c in "-_." else "_" for c in name) for name in leaders
+    }
+    folded = Counter(stem.casefold() for stem in plain.values())
+    stems = {}
+    for name, stem in plain.items():
+        kept = stem == name and len(name) <= 100 and not _HASHED.fullmatch(name)
+        if kept and folded[stem.casefold()] == 1:
+            stems[name] = stem
+        else:
+            digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+            stems[name] = f"{stem[:80]}-{digest}"
+    return stems
