@@ -160,6 +160,26 @@ def test_missing_required_column(write_csv, missing):
     ]
 
 
+@pytest.mark.parametrize(("separator", "said"), [(";", "';'"), ("\t", "tabs")])
+def test_a_spreadsheet_csv_separated_otherwise_is_one_clear_problem(tmp_path, separator, said):
+    """A spreadsheet in another locale saves 'CSV' with ';': say so, not four missing columns."""
+    path = tmp_path / "events.csv"
+    lines = [HEADER.strip(), *GOOD_ROWS]
+    path.write_text("\n".join(line.replace(",", separator) for line in lines) + "\n")
+    assert _problems(path) == [
+        f"{path}:1: the header is one column: its names are separated by {said}, not by commas "
+        "(save the file as comma-separated CSV)"
+    ]
+
+
+def test_a_one_column_header_without_the_names_is_still_missing_columns(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("id;when;who\n1;2024;ann\n")
+    [problem] = _problems(path)  # the problems of a line are one message
+    assert problem.count("missing required column") == len(ev.REQUIRED_COLUMNS)
+    assert "separated" not in problem
+
+
 def test_empty_file(tmp_path):
     path = tmp_path / "events.csv"
     path.write_bytes(b"")

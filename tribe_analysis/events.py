@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -572,6 +572,36 @@ def _mentions_expr(dtype: pl.DataType) -> pl.Expr | None:
     return None
 
 
+_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
+"""Separators a spreadsheet may have used instead of commas, as a message names them."""
+
+
+def _separator_hint(names: Sequence[str]) -> str | None:
+    """Why a CSV header reads as one column holding the required names (else None).
+
+    A spreadsheet set to another locale saves "CSV" separated by ``;`` (or tabs);
+    read with commas, its header is one column and every required column is missing.
+
+    Examples
+    --------
+    >>> _separator_hint(["event_id;timestamp;actor_id;action", "__line"])
+    "the header is one column: its names are separated by ';', not by commas (save the file as comma-separated CSV)"
+    >>> _separator_hint(["event_id", "timestamp"]) is None
+    True
+    """
+    columns = [name for name in names if not name.startswith("__")]
+    if len(columns) != 1:
+        return None
+    for separator, said in _SEPARATORS.items():
+        parts = {part.strip() for part in columns[0].split(separator)}
+        if set(REQUIRED_COLUMNS) <= parts:
+            return (
+                f"the header is one column: its names are separated by {said}, not by commas "
+                "(save the file as comma-separated CSV)"
+            )
+    return None
+
+
 def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, list[Problem]]:
     """Coerce a raw file frame to canonical dtypes; report columns that cannot be coerced.
 
@@ -581,7 +611,10 @@ def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, lis
     problems: list[Problem] = []
     header_line = 1 if unit == "line" and source.lower().endswith(".csv") else None
     names = raw.columns
-    for name in REQUIRED_COLUMNS:
+    hint = _separator_hint(names) if header_line is not None else None
+    if hint is not None:
+        problems.append(Problem(source, header_line, hint, unit))
+    for name in REQUIRED_COLUMNS if hint is None else ():
         if name not in names:
             problems.append(
                 Problem(
