@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
+import hypothesis
 import polars as pl
 import pytest
+from hypothesis import strategies as st
 
+from tribe_analysis import events as ev
 from tribe_analysis import graph, pipeline
+from tribe_analysis.participation import MIN_PARTS, PARTS
+from tribe_analysis.profiles import CONFIDENCE
 from tribe_analysis.synth import simulate_tribe
 
 
@@ -151,3 +157,74 @@ def test_background_imports_leave_out_what_they_are_told_then_restore():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+ACTORS = ["ann", "bob", "cid", "dan", "eve", "fay"]
+HABITS = {  # actions each account draws from: two who post, two who reply, two of each
+    "ann": ["post"] * 6 + ["reply", "share"],
+    "bob": ["post"] * 6 + ["reaction", "share"],
+    "cid": ["reply"] * 4 + ["post", "reaction", "reaction", "share"],
+    "dan": ["reply"] * 4 + ["post", "post", "reaction", "share"],
+    "eve": ["post", "post", "reply", "reply", "share", "reaction"],
+    "fay": ["post", "reply", "reaction"],
+}
+
+
+@st.composite
+def small_tribes(draw) -> pl.DataFrame:
+    """Canonical events of a few accounts: any actions, parents inside or outside the data."""
+    n = draw(st.integers(1, 200))
+    rows, start = [], datetime(2024, 3, 1, tzinfo=UTC)
+    for i in range(n):
+        actor = draw(st.sampled_from(ACTORS))
+        action = draw(st.sampled_from(HABITS[actor]))
+        parent = None
+        if action != "post":
+            earlier = [f"e{j}" for j in range(i)]
+            others = [f"e{j}" for j in range(i) if rows[j]["actor_id"] != actor]
+            pool = others or earlier  # mostly acting on others' content
+            parent = draw(st.sampled_from([*pool, "elsewhere"])) if pool else "elsewhere"
+        mentions = (
+            draw(st.lists(st.sampled_from(ACTORS), max_size=2)) if action != "reaction" else []
+        )
+        rows.append(
+            {
+                "event_id": f"e{i}",
+                "timestamp": start + timedelta(minutes=draw(st.integers(0, 5)) + 7 * i),
+                "actor_id": actor,
+                "action": action,
+                "parent_id": parent,
+                "mentions": mentions,
+                "platform": "events",
+            }
+        )
+    return ev.complete_events(pl.DataFrame(rows))
+
+
+@hypothesis.settings(max_examples=40, deadline=None)
+@hypothesis.given(events=small_tribes(), data=st.data())
+def test_any_small_tribe_gives_labels_that_hold_together(events, data):
+    """Whatever the events: rates within their counts, labels from the leader's own index."""
+    present = sorted(set(events["actor_id"]))
+    leaders = data.draw(st.lists(st.sampled_from(present), min_size=1, unique=True))
+    run = pipeline.profile(events, leaders, seed=0)
+    table = run.profiles
+    assert table["leader_id"].to_list() == sorted(leaders)
+    for part in PARTS:  # a rate is its numerator over its denominator, within [0, 1]
+        rows = run.measures.filter(pl.col(part).is_not_null())
+        assert (rows[f"{part}_num"] <= rows[f"{part}_den"]).all()
+        assert rows[part].is_between(0, 1).all()
+    index = pl.col("participation_index")
+    assert table.filter(index.is_null())["profile"].eq("undetermined").all()
+    assert table.filter(pl.col("parts_observed") < MIN_PARTS)["profile"].eq("undetermined").all()
+    top = table.filter(pl.col("profile") == "broadcaster")[
+        "participation_index"
+    ].max()  # every participator's index is above every broadcaster's
+    low = table.filter(pl.col("profile") == "participator")["participation_index"].min()
+    assert top is None or low is None or low > top
+    decided = table.filter(pl.col("profile") != "undetermined")
+    assert decided["probability"].is_between(CONFIDENCE, 1).all()
+    for leader in leaders[:2]:  # a leader's label is its own, whoever else is in the run
+        alone = pipeline.profile(events, [leader], seed=0).profiles.row(0, named=True)
+        mine = table.filter(pl.col("leader_id") == leader).row(0, named=True)
+        assert (alone["profile"], alone["probability"]) == (mine["profile"], mine["probability"])
