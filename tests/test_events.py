@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
+import hypothesis
 import polars as pl
 import pytest
+from hypothesis import strategies as st
 
 from tribe_analysis import events as ev
 
@@ -62,6 +65,66 @@ def test_round_trip_each_format(write_csv, tmp_path, suffix):
     events = ev.read_events(write_csv(GOOD_ROWS))
     path = ev.write_events(events, tmp_path / f"out{suffix}")
     assert ev.read_events(path).equals(events)
+
+
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), max_size=8
+)
+_ID = _TEXT.filter(lambda s: s.strip() != "")
+_CSV_MENTION = _ID.filter(lambda s: s == s.strip() and "|" not in s)
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(
+    rows=st.lists(
+        st.tuples(_ID, _ID, st.lists(_CSV_MENTION, max_size=2), st.none() | _TEXT),
+        min_size=1,
+        max_size=8,
+        unique_by=lambda row: row[0],
+    ),
+    suffix=st.sampled_from([".csv", ".parquet", ".ndjson"]),
+)
+def test_any_ids_and_text_come_back_from_each_format(rows, suffix, tmp_path_factory):
+    """Commas, quotes, line breaks, any script: what is written is what is read."""
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    frame = pl.DataFrame(
+        {
+            "event_id": [r[0] for r in rows],
+            "timestamp": [t] * len(rows),
+            "actor_id": [r[1] for r in rows],
+            "action": ["post"] * len(rows),
+            "mentions": [r[2] for r in rows],
+            "text": [r[3] for r in rows],
+            "platform": ["events"] * len(rows),
+        }
+    )
+    events = ev.complete_events(frame)
+    path = ev.write_events(events, tmp_path_factory.mktemp("rt") / f"events{suffix}")
+    assert ev.read_events(path).equals(events)
+
+
+@pytest.mark.parametrize("mention", ["a|b", " ann", "bob\t", ""])
+def test_csv_refuses_a_mention_it_cannot_hold(tmp_path, mention):
+    """Joined with '|' and trimmed when read, it would come back as another mention."""
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    frame = pl.DataFrame(
+        {
+            "event_id": ["e1"],
+            "timestamp": [t],
+            "actor_id": ["u"],
+            "action": ["post"],
+            "mentions": [["cid", mention]],
+            "platform": ["events"],
+        }
+    )
+    events = ev.complete_events(frame)
+    said = re.escape(f"mention {mention!r} of event 'e1' cannot be written as CSV")
+    with pytest.raises(ValueError, match=said):
+        ev.write_events(events, tmp_path / "events.csv")
+    assert not (tmp_path / "events.csv").exists()
+    for suffix in (".parquet", ".ndjson"):  # the other forms hold it
+        back = ev.read_events(ev.write_events(events, tmp_path / f"events{suffix}"))
+        assert back["mentions"].to_list() == [["cid", mention]]
 
 
 def test_write_is_byte_identical(write_csv, tmp_path):

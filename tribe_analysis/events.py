@@ -1130,6 +1130,7 @@ def write_events(events: pl.DataFrame, path: str | Path) -> Path:
     if fmt == "parquet":
         frame.write_parquet(path, compression="zstd", statistics=False)
     elif fmt == "csv":
+        _check_csv_mentions(frame, path)
         frame.with_columns(
             pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"),
             pl.col("mentions").list.join("|"),
@@ -1139,6 +1140,35 @@ def write_events(events: pl.DataFrame, path: str | Path) -> Path:
             path
         )
     return path
+
+
+def _check_csv_mentions(frame: pl.DataFrame, path: Path) -> None:
+    """Refuse a mention the CSV form cannot hold, before writing anything.
+
+    CSV joins an event's mentions with ``|`` and a reader splits and trims them, so a
+    mention holding ``|``, starting or ending with white space, or empty would come back
+    as another one. (No real export has one; Parquet and NDJSON hold any.)
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"event_id": ["e1"], "mentions": [["ann", "a|b"]]})
+    >>> _check_csv_mentions(f, Path("out.csv"))
+    Traceback (most recent call last):
+    ...
+    ValueError: out.csv: mention 'a|b' of event 'e1' cannot be written as CSV (mentions are joined with '|' and trimmed when read): write Parquet or NDJSON
+    """
+    one = pl.element()
+    odd = one.str.contains("|", literal=True) | (one.str.strip_chars() != one) | (one == "")
+    bad = frame.filter(pl.col("mentions").list.eval(odd).list.any().fill_null(False))
+    if bad.is_empty():
+        return
+    event, mentions = bad.select("event_id", "mentions").row(0)
+    odd_ones = (m for m in mentions if m is not None and ("|" in m or m.strip() != m or not m))
+    mention = next(odd_ones, mentions[0])
+    raise ValueError(
+        f"{path}: mention {mention!r} of event {event!r} cannot be written as CSV (mentions "
+        "are joined with '|' and trimmed when read): write Parquet or NDJSON"
+    )
 
 
 def summarize_events(events: pl.DataFrame) -> dict[str, object]:
