@@ -234,6 +234,22 @@ def test_report_of_a_leader_without_threads_or_ties_is_quiet(write_csv, tmp_path
     assert "dan started no thread in the data (no root posts)" in card
 
 
+def test_a_leader_id_holding_a_hash_is_read_whole(write_csv, tmp_path):
+    """'user#1234' was cut at '#' to 'user': another account, profiled without a word."""
+    rows = [
+        "q1,2024-03-01T10:00:00Z,user,post,,,hi",
+        "q2,2024-03-01T10:01:00Z,user#1234,post,,,hello",
+    ]
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("user#1234   # the one with a tag\n# a comment line\nann\t# the founder\n")
+    out = tmp_path / "out"
+    result = run(
+        "profile", write_csv([*GOOD_ROWS, *rows]), "--leaders", leaders, "--out", out, "--no-report"
+    )
+    assert result.exit_code == 0, result.output
+    assert pl.read_csv(out / "profiles.csv")["leader_id"].to_list() == ["ann", "user#1234"]
+
+
 def test_leaders_whose_ids_make_one_file_name_get_a_card_each(write_csv, tmp_path):
     """'a/b' and 'a_b' (or 'Ann' and 'ann' on macOS) once shared one card file: one was lost."""
     names = ["a/b", "a_b", "Ann", "ann"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -378,12 +379,18 @@ def format_summary(summary: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+_COMMENT = re.compile(r"(?:^|\s)#")
+"""Where a comment starts in a leaders file: ``#`` first on the line or after white space."""
+
+
 def _read_leader_file(path: Path, present: Callable[[list[str]], set[str]]) -> list[str]:
     """Leader ids from a file (one per line, ``#`` comments); unknown ids are errors.
 
     ``present`` says which of some ids are accounts of the data.
 
-    A UTF-8 byte-order mark and Windows (CRLF) line ends are fine.
+    A comment starts with ``#`` at the start of a line or after white space, so an id
+    holding ``#`` (``name#1234``, ``a#b@example.org``) is read whole, never cut to an
+    account it is not. A UTF-8 byte-order mark and Windows (CRLF) line ends are fine.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -395,7 +402,7 @@ def _read_leader_file(path: Path, present: Callable[[list[str]], set[str]]) -> l
         _fail([ev.Problem(str(path), None, f"cannot read ({exc.strerror})")])
     wanted: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        leader = line.split("#", 1)[0].strip().strip("\r")
+        leader = _COMMENT.split(line, maxsplit=1)[0].strip()
         if leader:
             wanted.append((number, leader))
     if not wanted:
@@ -482,7 +489,7 @@ def format_profiles(table: pl.DataFrame) -> str:
     "leaders_file",
     type=click.Path(path_type=Path),
     default=None,
-    help="File of leader ids, one per line.",
+    help="File of leader ids, one per line (# after a space starts a comment).",
 )
 @click.option(
     "--top-leaders",
