@@ -279,6 +279,31 @@ def test_a_leader_without_threads_or_ties_gets_words_not_empty_panels(
     assert not vega_warnings  # an empty panel made Vega warn "Infinite extent" on the console
 
 
+def test_leaders_sharing_a_name_keep_a_row_each(table):
+    """Two 'Tom's were one row of the comparison: their cells drawn over each other."""
+    labels = dict.fromkeys(table["leader_id"], "Tom")
+    spec = _spec(charts.measure_comparison(table, labels=labels))
+    shown = {r["leader"] for r in _rows(spec)} - {"tribe median"}
+    assert shown == {f"Tom ({leader})" for leader in table["leader_id"]}
+    placed = _spec(charts.profile_map(table, labels=labels))
+    names = {r["leader"] for r in _rows(placed) if "leader" in r}
+    assert len(names) == table.filter(pl.col("participation_index").is_not_null()).height
+
+
+def test_a_long_name_is_cut_so_the_card_keeps_its_width(tribe, table, edges):
+    leader = table["leader_id"][0]
+    long = "Ministry of Very Long Official Names and Departmental Communications (Official)"
+    card = charts.report_card(leader, table, edges, tribe.events, labels={leader: long})
+    spec = _spec(card)
+    cut = long[: charts.NAME_LIMIT - 1].rstrip() + "…"
+    assert spec["title"]["text"].startswith(f"Report card — {cut}: ")
+    assert long not in json.dumps(spec)
+    plain = charts.render(charts.report_card(leader, table, edges, tribe.events), scale=1)
+    wide = charts.render(card, scale=1)
+    width = [int(re.search(rb'width="(\d+)"', c["svg"])[1]) for c in (plain, wide)]
+    assert width[1] < 1.4 * width[0]  # the whole name made it 1.8 times as wide
+
+
 def test_ego_leader_is_not_in_a_profile_colour(tribe, edges):
     spec = _spec(charts.ego_network(edges, tribe.leaders[0]))
     roles = spec["layer"][1]["encoding"]["color"]["scale"]

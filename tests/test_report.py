@@ -204,7 +204,8 @@ def test_cards_from_the_template_draw_altairs_cards(tribe, table, monkeypatch, v
     assert not vega_warnings  # Vega warned of nothing (an empty panel: "Infinite extent")
 
 
-def test_a_card_name_holding_quotes_or_a_marker_is_drawn_as_written(tribe, table):
+def test_a_card_name_holding_quotes_or_a_marker_is_drawn_as_written(tribe, table, monkeypatch):
+    monkeypatch.setattr(charts, "NAME_LIMIT", 100)  # the whole name, not cut
     edges = graph.edge_list(tribe.events)
     leader = table["leader_id"][0]
     odd = {leader: 'Ann "@@card-color@@" \\ @@card-title-0-text@@ Zoë'}

@@ -284,21 +284,52 @@ def readable_measures(columns: str | Sequence[str] | None) -> str:
     return ", ".join(measure_name(c.strip()) for c in columns if c.strip())
 
 
+NAME_LIMIT = 40
+"""Characters of a leader's name a chart shows (longer ones end in "…"): an institution's
+display name would otherwise widen a report card past a slide and cover its ego network."""
+
+
+def _short(name: pl.Expr) -> pl.Expr:
+    """``name`` cut to :data:`NAME_LIMIT` characters, the last one "…", where it is longer."""
+    cut = name.str.slice(0, NAME_LIMIT - 1).str.strip_chars_end() + "…"
+    return pl.when(name.str.len_chars() > NAME_LIMIT).then(cut).otherwise(name)
+
+
 def _label(frame: pl.DataFrame, labels: Mapping[str, str] | None, column: str = "leader_id"):
-    """Add ``leader``: the name from ``labels``, else from ``leader_name``, else the id."""
+    """Add ``leader``: the name from ``labels``, else from ``leader_name``, else the id.
+
+    Names are cut to :data:`NAME_LIMIT` characters. Two leaders never share a label
+    (charts group and place rows by it): where names coincide, each is followed by the
+    leader's id.
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"leader_id": ["a1", "a2", "b"], "leader_name": ["Tom", "Tom", None]})
+    >>> _label(f, None)["leader"].to_list()
+    ['Tom (a1)', 'Tom (a2)', 'b']
+    """
     name = pl.col(column)
     if labels:
         name = name.replace_strict(dict(labels), default=name, return_dtype=pl.String)
     elif "leader_name" in frame.columns:
         name = pl.col("leader_name").fill_null(name)
-    return frame.with_columns(name.alias("leader"))
+    shown = frame.with_columns(_short(name).alias("leader"))
+    shared = pl.col(column).n_unique().over("leader") > 1
+    alone = pl.format("{} ({})", pl.col("leader"), pl.col(column))
+    return shown.with_columns(
+        pl.when(shared).then(alone).otherwise(pl.col("leader")).alias("leader")
+    )
+
+
+def _short_text(name: str) -> str:
+    """:func:`_short` of one name."""
+    return name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1].rstrip() + "…"
 
 
 def _display_name(leader: str, row: Mapping, labels: Mapping[str, str] | None) -> str:
-    """The name a chart shows for one leader (same rule as :func:`_label`)."""
-    if labels:
-        return labels.get(leader, leader)
-    return row.get("leader_name") or leader
+    """The name a chart shows for one leader (as :func:`_label`, cut to :data:`NAME_LIMIT`)."""
+    name = labels.get(leader, leader) if labels else (row.get("leader_name") or leader)
+    return _short_text(name)
 
 
 def _place_labels(
@@ -725,7 +756,7 @@ def _ego_data(
     nodes = pl.DataFrame(
         {
             "node": list(keep),
-            "label": [show.get(n, n) if n == leader else "" for n in keep],
+            "label": [_short_text(show.get(n, n)) if n == leader else "" for n in keep],
             "role": ["leader" if n == leader else "tribe member" for n in keep],
             "x": [float(pos[n][0]) for n in keep],
             "y": [float(pos[n][1]) for n in keep],
@@ -774,7 +805,7 @@ def _ego_data(
     )
     if labels:
         node_data = node_data.with_columns(pl.lit(None, pl.String).alias("account"))
-    title = f"Ego network of {show.get(leader, leader)}"
+    title = f"Ego network of {_short_text(show.get(leader, leader))}"
     subtitle = (
         f"{len(ties)} strongest of {ego.graph.get('alters', ego.degree(leader))} ties"
         if ties
@@ -870,7 +901,7 @@ def thread_view(
 
     Without ``legends`` the size legend gives way to a subtitle (a report card).
     """
-    name = (labels or {}).get(leader, leader)
+    name = _short_text((labels or {}).get(leader, leader))
     rows = _with_message(_thread_data(events, leader, limit), name)
     return _thread_chart(rows, f"Threads started by {name}", legends=legends)
 
@@ -1312,7 +1343,7 @@ def _card_data(
         raise ValueError(f"leader {leader!r} is not in the profile table")
     row = rows.row(0, named=True)
     name = _display_name(leader, row, labels)
-    shown = dict(labels) if labels else {leader: name}
+    shown = {**(labels or {}), leader: name}
     profile = row["profile"]
     label = row.get("sub_profile") or profile
     if row.get("probability") is not None:
