@@ -279,9 +279,12 @@ def test_a_leader_without_threads_or_ties_gets_words_not_empty_panels(
     assert not vega_warnings  # an empty panel made Vega warn "Infinite extent" on the console
 
 
-def test_leaders_sharing_a_name_keep_a_row_each(table):
+def test_leaders_sharing_a_name_keep_a_row_each(tribe, table, edges):
     """Two 'Tom's were one row of the comparison: their cells drawn over each other."""
     labels = dict.fromkeys(table["leader_id"], "Tom")
+    leader = table["leader_id"][0]
+    card = _spec(charts.report_card(leader, table, edges, tribe.events, labels=labels))
+    assert card["title"]["text"].startswith(f"Report card — Tom ({leader}): ")
     spec = _spec(charts.measure_comparison(table, labels=labels))
     shown = {r["leader"] for r in _rows(spec)} - {"tribe median"}
     assert shown == {f"Tom ({leader})" for leader in table["leader_id"]}

@@ -383,6 +383,15 @@ def test_card_png_draws_each_card_as_png_too(tribe, table, tmp_path):
     assert png == bytes(vl_convert.svg_to_png(svg, scale=report.CARD_SCALE))
 
 
+def test_leaders_sharing_a_name_are_told_apart_in_the_report(tmp_path, tribe, table):
+    labels = dict.fromkeys(table["leader_id"], "Tom")
+    page = write_report(
+        tmp_path, _chosen(table), graph.edge_list(tribe.events), tribe.events, labels=labels
+    ).read_text(encoding="utf-8")
+    heads = re.findall(r"<h2>Report card: ([^<]*)</h2>", page)
+    assert len(set(heads)) == len(heads) == 3 and all(h.startswith("Tom (") for h in heads)
+
+
 def test_report_parts_without_optional_columns(table):
     chosen = _chosen(table)
     assert _unobservable_html(chosen) == ""

@@ -326,12 +326,6 @@ def _short_text(name: str) -> str:
     return name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1].rstrip() + "…"
 
 
-def _display_name(leader: str, row: Mapping, labels: Mapping[str, str] | None) -> str:
-    """The name a chart shows for one leader (as :func:`_label`, cut to :data:`NAME_LIMIT`)."""
-    name = labels.get(leader, leader) if labels else (row.get("leader_name") or leader)
-    return _short_text(name)
-
-
 def _place_labels(
     x: Sequence[float],
     y: Sequence[float],
@@ -1342,7 +1336,9 @@ def _card_data(
     if rows.is_empty():
         raise ValueError(f"leader {leader!r} is not in the profile table")
     row = rows.row(0, named=True)
-    name = _display_name(leader, row, labels)
+    named = ["leader_name"] if "leader_name" in table.columns else []
+    names = _label(table.select("leader_id", *named), labels)  # as the other charts name it
+    name = names.filter(pl.col("leader_id") == leader).get_column("leader").item()
     shown = {**(labels or {}), leader: name}
     profile = row["profile"]
     label = row.get("sub_profile") or profile

@@ -84,14 +84,28 @@ a { color: inherit; }
 
 
 def _display_names(table: pl.DataFrame, labels: Mapping[str, str] | None) -> dict[str, str]:
-    """Leader id -> the name shown: from ``labels``, else ``leader_name``, else the id."""
+    """Leader id -> the name shown: from ``labels``, else ``leader_name``, else the id.
+
+    A name two leaders share is followed by each one's id, as in the charts.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"leader_id": ["a1", "a2", "b"], "leader_name": ["Tom", "Tom", None]})
+    >>> _display_names(t, None)
+    {'a1': 'Tom (a1)', 'a2': 'Tom (a2)', 'b': 'b'}
+    """
     ids = table.get_column("leader_id").to_list()
     if labels:
-        return {leader: labels.get(leader, leader) for leader in ids}
-    if "leader_name" in table.columns:
-        names = table.get_column("leader_name").to_list()
-        return {leader: name or leader for leader, name in zip(ids, names, strict=True)}
-    return {leader: leader for leader in ids}
+        names = {leader: labels.get(leader, leader) for leader in ids}
+    elif "leader_name" in table.columns:
+        given = table.get_column("leader_name").to_list()
+        names = {leader: name or leader for leader, name in zip(ids, given, strict=True)}
+    else:
+        names = {leader: leader for leader in ids}
+    shared = {name for name, n in Counter(names.values()).items() if n > 1}
+    return {
+        leader: f"{name} ({leader})" if name in shared else name for leader, name in names.items()
+    }
 
 
 def _leader_cell(leader: str, shown: str, row: dict, number: int) -> str:
