@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
+import subprocess
+import sys
 import zlib
 from datetime import UTC, datetime
 
@@ -508,3 +511,30 @@ def test_notebook_renderer_is_offline_and_stable(table):
         alt.renderers.enable("default")
         alt.theme.enable("default")
         pl.Config.set_engine_affinity("auto")
+
+
+_DRAW_IN_A_ZONE = """
+import hashlib
+from datetime import UTC, datetime
+from tribe_analysis import charts, features
+from tribe_analysis.synth import simulate_tribe
+t = simulate_tribe(n_leaders=4, days=20, seed=1)
+w = features.leader_measures(t.events, t.leaders, every="1w")
+for chart in (charts.thread_view(t.events, t.leaders[0]), charts.activity_timeline(t.events),
+              charts.style_over_time(w, split=datetime(2024, 1, 10, tzinfo=UTC))):
+    print(hashlib.sha256(charts.render(chart, scale=1)["svg"]).hexdigest())
+"""
+
+
+def test_time_charts_are_the_same_in_every_time_zone():
+    """Events are UTC; drawn in the machine's zone, points and dates moved with it."""
+    drawn = {}
+    for zone in ("UTC", "Asia/Tokyo", "America/New_York"):
+        env = {**os.environ, "TZ": zone}
+        out = subprocess.run(
+            [sys.executable, "-c", _DRAW_IN_A_ZONE], env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0 and not out.stderr, out.stderr
+        drawn[zone] = out.stdout.split()
+    assert len(drawn["UTC"]) == 3
+    assert drawn["Asia/Tokyo"] == drawn["UTC"] == drawn["America/New_York"]

@@ -933,6 +933,20 @@ _DAY_FORMAT = "%b %d"
 """Dates on a time axis: "Jan 07" whatever the ticks' spacing (Vega's default mixes
 "Wed 03", "Jan 07" and "Thu 11" on one axis)."""
 
+_UTC = alt.Scale(type="utc")
+"""Every time scale is UTC, as the events are: drawn in the viewer's time zone, a chart
+would move its points and dates with the machine that draws it (and its bytes change)."""
+
+
+def _when(field: str, unit: str, fmt: str) -> alt.Tooltip:
+    """A time in a tooltip, in UTC (``unit``: a ``utc…`` time unit as fine as ``fmt``)."""
+    return alt.Tooltip(field, timeUnit=unit, format=fmt)
+
+
+def _day_axis(legends: bool = True) -> alt.Axis | alt.UndefinedType:
+    """A time axis labelled "Jan 07" (in UTC: its scale is :data:`_UTC`)."""
+    return _axis(legends, format=_DAY_FORMAT)
+
 
 def _thread_data(events: pl.DataFrame, leader: str, limit: int) -> pl.DataFrame:
     """The rows of :func:`thread_view`: the leader's latest ``limit`` root posts."""
@@ -1003,7 +1017,7 @@ def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart
         alt.Chart(data)
         .mark_circle(opacity=0.8)
         .encode(
-            x=alt.X("timestamp:T", title="root post", axis=_axis(legends, format=_DAY_FORMAT)),
+            x=alt.X("timestamp:T", title="root post", axis=_day_axis(legends), scale=_UTC),
             y=alt.Y("joined:Q", title="others who joined", axis=_axis(legends)),
             size=alt.Size(
                 "comments:Q",
@@ -1020,7 +1034,7 @@ def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart
                 legend=alt.Undefined if legends else None,
             ),
             tooltip=[
-                alt.Tooltip("timestamp:T", format="%Y-%m-%d %H:%M"),
+                _when("timestamp:T", "utcyearmonthdatehoursminutes", "%Y-%m-%d %H:%M"),
                 alt.Tooltip("joined:Q"),
                 alt.Tooltip("comments:Q"),
                 alt.Tooltip("conversation:N"),
@@ -1066,7 +1080,7 @@ def activity_timeline(
         alt.Chart(_chart_data(counts, ["period", "action"]))
         .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
         .encode(
-            x=alt.X("period:T", title=None, axis=alt.Axis(format=_DAY_FORMAT)),
+            x=alt.X("period:T", title=None, axis=_day_axis(), scale=_UTC),
             x2="period_end:T",
             y=alt.Y("events:Q", title=f"events per {every}", stack="zero"),
             color=alt.Color(
@@ -1074,7 +1088,7 @@ def activity_timeline(
                 scale=alt.Scale(domain=list(ACTION_COLORS), range=list(ACTION_COLORS.values())),
             ),
             order=alt.Order("stack:Q"),
-            tooltip=[alt.Tooltip("period:T", format="%Y-%m-%d"), "action:N", "events:Q"],
+            tooltip=[_when("period:T", "utcyearmonthdate", "%Y-%m-%d"), "action:N", "events:Q"],
         )
         .properties(title=title, width=460, height=200)
     )
@@ -1102,14 +1116,14 @@ def style_over_time(
         alt.Chart(_chart_data(data.drop(ends), ["leader_id", "window_start"]).drop("leader_id"))
         .mark_line(point=True)
         .encode(
-            x=alt.X("window_start:T", title=None, axis=alt.Axis(format=_DAY_FORMAT)),
+            x=alt.X("window_start:T", title=None, axis=_day_axis(), scale=_UTC),
             y=alt.Y(
                 "participation_index:Q", title="participation index", scale=alt.Scale(domain=[0, 1])
             ),
             color=alt.Color("leader:N", title="leader"),
             tooltip=[
                 "leader:N",
-                alt.Tooltip("window_start:T", format="%Y-%m-%d"),
+                _when("window_start:T", "utcyearmonthdate", "%Y-%m-%d"),
                 alt.Tooltip("participation_index:Q", format=".2f"),
             ],
         )
@@ -1140,7 +1154,7 @@ def style_over_time(
             alt.Chart(_chart_data(spans, ["leader_id", "period"]).drop("leader_id"))
             .mark_rule(strokeWidth=4, opacity=0.45)
             .encode(
-                x="start:T",
+                x=alt.X("start:T", scale=_UTC),
                 x2="end:T",
                 y="mean_index:Q",
                 color="leader:N",
@@ -1150,7 +1164,7 @@ def style_over_time(
         layers.append(
             alt.Chart(pl.DataFrame({"split": [split.strftime("%Y-%m-%dT%H:%M:%SZ")]}))
             .mark_rule(color="black")
-            .encode(x="split:T")
+            .encode(x=alt.X("split:T", scale=_UTC))
         )
         subtitle.append(f"thick lines: mean before / after {split:%Y-%m-%d}")
     missing = (
