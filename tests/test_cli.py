@@ -505,6 +505,20 @@ def test_profile_rerun_leaves_nothing_of_the_earlier_run(tmp_path):
     assert left_beside(out) == []
 
 
+def test_manifest_records_the_leaders_chosen_by_default(sample_csv, tmp_path):
+    """Without --leaders or --top-leaders the run chooses 20: the manifest says 20, not null."""
+    named = run("profile", sample_csv, "--no-report", "--out", tmp_path / "top")
+    assert named.exit_code == 0, named.output
+    options = json.loads((tmp_path / "top" / "manifest.json").read_text())["options"]
+    assert options["top_leaders"] == 20 and options["leaders"] is None
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("L001\n")
+    given = run("profile", sample_csv, "--leaders", leaders, "--no-report", "--out", tmp_path / "n")
+    assert given.exit_code == 0, given.output
+    options = json.loads((tmp_path / "n" / "manifest.json").read_text())["options"]
+    assert options["top_leaders"] is None and options["leaders"] == str(leaders)
+
+
 def test_profile_manifest_records_the_run_and_is_deterministic(sample_csv, tmp_path, monkeypatch):
     monkeypatch.delenv("TRIBE_ANALYSIS_KEY", raising=False)
     key = tmp_path / "secret.key"

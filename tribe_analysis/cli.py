@@ -379,6 +379,9 @@ def format_summary(summary: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+DEFAULT_TOP = 20
+"""Leaders ``profile`` chooses without ``--leaders`` or ``--top-leaders`` (as its manifest says)."""
+
 _COMMENT = re.compile(r"(?:^|\s)#")
 """Where a comment starts in a leaders file: ``#`` first on the line or after white space."""
 
@@ -496,7 +499,7 @@ def format_profiles(table: pl.DataFrame) -> str:
     "top",
     type=click.IntRange(min=1),
     default=None,
-    help="Choose the N accounts with the largest distinct audience [default: 20].",
+    help=f"Choose the N accounts with the largest distinct audience [default: {DEFAULT_TOP}].",
 )
 @click.option("--since", default=None, help="Keep events at or after this date (ISO-8601, UTC).")
 @click.option("--until", default=None, help="Keep events before this date (ISO-8601, UTC).")
@@ -611,7 +614,7 @@ def profile(
         "format": fmt,
         "on_error": on_error,
         "leaders": None if leaders_file is None else str(leaders_file),
-        "top_leaders": top,
+        "top_leaders": top if top is not None or leaders_file is not None else DEFAULT_TOP,
         "since": since,
         "until": until,
         "profiles": n_profiles,
@@ -640,7 +643,9 @@ def profile(
             leaders = _read_leader_file(leaders_file, _actors_of(result.events))
         bar = _steps(7 if report else 6)
         try:
-            run = _profile_run(result, leaders, inputs, bar, top or 20, since, until, k, seed, key)
+            run = _profile_run(
+                result, leaders, inputs, bar, top or DEFAULT_TOP, since, until, k, seed, key
+            )
             _say_what_is_unknown(run)
             folder.counts.update(
                 records_read=result.records_read, records_loaded=result.records_loaded
@@ -781,7 +786,8 @@ def _profile_on_dask(params: dict) -> None:
     inputs, out = params["inputs"], params["out"]
     options = {k: params[k] for k in ("since", "until", "seed", "report", "card_png", "engine")}
     options |= {"leaders": params["leaders_file"] and str(params["leaders_file"])}
-    options |= {"top_leaders": params["top"], "profiles": params["n_profiles"]}
+    top = params["top"] or (None if params["leaders_file"] else DEFAULT_TOP)
+    options |= {"top_leaders": top, "profiles": params["n_profiles"]}
     options |= {"graph": params["graph_scope"], "cluster": params["cluster_address"] is not None}
     local = [p for p in inputs if "://" not in p]
     with pipeline.OutputFolder(out, command="profile", options=options, inputs=local) as folder:
@@ -826,7 +832,7 @@ def _dask_run(dx, pipeline, client, params: dict):
             frame,
             leaders,
             client=client,
-            top=params["top"] or 20,
+            top=params["top"] or DEFAULT_TOP,
             since=params["since"],
             until=params["until"],
             n_profiles=_profiles_option(params["n_profiles"]),
