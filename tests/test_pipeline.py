@@ -51,6 +51,16 @@ def test_leaders_are_chosen_when_not_given(tribe):
     assert len(run.leaders) == 3 and run.profiles.height == 3
 
 
+def test_fewer_leaders_than_asked_for_are_explained(tribe):
+    run = pipeline.profile(tribe.events, top=500)
+    assert 0 < len(run.leaders) < 500
+    assert run.notes == (
+        f"{len(run.leaders)} leaders, not 500: only {len(run.leaders)} accounts have enough "
+        "observable evidence to be labelled",
+    )
+    assert pipeline.profile(tribe.events, top=len(run.leaders)).notes == ()
+
+
 def test_names_label_the_leaders(tribe):
     first = tribe.leaders[0]
     run = pipeline.profile(tribe.events, tribe.leaders, names={first: "Ada", "nobody": "x"})

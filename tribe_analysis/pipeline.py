@@ -605,7 +605,12 @@ def _choose(
     ranked = ranked_candidates(own, "audience", 1, edges, lf)
     leaders = with_evidence(ranked, top, able)
     if leaders:
-        return leaders, None
+        few = len(leaders) < top
+        note = (
+            f"{len(leaders)} leaders, not {top}: only {len(leaders)} accounts have enough "
+            "observable evidence to be labelled"
+        )
+        return leaders, note if few else None
     for by in ("audience", "activity"):
         leaders = ranked_candidates(own, by, 10, edges, lf).head(top).to_list()
         if leaders and (by == "activity" or has_audience()):
