@@ -376,6 +376,35 @@ def test_select_leaders_by_distinct_audience():
         ft.select_leaders(events, top=0)
 
 
+def test_an_answer_dated_before_the_comment_counts_as_at_once():
+    """Senders' clocks (e-mail Date headers) can date an answer before what it answers."""
+    rows = [("p", 0, "L", "post", None, [])]
+    rows += [(f"c{i}", 60 * (i + 1), f"m{i}", "reply", "p", []) for i in range(5)]
+    rows += [(f"a{i}", 60 * (i + 1) + 30, "L", "reply", f"c{i}", []) for i in range(2)]
+    # three answers dated 20 minutes before the comment they answer
+    rows += [(f"a{i}", 60 * (i + 1) - 20, "L", "reply", f"c{i}", []) for i in range(2, 5)]
+    events = ev.complete_events(
+        pl.DataFrame(
+            [
+                {
+                    "event_id": e,
+                    "timestamp": T0 + timedelta(minutes=m),
+                    "actor_id": a,
+                    "action": act,
+                    "parent_id": par,
+                    "mentions": men,
+                    "platform": "events",
+                }
+                for e, m, a, act, par, men in rows
+            ]
+        )
+    )
+    row = ft.leader_measures(events, ["L"], ego=False).row(0, named=True)
+    assert row["reply_rate"] == 1.0
+    assert row["reply_latency_h"] == 0.0  # median of 0.5, 0.5, 0, 0, 0 (was -1/3 of an hour)
+    assert ev.summarize_events(events)["early_replies"] == 3
+
+
 def test_self_interactions_never_count():
     pairs = ft.tribe_pairs(tiny_events(), ["A"]).collect()
     assert "A" not in pairs.get_column("alter_id").to_list()

@@ -351,7 +351,8 @@ def format_summary(summary: dict[str, object]) -> str:
     Examples
     --------
     >>> print(format_summary({"rows": 3, "actions": {"post": 1, "reply": 2, "share": 0, "reaction": 0},
-    ...     "actors": 2, "first": None, "last": None, "orphan_reply_share": 0.5, "platforms": ["events"]}))
+    ...     "actors": 2, "first": None, "last": None, "orphan_reply_share": 0.5, "early_replies": 1,
+    ...     "platforms": ["events"]}))
     events            3
       post            1
       reply           2
@@ -360,6 +361,7 @@ def format_summary(summary: dict[str, object]) -> str:
     actors            2
     time span         - .. -
     orphan replies    50.0% (parent not in the data)
+    early replies     1 (dated before their parent: the senders' clocks)
     platforms         events
     """
     orphan = summary["orphan_reply_share"]
@@ -373,8 +375,13 @@ def format_summary(summary: dict[str, object]) -> str:
         ("actors", f"{summary['actors']:,}"),
         ("time span", f"{stamp(summary['first'])} .. {stamp(summary['last'])}"),
         ("orphan replies", "-" if orphan is None else f"{orphan:.1%} (parent not in the data)"),
-        ("platforms", ", ".join(summary["platforms"])),
     ]
+    early = summary.get("early_replies") or 0
+    if early:
+        rows.append(
+            ("early replies", f"{early:,} (dated before their parent: the senders' clocks)")
+        )
+    rows.append(("platforms", ", ".join(summary["platforms"])))
     lines = [f"{label:<18}{value}" for label, value in rows]
     return "\n".join(lines)
 

@@ -1175,7 +1175,9 @@ def summarize_events(events: pl.DataFrame) -> dict[str, object]:
     """Rows per action, distinct actors, time span, and the share of orphan replies.
 
     ``orphan_reply_share`` is the share of replies whose ``parent_id`` is not in
-    the data (partial exports); null when there are no replies.
+    the data (partial exports); null when there are no replies. ``early_replies``
+    counts the replies dated before their parent (senders' clocks: e-mail ``Date``
+    headers), which ``reply_latency_h`` counts as answered at once.
 
     Examples
     --------
@@ -1191,10 +1193,10 @@ def summarize_events(events: pl.DataFrame) -> dict[str, object]:
     counts = dict.fromkeys(ACTIONS, 0)
     for action, n in events.group_by("action").len().iter_rows():
         counts[str(action)] = int(n)
-    replies = events.filter(pl.col("action") == "reply").select("parent_id")
-    orphan = replies.join(
-        events.select(pl.col("event_id").alias("parent_id")), on="parent_id", how="anti"
-    )
+    replies = events.filter(pl.col("action") == "reply").select("parent_id", "timestamp")
+    parents = events.select(pl.col("event_id").alias("parent_id"), pl.col("timestamp").alias("at"))
+    orphan = replies.join(parents, on="parent_id", how="anti")
+    early = replies.join(parents, on="parent_id").filter(pl.col("timestamp") < pl.col("at"))
     span = events.select(
         pl.col("timestamp").min().alias("a"), pl.col("timestamp").max().alias("b")
     ).row(0)
@@ -1205,5 +1207,6 @@ def summarize_events(events: pl.DataFrame) -> dict[str, object]:
         "first": span[0],
         "last": span[1],
         "orphan_reply_share": (orphan.height / replies.height) if replies.height else None,
+        "early_replies": early.height,
         "platforms": sorted(events.get_column("platform").unique().drop_nulls().to_list()),
     }

@@ -34,10 +34,10 @@ def responsiveness(scope: Scope) -> pl.LazyFrame:
         .join(own_posts, on="parent_id")
         .filter(pl.col("actor_id") != pl.col("leader_id"))
     )
+    # an answer dated before the comment (senders' clocks) was given at once, never in the past
+    hours = (pl.col("answered_at") - pl.col("timestamp")).dt.total_microseconds() / 3.6e9
     answered = comments.join(answers, on=["leader_id", "event_id"], how="left").with_columns(
-        ((pl.col("answered_at") - pl.col("timestamp")).dt.total_microseconds() / 3.6e9).alias(
-            "latency_h"
-        )
+        hours.clip(lower_bound=0).alias("latency_h")
     )
     on_posts = answered.group_by(scope.keys).agg(
         pl.len().alias("reply_rate_den"),
