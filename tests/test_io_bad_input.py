@@ -10,7 +10,12 @@ limit is a bad record, never read whole.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io as io_bytes
 import json
+import lzma
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,6 +304,38 @@ def test_dev_zero_is_refused_at_once(fmt, on_error):
         "error: /dev/zero: binary data, not text (a NUL byte at byte 1)"
     )
     assert "Traceback" not in result.output
+
+
+def _zipped(data: bytes) -> bytes:
+    buffer = io_bytes.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tweets.jsonl", data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("pack", "said"),
+    [
+        (gzip.compress, "compressed (gzip), not text: decompress it first (gunzip)"),
+        (bz2.compress, "compressed (bzip2), not text: decompress it first (bunzip2)"),
+        (lzma.compress, "compressed (xz), not text: decompress it first (unxz)"),
+        (_zipped, "compressed (a zip archive), not text: decompress it first (unzip)"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["auto", "twitter", "reddit", "mbox"])
+def test_a_compressed_export_is_named_so(tmp_path, pack, said, fmt):
+    """twarc and Pushshift dumps come compressed: say so, not 'a NUL byte at byte 9'."""
+    path = tmp_path / "tweets.jsonl.gz"
+    path.write_bytes(pack((_good("twitter", 0) + "\n").encode()))
+    result = CliRunner().invoke(main, ["validate", "--format", fmt, str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"error: {path}: {said}"
+
+
+def test_a_csv_whose_header_starts_like_bzip2_is_still_text(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("BZh,event_id\n")
+    assert _textscan.head_problem(path.read_bytes()) is None
 
 
 def test_utf16_file_is_named(tmp_path):

@@ -54,6 +54,26 @@ _SPACES = (32, 9, 13, 10)
 _SPACE_BYTE = 32
 
 
+_COMPRESSED = {
+    b"\x1f\x8b": ("gzip", "gunzip"),
+    b"\x28\xb5\x2f\xfd": ("Zstandard", "unzstd"),
+    b"\xfd7zXZ\x00": ("xz", "unxz"),
+    b"PK\x03\x04": ("a zip archive", "unzip"),
+}
+"""Magic bytes of compressed files (twarc and Pushshift dumps come compressed), and the tool
+that opens each."""
+
+
+def _compression(head: bytes) -> tuple[str, str] | None:
+    """The compression of a file starting with ``head`` and the tool that opens it, or None."""
+    for magic, found in _COMPRESSED.items():
+        if head.startswith(magic):
+            return found
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] == b"1AY&SY":  # not "BZh,..."
+        return "bzip2", "bunzip2"
+    return None
+
+
 def head_problem(head: bytes) -> str | None:
     r"""Why a file whose first bytes are ``head`` is not UTF-8 text at all (UTF-16, binary), or None.
 
@@ -61,9 +81,14 @@ def head_problem(head: bytes) -> str | None:
     --------
     >>> head_problem(b"\x00\x00\x00"), head_problem(b"\xff\xfea\x00"), head_problem(b"ok")
     ('binary data, not text (a NUL byte at byte 1)', 'UTF-16 text (save the file as UTF-8)', None)
+    >>> head_problem(b"\x1f\x8b\x08\x00")
+    'compressed (gzip), not text: decompress it first (gunzip)'
     """
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "UTF-16 text (save the file as UTF-8)"
+    packed = _compression(head)
+    if packed is not None:
+        return f"compressed ({packed[0]}), not text: decompress it first ({packed[1]})"
     nul = head.find(b"\x00", 0, 8192)
     if nul >= 0:
         return f"binary data, not text (a NUL byte at byte {nul + 1})"
