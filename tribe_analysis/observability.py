@@ -109,20 +109,15 @@ def signal_counts(events: pl.DataFrame | pl.LazyFrame) -> dict[str, int]:
     action = pl.col("action")
     lf = events.lazy()
     threaded = {"parent_id", "thread_id"} <= set(lf.collect_schema().names())
-    to_reply = (
-        (action == "reply")
-        & pl.col("target_actor_id").is_not_null()
-        & (pl.col("parent_id") != pl.col("thread_id"))
-    )
+    with_parent = (action == "reply") & pl.col("target_actor_id").is_not_null()
+    to_reply = with_parent & (pl.col("parent_id") != pl.col("thread_id"))
     counts = (
         lf.select(
             (action == "reaction").sum().alias("reactions"),
             (action == "share").sum().alias("shares"),
             (pl.col("mentions").list.len() > 0).sum().alias("mentions"),
             (action == "reply").sum().alias("replies"),
-            ((action == "reply") & pl.col("target_actor_id").is_not_null())
-            .sum()
-            .alias("reply_parents"),
+            with_parent.sum().alias("reply_parents"),
             *([to_reply.sum().alias("reply_answers")] if threaded else []),
         )
         .collect()

@@ -604,13 +604,14 @@ def _choose(
         raise ValueError(f"top must be at least 1, got {top}")
     ranked = ranked_candidates(own, "audience", 1, edges, lf)
     leaders = with_evidence(ranked, top, able)
+    if len(leaders) == top:
+        return leaders, None
     if leaders:
-        few = len(leaders) < top
         note = (
             f"{len(leaders)} leaders, not {top}: only {len(leaders)} accounts have enough "
             "observable evidence to be labelled"
         )
-        return leaders, note if few else None
+        return leaders, note
     for by in ("audience", "activity"):
         leaders = ranked_candidates(own, by, 10, edges, lf).head(top).to_list()
         if leaders and (by == "activity" or has_audience()):

@@ -346,7 +346,7 @@ def start_report(
 
     def finish() -> Path:
         path = out / "report.html"
-        path.write_text(_page(table, names, leaders, drawn(), title), encoding="utf-8")
+        path.write_text(_page(table, names, stems, drawn(), title), encoding="utf-8")
         return path
 
     return finish
@@ -355,22 +355,21 @@ def start_report(
 def _page(
     table: pl.DataFrame,
     names: Mapping[str, str],
-    leaders: list[str],
+    stems: Mapping[str, str],
     svgs: Mapping[str, str],
     title: str,
 ) -> str:
-    """The report's HTML."""
+    """The report's HTML; ``stems``: :func:`card_stems` of the leaders, in card order."""
 
     def figure(stem: str, caption: str = "") -> str:
         note = f"<figcaption>{caption}</figcaption>" if caption else ""
         return f"<figure>{svgs[stem]}{note}</figure>"
 
-    stems = card_stems(leaders)
     cards = "".join(
         f"<section class='card' id='card-{number}'>"
         f"<h2>Report card: {html.escape(names[leader])}</h2>{figure(f'card_{stems[leader]}')}"
         "</section>"
-        for number, leader in enumerate(leaders, 1)
+        for number, leader in enumerate(stems, 1)
     )
     explain = (
         "Each leader's label comes from its own participation index and its interval "
