@@ -319,3 +319,24 @@ def test_bad_arguments(tribes):
         LeaderProfiler().fit(measures.drop("index_se"))
     with pytest.raises(TypeError):
         LeaderProfiler().fit(np.zeros((3, 3)))
+
+
+def test_mixtures_are_fitted_on_one_openmp_thread(tribes, monkeypatch):
+    """k-means's OpenMP threads are held to one while clustering (they spin-waited), then restored."""
+    from threadpoolctl import threadpool_info
+
+    def openmp() -> set[int]:
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"}
+
+    seen: list[set[int]] = []
+    cluster = LeaderProfiler._cluster
+
+    def watched(self, *args):
+        seen.append(openmp())
+        return cluster(self, *args)
+
+    monkeypatch.setattr(LeaderProfiler, "_cluster", watched)
+    before = openmp()
+    LeaderProfiler(random_state=0).fit(tribes[0][0])
+    assert seen and all(threads == {1} for threads in seen)
+    assert openmp() == before

@@ -19,6 +19,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted, check_random_state
+from threadpoolctl import threadpool_limits
 
 from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS, PARTS
 
@@ -187,6 +188,12 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
     number of clusters per label is ``n_profiles`` or, with ``"auto"``, the
     BIC-best of 1..``max_profiles``. Raw volume never enters.
 
+    The mixtures are fitted on one thread: they start from k-means, whose
+    OpenMP threads spin-waited between the hundred small fits of a run (tens
+    of leaders), doubling the CPU time of profiling and taking a core from
+    whatever else the process was doing (20 leaders: 0.21 s and 0.41 s of CPU
+    on two cores, 0.13 s and 0.13 s on one; same clusters).
+
     Parameters
     ----------
     n_profiles : int or "auto", default "auto"
@@ -300,14 +307,15 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         self.labels_ = np.full(X.height, -1, dtype=np.int64)
         self.sub_profiles_: list[str] = []
         stability: list[float] = []
-        for label in PROFILES[:2]:
-            rows = np.flatnonzero(self.profiles_ == label)
-            if rows.size == 0:
-                continue
-            clusters, names, stab = self._cluster(label, values, rows, rng)
-            self.labels_[rows] = clusters + len(self.sub_profiles_)
-            self.sub_profiles_ += names
-            stability += stab
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for label in PROFILES[:2]:
+                rows = np.flatnonzero(self.profiles_ == label)
+                if rows.size == 0:
+                    continue
+                clusters, names, stab = self._cluster(label, values, rows, rng)
+                self.labels_[rows] = clusters + len(self.sub_profiles_)
+                self.sub_profiles_ += names
+                stability += stab
         self.stability_ = np.array(stability, dtype=np.float64)
         return self
 
