@@ -144,14 +144,19 @@ def test_write_outputs_refuses_a_folder_it_did_not_write(tribe, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
+def _fresh(code: str) -> list[str]:
+    """Words ``code`` prints, run in a fresh Python."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
 def test_report_modules_import_in_the_background():
     code = (
         "import sys; from tribe_analysis import pipeline; "
         "pipeline.import_in_background((), report=True).join(); "
         "print('tribe_analysis.report' in sys.modules, sys.modules.get('rfc3987_syntax'))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "None"]
+    assert _fresh(code) == ["True", "None"]
 
 
 def test_background_imports_leave_out_what_they_are_told_then_restore():
@@ -165,8 +170,23 @@ def test_background_imports_leave_out_what_they_are_told_then_restore():
         "import pandas; "
         "print(left_out, abs(during - pipeline.IMPORT_SWITCH_INTERVAL) < 1e-6, sys.getswitchinterval() == before)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "True", "True"]
+    assert _fresh(code) == ["True", "True", "True"]
+
+
+@pytest.mark.parametrize(
+    ("collecting", "after"), [(True, ["True", "True"]), (False, ["False", "False"])]
+)
+def test_background_imports_pause_the_garbage_collector_and_freeze_what_they_made(
+    collecting, after
+):
+    """Collection is off while the imports run, then as it was, their objects frozen if on."""
+    code = (
+        f"import gc; gc.enable() if {collecting} else gc.disable(); "
+        "from tribe_analysis import pipeline; "
+        "t = pipeline.import_in_background(('sklearn.base',)); during = gc.isenabled(); t.join(); "
+        "print(during, gc.isenabled(), gc.get_freeze_count() > 10_000)"
+    )
+    assert _fresh(code) == ["False", *after]
 
 
 ACTORS = ["ann", "bob", "cid", "dan", "eve", "fay"]
