@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -822,3 +823,38 @@ def test_real_full_disk_and_read_only_file_system(sample_csv, tmp_path):
     assert "Traceback" not in read("2") + read("3")
     assert read("before").splitlines()[0] == "res"  # nothing beside it: no staging, no lock
     assert read("full") == read("before") == read("ro")  # the first run's files, byte for byte
+
+
+def _fresh(code: str, **env: str) -> list[str]:
+    """Words printed by ``code`` run in a fresh Python (with ``env`` added to the environment)."""
+    environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"} | env
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environ
+    )
+    return done.stdout.split()
+
+
+def test_importing_the_package_loads_neither_polars_nor_numpy():
+    code = "import sys, tribe_analysis; print('polars' in sys.modules, 'numpy' in sys.modules)"
+    assert _fresh(code) == ["False", "False"]
+
+
+def test_help_imports_no_heavy_library():
+    code = (
+        "import sys; from tribe_analysis.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(*(m in sys.modules for m in ('sklearn', 'scipy', 'networkx', 'altair')))"
+    )
+    assert _fresh(code)[-4:] == ["False"] * 4
+
+
+@pytest.mark.parametrize(("given", "threads"), [(None, "1"), ("2", "2")])
+def test_the_command_line_gives_openblas_one_thread_unless_told(given, threads):
+    """NumPy's OpenBLAS is loaded with one thread (its idle workers spin), or the user's count."""
+    code = (
+        "import tribe_analysis.cli, numpy, threadpoolctl; "
+        "print(*{i['num_threads'] for i in threadpoolctl.threadpool_info() "
+        "if i['internal_api'] == 'openblas'})"
+    )
+    env = {} if given is None else {"OPENBLAS_NUM_THREADS": given}
+    assert _fresh(code, **env) == [threads]

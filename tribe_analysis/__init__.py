@@ -14,19 +14,38 @@ error types (``Problem``, ``EventsError``, the readers' ``RecordError``) are in
 :func:`tribe_analysis.pipeline.profile` and :func:`tribe_analysis.pipeline.write_outputs`
 run the whole job (the command line and the notebooks call them).
 
-This package ``__init__`` only re-exports; the work lives in the modules.
+This package ``__init__`` only re-exports, on first use (PEP 562), so that
+importing a submodule does not import polars and NumPy first: the command line
+sets up NumPy's linear algebra library before it is loaded
+(:mod:`tribe_analysis.cli`). The work lives in the modules.
 """
 
-from tribe_analysis.events import (
-    ACTIONS,
-    SCHEMA,
-    EventsError,
-    Problem,
-    complete_events,
-    read_events,
-    summarize_events,
-    validate_events,
-    write_events,
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors
+    from tribe_analysis.events import (
+        ACTIONS,
+        SCHEMA,
+        EventsError,
+        Problem,
+        complete_events,
+        read_events,
+        summarize_events,
+        validate_events,
+        write_events,
+    )
+
+_FROM_EVENTS = (
+    "ACTIONS",
+    "SCHEMA",
+    "EventsError",
+    "Problem",
+    "complete_events",
+    "read_events",
+    "summarize_events",
+    "validate_events",
+    "write_events",
 )
 
 __version__ = "0.1.0"
@@ -43,3 +62,16 @@ __all__ = [
     "validate_events",
     "write_events",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The names of :mod:`tribe_analysis.events` re-exported here, imported on first use."""
+    if name in _FROM_EVENTS:
+        value = getattr(importlib.import_module("tribe_analysis.events"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_FROM_EVENTS))

@@ -18,10 +18,16 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import click
-import polars as pl
+# NumPy's and SciPy's OpenBLAS each start a worker thread per core when loaded, and
+# each thread spins for about 0.1 s of CPU waiting for work that never comes: the
+# command does no large linear algebra (mixtures of tens of leaders). One thread
+# each, unless the user says otherwise; set before polars loads NumPy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from tribe_analysis import events as ev
+import click  # noqa: E402
+import polars as pl  # noqa: E402
+
+from tribe_analysis import events as ev  # noqa: E402
 
 __all__ = ["main"]
 
