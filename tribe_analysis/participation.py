@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special
 
 __all__ = [
     "LEVEL",
@@ -88,8 +88,8 @@ def jeffreys_interval(
     a = np.where(ok, x + 0.5, 1.0)
     b = np.where(ok, n - x + 0.5, 1.0)
     tail = (1 - level) / 2
-    lo = np.where(x <= 0, 0.0, stats.beta.ppf(tail, a, b))
-    hi = np.where(x >= n, 1.0, stats.beta.ppf(1 - tail, a, b))
+    lo = np.where(x <= 0, 0.0, special.betaincinv(a, b, tail))
+    hi = np.where(x >= n, 1.0, special.betaincinv(a, b, 1 - tail))
     return np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
 
 
@@ -182,7 +182,7 @@ def participation_index(frame: pl.DataFrame, level: float = LEVEL) -> pl.DataFra
     kk = np.maximum(k, 1)
     index = np.where(enough, np.where(observed, value, 0.0).sum(axis=1) / kk, np.nan)
     se = np.where(enough, np.sqrt(np.where(observed, var, 0.0).sum(axis=1)) / kk, np.nan)
-    z = stats.norm.ppf((1 + level) / 2)
+    z = special.ndtri((1 + level) / 2)
     low = np.clip(index - z * se, 0, 1)
     high = np.clip(index + z * se, 0, 1)
     return frame.with_columns(
