@@ -575,3 +575,25 @@ def test_check_parts_lets_go_of_the_parts_it_consumes(tmp_path):
     assert parts == [] and problems == []
     again, _ = ev._check_parts(kept, ev.MAX_THREAD_DEPTH)
     assert kept and events.equals(again)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "utc"),
+    [
+        ("2024-03-01 12:05:00.25+02", datetime(2024, 3, 1, 10, 5, 0, 250000, tzinfo=UTC)),
+        ("2024-03-01 10:05:00+00", datetime(2024, 3, 1, 10, 5, tzinfo=UTC)),
+        ("2024-03-01T05:05:00-05", datetime(2024, 3, 1, 10, 5, tzinfo=UTC)),
+        ("2024-03-01T12:05:00+0200", datetime(2024, 3, 1, 10, 5, tzinfo=UTC)),
+        ("2024-03-01 10:05:00z", datetime(2024, 3, 1, 10, 5, tzinfo=UTC)),
+    ],
+)
+def test_timestamps_as_databases_write_them(write_csv, stamp, utc):
+    """PostgreSQL's text output (space, hour-only offset) and other ISO-8601 spellings."""
+    events = ev.read_events(write_csv([f"p1,{stamp},ann,post,,,"]))
+    assert events.get_column("timestamp").to_list() == [utc]
+
+
+@pytest.mark.parametrize("stamp", ["2024-03-01", "2024-03-01T10:05+02", "2024-03-01T10:05:00+2"])
+def test_timestamps_without_seconds_or_with_a_short_offset_are_refused(write_csv, stamp):
+    with pytest.raises(ev.EventsError, match="malformed timestamp"):
+        ev.read_events(write_csv([f"p1,{stamp},ann,post,,,"]))

@@ -543,6 +543,7 @@ def _timestamp_expr(dtype: pl.DataType) -> pl.Expr | None:
             col.str.strip_chars()
             .str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
             .str.replace(r"[zZ]$", "+00:00")
+            .str.replace(r"([+-]\d{2})$", "${1}:00")  # PostgreSQL writes +02, +00
         )
         return pl.coalesce(
             [
