@@ -597,3 +597,41 @@ def test_timestamps_as_databases_write_them(write_csv, stamp, utc):
 def test_timestamps_without_seconds_or_with_a_short_offset_are_refused(write_csv, stamp):
     with pytest.raises(ev.EventsError, match="malformed timestamp"):
         ev.read_events(write_csv([f"p1,{stamp},ann,post,,,"]))
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (
+            "event_id,timestamp,actor_id,action,parent_id,mention,text",
+            "column 'mention' is not read: did you mean 'mentions'? (rename it, or remove it)",
+        ),
+        (
+            "event_id,timestamp,actor_id,action,Parent ID,mentions,text",
+            "column 'Parent ID' is not read: did you mean 'parent_id'? (rename it, or remove it)",
+        ),
+        (
+            "Event_ID,timestamp,actor_id,action,parent_id,mentions,text",
+            "column 'Event_ID' is not read: did you mean 'event_id'? (rename it, or remove it)",
+        ),
+        (
+            "event_id,timestamp,actor_id,action,parent_id,actor_id,text",
+            "column 'actor_id' appears more than once in the header",
+        ),
+    ],
+)
+def test_a_header_naming_a_column_twice_or_nearly_is_refused(tmp_path, header, reason):
+    """Values of a near-miss column would be lost without a word; a repeated one is ambiguous."""
+    path = tmp_path / "events.csv"
+    path.write_text(f"{header}\np1,2024-03-01T10:00:00Z,ann,post,,bob,hi\n")
+    with pytest.raises(ev.EventsError) as caught:
+        ev.read_events(path)
+    assert [str(p) for p in caught.value.problems] == [f"{path}:1: {reason}"]
+
+
+def test_other_columns_are_not_read(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "event_id,timestamp,actor_id,action,likes,url\np1,2024-03-01T10:00:00Z,ann,post,3,http://x\n"
+    )
+    assert ev.read_events(path).columns == list(ev.SCHEMA)

@@ -24,8 +24,10 @@ CSV form: the same column names, ISO-8601 timestamps with an offset or ``Z``,
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -603,6 +605,46 @@ def _separator_hint(names: Sequence[str]) -> str | None:
     return None
 
 
+def _header_reasons(names: Sequence[str]) -> list[str]:
+    """A CSV header's columns named twice, and names that look like a missing canonical column.
+
+    Other columns are not read, so a near miss (``mention``, ``Parent ID``) would
+    lose its values without a word: it is a problem, with the name it resembles.
+    polars names the repeats of a column ``NAME_duplicated_N``.
+
+    Examples
+    --------
+    >>> for reason in _header_reasons(["event_id", "Timestamp", "actor_id", "action", "mention", "likes"]):
+    ...     print(reason)
+    column 'Timestamp' is not read: did you mean 'timestamp'? (rename it, or remove it)
+    column 'mention' is not read: did you mean 'mentions'? (rename it, or remove it)
+    >>> _header_reasons(["event_id", "actor_id", "actor_id_duplicated_0"])
+    ["column 'actor_id' appears more than once in the header"]
+    """
+    columns = [name for name in names if not name.startswith("__")]
+    absent = [c for c in SCHEMA if c not in columns]
+    reasons = []
+    for name in columns:
+        repeat = re.fullmatch(r"(.+)_duplicated_\d+", name)
+        if repeat and repeat.group(1) in columns:
+            reason = f"column {repeat.group(1)!r} appears more than once in the header"
+            reasons += [reason] if reason not in reasons else []
+            continue
+        if name in SCHEMA:
+            continue
+        key = re.sub(r"[\s-]+", "_", name.strip().lower())
+        match = (
+            key
+            if key in absent
+            else next(iter(difflib.get_close_matches(key, absent, 1, 0.75)), None)
+        )
+        if match is not None:
+            reasons.append(
+                f"column {name!r} is not read: did you mean {match!r}? (rename it, or remove it)"
+            )
+    return reasons
+
+
 def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, list[Problem]]:
     """Coerce a raw file frame to canonical dtypes; report columns that cannot be coerced.
 
@@ -615,8 +657,11 @@ def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, lis
     hint = _separator_hint(names) if header_line is not None else None
     if hint is not None:
         problems.append(Problem(source, header_line, hint, unit))
+    elif header_line is not None:
+        problems += [Problem(source, header_line, r, unit) for r in _header_reasons(names)]
+    said = " ".join(p.reason for p in problems)
     for name in REQUIRED_COLUMNS if hint is None else ():
-        if name not in names:
+        if name not in names and f"did you mean {name!r}" not in said:
             problems.append(
                 Problem(
                     source,
