@@ -30,8 +30,32 @@ def test_validate_accepts_someone_elses_csv(write_csv):
     assert lines[0].split() == ["events", "6"]
     assert "  reply           3" in lines
     assert "actors            4" in lines
-    assert lines[-3] == "time span         2024-03-01T10:00:00Z .. 2024-03-01T11:30:00Z"
-    assert lines[-2] == "orphan replies    33.3% (parent not in the data)"
+    assert lines[-4] == "time span         2024-03-01T10:00:00Z .. 2024-03-01T11:30:00Z"
+    assert lines[-3] == "orphan replies    33.3% (parent not in the data)"
+    assert lines[-2] == "mentions          2 (100.0% name an account of the data)"
+
+
+def test_mentions_written_with_an_at_sign_are_pointed_out(write_csv, tmp_path):
+    """'@bob' where actor_id says 'bob': validate says so, and profile notes it (console, manifest)."""
+    rows = [row.replace("bob|cid", "@bob|@cid|@nobody") for row in GOOD_ROWS]
+    path = write_csv(rows)
+    validated = run("validate", path)
+    assert (
+        "mentions          3 (0.0% name an account of the data; 2 more do without their "
+        "leading '@')" in validated.stdout.splitlines()
+    )
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("ann\n")
+    profiled = run("profile", path, "--leaders", leaders, "--out", tmp_path / "o", "--no-report")
+    assert profiled.exit_code == 0, profiled.output
+    note = (
+        "2 mentions name an account of the data with a leading '@' that its actor_id does not have"
+    )
+    assert note in profiled.stderr
+    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["notes"][0].startswith(note)
+    plain = write_csv(GOOD_ROWS, name="plain.csv")
+    plain = run("profile", plain, "--leaders", leaders, "--out", tmp_path / "p", "--no-report")
+    assert "leading '@'" not in plain.stderr
 
 
 @pytest.mark.parametrize(

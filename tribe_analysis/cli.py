@@ -387,9 +387,26 @@ def format_summary(summary: dict[str, object]) -> str:
         rows.append(
             ("early replies", f"{early:,} (dated before their parent: the senders' clocks)")
         )
+    rows += _mention_rows(summary)
     rows.append(("platforms", ", ".join(summary["platforms"])))
     lines = [f"{label:<18}{value}" for label, value in rows]
     return "\n".join(lines)
+
+
+def _mention_rows(summary: dict[str, object]) -> list[tuple[str, str]]:
+    """The summary's line about mentions: how many, how many name an account of the data.
+
+    Examples
+    --------
+    >>> _mention_rows({"mentions": 8, "known_mention_share": 0.25, "prefixed_mentions": 6})
+    [('mentions', "8 (25.0% name an account of the data; 6 more do without their leading '@')")]
+    """
+    count, known = summary.get("mentions") or 0, summary.get("known_mention_share")
+    if not count or known is None:
+        return []
+    prefixed = summary.get("prefixed_mentions") or 0
+    more = f"; {prefixed:,} more do without their leading '@'" if prefixed else ""
+    return [("mentions", f"{count:,} ({known:.1%} name an account of the data{more})")]
 
 
 DEFAULT_TOP = 20

@@ -1223,7 +1223,10 @@ def summarize_events(events: pl.DataFrame) -> dict[str, object]:
     ``orphan_reply_share`` is the share of replies whose ``parent_id`` is not in
     the data (partial exports); null when there are no replies. ``early_replies``
     counts the replies dated before their parent (senders' clocks: e-mail ``Date``
-    headers), which ``reply_latency_h`` counts as answered at once.
+    headers), which ``reply_latency_h`` counts as answered at once. ``mentions``
+    counts the ids mentioned, ``known_mention_share`` the share of them that are an
+    ``actor_id`` of the data (null without mentions), and ``prefixed_mentions`` those
+    that are one only once a leading ``@`` is removed (ids written two ways).
 
     Examples
     --------
@@ -1246,6 +1249,10 @@ def summarize_events(events: pl.DataFrame) -> dict[str, object]:
     span = events.select(
         pl.col("timestamp").min().alias("a"), pl.col("timestamp").max().alias("b")
     ).row(0)
+    mentioned = events.select(pl.col("mentions").explode().drop_nulls().alias("m"))
+    actors = events.select(pl.col("actor_id").unique().alias("m"))
+    unknown = mentioned.join(actors, on="m", how="anti")
+    prefixed = unknown.filter(pl.col("m").str.starts_with("@")).select(pl.col("m").str.slice(1))
     return {
         "rows": events.height,
         "actions": counts,
@@ -1254,5 +1261,8 @@ def summarize_events(events: pl.DataFrame) -> dict[str, object]:
         "last": span[1],
         "orphan_reply_share": (orphan.height / replies.height) if replies.height else None,
         "early_replies": early.height,
+        "mentions": mentioned.height,
+        "known_mention_share": 1 - unknown.height / mentioned.height if mentioned.height else None,
+        "prefixed_mentions": prefixed.join(actors, on="m", how="semi").height,
         "platforms": sorted(events.get_column("platform").unique().drop_nulls().to_list()),
     }

@@ -63,6 +63,7 @@ __all__ = [
     "ego_measures",
     "ego_networks",
     "interactions",
+    "prefixed_mentions",
     "to_networkx",
     "write_graph",
 ]
@@ -264,6 +265,26 @@ def edge_list(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         .collect(engine="streaming")  # exact integer counts: the fast engine is safe here
         .cast(dict(EDGE_SCHEMA))
     )
+
+
+def prefixed_mentions(edges: pl.DataFrame) -> int:
+    """Mentions of an id that is an account of ``edges`` once its leading ``@`` is removed.
+
+    A canonical file that writes mentions as ``@ann`` where ``actor_id`` says
+    ``ann`` makes ``@ann`` another account: the mention never reaches ``ann`` in
+    the graph, and a leader's mention of itself counts as promoting someone else.
+
+    Examples
+    --------
+    >>> edges = pl.DataFrame({"source": ["ann", "bob"], "target": ["@bob", "ann"],
+    ...     "reply": [0, 1], "reaction": [0, 0], "share": [0, 0], "mention": [2, 0], "weight": [2, 1]})
+    >>> prefixed_mentions(edges)
+    2
+    """
+    accounts = pl.concat([edges.get_column("source"), edges.get_column("target")]).unique()
+    named = edges.filter((pl.col("mention") > 0) & pl.col("target").str.starts_with("@"))
+    found = named.filter(pl.col("target").str.slice(1).is_in(accounts.implode()))
+    return int(found.get_column("mention").sum())
 
 
 def to_networkx(edges: pl.DataFrame, *, actors: Iterable[str] | None = None) -> nx.DiGraph:

@@ -291,7 +291,7 @@ def profile(
 
     edges = edge_list(events)
     step("edges")
-    notes: list[str] = []
+    notes = _mention_notes(edges)
     if leaders is None:
         leaders, note = choose_leaders(events, top, observability, edges=edges)
         notes += [note] if note else []
@@ -449,7 +449,7 @@ def _profile_distributed(
     observed = decide(counts, observability, platform_name=platform)
     edges = dx.edge_list(frame)
     step("edges")
-    notes: list[str] = []
+    notes = _mention_notes(edges)
     if leaders is None:
         own = dx.account_counts(frame)
         seen = signals_of(None, observed)
@@ -477,6 +477,21 @@ def _profile_distributed(
         event_count=summary.events,
         time_span=(summary.first, summary.last),
     )
+
+
+def _mention_notes(edges: pl.DataFrame) -> list[str]:
+    """A note when mentions write ids with an ``@`` that ``actor_id`` writes without."""
+    from tribe_analysis.graph import prefixed_mentions
+
+    found = prefixed_mentions(edges)
+    if not found:
+        return []
+    return [
+        f"{found:,} mentions name an account of the data with a leading '@' that its "
+        "actor_id does not have ('@ann' for 'ann'): they count as other accounts (in the "
+        "graph, and a leader's mention of itself as promoting someone); write mentions as "
+        "actor_id writes ids"
+    ]
 
 
 def _check_window(
