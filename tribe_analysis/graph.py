@@ -281,9 +281,12 @@ def prefixed_mentions(edges: pl.DataFrame) -> int:
     >>> prefixed_mentions(edges)
     2
     """
-    accounts = pl.concat([edges.get_column("source"), edges.get_column("target")]).unique()
-    named = edges.filter((pl.col("mention") > 0) & pl.col("target").str.starts_with("@"))
-    found = named.filter(pl.col("target").str.slice(1).is_in(accounts.implode()))
+    named = edges.filter(pl.col("target").str.starts_with("@") & (pl.col("mention") > 0))
+    if named.is_empty():  # the usual case, and the only pass over every edge
+        return 0
+    bare = named.select(pl.col("target").str.slice(1).alias("id"), "mention")
+    accounts = pl.concat([edges.select(pl.col(c).alias("id")) for c in ("source", "target")])
+    found = bare.join(accounts.unique(), on="id", how="semi")
     return int(found.get_column("mention").sum())
 
 
