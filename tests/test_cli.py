@@ -247,6 +247,44 @@ def test_profile_unknown_leader_is_an_error(sample_csv, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_an_unknown_leader_gets_the_account_it_likely_means(sample_csv, tmp_path):
+    """'@L001' and 'l002' for L001 and L002; nothing for an id like no account."""
+    leaders = tmp_path / "leaders.txt"
+    leaders.write_text("@L001\nl002\nnobody\n")
+    result = run("profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1:] == [
+        f"error: {leaders}:1: leader '@L001' is not in the data "
+        "(did you mean 'L001'? write ids as actor_id does)",
+        f"error: {leaders}:2: leader 'l002' is not in the data "
+        "(did you mean 'L002'? write ids as actor_id does)",
+        f"error: {leaders}:3: leader 'nobody' is not in the data",
+    ]
+    masked = run("profile", sample_csv, "--leaders", leaders, "--out", tmp_path / "out",
+                 "--pseudonymize", "--key-file", _key_file(tmp_path))  # fmt: skip
+    assert masked.stderr.splitlines()[1] == f"error: {leaders}:1: leader '…' is not in the data"
+
+
+def _key_file(tmp_path: Path) -> Path:
+    key = tmp_path / "secret.key"
+    key.write_bytes(bytes(range(32)))
+    return key
+
+
+def test_a_leader_named_by_display_name_gets_its_id():
+    """Display names (Bluesky handles, Stack Exchange names) point to the id, or say it is shared."""
+    from tribe_analysis.cli import _resemblances
+
+    events = pl.DataFrame({"actor_id": ["did:1", "7", "8", "9"]})
+    names = {"did:1": "nytimes.com", "7": "David", "8": "David", "9": "Ann", "10": "Geoff"}
+    hints = _resemblances(events, names)(["@nytimes.com", "david", "Geoff", "zed"])
+    assert hints == {
+        "@nytimes.com": " (did you mean 'did:1'? its display name is 'nytimes.com'; "
+        "name leaders by id)",
+        "david": " (2 accounts have this display name: '7', '8'; name leaders by id)",
+    }
+
+
 def test_report_of_a_leader_without_threads_or_ties_is_quiet(write_csv, tmp_path, capfd):
     """Its card says so in words; Vega's warnings on empty panels never reach the console."""
     leaders = tmp_path / "leaders.txt"

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 # NumPy's and SciPy's OpenBLAS each start a worker thread per core when loaded, and
@@ -416,10 +416,15 @@ _COMMENT = re.compile(r"(?:^|\s)#")
 """Where a comment starts in a leaders file: ``#`` first on the line or after white space."""
 
 
-def _read_leader_file(path: Path, present: Callable[[list[str]], set[str]]) -> list[str]:
+def _read_leader_file(
+    path: Path,
+    present: Callable[[list[str]], set[str]],
+    resemble: Callable[[list[str]], dict[str, str]] | None = None,
+) -> list[str]:
     """Leader ids from a file (one per line, ``#`` comments); unknown ids are errors.
 
-    ``present`` says which of some ids are accounts of the data.
+    ``present`` says which of some ids are accounts of the data; ``resemble`` gives,
+    for unknown ids, the account each likely means (:func:`_resemblances`).
 
     A comment starts with ``#`` at the start of a line or after white space, so an id
     holding ``#`` (``name#1234``, ``a#b@example.org``) is read whole, never cut to an
@@ -446,8 +451,12 @@ def _read_leader_file(path: Path, present: Callable[[list[str]], set[str]]) -> l
     actors = present(named)
     ids = pl.DataFrame({"id": [leader for _, leader in wanted]}, schema={"id": pl.String})
     pseudo = set(ids.filter(is_pseudo_account("id"))["id"].to_list())
+    unknown = sorted({leader for _, leader in wanted if leader not in actors})
+    hints = resemble(unknown) if resemble is not None and unknown else {}
     problems = [
-        ev.Problem(str(path), number, f"leader '{leader}' is not in the data")
+        ev.Problem(
+            str(path), number, f"leader '{leader}' is not in the data{hints.get(leader, '')}"
+        )
         for number, leader in wanted
         if leader not in actors
     ] + [
@@ -468,6 +477,57 @@ def _actors_of(events: pl.DataFrame | pl.LazyFrame) -> Callable[[list[str]], set
         return set(found.collect().get_column("actor_id").to_list())
 
     return present
+
+
+def _resemblances(
+    events: pl.DataFrame | pl.LazyFrame, names: Mapping[str, str] | None
+) -> Callable[[list[str]], dict[str, str]]:
+    """For ids that are not accounts of ``events``: the account each likely means, in words.
+
+    An id that is an account once its leading ``@`` is removed or its case ignored
+    (``@ann``, ``Ann`` for ``ann``), or that is an account's display name.
+    """
+
+    def resemble(ids: list[str]) -> dict[str, str]:
+        keys = {i: i.removeprefix("@").lower() for i in ids}
+        named = {a: n for a, n in (names or {}).items() if n.lower() in set(keys.values())}
+        found = (
+            events.lazy()
+            .select(pl.col("actor_id").unique())
+            .filter(
+                pl.col("actor_id").str.to_lowercase().is_in(sorted(set(keys.values())))
+                | pl.col("actor_id").is_in(sorted(named))
+            )
+            .collect()
+            .get_column("actor_id")
+            .sort()
+            .to_list()
+        )
+        by_key: dict[str, str] = {}
+        by_name: dict[str, list[str]] = {}
+        for account in found:
+            by_key.setdefault(account.lower(), account)
+            if account in named:
+                by_name.setdefault(named[account].lower(), []).append(account)
+        return {i: hint for i in ids if (hint := _hint(keys[i], by_key, by_name, named))}
+
+    return resemble
+
+
+def _hint(
+    key: str, by_key: dict[str, str], by_name: dict[str, list[str]], named: dict[str, str]
+) -> str:
+    """The words :func:`_resemblances` adds to an unknown leader id (empty: no likely account)."""
+    if key in by_key:
+        return f" (did you mean '{by_key[key]}'? write ids as actor_id does)"
+    accounts = by_name.get(key, [])
+    if len(accounts) == 1:
+        name = named[accounts[0]]
+        return f" (did you mean '{accounts[0]}'? its display name is '{name}'; name leaders by id)"
+    if accounts:
+        shown = ", ".join(f"'{a}'" for a in accounts[:3]) + (", ..." if len(accounts) > 3 else "")
+        return f" ({len(accounts)} accounts have this display name: {shown}; name leaders by id)"
+    return ""
 
 
 def _shown(row: dict) -> str:
@@ -670,7 +730,11 @@ def profile(
         _keep_skipped(result, out, quarantine_raw, pseudonymize)
         leaders = None
         if leaders_file is not None:
-            leaders = _read_leader_file(leaders_file, _actors_of(result.events))
+            leaders = _read_leader_file(
+                leaders_file,
+                _actors_of(result.events),
+                None if pseudonymize else _resemblances(result.events, result.names),
+            )
         bar = _steps(7 if report else 6)
         try:
             run = _profile_run(
