@@ -605,25 +605,30 @@ def _separator_hint(names: Sequence[str]) -> str | None:
     return None
 
 
-def _header_reasons(names: Sequence[str]) -> list[str]:
+def _header_reasons(names: Sequence[str]) -> tuple[list[str], set[str]]:
     """A CSV header's columns named twice, and names that look like a missing canonical column.
 
     Other columns are not read, so a near miss (``mention``, ``Parent ID``) would
     lose its values without a word: it is a problem, with the name it resembles.
-    polars names the repeats of a column ``NAME_duplicated_N``.
+    polars names the repeats of a column ``NAME_duplicated_N``. Also returns the
+    canonical names the near misses resemble.
 
     Examples
     --------
-    >>> for reason in _header_reasons(["event_id", "Timestamp", "actor_id", "action", "mention", "likes"]):
+    >>> reasons, meant = _header_reasons(["event_id", "Timestamp", "actor_id", "action", "mention"])
+    >>> for reason in reasons:
     ...     print(reason)
     column 'Timestamp' is not read: did you mean 'timestamp'? (rename it, or remove it)
     column 'mention' is not read: did you mean 'mentions'? (rename it, or remove it)
+    >>> sorted(meant)
+    ['mentions', 'timestamp']
     >>> _header_reasons(["event_id", "actor_id", "actor_id_duplicated_0"])
-    ["column 'actor_id' appears more than once in the header"]
+    (["column 'actor_id' appears more than once in the header"], set())
     """
     columns = [name for name in names if not name.startswith("__")]
     absent = [c for c in SCHEMA if c not in columns]
-    reasons = []
+    reasons: list[str] = []
+    meant: set[str] = set()
     for name in columns:
         repeat = re.fullmatch(r"(.+)_duplicated_\d+", name)
         if repeat and repeat.group(1) in columns:
@@ -639,10 +644,11 @@ def _header_reasons(names: Sequence[str]) -> list[str]:
             else next(iter(difflib.get_close_matches(key, absent, 1, 0.75)), None)
         )
         if match is not None:
+            meant.add(match)
             reasons.append(
                 f"column {name!r} is not read: did you mean {match!r}? (rename it, or remove it)"
             )
-    return reasons
+    return reasons, meant
 
 
 def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, list[Problem]]:
@@ -657,11 +663,12 @@ def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, lis
     hint = _separator_hint(names) if header_line is not None else None
     if hint is not None:
         problems.append(Problem(source, header_line, hint, unit))
-    elif header_line is not None:
-        problems += [Problem(source, header_line, r, unit) for r in _header_reasons(names)]
-    said = " ".join(p.reason for p in problems)
+    meant: set[str] = set()  # missing columns a near miss already names
+    if hint is None and header_line is not None:
+        reasons, meant = _header_reasons(names)
+        problems += [Problem(source, header_line, r, unit) for r in reasons]
     for name in REQUIRED_COLUMNS if hint is None else ():
-        if name not in names and f"did you mean {name!r}" not in said:
+        if name not in names and name not in meant:
             problems.append(
                 Problem(
                     source,
