@@ -635,3 +635,29 @@ def test_other_columns_are_not_read(tmp_path):
         "event_id,timestamp,actor_id,action,likes,url\np1,2024-03-01T10:00:00Z,ann,post,3,http://x\n"
     )
     assert ev.read_events(path).columns == list(ev.SCHEMA)
+
+
+def test_a_key_or_parquet_column_named_nearly_like_a_canonical_one_is_refused(tmp_path):
+    """NDJSON keys (polars' reading and json's) and Parquet columns, as CSV headers."""
+    polars_read = tmp_path / "a.ndjson"
+    polars_read.write_text(
+        '{"event_id": "p1", "timestamp": "2024-03-01T10:00:00Z", "actor_id": "ann", '
+        '"action": "post", "mention": ["bob"]}\n'
+    )
+    json_read = tmp_path / "b.ndjson"  # a line of the wrong type: every line read with json
+    json_read.write_text(
+        polars_read.read_text()
+        + '{"event_id": {"x": 1}, "timestamp": "2024-03-01T10:00:00Z", "actor_id": "bob", '
+        '"action": "post"}\n'
+    )
+    parquet = tmp_path / "c.parquet"
+    pl.DataFrame(
+        {"event_id": ["p1"], "timestamp": ["2024-03-01T10:00:00Z"], "actor_id": ["ann"],
+         "action": ["post"], "Mentions": [["bob"]]}
+    ).write_parquet(parquet)  # fmt: skip
+    said = "is not read: did you mean 'mentions'? (rename it, or remove it)"
+    for path, first in [(polars_read, "key 'mention'"), (json_read, "key 'mention'"),
+                        (parquet, "column 'Mentions'")]:  # fmt: skip
+        with pytest.raises(ev.EventsError) as caught:
+            ev.read_events(path)
+        assert str(caught.value.problems[0]) == f"{path}: {first} {said}"

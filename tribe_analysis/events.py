@@ -509,6 +509,7 @@ def _ndjson_python(
     rows: list[dict] = []
     kept: list[int] = []
     bad: list[tuple[int, str]] = []
+    other: set[str] = set()
     for index in keep.tolist():
         text = data[bounds[index] : bounds[index + 1]].decode("utf-8")
         obj, reason = _ndjson_line(text)
@@ -517,9 +518,11 @@ def _ndjson_python(
             continue
         kept.append(index)
         rows.append({k: _ndjson_value(k, v) for k, v in obj.items() if k in SCHEMA})
+        other.update(k for k in obj if k not in SCHEMA)
     names = [c for c in SCHEMA if any(c in row for row in rows)]
     schema = {c: pl.List(pl.String) if c == "mentions" else pl.String for c in names}
     frame = pl.DataFrame(rows, schema=schema) if names else pl.DataFrame(height=len(rows))
+    frame = frame.with_columns(pl.lit(None).alias(k) for k in sorted(other))  # not read, but named
     return frame, np.asarray(kept, dtype=np.int64), bad
 
 
@@ -605,13 +608,13 @@ def _separator_hint(names: Sequence[str]) -> str | None:
     return None
 
 
-def _header_reasons(names: Sequence[str]) -> tuple[list[str], set[str]]:
-    """A CSV header's columns named twice, and names that look like a missing canonical column.
+def _header_reasons(names: Sequence[str], word: str = "column") -> tuple[list[str], set[str]]:
+    """Columns a CSV header names twice, and names that look like a missing canonical column.
 
-    Other columns are not read, so a near miss (``mention``, ``Parent ID``) would
-    lose its values without a word: it is a problem, with the name it resembles.
-    polars names the repeats of a column ``NAME_duplicated_N``. Also returns the
-    canonical names the near misses resemble.
+    Other columns (NDJSON keys: ``word="key"``) are not read, so a near miss
+    (``mention``, ``Parent ID``) would lose its values without a word: it is a
+    problem, with the name it resembles. polars names the repeats of a CSV column
+    ``NAME_duplicated_N``. Also returns the canonical names the near misses resemble.
 
     Examples
     --------
@@ -646,7 +649,7 @@ def _header_reasons(names: Sequence[str]) -> tuple[list[str], set[str]]:
         if match is not None:
             meant.add(match)
             reasons.append(
-                f"column {name!r} is not read: did you mean {match!r}? (rename it, or remove it)"
+                f"{word} {name!r} is not read: did you mean {match!r}? (rename it, or remove it)"
             )
     return reasons, meant
 
@@ -664,8 +667,9 @@ def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, lis
     if hint is not None:
         problems.append(Problem(source, header_line, hint, unit))
     meant: set[str] = set()  # missing columns a near miss already names
-    if hint is None and header_line is not None:
-        reasons, meant = _header_reasons(names)
+    if hint is None:
+        word = "key" if unit == "line" and header_line is None else "column"
+        reasons, meant = _header_reasons(names, word)
         problems += [Problem(source, header_line, r, unit) for r in reasons]
     for name in REQUIRED_COLUMNS if hint is None else ():
         if name not in names and name not in meant:
