@@ -920,3 +920,16 @@ def test_the_command_line_gives_openblas_one_thread_unless_told(given, threads):
     )
     env = {} if given is None else {"OPENBLAS_NUM_THREADS": given}
     assert _fresh(code, **env) == [threads]
+
+
+def test_a_folder_tribe_analysis_wrote_is_not_read_as_an_export(tmp_path):
+    """simulate's folder holds the events twice (CSV and Parquet) beside the truth: name a file."""
+    sim = tmp_path / "sim"
+    assert run("simulate", "--out", sim, "--leaders", "3", "--days", "5").exit_code == 0
+    result = run("validate", sim)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: {sim}: a folder tribe-analysis wrote, not an export: "
+        f"name its events file ({sim / 'events.parquet'})"
+    )
+    assert run("validate", sim / "events.parquet").exit_code == 0

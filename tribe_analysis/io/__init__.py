@@ -9,6 +9,7 @@ only place that knows platform field names (see ``docs/formats.md``).
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -74,6 +75,7 @@ def _expand(paths: list[Path], format: str) -> list[Path]:
             format == "auto" and any(reader(f).sniff(path) for f in FOLDER_FORMATS)
         )
         if path.is_dir() and not is_export:
+            _refuse_output_folder(path)
             files = sorted(
                 p
                 for p in path.iterdir()
@@ -87,6 +89,29 @@ def _expand(paths: list[Path], format: str) -> list[Path]:
         else:
             out.append(path)
     return out
+
+
+def _refuse_output_folder(path: Path) -> None:
+    """Refuse a folder that tribe-analysis wrote (its ``manifest.json`` says so), naming what to give.
+
+    Its files are not one export: ``simulate`` writes the same events as CSV and
+    Parquet beside the truth, ``profile`` writes results.
+    """
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(manifest, dict) or manifest.get("tool") != "tribe-analysis":
+        return
+    events = path / "events.parquet"
+    what = (
+        f"name its events file ({events})"
+        if events.is_file()
+        else "name the input it was made from"
+    )
+    raise ev.EventsError(
+        [ev.Problem(str(path), None, f"a folder tribe-analysis wrote, not an export: {what}")]
+    )
 
 
 def detect(path: str | Path) -> str:
