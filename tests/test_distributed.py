@@ -8,7 +8,9 @@ not installed; a failure under CI=true (``make test`` installs it).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 from datetime import UTC, datetime
 
 import polars as pl
@@ -346,3 +348,14 @@ def test_worked_example_of_docs_scaling(tribe_file, tmp_path):
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=30)
+
+
+def test_a_local_cluster_starts_quietly_when_dasks_default_port_is_taken():
+    """Another cluster or a notebook on port 8787: no warning (an error under pytest), no fallback."""
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with contextlib.suppress(OSError):  # taken already: the same case
+            held.bind(("", 8787))
+            held.listen()
+        with dx.cluster(workers=1) as c:
+            assert c.submit(sum, [1, 2]).result() == 3

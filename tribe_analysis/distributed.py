@@ -112,7 +112,9 @@ def cluster(address: str | None = None, *, workers: int | None = None) -> Iterat
             threads_per_worker=1,
             processes=True,
             memory_limit=_worker_memory(n),
-            dashboard_address=None,
+            # its web server on a free port: on 8787 (Dask's default, even without a
+            # dashboard) a second cluster or a notebook's got a warning, and fell back
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as local,
         Client(local) as client,
