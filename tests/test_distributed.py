@@ -131,6 +131,10 @@ def test_a_cycle_of_parents_is_an_error(tmp_path, client):
     [
         (lambda f: f.drop("actor_id"), "missing column actor_id"),
         (
+            lambda f: f.rename({"parent_id": "Parent ID"}),
+            "column 'Parent ID' is not read: did you mean 'parent_id'\\?",
+        ),
+        (
             lambda f: f.with_columns(pl.lit("e1").alias("event_id")),
             "event ids repeat \\(e.g. 'e1'\\)",
         ),

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from tribe_analysis.errors import EventsError, Problem
-from tribe_analysis.events import ACTIONS, REQUIRED_COLUMNS, SCHEMA
+from tribe_analysis.events import ACTIONS, REQUIRED_COLUMNS, SCHEMA, _header_reasons
 from tribe_analysis.features._scope import COLUMNS
 from tribe_analysis.threads import MAX_THREAD_DEPTH
 
@@ -241,6 +241,9 @@ def _check_file(path: str, options: dict[str, Any]) -> int:
     except (OSError, pa.ArrowException) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise EventsError([Problem(path, None, f"not readable as Parquet ({reason})")]) from None
+    near_misses, _ = _header_reasons(schema.names)  # a column that would be lost unread
+    if near_misses:
+        raise EventsError([Problem(path, None, near_misses[0])])
     missing = [c for c in REQUIRED_COLUMNS if c not in schema.names]
     if missing:
         raise EventsError([Problem(path, None, f"missing column {', '.join(missing)}")])
