@@ -630,9 +630,11 @@ def test_a_header_naming_a_column_twice_or_nearly_is_refused(tmp_path, header, r
 
 
 def test_other_columns_are_not_read(tmp_path):
+    """Near misses of derived columns lose nothing (the columns are derived): not refused."""
     path = tmp_path / "events.csv"
     path.write_text(
-        "event_id,timestamp,actor_id,action,likes,url\np1,2024-03-01T10:00:00Z,ann,post,3,http://x\n"
+        "event_id,timestamp,actor_id,action,likes,url,thread,target_actor_name\n"
+        "p1,2024-03-01T10:00:00Z,ann,post,3,http://x,Hello,\n"
     )
     assert ev.read_events(path).columns == list(ev.SCHEMA)
 
