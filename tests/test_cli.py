@@ -148,10 +148,28 @@ def test_simulate_writes_outputs(tmp_path):
         assert (out / name).read_bytes() == (again / name).read_bytes()
 
 
-def test_simulate_rejects_bad_arguments(tmp_path):
-    result = run("simulate", "--out", tmp_path, "--leaders", 0)
+@pytest.mark.parametrize(("option", "value"), [("--leaders", 0), ("--members", 1)])
+def test_simulate_rejects_bad_arguments(tmp_path, option, value):
+    """A usage error (exit 2), never an 'unexpected failure' from the simulator."""
+    result = run("simulate", "--out", tmp_path / "sim", option, value)
     assert result.exit_code == 2
-    assert "Invalid value for '--leaders'" in result.stderr
+    assert f"Invalid value for '{option}'" in result.stderr
+
+
+def test_simulated_leaders_without_events_are_not_listed(tmp_path):
+    """leaders.txt feeds `profile --leaders`, which refuses an id not in the data."""
+    sim = tmp_path / "sim"
+    made = run("simulate", "--out", sim, "--leaders", "50", "--days", "1")
+    assert made.exit_code == 0
+    listed = (sim / "leaders.txt").read_text().split()
+    truth = pl.read_csv(sim / "truth.csv").get_column("leader_id").to_list()
+    actors = set(pl.read_parquet(sim / "events.parquet").get_column("actor_id").to_list())
+    silent = [leader for leader in truth if leader not in actors]
+    assert silent and listed == [leader for leader in truth if leader in actors]
+    assert f"for {len(silent)} of the leaders ({', '.join(silent)})" in made.stderr
+    profiled = run("profile", sim / "events.parquet", "--leaders", sim / "leaders.txt",
+                   "--out", tmp_path / "out", "--no-report")  # fmt: skip
+    assert profiled.exit_code == 0, profiled.output
 
 
 @pytest.fixture(scope="module")

@@ -154,7 +154,7 @@ def main() -> None:
     "--members",
     "n_members",
     default=None,
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=2),
     help="Number of tribe members (default: scales with leaders).",
 )
 @click.option(
@@ -241,9 +241,24 @@ def write_simulation(
         paths.append(out / "statuses.jsonl")
     tribe.truth.write_csv(out / "truth.csv", float_precision=6)
     paths.append(out / "truth.csv")
-    (out / "leaders.txt").write_text("".join(f"{leader}\n" for leader in tribe.leaders))
+    silent = _silent_leaders(tribe)
+    listed = [leader for leader in tribe.leaders if leader not in silent]
+    (out / "leaders.txt").write_text("".join(f"{leader}\n" for leader in listed))
     paths.append(out / "leaders.txt")
+    if silent:  # `profile --leaders leaders.txt` would refuse an id that is not in the data
+        shown = ", ".join(silent[:5]) + (", ..." if len(silent) > 5 else "")
+        click.echo(
+            f"note: no event of their own in the period for {len(silent)} of the leaders "
+            f"({shown}): truth.csv lists them, leaders.txt does not",
+            err=True,
+        )
     return paths
+
+
+def _silent_leaders(tribe: object) -> list[str]:
+    """The simulated leaders with no event of their own (a short period, little activity)."""
+    actors = set(tribe.events.get_column("actor_id").unique().to_list())
+    return [leader for leader in tribe.leaders if leader not in actors]
 
 
 def _report_options(command: Callable) -> Callable:
