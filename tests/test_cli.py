@@ -148,10 +148,20 @@ def test_simulate_writes_outputs(tmp_path):
         assert (out / name).read_bytes() == (again / name).read_bytes()
 
 
-@pytest.mark.parametrize(("option", "value"), [("--leaders", 0), ("--members", 1)])
-def test_simulate_rejects_bad_arguments(tmp_path, option, value):
-    """A usage error (exit 2), never an 'unexpected failure' from the simulator."""
-    result = run("simulate", "--out", tmp_path / "sim", option, value)
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("simulate", "--leaders", 0),
+        ("simulate", "--members", 1),
+        ("simulate", "--seed", -1),
+        ("demo", "--seed", 2**32),
+        ("profile", "--seed", -1),
+    ],
+)
+def test_bad_arguments_are_usage_errors(tmp_path, command, option, value):
+    """A usage error (exit 2), never an 'unexpected failure' from the simulator or NumPy."""
+    given = ["data/sample/events.csv"] if command == "profile" else []
+    result = run(command, *given, "--out", tmp_path / "out", option, value)
     assert result.exit_code == 2
     assert f"Invalid value for '{option}'" in result.stderr
 

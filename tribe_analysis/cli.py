@@ -31,6 +31,9 @@ from tribe_analysis import events as ev  # noqa: E402
 
 __all__ = ["main"]
 
+SEED = click.IntRange(0, 2**32 - 1)
+"""Seeds NumPy and scikit-learn take (a negative one was an 'unexpected failure')."""
+
 MAX_ERRORS_SHOWN = 100
 """Problems printed one per line; the rest are counted (per reason) on one line."""
 
@@ -172,7 +175,7 @@ def main() -> None:
     type=click.FloatRange(min=0, min_open=True),
     help="Multiply every activity volume.",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option("--csv", "write_csv", is_flag=True, help="Also write events.csv (canonical CSV).")
 @click.option(
     "--mastodon",
@@ -615,7 +618,7 @@ def format_profiles(table: pl.DataFrame) -> str:
     show_default=True,
     help="Sub-profiles per label (clusters of the decided leaders), or 'auto' (BIC).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @click.option(
     "--out",
     "out",
@@ -1034,7 +1037,7 @@ def _profiles_option(value: str) -> int | str:
 )
 @click.option("--leaders", "n_leaders", default=40, show_default=True, type=click.IntRange(min=1))
 @click.option("--days", default=60, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
 @_report_options
 def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png: bool) -> None:
     """Simulate a tribe, profile it, compare with the planted styles; write all into OUT."""
