@@ -78,6 +78,12 @@ def test_named_leaders_in_a_window(tribe_file, client):
     assert a.measures["ego_size"].sum() > 0
 
 
+def test_leaders_chosen_in_a_window(tribe_file, client):
+    """Both engines choose the leaders from the window's events, as they measure them."""
+    a, b = _both(tribe_file, client, top=5, since="2024-01-10", until="2024-01-14")
+    _assert_same_run(a, b)
+
+
 def test_independent_simulator_with_unobservable_signals(tmp_path, client):
     """A tribe simulated without this project's measures in mind, sharing and reacting unseen."""
     forum = simulate_forum(design="microblog", n_leaders=8, days=20, seed=5)

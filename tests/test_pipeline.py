@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tribe_analysis import events as ev
 from tribe_analysis import graph, pipeline
+from tribe_analysis.observability import observe
 from tribe_analysis.participation import MIN_PARTS, PARTS
 from tribe_analysis.profiles import CONFIDENCE
 from tribe_analysis.synth import simulate_tribe
@@ -134,6 +135,18 @@ def test_a_pseudonymised_run_writes_a_masked_quarantine(tribe, tmp_path):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["pseudonymized"] is True
     assert manifest["counts"]["records_quarantined"] == 1
+
+
+def test_leaders_are_chosen_from_the_window(tribe):
+    """With since/until, the top leaders are the window's (before: the whole input's, some
+    with no event in the window and every label 'insufficient evidence')."""
+    since, until = datetime(2024, 1, 8, tzinfo=UTC), datetime(2024, 1, 11, tzinfo=UTC)
+    run = pipeline.profile(tribe.events, top=5, since=since, until=until)
+    ts = pl.col("timestamp")
+    window = tribe.events.filter((ts >= since) & (ts < until))
+    observed = observe(tribe.events)
+    assert run.leaders == sorted(pipeline.choose_leaders(window, 5, observed)[0])
+    assert run.leaders != sorted(pipeline.choose_leaders(tribe.events, 5, observed)[0])
 
 
 def test_write_outputs_refuses_a_folder_it_did_not_write(tribe, tmp_path):

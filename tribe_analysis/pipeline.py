@@ -292,8 +292,9 @@ def profile(
     edges = edge_list(events)
     step("edges")
     notes = _mention_notes(edges)
-    if leaders is None:
-        leaders, note = choose_leaders(events, top, observability, edges=edges)
+    if leaders is None:  # chosen on the window's events: labels rest on those
+        scope, scope_edges = _in_window(events, since, until, edges)
+        leaders, note = choose_leaders(scope, top, observability, edges=scope_edges)
         notes += [note] if note else []
     leaders = sorted(set(leaders))
     step("leaders")
@@ -450,17 +451,19 @@ def _profile_distributed(
     edges = dx.edge_list(frame)
     step("edges")
     notes = _mention_notes(edges)
-    if leaders is None:
-        own = dx.account_counts(frame)
+    whole = lo is None and hi is None
+    scope = frame if whole else dx.window(frame, lo, hi)
+    scope_edges = edges if whole else dx.edge_list(scope)
+    if leaders is None:  # chosen on the window's events: labels rest on those
+        own = dx.account_counts(scope)
         seen = signals_of(None, observed)
-        able = dx.evidence_of(frame, own, seen, 5)
-        leaders, note = _choose(own, edges, top, able, lambda: has_audience)
+        able = dx.evidence_of(scope, own, seen, 5)
+        leaders, note = _choose(own, scope_edges, top, able, lambda: has_audience)
         notes += [note] if note else []
     leaders = sorted(set(leaders))
     step("leaders")
     bare = dx.measures(dx.leader_slices(frame, leaders), leaders, observed, lo, hi)
-    whole = lo is None and hi is None
-    ego = ego_measures(edges if whole else dx.edge_list(dx.window(frame, lo, hi)), leaders)
+    ego = ego_measures(scope_edges, leaders)
     measures = _with_unobservable(with_ego(bare, ego), observed)
     step("measures")
     table = _profiles(measures, n_profiles, seed, {})
@@ -492,6 +495,26 @@ def _mention_notes(edges: pl.DataFrame) -> list[str]:
         "graph, and a leader's mention of itself as promoting someone); write mentions as "
         "actor_id writes ids"
     ]
+
+
+def _in_window(
+    events: pl.DataFrame | pl.LazyFrame,
+    since: datetime | str | None,
+    until: datetime | str | None,
+    edges: pl.DataFrame,
+) -> tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame]:
+    """The events with ``since <= timestamp < until`` and their edge list (all and ``edges`` without)."""
+    if since is None and until is None:
+        return events, edges
+    from tribe_analysis.graph import edge_list
+
+    lo, hi = _window_bounds(since, until)
+    ts = pl.col("timestamp")
+    inside = (ts >= lo if lo is not None else pl.lit(True)) & (
+        ts < hi if hi is not None else pl.lit(True)
+    )
+    scope = events.filter(inside)
+    return scope, edge_list(scope)
 
 
 def _check_window(
