@@ -117,7 +117,7 @@ def test_console_script_exits_2_without_traceback(write_csv):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        f"error: {path}:8: unknown action 'like' (expected one of post, reply, share, reaction)"
+        f"error: {path}:8: unknown action 'like' (expected one of post, reply, share, reaction: a like is a reaction)"
     )
 
 
@@ -454,7 +454,7 @@ def test_profile_skip_mode_writes_quarantine(tmp_path):
         {
             "source": str(path),
             "line": 6,
-            "reason": "unknown action 'like' (expected one of post, reply, share, reaction)",
+            "reason": "unknown action 'like' (expected one of post, reply, share, reaction: a like is a reaction)",
             "record": bad_line,
         }
     ]

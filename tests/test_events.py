@@ -149,7 +149,7 @@ def _problems(path):
     [
         (
             "z1,2024-03-01T10:00:00Z,eve,like,p1,,",
-            "unknown action 'like' (expected one of post, reply, share, reaction)",
+            "unknown action 'like' (expected one of post, reply, share, reaction: a like is a reaction)",
         ),
         ("z1,2024-03-01T10:00:00Z,eve,reply,,,", "reply without parent_id"),
         ("z1,2024-03-01T10:00:00Z,eve,share,,,", "share without parent_id"),
@@ -415,7 +415,7 @@ def test_parquet_rows_are_named(tmp_path):
         (
             ["post", "reply", "like"],
             "like",
-            "unknown action 'like' (expected one of post, reply, share, reaction)",
+            "unknown action 'like' (expected one of post, reply, share, reaction: a like is a reaction)",
         ),
     ],
 )
@@ -451,7 +451,7 @@ def test_ndjson_lines_skip_blank_lines(tmp_path):
         '"parent_id": "a", "mentions": ["v"]}\n'
     )
     assert _problems(path) == [
-        f"{path}:3: unknown action 'boost' (expected one of post, reply, share, reaction)"
+        f"{path}:3: unknown action 'boost' (expected one of post, reply, share, reaction: a boost is a share)"
     ]
 
 
@@ -663,3 +663,20 @@ def test_a_key_or_parquet_column_named_nearly_like_a_canonical_one_is_refused(tm
         with pytest.raises(ev.EventsError) as caught:
             ev.read_events(path)
         assert str(caught.value.problems[0]) == f"{path}: {first} {said}"
+
+
+@pytest.mark.parametrize(
+    ("action", "hint"),
+    [
+        ("Post", ": in lower case"),
+        ("retweet", ": a retweet is a share"),
+        (" Like ", ": a like is a reaction"),
+        ("comment", ": a comment is a reply"),
+        ("zap", ""),
+    ],
+)
+def test_an_unknown_action_says_what_it_likely_is(write_csv, action, hint):
+    with pytest.raises(ev.EventsError) as caught:
+        ev.read_events(write_csv([f"p1,2024-03-01T10:00:00Z,ann,{action},,,"]))
+    expected = "(expected one of post, reply, share, reaction" + hint + ")"
+    assert str(caught.value.problems[0]).endswith(expected)

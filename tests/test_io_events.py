@@ -144,7 +144,7 @@ def test_a_row_with_several_problems_is_one_skipped_record(write_csv):
     assert (skipped.line, skipped.record) == (8, bad)
     assert skipped.reason.split("; ") == [
         "malformed timestamp 'soon' (expected ISO-8601 with an offset or Z, e.g. 2024-05-01T12:00:00Z)",
-        "unknown action 'like' (expected one of post, reply, share, reaction)",
+        "unknown action 'like' (expected one of post, reply, share, reaction: a like is a reaction)",
     ]
 
 

@@ -578,6 +578,33 @@ def _mentions_expr(dtype: pl.DataType) -> pl.Expr | None:
     return None
 
 
+_ACTION_WORDS = {
+    **dict.fromkeys(("like", "favorite", "favourite", "upvote", "vote", "react"), "reaction"),
+    **dict.fromkeys(("comment", "answer", "response"), "reply"),
+    **dict.fromkeys(("retweet", "repost", "reshare", "boost", "reblog"), "share"),
+    **dict.fromkeys(("tweet", "toot", "status", "question", "submission"), "post"),
+}
+"""Platforms' words for the four actions, named in the message about an unknown action."""
+
+
+def _action_hint(action: pl.Expr) -> pl.Expr:
+    """What an unknown action likely is: ``": in lower case"``, ``": a like is a reaction"``, or ``""``.
+
+    Only the action words of :data:`_ACTION_WORDS` (a platform's vocabulary, never an
+    account's data) are repeated, unquoted: masking (``--pseudonymize``) hides the quoted
+    value and keeps the hint.
+    """
+    word = action.str.strip_chars().str.to_lowercase()
+    meant = word.replace_strict(_ACTION_WORDS, default=None, return_dtype=pl.String)
+    return (
+        pl.when(word.is_in(list(ACTIONS)))
+        .then(pl.lit(": in lower case"))
+        .when(meant.is_not_null())
+        .then(pl.format(": a {} is a {}", word, meant))
+        .otherwise(pl.lit(""))
+    )
+
+
 _SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
 """Separators a spreadsheet may have used instead of commas, as a message names them."""
 
@@ -789,8 +816,9 @@ def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
                 (
                     unknown,
                     pl.format(
-                        "unknown action '{}' (expected one of " + ", ".join(ACTIONS) + ")",
+                        "unknown action '{}' (expected one of " + ", ".join(ACTIONS) + "{})",
                         action,
+                        _action_hint(action),
                     ),
                 )
             )
@@ -1019,7 +1047,7 @@ def validate_events(
     ...                    "actor_id": ["u", "v"], "action": ["post", "like"]})
     >>> for p in validate_events(df, source="mine"):
     ...     print(p)
-    mine:row 2: duplicate event_id 'a' (first at mine:row 1); malformed timestamp 'yesterday' (expected ISO-8601 with an offset or Z, e.g. 2024-05-01T12:00:00Z); unknown action 'like' (expected one of post, reply, share, reaction)
+    mine:row 2: duplicate event_id 'a' (first at mine:row 1); malformed timestamp 'yesterday' (expected ISO-8601 with an offset or Z, e.g. 2024-05-01T12:00:00Z); unknown action 'like' (expected one of post, reply, share, reaction: a like is a reaction)
     """
     raw = frame.with_row_index(_LINE, offset=1)
     _, problems = _check_parts([(raw, source, "row")], max_depth)
