@@ -237,7 +237,8 @@ def profile(
     top : int
         How many leaders to choose when ``leaders`` is not given.
     since, until : datetime or ISO-8601 str, optional
-        Profile the events with ``since <= timestamp < until`` only.
+        Profile the events with ``since <= timestamp < until`` only (the top leaders
+        are chosen from them too).
     n_profiles : int or "auto"
         Sub-profiles per label (:class:`tribe_analysis.profiles.LeaderProfiler`).
     seed : int
