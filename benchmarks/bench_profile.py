@@ -106,18 +106,26 @@ def run(cmd: list[str], log: Path) -> dict:
     its reaped children's), whatever ran before in this session.
     """
     load = os.getloadavg()[0]
-    with log.open("wb") as fh:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds, usage, exit_code = run_child(cmd, log)
     return {
         "seconds": round(seconds, 3),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
-        "exit_code": proc.returncode,
+        "exit_code": exit_code,
         "load_avg_1m": round(load, 2),
     }
+
+
+def run_child(
+    cmd: list[str], log: Path, *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, os.struct_rusage, int]:
+    """Wall seconds, ``os.wait4``'s rusage (the child's own) and exit code of ``cmd``; output to ``log``."""
+    with log.open("wb") as fh:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not by Popen
+    return seconds, usage, proc.returncode
 
 
 def count_events(path: Path) -> int:

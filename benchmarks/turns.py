@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -38,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_profile import same_files  # noqa: E402
+from bench_profile import run_child, same_files  # noqa: E402
 
 
 def which_package(checkout: Path, cwd: Path) -> Path:
@@ -82,13 +81,8 @@ def checkout(version: str, into: Path) -> Iterator[Path]:
 def time_once(checkout: Path, args: Sequence[str], out: Path, cwd: Path) -> dict[str, float]:
     """One run of ``python -m tribe_analysis.cli ARGS --out OUT``: wall, CPU, peak RSS."""
     cmd = [sys.executable, "-m", "tribe_analysis.cli", *args, "--out", str(out)]
-    with (cwd / "log.txt").open("wb") as log:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=_env(checkout), stdout=log, stderr=log)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, not by Popen
-    if proc.returncode != 0:
+    wall, usage, exit_code = run_child(cmd, cwd / "log.txt", cwd=cwd, env=_env(checkout))
+    if exit_code != 0:
         raise SystemExit(f"error: {checkout}: the command failed:\n{(cwd / 'log.txt').read_text()}")
     return {
         "wall": wall,

@@ -509,12 +509,7 @@ def _in_window(
         return events, edges
     from tribe_analysis.graph import edge_list
 
-    lo, hi = _window_bounds(since, until)
-    ts = pl.col("timestamp")
-    inside = (ts >= lo if lo is not None else pl.lit(True)) & (
-        ts < hi if hi is not None else pl.lit(True)
-    )
-    scope = events.filter(inside)
+    scope = events.filter(_inside(*_window_bounds(since, until)))
     return scope, edge_list(scope)
 
 
@@ -524,17 +519,22 @@ def _check_window(
     """Refuse a window that is reversed or holds no events (it would label nobody)."""
     if since is None and until is None:
         return
-    lo, hi = _window_bounds(since, until)
+    lf = events.lazy()
+    if not lf.select(_inside(*_window_bounds(since, until)).any()).collect().item():
+        ts = pl.col("timestamp")
+        first, last = lf.select(ts.min().alias("a"), ts.max().alias("b")).collect().row(0)
+        raise _empty_window(first, last)
+
+
+def _inside(lo: datetime | None, hi: datetime | None) -> pl.Expr:
+    """True for the events with ``lo <= timestamp < hi`` (either bound may be open)."""
     ts = pl.col("timestamp")
     inside = pl.lit(True)
     if lo is not None:
         inside = inside & (ts >= lo)
     if hi is not None:
         inside = inside & (ts < hi)
-    lf = events.lazy()
-    if not lf.select(inside.any()).collect().item():
-        first, last = lf.select(ts.min().alias("a"), ts.max().alias("b")).collect().row(0)
-        raise _empty_window(first, last)
+    return inside
 
 
 def _empty_window(first: datetime | None, last: datetime | None) -> ValueError:
