@@ -74,7 +74,7 @@ def test_profile_colours_are_three_and_distinct():
 
 def test_profile_map_spec(table):
     spec = _spec(charts.profile_map(table))
-    rule, bars, points, names = spec["layer"]
+    rule, bars, points, names, _ = spec["layer"]
     assert rule["mark"]["type"] == "rule" and rule["encoding"]["x"]["field"] == "threshold"
     assert spec["title"]["subtitle"][0].startswith(
         f"participator from an index of {PARTICIPATOR_THRESHOLD:.2f}"
@@ -159,6 +159,23 @@ def test_profile_map_prefers_labels_then_leader_name(table):
     labels = charts.pseudonym_labels(table["leader_id"].to_list())
     text = charts.profile_map(named, labels=labels).to_json()
     assert "Leader 1" in text and "name " not in text
+
+
+def test_profile_map_draws_callout_lines(table):
+    spec = _spec(charts.profile_map(table))
+    lines = spec["layer"][4]
+    assert lines["mark"]["type"] == "rule"
+    assert lines["transform"] == [{"filter": "isValid(datum.line_x)"}]
+    assert {lines["encoding"][c]["field"] for c in ("x", "y", "x2", "y2")} == {
+        "line_x",
+        "line_y",
+        "line_x2",
+        "line_y2",
+    }
+    rows = [r for r in _rows(spec) if "leader" in r]
+    called = [r for r in rows if r.get("line_x") is not None]
+    assert called, "the test tribe's crowded participators get names by callouts"
+    assert all(r["label_x"] is not None for r in called)
 
 
 def test_labels_do_not_overlap():

@@ -22,6 +22,7 @@ import networkx as nx
 import polars as pl
 
 from tribe_analysis import graph
+from tribe_analysis._labels import place_labels as _place_labels
 from tribe_analysis.participation import LEVEL, PARTS
 from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD, PROFILES
 
@@ -326,79 +327,6 @@ def _short_text(name: str) -> str:
     return name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1].rstrip() + "…"
 
 
-def _place_labels(
-    x: Sequence[float],
-    y: Sequence[float],
-    text: Sequence[str],
-    *,
-    width: float,
-    height: float,
-    char: float = 6.0,
-    y_domain: tuple[float, float] | None = None,
-    radius: Sequence[float] | None = None,
-    spans: Sequence[tuple[float, float] | None] | None = None,
-    order: Sequence[int] | None = None,
-) -> list[tuple[float, float] | None]:
-    """Greedy, deterministic label positions (left edge, middle) in data units; None to skip.
-
-    Works in pixels: ``x`` is on [0, 1] across ``width``, ``y`` on ``y_domain``
-    (default: the data range) across ``height``. Every point is an obstacle
-    (a square of half-side ``radius``, default 4 px) and so is its interval bar
-    (``spans``: from, to on x, at the point's height). Labels are placed in
-    ``order`` (default: as given); each tries eight places round its point
-    (right, left, above, below, then the corners) and takes the first that stays
-    inside the plot, clear of every point, bar and label already placed (text
-    boxes estimated at ``char`` pixels per character, 12 px high), and nearer
-    its own point than any other, so that it names one point only. A label
-    with no such place is left out; its point keeps its tooltip.
-    """
-    n = len(x)
-    if y_domain is None:
-        y_domain = (min(y), max(y)) if n else (0.0, 1.0)
-    low, span = y_domain[0], (y_domain[1] - y_domain[0]) or 1.0
-    px = [xi * width for xi in x]
-    py = [(yi - low) / span * height for yi in y]
-    r = list(radius) if radius is not None else [4.0] * n
-    taken = [(px[i] - r[i], px[i] + r[i], py[i] - r[i], py[i] + r[i]) for i in range(n)]
-    for i, s in enumerate(spans or ()):
-        if s and None not in s:
-            taken.append((s[0] * width, s[1] * width, py[i] - 4, py[i] + 4))
-
-    def clear(box: tuple[float, float, float, float]) -> bool:
-        return not any(
-            box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in taken
-        )
-
-    def gap(j: int, box: tuple[float, float, float, float]) -> float:
-        """Pixels between point ``j``'s mark and the box."""
-        dx = max(box[0] - px[j], 0.0, px[j] - box[1])
-        dy = max(box[2] - py[j], 0.0, py[j] - box[3])
-        return (dx * dx + dy * dy) ** 0.5 - r[j]
-
-    out: list[tuple[float, float] | None] = [None] * n
-    h = 12.0
-    for i in order if order is not None else range(n):
-        w, d = char * len(text[i]), r[i] + 3
-        for dx, dy in (
-            (d, 0.0),
-            (-d - w, 0.0),
-            (-w / 2, d + h / 2),
-            (-w / 2, -d - h / 2),
-            (d * 0.7, d * 0.7 + h / 2),
-            (-d * 0.7 - w, d * 0.7 + h / 2),
-            (d * 0.7, -d * 0.7 - h / 2),
-            (-d * 0.7 - w, -d * 0.7 - h / 2),
-        ):
-            box = (px[i] + dx, px[i] + dx + w, py[i] + dy - h / 2, py[i] + dy + h / 2)
-            inside = box[0] >= 0 and box[1] <= width and box[2] >= 0 and box[3] <= height
-            own = gap(i, box)
-            if inside and clear(box) and all(gap(j, box) > own + 2 for j in range(n) if j != i):
-                taken.append(box)
-                out[i] = (x[i] + dx / width, y[i] + dy / height * span)
-                break
-    return out
-
-
 def _nice_domain(values: Sequence[float], step: float = 0.5) -> tuple[float, float]:
     """The smallest [low, high] on multiples of ``step`` that holds every value."""
     low = math.floor(min(values) / step) * step
@@ -428,9 +356,11 @@ def profile_map(
     Colour is the label (participator, broadcaster, undetermined), shape the
     sub-profile of the clustering, size the number of authored actions. A
     leader whose index is null (too few observed parts) has no place on x: it
-    is left out and counted in the subtitle. Names are written where they fit
-    clear of every point, bar and other name (undetermined leaders first, then
-    the most active; :func:`_place_labels`); every point carries its leader's
+    is left out and counted in the subtitle. Names are written beside their
+    point where they fit clear of every point, bar and other name, else a little
+    further out at the end of a thin grey line from the point (undetermined
+    leaders first, then the most active; points on one spot stay unnamed:
+    :func:`tribe_analysis._labels.place_labels`); every point carries its leader's
     label, reason and ways as a tooltip and as its ``description`` (the report
     shows it on hover).
 
@@ -460,7 +390,7 @@ def profile_map(
     ...     "authored": [30, 80, 2]})
     >>> spec = profile_map(t).to_dict()
     >>> [layer["mark"]["type"] for layer in spec["layer"]]
-    ['rule', 'errorbar', 'point', 'text']
+    ['rule', 'errorbar', 'point', 'text', 'rule']
     >>> spec["title"]["subtitle"][-1]
     '1 leader undetermined for lack of evidence is not shown'
     """
@@ -506,12 +436,17 @@ def profile_map(
         .mark_text(align="left", baseline="middle", fontSize=10, color="#333333")
         .encode(x=x("label_x"), y=y("label_y"), text=alt.Text("leader:N"))
     )
+    callouts = (
+        base.transform_filter("isValid(datum.line_x)")
+        .mark_rule(color="#777777", strokeWidth=0.8)
+        .encode(x=x("line_x"), y=y("line_y"), x2="line_x2:Q", y2="line_y2:Q")
+    )
     rule = (
         alt.Chart(pl.DataFrame({"threshold": [threshold]}))
         .mark_rule(strokeDash=[4, 4], color="#555555")
         .encode(x="threshold:Q")
     )
-    return alt.layer(rule, intervals, points, names).properties(
+    return alt.layer(rule, intervals, points, names, callouts).properties(
         title=alt.Title(title, subtitle=_map_subtitle(threshold, hidden)),
         width=width,
         height=height,
@@ -561,7 +496,12 @@ def _map_frame(table: pl.DataFrame, labels: Mapping[str, str] | None) -> tuple[p
 def _with_name_spots(
     placed: pl.DataFrame, *, width: int, height: int, y_domain: tuple, most: float
 ) -> pl.DataFrame:
-    """Add ``label_x``/``label_y`` (where a name fits, else null) and the ``tip`` text."""
+    """Add where the names go, the callout lines and the ``tip`` text.
+
+    ``label_x``/``label_y``: a name's left middle (null where none fits);
+    ``line_x``/``line_y`` to ``line_x2``/``line_y2``: its callout line (null when
+    the name is beside its point).
+    """
     balance = placed["give_receive_log_ratio"].to_list()
     sizes = [40 + 460 * (a or 0) / most for a in placed["authored"].to_list()]
     # undetermined leaders first (the ones to talk about), then the most active
@@ -579,11 +519,17 @@ def _with_name_spots(
         radius=[size**0.5 / 2 * 1.2 for size in sizes],
         spans=list(zip(placed["index_low"].to_list(), placed["index_high"].to_list(), strict=True)),
         order=order,
+        callouts=True,
     )
     ways = ["ways"] if "ways" in placed.columns else []
+    lines = [s[2:] if s is not None and len(s) == 6 else (None,) * 4 for s in spots]
     return placed.with_columns(
         pl.Series("label_x", [s and s[0] for s in spots], dtype=pl.Float64),
         pl.Series("label_y", [s and s[1] for s in spots], dtype=pl.Float64),
+        *(
+            pl.Series(name, [line[k] for line in lines], dtype=pl.Float64)
+            for k, name in enumerate(("line_x", "line_y", "line_x2", "line_y2"))
+        ),
         pl.Series("tip", [_tip(row) for row in placed.iter_rows(named=True)], dtype=pl.String),
     ).drop(ways)
 
