@@ -178,6 +178,27 @@ def test_profile_map_draws_callout_lines(table):
     assert all(r["label_x"] is not None for r in called)
 
 
+def test_profile_map_without_an_index_says_why_in_the_plot(table):
+    # the real Reddit sample: every chosen leader is undetermined for lack of evidence
+    empty = table.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias(c)
+        for c in ("participation_index", "index_low", "index_high")
+    )
+    spec = _spec(charts.profile_map(empty))
+    note = spec["layer"][-1]
+    assert note["mark"]["type"] == "text"
+    words = [r for r in _rows(spec) if "text" in r and isinstance(r["text"], list)]
+    assert words and words[0]["text"][0] == "No leader to place:"
+    assert spec["title"]["subtitle"][-1].startswith(f"{table.height} leaders undetermined")
+    points = spec["layer"][2]["encoding"]
+    assert points["size"]["legend"] is None and points["shape"]["legend"] is None
+    # with points: no words over them, and the legend counts whole actions
+    full = _spec(charts.profile_map(table))
+    assert full["layer"][-1]["mark"]["type"] == "rule"
+    legend = full["layer"][2]["encoding"]["size"]["legend"]
+    assert legend == {"format": ",d", "tickMinStep": 1}
+
+
 def test_labels_do_not_overlap():
     def boxes(x, y, text, spots, y_domain, char=6.0):
         """Pixel boxes (left, right, bottom, top) of the points (4 px) and the placed labels."""

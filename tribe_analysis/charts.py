@@ -356,7 +356,8 @@ def profile_map(
     Colour is the label (participator, broadcaster, undetermined), shape the
     sub-profile of the clustering, size the number of authored actions. A
     leader whose index is null (too few observed parts) has no place on x: it
-    is left out and counted in the subtitle. Names are written beside their
+    is left out and counted in the subtitle; a map with no leader to place
+    says so in its plot. Names are written beside their
     point where they fit clear of every point, bar and other name, else a little
     further out at the end of a thin grey line from the point (undetermined
     leaders first, then the most active; points on one spot stay unnamed:
@@ -421,12 +422,16 @@ def profile_map(
         y=y("give_receive_log_ratio"),
         color=_profile_color(),
         shape=alt.Shape(
-            "sub_profile:N", title="sub-profile", scale=alt.Scale(domain=subs, range=shapes)
+            "sub_profile:N",
+            title="sub-profile",
+            scale=alt.Scale(domain=subs, range=shapes),
+            legend=alt.Undefined if frame.height else None,
         ),
         size=alt.Size(
             "authored:Q",
             title="authored actions",
             scale=alt.Scale(domain=[0, most], range=[40, 500], nice=False),
+            legend=alt.Legend(format=",d", tickMinStep=1) if frame.height else None,
         ),
         description=alt.Description("tip:N"),
         tooltip=_MAP_TOOLTIP,
@@ -446,7 +451,10 @@ def profile_map(
         .mark_rule(strokeDash=[4, 4], color="#555555")
         .encode(x="threshold:Q")
     )
-    return alt.layer(rule, intervals, points, names, callouts).properties(
+    layers = [rule, intervals, points, names, callouts]
+    if not frame.height:  # say so in the plot, where the points would be
+        layers.append(_empty_map_note(hidden, y_domain))
+    return alt.layer(*layers).properties(
         title=alt.Title(title, subtitle=_map_subtitle(threshold, hidden)),
         width=width,
         height=height,
@@ -549,6 +557,24 @@ def _sub_profile_shapes(placed: pl.DataFrame) -> tuple[list[str], list[str]]:
     if len(decided) < len(subs):
         shapes.append(_UNDETERMINED_SHAPE)
     return [*decided, *(s for s in subs if s == _UNDETERMINED)], shapes
+
+
+def _empty_map_note(hidden: int, y_domain: tuple[float, float]) -> alt.Chart:
+    """The words a map without points shows in the middle of its plot."""
+    lines = ["No leader to place"]
+    if hidden:
+        lines = [
+            "No leader to place:",
+            "none has enough evidence",
+            "for an index (see the reasons)",
+        ]
+    # right of the threshold's dashed line, which the words would otherwise cross
+    note = pl.DataFrame({"x": [0.675], "y": [(y_domain[0] + y_domain[1]) / 2], "text": [lines]})
+    return (
+        alt.Chart(note)
+        .mark_text(fontSize=13, color="#555555", lineHeight=18)
+        .encode(x=alt.X("x:Q", scale=alt.Scale(domain=[0, 1])), y="y:Q", text="text:N")
+    )
 
 
 def _map_subtitle(threshold: float, hidden: int) -> list[str]:
