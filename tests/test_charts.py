@@ -390,6 +390,14 @@ def test_measure_comparison_has_median_row(table):
     assert {r["name"] for r in rows} == set(x["sort"])
 
 
+def test_measure_comparison_rows_by_name_in_natural_order(table):
+    ids = table["leader_id"][:4].to_list()
+    names = dict(zip(ids, ["Leader 10", "leader 2", "bob", "Alice"], strict=True))
+    spec = _spec(charts.measure_comparison(table, leaders=ids, labels=names))
+    y = spec["layer"][0]["encoding"]["y"]
+    assert y["sort"] == ["tribe median", "Alice", "bob", "leader 2", "Leader 10"]
+
+
 def test_measure_comparison_marks_not_observed(gappy):
     spec = _spec(charts.measure_comparison(gappy))
     ghost = {r["measure"]: r["value"] for r in _rows(spec) if r["leader"] == "ghost"}

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from tribe_analysis import events as ev
-from tribe_analysis.cli import main
+from tribe_analysis.cli import format_profiles, main
 
 from .conftest import GOOD_ROWS, HEADER
 
@@ -961,3 +961,14 @@ def test_a_folder_tribe_analysis_wrote_is_not_read_as_an_export(tmp_path):
         f"name its events file ({sim / 'events.parquet'})"
     )
     assert run("validate", sim / "events.parquet").exit_code == 0
+
+
+def test_format_profiles_lists_leaders_by_name_in_natural_order():
+    # numeric ids sorted as text (the Twitter export) put FoxNews before AFP
+    base = {"profile": "broadcaster", "probability": 1.0, "participation_index": 0.0,
+            "index_low": 0.0, "index_high": 0.1, "sub_profile": "broadcaster · announcer",
+            "reason": "index 0.00", "stability": 1.0}  # fmt: skip
+    names = {"1367531": "FoxNews", "380648579": "AFP", "2097571": "cnni", "9": None}
+    table = pl.DataFrame([{"leader_id": i, "leader_name": n, **base} for i, n in names.items()])
+    lines = format_profiles(table).splitlines()[2:6]
+    assert [line.split()[0] for line in lines] == ["9", "AFP", "cnni", "FoxNews"]

@@ -343,7 +343,10 @@ def test_write_report_with_names_and_unobservable(tmp_path, tribe, table):
     for row in chosen.iter_rows(named=True):
         assert row["reason"] in text
         assert row["ways"] in text
-    assert "<a href='#card-3'>Ghost Writer</a> <span class='id'>ghost</span>" in text
+    # rows and cards by name in natural order: "Ghost Writer" before the L-numbered leaders
+    assert "<a href='#card-1'>Ghost Writer</a> <span class='id'>ghost</span>" in text
+    cards = re.findall(r"<h2>Report card: ([^<]+)</h2>", page)
+    assert cards[0] == "Ghost Writer" and cards[1:] == sorted(cards[1:])
     assert "Report card: Ghost Writer" in text
     assert "<b>reactions</b>: the platform (twitter) does not expose" in text
     assert "<b>shares</b>: no share in any record of the input" in text

@@ -1,4 +1,11 @@
-"""Names on a scatter plot: beside their point where they fit, else at the end of a thin line.
+"""Leaders' names where people read them: in natural order, and on a scatter plot.
+
+:func:`natural_key` orders names as a reader expects ("Leader 2" before "Leader 10",
+"allsfair86" among the a's), for every list of leaders a person reads: the console
+summary, the report, the comparison chart.
+
+:func:`place_labels` puts names on a scatter plot: beside their point where they fit,
+else at the end of a thin line.
 
 Greedy and deterministic, in pixels (the chart's width and height): every point is
 an obstacle, and so is its interval bar; a name goes beside its point when a place
@@ -13,6 +20,7 @@ Text boxes are estimated (``char`` pixels per character, 12 px high).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 Box = tuple[float, float, float, float]
@@ -31,6 +39,18 @@ _CALLOUT_GAPS = (14.0, 26.0, 42.0, 62.0, 86.0, 114.0, 146.0)
 _SAME_SPOT = 3.0
 """Points whose centres are closer than this (pixels), or than half the smaller mark's
 half-side, are on one spot: a callout could not say which it names."""
+
+
+def natural_key(text: str) -> tuple[str | int, ...]:
+    """Sort key of a name in natural order: case folded, runs of digits as numbers.
+
+    Examples
+    --------
+    >>> sorted(["Leader 10", "leader 2", "Bob", "allsfair86", "2097571", "428333"], key=natural_key)
+    ['428333', '2097571', 'allsfair86', 'Bob', 'leader 2', 'Leader 10']
+    """
+    parts = re.split(r"(\d+)", text.casefold())
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))  # digits odd
 
 
 def place_labels(

@@ -22,6 +22,7 @@ import networkx as nx
 import polars as pl
 
 from tribe_analysis import graph
+from tribe_analysis._labels import natural_key
 from tribe_analysis._labels import place_labels as _place_labels
 from tribe_analysis.participation import LEVEL, PARTS
 from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD, PROFILES
@@ -602,7 +603,7 @@ def measure_comparison(
     """Heatmap of leaders × measures, with the tribe median as the first row.
 
     The median is taken over every leader of ``table``; ``leaders`` picks the
-    rows shown. Columns are named by :data:`MEASURE_NAMES` (the parts by their
+    rows shown, by name in natural order (``Leader 2`` before ``Leader 10``). Columns are named by :data:`MEASURE_NAMES` (the parts by their
     way of participating); a cell whose measure is null (unobservable signal,
     too little evidence) reads "n/o", not observed.
     """
@@ -627,10 +628,8 @@ def measure_comparison(
         .drop("leader_id")
         .with_columns(pl.col("measure").replace_strict(shown, return_dtype=pl.String).alias("name"))
     )
-    order = [
-        "tribe median",
-        *[r for r in data["leader"].unique(maintain_order=True) if r != "tribe median"],
-    ]
+    shown_names = [r for r in data["leader"].unique(maintain_order=True) if r != "tribe median"]
+    order = ["tribe median", *sorted(shown_names, key=lambda name: (natural_key(name), name))]
     base = alt.Chart(data).encode(
         x=alt.X("name:N", sort=list(shown.values()), title=None, axis=alt.Axis(labelAngle=-35)),
         y=alt.Y("leader:N", sort=order, title=None),

@@ -555,13 +555,21 @@ def _shown(row: dict) -> str:
     return text if len(text) <= 21 else text[:20] + "…"
 
 
+def _name_order(row: dict) -> tuple:
+    """Rows by the leader's shown name in natural order ("Leader 2" before "Leader 10")."""
+    from tribe_analysis._labels import natural_key
+
+    name = row.get("leader_name") or row["leader_id"]
+    return natural_key(name), name, row["leader_id"]
+
+
 def format_profiles(table: pl.DataFrame) -> str:
-    """The terminal summary: one line per leader, then counts per profile and sub-profile."""
+    """The terminal summary: one line per leader (by name), then counts per profile and sub-profile."""
     header = (
         f"{'leader':<22}{'profile':<14}{'prob':>6}  {'index (interval)':<18}  sub-profile / reason"
     )
     lines = [header, "-" * len(header)]
-    for row in table.iter_rows(named=True):
+    for row in sorted(table.iter_rows(named=True), key=_name_order):
         index, prob = row["participation_index"], row["probability"]
         shown = (
             "n/a"

@@ -26,6 +26,7 @@ import polars as pl
 from altair.utils.schemapi import debug_mode
 
 from tribe_analysis import _drawing, charts, graph
+from tribe_analysis._labels import natural_key
 from tribe_analysis.participation import LEVEL, MIN_PARTS, PARTS
 from tribe_analysis.profiles import CONFIDENCE, PARTICIPATOR_THRESHOLD, PROFILES
 
@@ -169,6 +170,22 @@ def _headers() -> list[tuple[str, str]]:
     ]
 
 
+def _in_name_order(table: pl.DataFrame, names: Mapping[str, str]) -> pl.DataFrame:
+    """``table``'s rows by the leaders' shown names in natural order (then by id).
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"leader_id": ["3", "1", "2"]})
+    >>> _in_name_order(t, {"1": "Leader 10", "2": "leader 2", "3": "Bob"})["leader_id"].to_list()
+    ['3', '2', '1']
+    """
+    ids = table.get_column("leader_id").to_list()
+    ordered = sorted(ids, key=lambda leader: (natural_key(names[leader]), names[leader], leader))
+    rank = {leader: i for i, leader in enumerate(ordered)}
+    order = pl.col("leader_id").replace_strict(rank, return_dtype=pl.Int64)
+    return table.sort(order)
+
+
 def _table_html(table: pl.DataFrame, names: Mapping[str, str]) -> str:
     head = "".join(f"<th class='{cls}'>{html.escape(text)}</th>" for text, cls in _headers())
     rows = []
@@ -308,6 +325,7 @@ def start_report(
     returned function waits for them and writes ``report.html``.
     """
     names = _display_names(table, labels)
+    table = _in_name_order(table, names)  # the table's rows and the cards
     leaders = table.get_column("leader_id").to_list()
 
     @cache  # made with the first card: the workers get the profile map to draw first
