@@ -35,6 +35,21 @@ def test_validate_accepts_someone_elses_csv(write_csv):
     assert lines[-2] == "mentions          2 (100.0% name an account of the data)"
 
 
+def test_validate_names_the_signals_the_input_cannot_show(write_csv):
+    """A count of 0 shares where no record could carry one is unknown: validate says so."""
+    rows = [r for r in GOOD_ROWS if ",share," not in r and ",reaction," not in r]
+    result = run("validate", write_csv(rows))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "  share           0" in lines
+    assert lines[-2:] == [
+        "unobservable      reactions — no reaction in any record of the input",
+        "unobservable      shares — no share in any record of the input",
+    ]
+    everything = run("validate", write_csv(GOOD_ROWS)).stdout
+    assert "unobservable" not in everything
+
+
 def test_mentions_written_with_an_at_sign_are_pointed_out(write_csv, tmp_path):
     """'@bob' where actor_id says 'bob': validate says so, and profile notes it (console, manifest)."""
     rows = [row.replace("bob|cid", "@bob|@cid|@nobody") for row in GOOD_ROWS]

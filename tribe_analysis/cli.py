@@ -313,7 +313,10 @@ def _input_options(func):
     help="With --on-error skip: write the skipped records here (JSON lines).",
 )
 def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path | None) -> None:
-    """Check an export (any supported format) and print a summary; exit 2 on bad input."""
+    """Check an export (any supported format) and print a summary; exit 2 on bad input.
+
+    The summary ends with the signals the input cannot show (as ``profile`` prints them).
+    """
     from tribe_analysis import pipeline
 
     result = _load(inputs, fmt, on_error)
@@ -321,6 +324,12 @@ def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path
         pipeline.write_quarantine(result.skipped, quarantine)
     _report_skipped(result, f" (written to {quarantine})" if quarantine else "")
     click.echo(format_summary(ev.summarize_events(result.events)))
+    from tribe_analysis.observability import observe, unobservable
+
+    # a count of 0 where the platform or the data cannot show the signal is unknown, not 0
+    seen = observe(result.events, result.observability, platform_name=result.platform)
+    for signal, reason in unobservable(seen).items():
+        click.echo(f"unobservable      {signal} — {reason}")
 
 
 def _load(inputs: Sequence[Path], fmt: str, on_error: str, spill: str | None = None):
