@@ -411,7 +411,8 @@ def _page(
         "<h2>Where each leader stands</h2>"
         + figure(
             "profile_map",
-            "Point a leader for its label, reason and ways; labels are shown where they fit.",
+            "Point a leader for its label, reason and ways; names are written beside their "
+            "points, or at the end of a thin line where leaders crowd.",
         )
         + f"<h2>Leaders measure by measure</h2>{figure('comparison')}{cards}</body></html>\n"
     )
