@@ -7,7 +7,7 @@ import struct
 import subprocess
 import sys
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import altair as alt
 import polars as pl
@@ -455,13 +455,20 @@ def test_thread_view_and_timeline(tribe):
         "no comments",
     }
     assert spec["encoding"]["x"]["type"] == "temporal"
-    assert spec["encoding"]["x"]["axis"]["format"] == "%b %d"  # "Jan 07", never "Wed 03"
+    assert spec["encoding"]["x"]["axis"]["format"] == charts._TIME_FORMAT
+    first, last = posts["timestamp"].min(), posts["timestamp"].max()
+    assert spec["title"] == f"Threads started by {leader}, {charts._period(first, last)}"
+    assert str(last.year) in spec["title"]
     svg = charts.render(charts.thread_view(tribe.events, leader, limit=8), scale=1)["svg"]
     days = re.findall(r">((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d)<", svg.decode("utf-8"))
-    assert not days and re.search(r">[A-Z][a-z]{2} \d\d<", svg.decode("utf-8"))
+    assert not days and re.search(r">[A-Z][a-z]{2} \d\d<", svg.decode("utf-8"))  # "Jan 07"
+    cut = _spec(charts.thread_view(tribe.events, leader, limit=8))
+    assert cut["title"].endswith(f" (latest 8 of {posts.height})")
     timeline = _spec(charts.activity_timeline(tribe.events, every="1w"))
     assert sum(r["events"] for r in _rows(timeline)) == tribe.events.height
-    assert timeline["encoding"]["x"]["axis"]["format"] == "%b %d"
+    assert timeline["encoding"]["x"]["axis"]["format"] == charts._TIME_FORMAT
+    span = charts._period(tribe.events["timestamp"].min(), tribe.events["timestamp"].max())
+    assert timeline["title"]["subtitle"] == span
     week = 7 * 24 * 3600
     for row in _rows(timeline):  # each bar spans its week, not a hairline at its start
         start, end = (datetime.fromisoformat(row[k]) for k in ("period", "period_end"))
@@ -469,6 +476,28 @@ def test_thread_view_and_timeline(tribe):
     assert timeline["encoding"]["x2"]["field"] == "period_end"
     stacks = {r["action"]: r["stack"] for r in _rows(timeline)}  # the legend's order
     assert sorted(stacks, key=stacks.get) == [a for a in charts.ACTION_COLORS if a in stacks]
+
+
+def test_time_axes_over_years_say_the_years():
+    """Five years of threads (Stack Exchange) read "Apr 01, Oct 01, Apr 01, ..." before."""
+    stamps = [datetime(2013, 3, 5, tzinfo=UTC) + timedelta(days=61 * i) for i in range(28)]
+    events = pl.DataFrame(
+        {
+            "event_id": [f"p{i}" for i in range(28)],
+            "timestamp": stamps,
+            "actor_id": ["ann"] * 28,
+            "action": ["post"] * 28,
+            "thread_id": [f"p{i}" for i in range(28)],
+            "target_actor_id": [None] * 28,
+        },
+        schema_overrides={"target_actor_id": pl.String},
+    )
+    svg = charts.render(charts.thread_view(events, "ann"), scale=1)["svg"].decode("utf-8")
+    ticks = re.findall(r">((?:[A-Z][a-z]{2} )?\d{4})<", svg)
+    assert {"2014", "2015", "2016", "2017"} <= set(ticks)
+    labels = re.findall(r">([A-Z][a-z]{2} \d\d)<", svg)  # "Apr 01" without a year: none
+    assert not labels, labels
+    assert "Mar 05, 2013 – " in svg
 
 
 def test_style_over_time_before_after(tribe):

@@ -867,8 +867,9 @@ def thread_view(
     Without ``legends`` the size legend gives way to a subtitle (a report card).
     """
     name = _short_text((labels or {}).get(leader, leader))
-    rows = _with_message(_thread_data(events, leader, limit), name)
-    return _thread_chart(rows, f"Threads started by {name}", legends=legends)
+    threads = _thread_data(events, leader, limit)
+    rows = _with_message(threads.rows, name)
+    return _thread_chart(rows, _threads_title(name, threads), legends=legends)
 
 
 def _ego_title(title: str, subtitle: str, *, legends: bool) -> alt.Title:
@@ -900,9 +901,22 @@ def _axis(legends: bool, **kwargs: object) -> alt.Axis | alt.UndefinedType:
     return alt.Axis(labelLimit=0, **kwargs)
 
 
-_DAY_FORMAT = "%b %d"
-"""Dates on a time axis: "Jan 07" whatever the ticks' spacing (Vega's default mixes
-"Wed 03", "Jan 07" and "Thu 11" on one axis)."""
+_TIME_FORMAT = {
+    "year": "%Y",
+    "quarter": "%b %Y",
+    "month": "%b %Y",
+    "week": "%b %d",
+    "date": "%b %d",
+    "hours": "%H:%M",
+    "minutes": "%H:%M",
+    "seconds": "%H:%M:%S",
+    "milliseconds": "%H:%M:%S.%L",
+}
+"""Dates on a time axis, by what each tick falls on (Vega's multi-format): a year's first
+tick "2014", a month's "Apr 2014", a week's or a day's "Jan 07" (Vega's default mixes
+"Wed 03", "Jan 07" and "Thu 11" on one axis; "Jan 07" alone gave an axis of five years
+"Apr 01, Oct 01, Apr 01, ..." without a year). Periods within a year say their year in
+the chart's title (:func:`_period`)."""
 
 _UTC = alt.Scale(type="utc")
 """Every time scale is UTC, as the events are: drawn in the viewer's time zone, a chart
@@ -915,18 +929,44 @@ def _when(field: str, unit: str, fmt: str) -> alt.Tooltip:
 
 
 def _day_axis(legends: bool = True) -> alt.Axis | alt.UndefinedType:
-    """A time axis labelled "Jan 07" (in UTC: its scale is :data:`_UTC`)."""
-    return _axis(legends, format=_DAY_FORMAT)
+    """A time axis labelled by :data:`_TIME_FORMAT` (in UTC: its scale is :data:`_UTC`)."""
+    return _axis(legends, format=_TIME_FORMAT)
 
 
-def _thread_data(events: pl.DataFrame, leader: str, limit: int) -> pl.DataFrame:
+def _period(first: datetime | None, last: datetime | None) -> str:
+    """A period in words, with its year(s): "Jun 13 – Aug 15, 1998".
+
+    Examples
+    --------
+    >>> from datetime import datetime as dt
+    >>> _period(dt(1998, 6, 13), dt(1998, 8, 15)), _period(dt(2013, 4, 2), dt(2017, 10, 1))
+    ('Jun 13 – Aug 15, 1998', 'Apr 02, 2013 – Oct 01, 2017')
+    >>> _period(dt(2024, 3, 1, 9), dt(2024, 3, 1, 17)), _period(None, None)
+    ('Mar 01, 2024', '')
+    """
+    if first is None or last is None:
+        return ""
+    if first.date() == last.date():
+        return f"{first:%b %d, %Y}"
+    if first.year == last.year:
+        return f"{first:%b %d} – {last:%b %d, %Y}"
+    return f"{first:%b %d, %Y} – {last:%b %d, %Y}"
+
+
+class _Threads(NamedTuple):
+    """The rows of :func:`thread_view` (the latest ``limit`` root posts) and their words."""
+
+    rows: pl.DataFrame
+    period: str  # of the rows shown
+    total: int  # root posts of the leader, shown or not
+
+
+def _thread_data(events: pl.DataFrame, leader: str, limit: int) -> _Threads:
     """The rows of :func:`thread_view`: the leader's latest ``limit`` root posts."""
     return _threads_of(events, [leader], limit)[leader]
 
 
-def _threads_of(
-    events: pl.DataFrame, leaders: Sequence[str], limit: int
-) -> dict[str, pl.DataFrame]:
+def _threads_of(events: pl.DataFrame, leaders: Sequence[str], limit: int) -> dict[str, _Threads]:
     """:func:`_thread_data` of each leader, in one pass over the events."""
     leader = pl.col("_leader")
     posts = events.filter(pl.col("actor_id").is_in(list(leaders)) & (pl.col("action") == "post"))
@@ -960,9 +1000,24 @@ def _threads_of(
     empty = data.clear().drop("_leader")
     out = {}
     for name in leaders:
-        rows = parts.get((name,), empty).sort("timestamp", "thread_id").tail(limit)
-        out[name] = _chart_data(rows, ["timestamp", "thread_id"]).drop("thread_id")
+        every = parts.get((name,), empty)
+        rows = every.sort("timestamp", "thread_id").tail(limit)
+        stamps = rows.get_column("timestamp")
+        out[name] = _Threads(
+            _chart_data(rows, ["timestamp", "thread_id"]).drop("thread_id"),
+            _period(stamps.min(), stamps.max()),
+            every.height,
+        )
     return out
+
+
+def _threads_title(name: str, threads: _Threads) -> str:
+    """The threads panel's title: name, period of the threads shown, and how many if cut."""
+    title = f"Threads started by {name}"
+    if threads.period:
+        title += f", {threads.period}"
+    shown = threads.rows.height
+    return title + (f" (latest {shown} of {threads.total})" if shown < threads.total else "")
 
 
 def _with_message(threads: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -1029,9 +1084,12 @@ def activity_timeline(
     """Counts of each action per period (stacked bars), for all or some actors.
 
     Each bar spans its period (``every``, a polars duration such as ``"1w"``),
-    from its start to the next period's, on a time axis labelled as "Jan 07".
+    from its start to the next period's, on a time axis labelled as "Jan 07" (or
+    "Apr 2014", "2014" where ticks fall on a month or a year); the subtitle gives
+    the events' first and last day, with the year.
     """
     chosen = events if actors is None else events.filter(pl.col("actor_id").is_in(list(actors)))
+    span = chosen.select(pl.col("timestamp").min().alias("a"), pl.col("timestamp").max().alias("b"))
     counts = (
         chosen.group_by(pl.col("timestamp").dt.truncate(every).alias("period"), "action")
         .len()
@@ -1061,7 +1119,8 @@ def activity_timeline(
             order=alt.Order("stack:Q"),
             tooltip=[_when("period:T", "utcyearmonthdate", "%Y-%m-%d"), "action:N", "events:Q"],
         )
-        .properties(title=title, width=460, height=200)
+        .properties(title=alt.Title(title, subtitle=_period(*span.row(0)) or alt.Undefined))
+        .properties(width=460, height=200)
     )
 
 
@@ -1280,7 +1339,7 @@ _CARD_THREADS = 200
 class _CardInputs(NamedTuple):
     """What the cards of many leaders take from the events and the edges, in one pass each."""
 
-    threads: dict[str, pl.DataFrame]
+    threads: dict[str, _Threads]
     replied: dict[str, set[str]]
 
 
@@ -1332,6 +1391,9 @@ def _card_data(
     drivers = readable_measures(row.get("drivers"))
     rests = f"{measure_name('drivers')}: {drivers}" if drivers else None
     replied = None if inputs is None else inputs.replied[leader]
+    threads = (
+        _thread_data(events, leader, _CARD_THREADS) if inputs is None else inputs.threads[leader]
+    )
     ties, accounts, ego_title, ego_subtitle = _ego_data(
         edges, leader, max_alters=max_alters, seed=seed, labels=shown, ego=ego, replied=replied
     )
@@ -1344,13 +1406,8 @@ def _card_data(
         accounts=accounts,
         ego_title=ego_title,
         ego_subtitle=ego_subtitle,
-        threads=_with_message(
-            _thread_data(events, leader, _CARD_THREADS)
-            if inputs is None
-            else inputs.threads[leader],
-            shown.get(leader, leader),
-        ),
-        thread_title=f"Threads started by {shown.get(leader, leader)}",
+        threads=_with_message(threads.rows, shown.get(leader, leader)),
+        thread_title=_threads_title(shown.get(leader, leader), threads),
     )
 
 
