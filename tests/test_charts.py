@@ -469,6 +469,11 @@ def test_thread_view_and_timeline(tribe):
     assert timeline["encoding"]["x"]["axis"]["format"] == charts._TIME_FORMAT
     span = charts._period(tribe.events["timestamp"].min(), tribe.events["timestamp"].max())
     assert timeline["title"]["subtitle"] == span
+    assert timeline["encoding"]["y"]["title"] == "events per week"
+    talk = tribe.events.filter(pl.col("action").is_in(["post", "reply"]))  # Stack Exchange-like
+    colour = _spec(charts.activity_timeline(talk))["encoding"]["color"]["scale"]
+    assert colour["domain"] == ["post", "reply"]  # no colour for what the data cannot show
+    assert colour["range"] == [charts.ACTION_COLORS["post"], charts.ACTION_COLORS["reply"]]
     week = 7 * 24 * 3600
     for row in _rows(timeline):  # each bar spans its week, not a hairline at its start
         start, end = (datetime.fromisoformat(row[k]) for k in ("period", "period_end"))

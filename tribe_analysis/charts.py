@@ -1074,6 +1074,10 @@ def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart
     )
 
 
+_EVERY = {"1h": "hour", "1d": "day", "1w": "week", "1mo": "month", "1q": "quarter", "1y": "year"}
+"""Polars durations said in words on an axis ("events per week")."""
+
+
 def activity_timeline(
     events: pl.DataFrame,
     *,
@@ -1086,10 +1090,13 @@ def activity_timeline(
     Each bar spans its period (``every``, a polars duration such as ``"1w"``),
     from its start to the next period's, on a time axis labelled as "Jan 07" (or
     "Apr 2014", "2014" where ticks fall on a month or a year); the subtitle gives
-    the events' first and last day, with the year.
+    the events' first and last day, with the year. The legend lists the actions
+    the events hold (an action a platform cannot show is not drawn as a colour).
     """
     chosen = events if actors is None else events.filter(pl.col("actor_id").is_in(list(actors)))
     span = chosen.select(pl.col("timestamp").min().alias("a"), pl.col("timestamp").max().alias("b"))
+    held = set(chosen.get_column("action").cast(pl.String).unique().to_list())
+    present = [action for action in ACTION_COLORS if action in held]
     counts = (
         chosen.group_by(pl.col("timestamp").dt.truncate(every).alias("period"), "action")
         .len()
@@ -1111,10 +1118,10 @@ def activity_timeline(
         .encode(
             x=alt.X("period:T", title=None, axis=_day_axis(), scale=_UTC),
             x2="period_end:T",
-            y=alt.Y("events:Q", title=f"events per {every}", stack="zero"),
+            y=alt.Y("events:Q", title=f"events per {_EVERY.get(every, every)}", stack="zero"),
             color=alt.Color(
                 "action:N",
-                scale=alt.Scale(domain=list(ACTION_COLORS), range=list(ACTION_COLORS.values())),
+                scale=alt.Scale(domain=present, range=[ACTION_COLORS[a] for a in present]),
             ),
             order=alt.Order("stack:Q"),
             tooltip=[_when("period:T", "utcyearmonthdate", "%Y-%m-%d"), "action:N", "events:Q"],
