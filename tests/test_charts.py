@@ -529,6 +529,34 @@ def test_style_over_time_before_after(tribe):
     assert not days and re.search(r">[A-Z][a-z]{2} \d\d<", svg.decode("utf-8"))  # "Jan 07"
 
 
+def test_style_over_time_draws_no_line_through_one_point(tribe, capfd):
+    """A leader with an index in one window only (a 1999 mailing list by quarter)."""
+    windowed = features.leader_measures(tribe.events, tribe.leaders[:2], every="1w", ego=False)
+    first = windowed.get_column("window_start").min()
+    one = windowed.with_columns(
+        pl.when((pl.col("leader_id") == tribe.leaders[1]) & (pl.col("window_start") != first))
+        .then(None)
+        .otherwise(pl.col("participation_index"))
+        .alias("participation_index")
+    )
+    spec = _spec(charts.style_over_time(one))
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["rule", "line", "point"]
+    line_rows = spec["datasets"][spec["layer"][1]["data"]["name"]]
+    assert {r["leader"] for r in line_rows} == {tribe.leaders[0]}
+    capfd.readouterr()
+    charts.render(charts.style_over_time(one), scale=1)
+    assert "path stroking failed" not in capfd.readouterr().err
+    # no leader with an index anywhere: the plot says so, on the index's axis
+    none = windowed.with_columns(pl.lit(None, dtype=pl.Float64).alias("participation_index"))
+    empty = _spec(charts.style_over_time(none, split=datetime(2024, 1, 15, tzinfo=UTC)))
+    assert [layer["mark"]["type"] for layer in empty["layer"]] == ["rule", "text"]
+    assert empty["layer"][0]["encoding"]["y"]["title"] == "participation index"
+    assert "No window has an index" in json.dumps(empty)
+    charts.render(charts.style_over_time(none), scale=1)
+    assert "Infinite extent" not in capfd.readouterr().err
+
+
 def test_no_max_rows_error_on_large_input():
     big = simulate_tribe(n_leaders=30, n_members=3000, days=60, seed=1, activity_scale=2).events
     assert big.height > 100_000

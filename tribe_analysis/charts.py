@@ -1143,26 +1143,39 @@ def style_over_time(
 
     ``windowed`` is :func:`tribe_analysis.features.leader_measures` with ``every``.
     Each mean spans its windows, to the last one's end (``window_end``). Leaders
-    with no index in any window (too few parts observed) are named in the subtitle.
+    with no index in any window (too few parts observed) are named in the subtitle;
+    when no leader has one, the plot says so.
     """
     ends = ["window_end"] if "window_end" in windowed.columns else []
     data = _label(
         windowed.select("leader_id", "window_start", *ends, "participation_index"), labels
     )
-    lines = (
-        alt.Chart(_chart_data(data.drop(ends), ["leader_id", "window_start"]).drop("leader_id"))
-        .mark_line(point=True)
-        .encode(
+    rows = _chart_data(data.drop(ends), ["leader_id", "window_start"])
+    seen = pl.col("participation_index").is_not_null().sum().over("leader_id")
+    # a line through one point is no line (vl-convert's PNG says "path stroking failed"),
+    # and a layer without rows warns of an infinite extent: lines only where there are two
+    joined = rows.filter(seen >= 2).drop("leader_id")
+
+    def chart(frame: pl.DataFrame) -> alt.Chart:
+        return alt.Chart(frame).encode(
             x=alt.X("window_start:T", title=None, axis=_day_axis(), scale=_UTC),
             y=alt.Y(
-                "participation_index:Q", title="participation index", scale=alt.Scale(domain=[0, 1])
+                "participation_index:Q",
+                title="participation index",
+                scale=alt.Scale(domain=[0, 1]),
             ),
             color=alt.Color("leader:N", title="leader"),
+        )
+
+    points = (
+        chart(rows.drop("leader_id"))
+        .mark_point(filled=True, opacity=1)
+        .encode(
             tooltip=[
                 "leader:N",
                 _when("window_start:T", "utcyearmonthdate", "%Y-%m-%d"),
                 alt.Tooltip("participation_index:Q", format=".2f"),
-            ],
+            ]
         )
     )
     rule = (
@@ -1170,9 +1183,17 @@ def style_over_time(
         .mark_rule(strokeDash=[4, 4], color="#555555")
         .encode(y="threshold:Q")
     )
-    layers = [rule, lines]
+    layers = [rule, *([chart(joined).mark_line()] if joined.height else []), points]
     subtitle = []
-    if split is not None:
+    if rows.get_column("participation_index").is_null().all():  # say so, not empty axes
+        note = pl.DataFrame({"text": [["No window has an index", "(too few parts observed)"]]})
+        words = alt.Chart(note).mark_text(fontSize=13, color="#555555", lineHeight=18)
+        axis = alt.Y("threshold:Q", title="participation index", scale=alt.Scale(domain=[0, 1]))
+        layers = [
+            rule.encode(y=axis),
+            words.encode(text="text:N", x=alt.XValue(230), y=alt.YValue(120)),
+        ]
+    elif split is not None:
         side = (
             pl.when(pl.col("window_start") < split)
             .then(pl.lit("before"))
@@ -1209,9 +1230,9 @@ def style_over_time(
         .agg(pl.col("participation_index").is_not_null().any().alias("seen"))
         .filter(~pl.col("seen"))
         .get_column("leader")
-        .sort()
         .to_list()
     )
+    missing = sorted(missing, key=lambda name: (natural_key(name), name))
     if missing:
         subtitle.append(f"no index in any window (too few parts observed): {', '.join(missing)}")
     return alt.layer(*layers).properties(
