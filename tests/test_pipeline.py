@@ -70,6 +70,34 @@ def test_names_label_the_leaders(tribe):
     assert named[first] == "Ada" and named[tribe.leaders[1]] == tribe.leaders[1]
 
 
+def test_names_label_the_nodes_of_the_graph_files(tribe, tmp_path):
+    """Gephi shows a node's label: the display name, not a numeric id (Twitter, Bluesky)."""
+    import networkx as nx
+
+    mentioned = tribe.events.get_column("mentions").explode().drop_nulls()
+    actors = set(tribe.events.get_column("actor_id")) | set(mentioned)
+    names = {actor: f"Name & {actor}" for actor in sorted(actors)}
+    run = pipeline.profile(tribe.events, tribe.leaders, names=names)
+    pipeline.write_outputs(run, tmp_path / "plain", report=False, graph="full")
+    gexf = nx.read_gexf(tmp_path / "plain" / "graph.gexf")
+    assert {gexf.nodes[n]["label"] for n in gexf} == {names[n] for n in gexf}
+    graphml = nx.read_graphml(tmp_path / "plain" / "graph.graphml")
+    assert {n: d["label"] for n, d in graphml.nodes(data=True)} == {n: names[n] for n in graphml}
+    # pseudonymised, only the leaders keep their names: another name would say who it is
+    hidden = pipeline.profile(tribe.events, tribe.leaders, names=names, key=b"k" * 32)
+    pipeline.write_outputs(hidden, tmp_path / "hidden", report=False, graph="full")
+    for suffix in ("gexf", "graphml"):
+        text = (tmp_path / "hidden" / f"graph.{suffix}").read_text()
+        shown = {a for a in actors if f"Name &amp; {a}<" in text or f'"Name &amp; {a}"' in text}
+        assert shown == set(tribe.leaders), suffix
+    # without names the files are as before: GEXF labels are the ids, GraphML has no label
+    bare = pipeline.profile(tribe.events, tribe.leaders)
+    pipeline.write_outputs(bare, tmp_path / "bare", report=False)
+    assert 'key id="label"' not in (tmp_path / "bare" / "graph.graphml").read_text()
+    labels = nx.read_gexf(tmp_path / "bare" / "graph.gexf").nodes(data="label")
+    assert all(node == label for node, label in labels)
+
+
 @pytest.mark.parametrize(
     ("since", "until", "message"),
     [

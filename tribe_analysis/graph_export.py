@@ -14,7 +14,9 @@ Python object per edge, so the whole graph of a large input is written in second
 (networkx's writers build an element tree per edge), a slice of rows at a time, the
 GraphML and the GEXF file each in a thread of its own. They are the same documents
 networkx writes and read back with :func:`networkx.read_graphml` and
-:func:`networkx.read_gexf` (tested), plus a boolean ``leader`` node attribute.
+:func:`networkx.read_gexf` (tested), plus a boolean ``leader`` node attribute and,
+where the export gives display names, each node's name as its ``label`` (what Gephi
+shows on the node; GEXF's label is the id otherwise).
 Characters XML 1.0 forbids (control characters such as NUL) cannot appear in a
 valid file; in ids they are written as U+FFFD, so the file always parses. A tab, line
 feed or carriage return in an id is written as a character reference, so it reads back
@@ -23,7 +25,7 @@ as itself (a parser turns one written as is into a space).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,6 +49,8 @@ _GRAPHML_HEAD = (
     )
     + '  <graph edgedefault="directed">\n'
 )
+_GRAPHML_LABEL_KEY = '  <key id="label" for="node" attr.name="label" attr.type="string" />\n'
+"""Declared (before the other keys) when some node has a display name."""
 _GRAPHML_TAIL = "  </graph>\n</graphml>\n"
 
 _GEXF_HEAD = (
@@ -146,15 +150,23 @@ def _needs_escape(nodes: pl.DataFrame) -> bool:
     return bool(nodes.select(special.any()).item())
 
 
-def _nodes(edges: pl.DataFrame, leaders: Sequence[str]) -> pl.DataFrame:
+def _nodes(
+    edges: pl.DataFrame, leaders: Sequence[str], names: Mapping[str, str] | None = None
+) -> pl.DataFrame:
+    """``id``, ``leader`` and ``label`` (the display name, null without one) of every node."""
     ids = pl.concat([edges["source"], edges["target"], pl.Series(list(leaders), dtype=pl.String)])
     lead = pl.Series(list(leaders), dtype=pl.String).implode()
-    return (
+    nodes = (
         pl.DataFrame({"id": ids})
         .unique()
         .sort("id")
         .with_columns(pl.col("id").is_in(lead).alias("leader"))
     )
+    named = pl.DataFrame(
+        {"id": list((names or {}).keys()), "label": list((names or {}).values())},
+        schema={"id": pl.String, "label": pl.String},
+    ).filter(pl.col("label").is_not_null() & (pl.col("label") != pl.col("id")))
+    return nodes.join(named, on="id", how="left", maintain_order="left")
 
 
 def _leader_text() -> pl.Expr:
@@ -163,11 +175,13 @@ def _leader_text() -> pl.Expr:
 
 
 def _graphml_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
-    """GraphML node elements, one string per node."""
+    """GraphML node elements, one string per node (a ``label`` only where there is a name)."""
+    label = pl.format('      <data key="label">{}</data>\n', _xml("label")).fill_null("")
     return nodes.select(
         pl.format(
-            '    <node id="{}">\n      <data key="leader">{}</data>\n    </node>\n',
+            '    <node id="{}">\n{}      <data key="leader">{}</data>\n    </node>\n',
             _xml("id", escape),
+            label,
             _leader_text(),
         )
     ).to_series()
@@ -193,7 +207,7 @@ def _gexf_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
             '      <node id="{}" label="{}">\n        <attvalues>\n'
             '          <attvalue for="0" value="{}" />\n        </attvalues>\n      </node>\n',
             _xml("id", escape),
-            _xml("id", escape),
+            pl.coalesce(_xml("label"), _xml("id", escape)),
             _leader_text(),
         )
     ).to_series()
@@ -234,7 +248,13 @@ SLICE_ROWS = 1 << 18
 """Rows turned into XML text at a time: the text of a slice, not of the whole graph, is in memory."""
 
 
-def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence[str] = ()) -> Path:
+def write_graph_file(
+    edges: pl.DataFrame,
+    path: str | Path,
+    *,
+    leaders: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+) -> Path:
     """Write an edge list as GraphML or GEXF (by suffix), streaming, byte-identical run to run.
 
     Parameters
@@ -247,6 +267,10 @@ def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence
     leaders : sequence of str
         Flagged with the node attribute ``leader`` (and added as nodes even
         without edges).
+    names : mapping, optional
+        Display names by id: each node's ``label`` (GEXF's label, which is the id
+        without a name; a GraphML ``label`` attribute where there is one), which
+        Gephi shows on the node.
 
     Examples
     --------
@@ -259,13 +283,20 @@ def write_graph_file(edges: pl.DataFrame, path: str | Path, *, leaders: Sequence
     (3, True)
     >>> nx.read_gexf(write_graph_file(e, folder / "g.gexf")).edges["a", "b<&>"]["reply"]
     2
+    >>> named = write_graph_file(e, folder / "n.gexf", names={"a": "Ann & co"})
+    >>> nx.read_gexf(named, node_type=str, relabel=True).nodes  # Gephi shows the labels
+    NodeView(('Ann & co', 'b<&>'))
     """
-    (written,) = write_graph_files(edges, [path], leaders=leaders)
+    (written,) = write_graph_files(edges, [path], leaders=leaders, names=names)
     return written
 
 
 def write_graph_files(
-    edges: pl.DataFrame, paths: Sequence[str | Path], *, leaders: Sequence[str] = ()
+    edges: pl.DataFrame,
+    paths: Sequence[str | Path],
+    *,
+    leaders: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """:func:`write_graph_file` for each of ``paths``, sorting edges and nodes once for all.
 
@@ -287,7 +318,7 @@ def write_graph_files(
                 "(expected one of .graphml, .gexf)"
             )
     edges = _sorted(edges.select(EDGE_SCHEMA.names()))
-    nodes = _nodes(edges, leaders)
+    nodes = _nodes(edges, leaders, names)
     escape = _needs_escape(nodes)
     if len(paths) < 2:
         for path in paths:
@@ -309,6 +340,8 @@ def _write_graph(edges: pl.DataFrame, nodes: pl.DataFrame, escape: bool, path: P
     head, node_text, middle, edge_text, tail = (
         _GRAPHML if path.suffix.lower() == ".graphml" else _GEXF
     )
+    if head is _GRAPHML_HEAD and nodes.get_column("label").is_not_null().any():
+        head = head.replace("  <key id=", _GRAPHML_LABEL_KEY + "  <key id=", 1)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         fh.write(head)
         for part in nodes.iter_slices(SLICE_ROWS):

@@ -24,7 +24,7 @@ import importlib
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,6 +117,9 @@ class ProfileRun:
     event_count, time_span : optional
         Number of events profiled and their first and last time, when ``events``
         holds only part of them (a distributed run keeps the leaders' threads).
+    node_names : dict
+        Display names of the accounts, for the nodes' labels in the graph files
+        (only the leaders' when pseudonymised: another name would say who it is).
     """
 
     leaders: list[str]
@@ -130,6 +133,7 @@ class ProfileRun:
     pseudonymized: bool = False
     event_count: int | None = None
     time_span: tuple[datetime | None, datetime | None] | None = None
+    node_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def unobservable(self) -> dict[str, str]:
@@ -319,6 +323,7 @@ def profile(
         shown,
         tuple(notes),
         pseudonymized=key is not None,
+        node_names=shown if key is not None else dict(names or {}),
     )
     return _with_threads_only(run) if lazy else run
 
@@ -816,7 +821,7 @@ def _write_files(
                 labels=labels,
                 card_png=report == "png",
             )
-        _write_graphs(run.edges, run.leaders, folder, graph)
+        _write_graphs(run.edges, run.leaders, folder, graph, run.node_names)
         step("graph")
         if finish_report is not None:
             finish, finish_report = finish_report, None
@@ -829,13 +834,23 @@ def _write_files(
     return list(OUTPUTS) + (["charts/", "report.html"] if report else [])
 
 
-def _write_graphs(edges: pl.DataFrame, leaders: Sequence[str], out: Path, scope: str) -> None:
-    """``edges.parquet`` (whole graph), and ``graph.graphml``/``graph.gexf`` of ``scope``."""
+def _write_graphs(
+    edges: pl.DataFrame,
+    leaders: Sequence[str],
+    out: Path,
+    scope: str,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """``edges.parquet`` (whole graph), and ``graph.graphml``/``graph.gexf`` of ``scope``.
+
+    ``names`` label the graph files' nodes (what Gephi shows on them).
+    """
     from tribe_analysis.graph_export import tribe_edges, write_edges, write_graph_files
 
     write_edges(edges, out / "edges.parquet")
     shown = edges if scope == "full" else tribe_edges(edges, leaders)
-    write_graph_files(shown, [out / "graph.graphml", out / "graph.gexf"], leaders=leaders)
+    paths = [out / "graph.graphml", out / "graph.gexf"]
+    write_graph_files(shown, paths, leaders=leaders, names=names)
 
 
 def _import_jsonschema_without_rfc3987_syntax() -> None:
