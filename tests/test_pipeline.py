@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -135,6 +136,18 @@ def test_write_outputs_writes_what_the_run_holds(tribe, tmp_path):
     assert back["leader_id"].to_list() == run.leaders
     assert back["profile"].to_list() == run.profiles["profile"].to_list()
     assert pl.read_parquet(tmp_path / "edges.parquet").height == run.edges.height
+
+
+def test_the_report_says_what_was_profiled(tribe, tmp_path):
+    """Events, their period and the run's notes under the report's title."""
+    run = pipeline.profile(tribe.events, top=len(tribe.leaders) + 50)
+    assert run.notes  # fewer leaders than asked for
+    pipeline.write_outputs(run, tmp_path / "out")
+    page = (tmp_path / "out" / "report.html").read_text()
+    first, last = tribe.events["timestamp"].min(), tribe.events["timestamp"].max()
+    about = f"{tribe.events.height:,} events, {first:%b %d} – {last:%b %d, %Y}"
+    assert f"<p class='about'>{about}<br>note: " in page
+    assert all(html.escape(note) in page for note in run.notes)
 
 
 def test_write_outputs_rejects_an_unknown_graph_scope(tribe, tmp_path):

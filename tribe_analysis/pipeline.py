@@ -767,7 +767,8 @@ def write_outputs(
     )
     with out.writing():
         report_as = ("png" if card_png else "svg") if report else None
-        names = _write_files(run, out.path, report_as, graph, on_step or (lambda _: None))
+        step = on_step or (lambda _: None)
+        names = _write_files(run, out.path, report_as, graph, step, out.inputs)
         if skipped:
             write_quarantine(skipped, out.path / QUARANTINE, masked=run.pseudonymized)
     return names + ([QUARANTINE] if skipped else [])
@@ -791,12 +792,36 @@ def _time_span(run: ProfileRun) -> dict[str, str | None]:
     }
 
 
+def _about(run: ProfileRun, inputs: Sequence[Path] = ()) -> list[str]:
+    """The report's lines on what was profiled: the events, their period, the inputs, the notes."""
+    from tribe_analysis.charts import _period
+
+    ts = pl.col("timestamp")
+    if run.time_span is not None:
+        first, last = run.time_span
+    else:
+        first, last = run.events.select(ts.min(), ts.max().alias("last")).row(0)
+    events = run.events.height if run.event_count is None else run.event_count
+    line = f"{events:,} events, {_period(first, last)}".rstrip(", ")
+    files = [path.name for path in inputs]
+    if files:
+        more = f" and {len(files) - 3:,} more" if len(files) > 3 else ""
+        line += f" ({', '.join(files[:3])}{more})"
+    return [line, *(f"note: {note}" for note in run.notes)]
+
+
 def _write_files(
-    run: ProfileRun, folder: Path, report: str | None, graph: str, step: Callable[[str], None]
+    run: ProfileRun,
+    folder: Path,
+    report: str | None,
+    graph: str,
+    step: Callable[[str], None],
+    inputs: Sequence[Path] = (),
 ) -> list[str]:
     """Every file of a run but the quarantine and the manifest, into ``folder`` as it is.
 
-    ``report``: None (no report), ``"svg"`` (report cards as SVG) or ``"png"`` (also PNG).
+    ``report``: None (no report), ``"svg"`` (report cards as SVG) or ``"png"`` (also PNG);
+    ``inputs`` are named in the report.
     """
     finish_report: Callable[[], object] | None = None
     if report:
@@ -820,6 +845,7 @@ def _write_files(
                 run.events,
                 labels=labels,
                 card_png=report == "png",
+                about=_about(run, inputs),
             )
         _write_graphs(run.edges, run.leaders, folder, graph, run.node_names)
         step("graph")

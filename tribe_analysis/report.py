@@ -64,6 +64,7 @@ _STYLE = """
 body { font-family: Arial, Helvetica, 'Liberation Sans', sans-serif; margin: 1.5em auto;
   max-width: 1240px; padding: 0 16px; color: #222; line-height: 1.35; }
 h1 { font-size: 1.7em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+p.about { color: #555; }
 table { border-collapse: collapse; font-size: 0.82em; width: 100%; }
 th, td { padding: 4px 5px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
 th { background: #f5f5f5; font-weight: bold; text-align: right; }
@@ -294,6 +295,7 @@ def write_report(
     labels: Mapping[str, str] | None = None,
     title: str = "tribe-analysis report",
     card_png: bool = False,
+    about: Sequence[str] = (),
 ) -> Path:
     """Write ``out/charts/*.svg|png`` and ``out/report.html``; return the report path.
 
@@ -304,8 +306,12 @@ def write_report(
     id. With an ``unobservable`` column (same text on every row: ``"signal: why;
     signal: why"``) the report lists the signals the input does not show near
     the top. Measures are named by :data:`tribe_analysis.charts.MEASURE_NAMES`.
+    ``about``: lines under the title that say what was profiled (the data, its
+    period, the run's notes).
     """
-    return start_report(out, table, edges, events, labels=labels, title=title, card_png=card_png)()
+    return start_report(
+        out, table, edges, events, labels=labels, title=title, card_png=card_png, about=about
+    )()
 
 
 def start_report(
@@ -317,6 +323,7 @@ def start_report(
     labels: Mapping[str, str] | None = None,
     title: str = "tribe-analysis report",
     card_png: bool = False,
+    about: Sequence[str] = (),
 ) -> Callable[[], Path]:
     """:func:`write_report` in two steps: start drawing, then (the returned function) finish.
 
@@ -364,10 +371,23 @@ def start_report(
 
     def finish() -> Path:
         path = out / "report.html"
-        path.write_text(_page(table, names, stems, drawn(), title), encoding="utf-8")
+        path.write_text(_page(table, names, stems, drawn(), title, about), encoding="utf-8")
         return path
 
     return finish
+
+
+def _about_html(about: Sequence[str]) -> str:
+    """What was profiled, a line each, under the title (nothing without lines).
+
+    Examples
+    --------
+    >>> _about_html(["5,105 events, Oct 11, 2011 – Aug 30, 2018", "note: a <b> & c"])
+    "<p class='about'>5,105 events, Oct 11, 2011 – Aug 30, 2018<br>note: a &lt;b&gt; &amp; c</p>"
+    """
+    if not about:
+        return ""
+    return "<p class='about'>" + "<br>".join(html.escape(line) for line in about) + "</p>"
 
 
 def _page(
@@ -376,6 +396,7 @@ def _page(
     stems: Mapping[str, str],
     svgs: Mapping[str, str],
     title: str,
+    about: Sequence[str] = (),
 ) -> str:
     """The report's HTML; ``stems``: :func:`card_stems` of the leaders, in card order."""
 
@@ -405,7 +426,8 @@ def _page(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(_summary(table))}.</p><p>{explain}</p>"
+        f"<h1>{html.escape(title)}</h1>{_about_html(about)}"
+        f"<p>{html.escape(_summary(table))}.</p><p>{explain}</p>"
         f"{_unobservable_html(table)}"
         f"<h2>Profiles</h2>{_table_html(table, names)}"
         "<h2>Where each leader stands</h2>"
