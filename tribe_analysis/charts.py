@@ -1150,10 +1150,48 @@ def style_over_time(
     data = _label(
         windowed.select("leader_id", "window_start", *ends, "participation_index"), labels
     )
-    rows = _chart_data(data.drop(ends), ["leader_id", "window_start"])
+    rule = (
+        alt.Chart(pl.DataFrame({"threshold": [threshold]}))
+        .mark_rule(strokeDash=[4, 4], color="#555555")
+        .encode(y="threshold:Q")
+    )
+    subtitle = []
+    if data.get_column("participation_index").is_null().all():  # say so, not empty axes
+        note = pl.DataFrame({"text": [["No window has an index", "(too few parts observed)"]]})
+        words = alt.Chart(note).mark_text(fontSize=13, color="#555555", lineHeight=18)
+        axis = alt.Y("threshold:Q", title="participation index", scale=alt.Scale(domain=[0, 1]))
+        layers = [
+            rule.encode(y=axis),
+            words.encode(text="text:N", x=alt.XValue(230), y=alt.YValue(120)),
+        ]
+    else:
+        layers = [rule, *_window_layers(data.drop(ends))]
+        if split is not None:
+            layers += _split_layers(data, ends[0] if ends else "window_start", split)
+            subtitle.append(f"thick lines: mean before / after {split:%Y-%m-%d}")
+    missing = (
+        data.group_by("leader")
+        .agg(pl.col("participation_index").is_not_null().any().alias("seen"))
+        .filter(~pl.col("seen"))
+        .get_column("leader")
+        .to_list()
+    )
+    missing = sorted(missing, key=lambda name: (natural_key(name), name))
+    if missing:
+        subtitle.append(f"no index in any window (too few parts observed): {', '.join(missing)}")
+    return alt.layer(*layers).properties(
+        title=alt.Title(title, subtitle=subtitle) if subtitle else title, width=460, height=240
+    )
+
+
+def _window_layers(data: pl.DataFrame) -> list[alt.Chart]:
+    """:func:`style_over_time`'s lines (leaders with an index in two windows or more) and points.
+
+    A line through one point is no line (vl-convert's PNG says "path stroking
+    failed"), and a layer without rows warns of an infinite extent.
+    """
+    rows = _chart_data(data, ["leader_id", "window_start"])
     seen = pl.col("participation_index").is_not_null().sum().over("leader_id")
-    # a line through one point is no line (vl-convert's PNG says "path stroking failed"),
-    # and a layer without rows warns of an infinite extent: lines only where there are two
     joined = rows.filter(seen >= 2).drop("leader_id")
 
     def chart(frame: pl.DataFrame) -> alt.Chart:
@@ -1178,66 +1216,38 @@ def style_over_time(
             ]
         )
     )
-    rule = (
-        alt.Chart(pl.DataFrame({"threshold": [threshold]}))
-        .mark_rule(strokeDash=[4, 4], color="#555555")
-        .encode(y="threshold:Q")
+    return [*([chart(joined).mark_line()] if joined.height else []), points]
+
+
+def _split_layers(data: pl.DataFrame, end: str, split: datetime) -> list[alt.Chart]:
+    """:func:`style_over_time`'s means before and after ``split``, and the split's line."""
+    side = pl.when(pl.col("window_start") < split).then(pl.lit("before")).otherwise(pl.lit("after"))
+    spans = (
+        data.with_columns(side.alias("period"))
+        .group_by("leader_id", "leader", "period")
+        .agg(
+            pl.col("participation_index").mean().alias("mean_index"),
+            pl.col("window_start").min().alias("start"),
+            pl.col(end).max().alias("end"),
+        )
     )
-    layers = [rule, *([chart(joined).mark_line()] if joined.height else []), points]
-    subtitle = []
-    if rows.get_column("participation_index").is_null().all():  # say so, not empty axes
-        note = pl.DataFrame({"text": [["No window has an index", "(too few parts observed)"]]})
-        words = alt.Chart(note).mark_text(fontSize=13, color="#555555", lineHeight=18)
-        axis = alt.Y("threshold:Q", title="participation index", scale=alt.Scale(domain=[0, 1]))
-        layers = [
-            rule.encode(y=axis),
-            words.encode(text="text:N", x=alt.XValue(230), y=alt.YValue(120)),
-        ]
-    elif split is not None:
-        side = (
-            pl.when(pl.col("window_start") < split)
-            .then(pl.lit("before"))
-            .otherwise(pl.lit("after"))
+    means = (
+        alt.Chart(_chart_data(spans, ["leader_id", "period"]).drop("leader_id"))
+        .mark_rule(strokeWidth=4, opacity=0.45)
+        .encode(
+            x=alt.X("start:T", scale=_UTC),
+            x2="end:T",
+            y="mean_index:Q",
+            color="leader:N",
+            tooltip=["leader:N", "period:N", alt.Tooltip("mean_index:Q", format=".2f")],
         )
-        spans = (
-            data.with_columns(side.alias("period"))
-            .group_by("leader_id", "leader", "period")
-            .agg(
-                pl.col("participation_index").mean().alias("mean_index"),
-                pl.col("window_start").min().alias("start"),
-                pl.col(ends[0] if ends else "window_start").max().alias("end"),
-            )
-        )
-        layers.append(
-            alt.Chart(_chart_data(spans, ["leader_id", "period"]).drop("leader_id"))
-            .mark_rule(strokeWidth=4, opacity=0.45)
-            .encode(
-                x=alt.X("start:T", scale=_UTC),
-                x2="end:T",
-                y="mean_index:Q",
-                color="leader:N",
-                tooltip=["leader:N", "period:N", alt.Tooltip("mean_index:Q", format=".2f")],
-            )
-        )
-        layers.append(
-            alt.Chart(pl.DataFrame({"split": [split.strftime("%Y-%m-%dT%H:%M:%SZ")]}))
-            .mark_rule(color="black")
-            .encode(x=alt.X("split:T", scale=_UTC))
-        )
-        subtitle.append(f"thick lines: mean before / after {split:%Y-%m-%d}")
-    missing = (
-        data.group_by("leader")
-        .agg(pl.col("participation_index").is_not_null().any().alias("seen"))
-        .filter(~pl.col("seen"))
-        .get_column("leader")
-        .to_list()
     )
-    missing = sorted(missing, key=lambda name: (natural_key(name), name))
-    if missing:
-        subtitle.append(f"no index in any window (too few parts observed): {', '.join(missing)}")
-    return alt.layer(*layers).properties(
-        title=alt.Title(title, subtitle=subtitle) if subtitle else title, width=460, height=240
+    line = (
+        alt.Chart(pl.DataFrame({"split": [split.strftime("%Y-%m-%dT%H:%M:%SZ")]}))
+        .mark_rule(color="black")
+        .encode(x=alt.X("split:T", scale=_UTC))
     )
+    return [means, line]
 
 
 def _parts_panel(row: Mapping, table: pl.DataFrame, color: str) -> alt.LayerChart:

@@ -99,6 +99,7 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -452,7 +453,7 @@ def _parse_start(start: object) -> int | None:
     return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
-def _make_plan(
+def _checked_start(
     *,
     n_leaders: int,
     n_members: int | None,
@@ -463,10 +464,10 @@ def _make_plan(
     activity_scale: float,
     seed: int,
     start: str,
-) -> tuple[_Plan, np.random.Generator]:
-    """Check the arguments, then draw leaders, audiences and members.
+) -> int:
+    """``start`` in microseconds, once every argument of :func:`_make_plan` is checked.
 
-    Returns the plan and the generator, ready to draw the events.
+    Raises ValueError naming every problem at once.
     """
     problems: list[str] = []
     if not _is_int(n_leaders) or n_leaders < 1:
@@ -499,6 +500,36 @@ def _make_plan(
     if problems:
         raise ValueError("; ".join(problems))
     assert start_us is not None
+    return start_us
+
+
+def _make_plan(
+    *,
+    n_leaders: int,
+    n_members: int | None,
+    days: float,
+    participator_share: float,
+    mixed_share: float,
+    styles: Sequence[str] | None,
+    activity_scale: float,
+    seed: int,
+    start: str,
+) -> tuple[_Plan, np.random.Generator]:
+    """Check the arguments, then draw leaders, audiences and members.
+
+    Returns the plan and the generator, ready to draw the events.
+    """
+    start_us = _checked_start(
+        n_leaders=n_leaders,
+        n_members=n_members,
+        days=days,
+        participator_share=participator_share,
+        mixed_share=mixed_share,
+        styles=styles,
+        activity_scale=activity_scale,
+        seed=seed,
+        start=start,
+    )
 
     rng = np.random.default_rng(seed)
     n_l = int(n_leaders)
@@ -717,13 +748,42 @@ def _respond(
     return par, parent_time[par] + _delay(rng, mean_h, par.size)
 
 
-def _generate(rng: np.random.Generator, plan: _Plan) -> pl.DataFrame:
-    ev = _Events()
-    n_l, n_m, span = plan.n_leaders, plan.n_members, plan.span_us
-    days = plan.days
-    rates = plan.rates
-    level1: list[_Replies] = []
+class _Roots(NamedTuple):
+    """Root posts of members (``mp``, grouped by author) and of leaders (``lp``)."""
 
+    mp: np.ndarray  # event positions
+    mp_author: np.ndarray
+    mp_time: np.ndarray
+    mp_ptr: np.ndarray  # first post of each member, and the end
+    n_mp: np.ndarray  # posts per member
+    lp: np.ndarray
+    lp_leader: np.ndarray
+    lp_time: np.ndarray
+
+
+def _generate(rng: np.random.Generator, plan: _Plan) -> pl.DataFrame:
+    """Every event of the tribe, phase by phase (the random draws in this order)."""
+    ev = _Events()
+    roots = _root_posts(rng, plan, ev)
+    level1 = _first_responses(rng, plan, ev, roots)
+    level1 += _leaders_engage(rng, plan, ev, roots)
+    replies = [_self_noise(rng, ev, roots)]
+
+    # Conversation cascade, one level at a time.
+    frontier = _Replies.concat(level1)
+    replies.append(frontier)
+    for depth in range(1, _MAX_DEPTH):
+        frontier = _next_level(rng, plan, ev, frontier, depth)
+        if frontier.idx.size == 0:
+            break
+        replies.append(frontier)
+    _reactions_and_orphans(rng, plan, ev, _Replies.concat(replies))
+    return _assemble(plan, ev)
+
+
+def _root_posts(rng: np.random.Generator, plan: _Plan, ev: _Events) -> _Roots:
+    """Members' and leaders' root posts, with the mentions in them."""
+    n_l, n_m, span, days = plan.n_leaders, plan.n_members, plan.span_us, plan.days
     # Member root posts, grouped by author.
     n_mp = rng.poisson(plan.member_rate * days)
     mp_author = np.repeat(np.arange(n_m), n_mp) + n_l
@@ -737,7 +797,7 @@ def _generate(rng: np.random.Generator, plan: _Plan) -> pl.DataFrame:
     lp_leader = np.repeat(np.arange(n_l), rng.poisson(plan.activity * days))
     lp_time = rng.integers(0, span, lp_leader.size)
     lp = ev.add(lp_leader, _POST, lp_time)
-    sel = np.flatnonzero(rng.random(lp.size) < rates[lp_leader, _R["p_mention"]])
+    sel = np.flatnonzero(rng.random(lp.size) < plan.rates[lp_leader, _R["p_mention"]])
     leader = lp_leader[sel]
     size = plan.aud_size[leader]
     k = np.minimum(1 + rng.binomial(2, _MENTION_EXTRA, sel.size), size)
@@ -746,9 +806,16 @@ def _generate(rng: np.random.Generator, plan: _Plan) -> pl.DataFrame:
         has = np.flatnonzero(k > j)
         slot = plan.aud_ptr[leader[has]] + (first[has] + j) % size[has]
         ev.mention(lp[sel[has]], plan.aud_members[slot] + n_l)
+    return _Roots(mp, mp_author, mp_time, mp_ptr, n_mp, lp, lp_leader, lp_time)
 
-    # Members respond to member root posts.
-    pop = plan.member_pop[mp_author - n_l]
+
+def _first_responses(
+    rng: np.random.Generator, plan: _Plan, ev: _Events, roots: _Roots
+) -> list[_Replies]:
+    """Members respond to members' root posts, audiences to leaders'; the comments made."""
+    level1: list[_Replies] = []
+    mp, mp_author, mp_time = roots.mp, roots.mp_author, roots.mp_time
+    pop = plan.member_pop[mp_author - plan.n_leaders]
     for action, rate, mean_h in (
         (_REACTION, _MEMBER_REACT, _LATENCY_REACT_H),
         (_SHARE, _MEMBER_SHARE, _LATENCY_SHARE_H),
@@ -760,35 +827,47 @@ def _generate(rng: np.random.Generator, plan: _Plan) -> pl.DataFrame:
         if action == _REPLY:
             level1.append(_Replies(idx, who, mp_author[par], mp[par], time, np.full(idx.size, -1)))
 
-    # Audiences respond to leader root posts.
+    lp, lp_leader = roots.lp, roots.lp_leader
     size = plan.aud_size[lp_leader].astype(float)
     for action, mean, mean_h in (
         (_REACTION, _AUDIENCE_REACT * size, _LATENCY_REACT_H),
         (_SHARE, _AUDIENCE_SHARE * size, _LATENCY_SHARE_H),
-        (_REPLY, rates[lp_leader, _R["thread_draw"]], _LATENCY_COMMENT_H),
+        (_REPLY, plan.rates[lp_leader, _R["thread_draw"]], _LATENCY_COMMENT_H),
     ):
-        par, time = _respond(rng, rng.poisson(mean), lp_time, mean_h)
+        par, time = _respond(rng, rng.poisson(mean), roots.lp_time, mean_h)
         who = _pick_audience(rng, plan, lp_leader[par])
         idx = ev.add(who, action, time, lp[par], lp[par])
         if action == _REPLY:
             level1.append(_Replies(idx, who, lp_leader[par], lp[par], time, lp_leader[par]))
+    return level1
 
-    # Leaders see, comment on and share their audience's root posts.
+
+def _leaders_engage(
+    rng: np.random.Generator, plan: _Plan, ev: _Events, roots: _Roots
+) -> list[_Replies]:
+    """Leaders see, comment on and share their audience's root posts; the comments made."""
+    rates, mp = plan.rates, roots.mp
     picked: dict[int, list[tuple[int, np.ndarray]]] = {_REACTION: [], _SHARE: [], _REPLY: []}
-    for i in range(n_l):
+    for i in range(plan.n_leaders):
         members = plan.aud_members[plan.aud_ptr[i] : plan.aud_ptr[i + 1]]
-        pos = _ranges(mp_ptr[members], n_mp[members])
+        pos = _ranges(roots.mp_ptr[members], roots.n_mp[members])
         for action, rate in ((_REACTION, "p_see"), (_REPLY, "p_comment"), (_SHARE, "p_share")):
             picked[action].append((i, pos[rng.random(pos.size) < rates[i, _R[rate]]]))
+    level1: list[_Replies] = []
     for action, parts in picked.items():
         pos = np.concatenate([p for _, p in parts])
         who = np.repeat([i for i, _ in parts], [p.size for _, p in parts]).astype(np.int64)
-        time = mp_time[pos] + _delay(rng, rates[who, _R["latency_h"]], pos.size)
+        time = roots.mp_time[pos] + _delay(rng, rates[who, _R["latency_h"]], pos.size)
         idx = ev.add(who, action, time, mp[pos], mp[pos])
         if action == _REPLY:
-            level1.append(_Replies(idx, who, mp_author[pos], mp[pos], time, np.full(idx.size, -1)))
+            author = roots.mp_author[pos]
+            level1.append(_Replies(idx, who, author, mp[pos], time, np.full(idx.size, -1)))
+    return level1
 
-    # Noise: leaders' self-shares and self-replies.
+
+def _self_noise(rng: np.random.Generator, ev: _Events, roots: _Roots) -> _Replies:
+    """Noise: leaders' self-shares and self-replies; the self-replies made."""
+    lp, lp_leader, lp_time = roots.lp, roots.lp_leader, roots.lp_time
     sel = np.flatnonzero(rng.random(lp.size) < _SELF_SHARE)
     ev.add(
         lp_leader[sel],
@@ -800,19 +879,16 @@ def _generate(rng: np.random.Generator, plan: _Plan) -> pl.DataFrame:
     sel = np.flatnonzero(rng.random(lp.size) < _SELF_REPLY)
     time = lp_time[sel] + _delay(rng, _LATENCY_SELF_H, sel.size)
     idx = ev.add(lp_leader[sel], _REPLY, time, lp[sel], lp[sel])
-    replies = [_Replies(idx, lp_leader[sel], lp_leader[sel], lp[sel], time, lp_leader[sel])]
+    return _Replies(idx, lp_leader[sel], lp_leader[sel], lp[sel], time, lp_leader[sel])
 
-    # Conversation cascade, one level at a time.
-    frontier = _Replies.concat(level1)
-    replies.append(frontier)
-    for depth in range(1, _MAX_DEPTH):
-        frontier = _next_level(rng, plan, ev, frontier, depth)
-        if frontier.idx.size == 0:
-            break
-        replies.append(frontier)
 
-    # Reactions to replies, from the thread leader's audience or from any member.
-    every = _Replies.concat(replies)
+def _reactions_and_orphans(
+    rng: np.random.Generator, plan: _Plan, ev: _Events, every: _Replies
+) -> None:
+    """Reactions to replies, and replies to parents outside the data (a partial export).
+
+    A reply's reactions come from its thread leader's audience, or from any member.
+    """
     par, time = _respond(
         rng, rng.poisson(_REPLY_REACT, every.idx.size), every.time, _LATENCY_REACT_H
     )
@@ -824,18 +900,15 @@ def _generate(rng: np.random.Generator, plan: _Plan) -> pl.DataFrame:
     who[~in_leader] = _pick_members(rng, plan, every.actor[par[~in_leader]])
     ev.add(who, _REACTION, time, every.idx[par], every.root[par])
 
-    # Replies to parents outside the data (partial export).
     n_orphans = int(rng.poisson(_ORPHAN_RATE * every.idx.size))
     who = _pick_members(rng, plan, np.full(n_orphans, -1))
     ev.add(
         who,
         _REPLY,
-        rng.integers(0, span, n_orphans),
+        rng.integers(0, plan.span_us, n_orphans),
         np.full(n_orphans, -2),
         np.full(n_orphans, -2),
     )
-
-    return _assemble(plan, ev)
 
 
 def _next_level(
