@@ -453,7 +453,7 @@ def _parse_start(start: object) -> int | None:
     return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
-def _checked_start(
+def _make_plan(
     *,
     n_leaders: int,
     n_members: int | None,
@@ -464,10 +464,10 @@ def _checked_start(
     activity_scale: float,
     seed: int,
     start: str,
-) -> int:
-    """``start`` in microseconds, once every argument of :func:`_make_plan` is checked.
+) -> tuple[_Plan, np.random.Generator]:
+    """Check the arguments, then draw leaders, audiences and members.
 
-    Raises ValueError naming every problem at once.
+    Returns the plan and the generator, ready to draw the events.
     """
     problems: list[str] = []
     if not _is_int(n_leaders) or n_leaders < 1:
@@ -500,36 +500,6 @@ def _checked_start(
     if problems:
         raise ValueError("; ".join(problems))
     assert start_us is not None
-    return start_us
-
-
-def _make_plan(
-    *,
-    n_leaders: int,
-    n_members: int | None,
-    days: float,
-    participator_share: float,
-    mixed_share: float,
-    styles: Sequence[str] | None,
-    activity_scale: float,
-    seed: int,
-    start: str,
-) -> tuple[_Plan, np.random.Generator]:
-    """Check the arguments, then draw leaders, audiences and members.
-
-    Returns the plan and the generator, ready to draw the events.
-    """
-    start_us = _checked_start(
-        n_leaders=n_leaders,
-        n_members=n_members,
-        days=days,
-        participator_share=participator_share,
-        mixed_share=mixed_share,
-        styles=styles,
-        activity_scale=activity_scale,
-        seed=seed,
-        start=start,
-    )
 
     rng = np.random.default_rng(seed)
     n_l = int(n_leaders)
@@ -548,22 +518,12 @@ def _make_plan(
 
     # Activity and audience are drawn independently of style.
     activity = rng.lognormal(math.log(_LEADER_POSTS_MEDIAN), _LEADER_ACTIVITY_SIGMA, n_l) * scale
-    median = max(min(_AUDIENCE_FRACTION * n_m, _AUDIENCE_CAP), 1.0)
-    aud_size = np.rint(rng.lognormal(math.log(median), _AUDIENCE_SIGMA, n_l)).astype(np.int64)
-    aud_size = np.clip(aud_size, min(_AUDIENCE_MIN, n_m), n_m)
-    aud_ptr = np.concatenate([[0], np.cumsum(aud_size)])
-    aud_members = np.concatenate([rng.choice(n_m, size=k, replace=False) for k in aud_size])
-
+    aud_ptr, aud_members = _audiences(rng, n_l, n_m)
     member_activity = rng.lognormal(0.0, _MEMBER_ACTIVITY_SIGMA, n_m)
     member_activity /= member_activity.mean()
     member_pop = rng.lognormal(0.0, _MEMBER_POPULARITY_SIGMA, n_m)
     member_pop /= member_pop.mean()
-
-    own = np.array([[_RATE_TABLE[STYLES[int(p)]][r] for r in RATE_NAMES] for p in participator])
-    other = np.array(
-        [[_RATE_TABLE[STYLES[1 - int(p)]][r] for r in RATE_NAMES] for p in participator]
-    )
-    rates = (1.0 - mix)[:, None] * own.reshape(n_l, -1) + mix[:, None] * other.reshape(n_l, -1)
+    rates = _mixed_rates(participator, mix)
 
     plan = _Plan(
         n_leaders=n_l,
@@ -582,6 +542,26 @@ def _make_plan(
         member_cum=np.cumsum(member_activity),
     )
     return plan, rng
+
+
+def _audiences(rng: np.random.Generator, n_l: int, n_m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each leader's audience: (start of each leader's slice and the end, member of each slot)."""
+    median = max(min(_AUDIENCE_FRACTION * n_m, _AUDIENCE_CAP), 1.0)
+    aud_size = np.rint(rng.lognormal(math.log(median), _AUDIENCE_SIGMA, n_l)).astype(np.int64)
+    aud_size = np.clip(aud_size, min(_AUDIENCE_MIN, n_m), n_m)
+    aud_ptr = np.concatenate([[0], np.cumsum(aud_size)])
+    aud_members = np.concatenate([rng.choice(n_m, size=k, replace=False) for k in aud_size])
+    return aud_ptr, aud_members
+
+
+def _mixed_rates(participator: np.ndarray, mix: np.ndarray) -> np.ndarray:
+    """Each leader's behaviour rates: its style's, ``mix`` of them borrowed from the other."""
+    n_l = participator.size
+    own = np.array([[_RATE_TABLE[STYLES[int(p)]][r] for r in RATE_NAMES] for p in participator])
+    other = np.array(
+        [[_RATE_TABLE[STYLES[1 - int(p)]][r] for r in RATE_NAMES] for p in participator]
+    )
+    return (1.0 - mix)[:, None] * own.reshape(n_l, -1) + mix[:, None] * other.reshape(n_l, -1)
 
 
 def _truth(plan: _Plan) -> pl.DataFrame:
