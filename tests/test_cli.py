@@ -410,7 +410,9 @@ def test_demo_profiles_compares_and_reports(tmp_path):
         "graph.gexf",
     ):
         assert (tmp_path / name).exists()
-    leaders = (tmp_path / "leaders.txt").read_text().split()
+    listed = (tmp_path / "leaders.txt").read_text().splitlines()
+    leaders = [line.split("#")[0].strip() for line in listed if not line.startswith("#")]
+    assert leaders == pl.read_csv(tmp_path / "profiles.csv")["leader_id"].to_list()
     expected = {"profile_map", "comparison", *[f"card_{leader}" for leader in leaders]}
     for suffix in ("png", "svg"):
         assert {p.stem for p in (tmp_path / "charts").glob(f"*.{suffix}")} == expected
@@ -603,8 +605,8 @@ def test_profile_rerun_leaves_nothing_of_the_earlier_run(tmp_path):
     assert second.exit_code == 0, second.output
     files = files_of(out)
     assert sorted(files) == sorted(
-        ["profiles.csv", "features.parquet", "edges.parquet", "graph.graphml", "graph.gexf"]
-        + ["manifest.json"]
+        ["profiles.csv", "leaders.txt", "features.parquet", "edges.parquet", "graph.graphml"]
+        + ["graph.gexf", "manifest.json"]
     )
     manifest = json.loads(files["manifest.json"])
     assert [f["path"] for f in manifest["files"]] == sorted(set(files) - {"manifest.json"})
@@ -987,3 +989,14 @@ def test_format_profiles_lists_leaders_by_name_in_natural_order():
     table = pl.DataFrame([{"leader_id": i, "leader_name": n, **base} for i, n in names.items()])
     lines = format_profiles(table).splitlines()[2:6]
     assert [line.split()[0] for line in lines] == ["9", "AFP", "cnni", "FoxNews"]
+
+
+def test_leaders_txt_profiles_the_same_leaders_again(tmp_path, sample_csv):
+    """profile writes leaders.txt: --leaders reads it back (a window, another run)."""
+    first = run("profile", sample_csv, "--top-leaders", 3, "--out", tmp_path / "a", "--no-report")
+    assert first.exit_code == 0, first.output
+    listed = tmp_path / "a" / "leaders.txt"
+    again = run("profile", sample_csv, "--leaders", listed, "--out", tmp_path / "b", "--no-report")
+    assert again.exit_code == 0, again.output
+    ids = [pl.read_csv(tmp_path / d / "profiles.csv")["leader_id"].to_list() for d in "ab"]
+    assert ids[0] == ids[1] and len(ids[0]) == 3

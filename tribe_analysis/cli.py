@@ -1084,7 +1084,7 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png
         f"({agree / max(decided.height, 1):.0%}); "
         f"{joined.height - decided.height} undetermined"
     )
-    names = [p.name for p in paths] + written
+    names = list(dict.fromkeys([p.name for p in paths] + written))  # leaders.txt: the run's
     click.echo(f"results in {out}/: " + ", ".join(names))
 
 

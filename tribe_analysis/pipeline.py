@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import gc
 import importlib
+import re
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -53,6 +54,7 @@ __all__ = [
     "ProfileRun",
     "choose_leaders",
     "import_in_background",
+    "leaders_file",
     "own_threads",
     "profile",
     "profile_distributed",
@@ -76,6 +78,7 @@ FIRST_COLUMNS = (
 
 OUTPUTS = (
     "profiles.csv",
+    "leaders.txt",
     "features.parquet",
     "edges.parquet",
     "graph.graphml",
@@ -792,6 +795,44 @@ def _time_span(run: ProfileRun) -> dict[str, str | None]:
     }
 
 
+_LEADERS_HEAD = (
+    "# The leaders of this run, one id per line ('#' after a space starts a comment).\n"
+    "# Profile them again, in another window or another export of the same platform:\n"
+    "#   tribe-analysis profile EXPORT --leaders leaders.txt --since ... --until ...\n"
+)
+
+
+def leaders_file(leaders: Sequence[str], names: Mapping[str, str] | None = None) -> str:
+    r"""A leaders file of ``leaders`` (``--leaders``), each with its name as a comment.
+
+    An id a leaders file cannot hold as it is (white space around it, a ``#`` first or
+    after white space, a line break) is left out, and a comment says how many were.
+
+    Examples
+    --------
+    >>> print(leaders_file(["771", "a#1", " x"], {"771": "T.E.D.", "a#1": "A\nB"}), end="")
+    # The leaders of this run, one id per line ('#' after a space starts a comment).
+    # Profile them again, in another window or another export of the same platform:
+    #   tribe-analysis profile EXPORT --leaders leaders.txt --since ... --until ...
+    771  # T.E.D.
+    a#1  # A B
+    # 1 leader left out: its id cannot be written in a leaders file as it is
+    """
+    lines, left = [], 0
+    for leader in leaders:
+        broken = len(leader.splitlines()) != 1  # a line break, or nothing
+        if broken or leader != leader.strip() or re.search(r"(?:^|\s)#", leader):
+            left += 1
+            continue
+        name = " ".join((names or {}).get(leader, "").split())
+        lines.append(f"{leader}  # {name}" if name and name != leader else leader)
+    if left:
+        noun = "leader" if left == 1 else "leaders"
+        lines.append(f"# {left} {noun} left out: {'its id' if left == 1 else 'their ids'} "
+                     "cannot be written in a leaders file as it is")  # fmt: skip
+    return _LEADERS_HEAD + "".join(f"{line}\n" for line in lines)
+
+
 def _about(run: ProfileRun, inputs: Sequence[Path] = ()) -> list[str]:
     """The report's lines on what was profiled: the events, their period, the inputs, the notes."""
     from tribe_analysis.charts import _period
@@ -832,6 +873,7 @@ def _write_files(
         run.measures.write_parquet(folder / "features.parquet", statistics=False)
         floats = [c for c, t in run.profiles.schema.items() if t.is_float()]
         run.profiles.with_columns(pl.col(floats).round(6)).write_csv(folder / "profiles.csv")
+        (folder / "leaders.txt").write_text(leaders_file(run.leaders, run.names), encoding="utf-8")
         step("tables")
         if report:  # the charts are drawn in other processes while the graph is written
             _import_jsonschema_without_rfc3987_syntax()
