@@ -148,6 +148,12 @@ def test_the_report_says_what_was_profiled(tribe, tmp_path):
     about = f"{tribe.events.height:,} events, {first:%b %d} – {last:%b %d, %Y}"
     assert f"<p class='about'>{about}<br>note: " in page
     assert all(html.escape(note) in page for note in run.notes)
+    since = (first + timedelta(days=3)).date().isoformat()
+    window = pipeline.profile(tribe.events, tribe.leaders, since=since)
+    pipeline.write_outputs(window, tmp_path / "window")
+    page = (tmp_path / "window" / "report.html").read_text()
+    day = datetime.fromisoformat(since)
+    assert f"<br>window: from {day:%b %d, %Y} (UTC): measured on these events only" in page
 
 
 def test_write_outputs_rejects_an_unknown_graph_scope(tribe, tmp_path):

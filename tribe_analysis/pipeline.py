@@ -123,6 +123,8 @@ class ProfileRun:
     node_names : dict
         Display names of the accounts, for the nodes' labels in the graph files
         (only the leaders' when pseudonymised: another name would say who it is).
+    window : tuple
+        ``since`` and ``until`` (UTC) when the measures took a time window, else None.
     """
 
     leaders: list[str]
@@ -137,6 +139,7 @@ class ProfileRun:
     event_count: int | None = None
     time_span: tuple[datetime | None, datetime | None] | None = None
     node_names: dict[str, str] = field(default_factory=dict)
+    window: tuple[datetime | None, datetime | None] = (None, None)
 
     @property
     def unobservable(self) -> dict[str, str]:
@@ -327,6 +330,7 @@ def profile(
         tuple(notes),
         pseudonymized=key is not None,
         node_names=shown if key is not None else dict(names or {}),
+        window=_window_bounds(since, until),
     )
     return _with_threads_only(run) if lazy else run
 
@@ -488,6 +492,7 @@ def _profile_distributed(
         tuple(notes),
         event_count=summary.events,
         time_span=(summary.first, summary.last),
+        window=window,
     )
 
 
@@ -667,9 +672,11 @@ def _choose(
     if len(leaders) == top:
         return leaders, None
     if leaders:
+        n = len(leaders)
+        only = "only 1 account has" if n == 1 else f"only {n} accounts have"
         note = (
-            f"{len(leaders)} leaders, not {top}: only {len(leaders)} accounts have enough "
-            "observable evidence to be labelled"
+            f"{n} leader{'s' if n != 1 else ''}, not {top}: {only} enough observable "
+            "evidence to be labelled"
         )
         return leaders, note
     for by in ("audience", "activity"):
@@ -848,7 +855,32 @@ def _about(run: ProfileRun, inputs: Sequence[Path] = ()) -> list[str]:
     if files:
         more = f" and {len(files) - 3:,} more" if len(files) > 3 else ""
         line += f" ({', '.join(files[:3])}{more})"
-    return [line, *(f"note: {note}" for note in run.notes)]
+    return [line, *_window_words(*run.window), *(f"note: {note}" for note in run.notes)]
+
+
+def _window_words(lo: datetime | None, hi: datetime | None) -> list[str]:
+    """The report's line on a time window (``--since``/``--until``), if any.
+
+    Examples
+    --------
+    >>> from datetime import datetime as dt
+    >>> _window_words(dt(2015, 1, 1), dt(2016, 6, 30, 12, 30))
+    ['window: Jan 01, 2015 to Jun 30, 2016 12:30 (UTC): measured on these events only']
+    >>> _window_words(None, None)
+    []
+    """
+
+    def day(t: datetime) -> str:
+        return f"{t:%b %d, %Y}" + (f" {t:%H:%M}" if (t.hour, t.minute) != (0, 0) else "")
+
+    if lo is None and hi is None:
+        return []
+    span = (
+        f"{day(lo)} to {day(hi)}"
+        if lo is not None and hi is not None
+        else (f"from {day(lo)}" if lo is not None else f"before {day(hi)}")
+    )
+    return [f"window: {span} (UTC): measured on these events only"]
 
 
 def _write_files(
