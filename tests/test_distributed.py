@@ -82,6 +82,10 @@ def test_leaders_chosen_in_a_window(tribe_file, client):
     """Both engines choose the leaders from the window's events, as they measure them."""
     a, b = _both(tribe_file, client, top=5, since="2024-01-10", until="2024-01-14")
     _assert_same_run(a, b)
+    # both runs hold the window's events and edges: the outputs show what was measured
+    ts = pl.col("timestamp")
+    assert b.time_span == a.events.select(ts.min(), ts.max().alias("last")).row(0)
+    assert b.edges.sort("source", "target").equals(a.edges.sort("source", "target"))
 
 
 def test_independent_simulator_with_unobservable_signals(tmp_path, client):

@@ -119,6 +119,16 @@ def test_a_window_inside_the_data_profiles(tribe):
     assert run.profiles.height == len(tribe.leaders)
 
 
+def test_a_window_run_holds_the_window_s_events_and_edges(tribe):
+    """The cards, the graph files and the report's counts show the events measured."""
+    lo, hi = datetime(2024, 1, 10, tzinfo=UTC), datetime(2024, 1, 20, tzinfo=UTC)
+    run = pipeline.profile(tribe.events, tribe.leaders, since=lo, until=hi)
+    inside = tribe.events.filter((pl.col("timestamp") >= lo) & (pl.col("timestamp") < hi))
+    assert run.events.equals(inside) and 0 < inside.height < tribe.events.height
+    assert run.edges.equals(graph.edge_list(inside))
+    assert run.window == (lo, hi)
+
+
 def test_key_pseudonymises_everyone_but_the_leaders(tribe):
     run = pipeline.profile(tribe.events, tribe.leaders, key=b"k" * 32)
     raw = set(tribe.events["actor_id"]) - set(tribe.leaders)

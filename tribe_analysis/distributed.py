@@ -322,6 +322,8 @@ class Summary:
         Time of the first and last event.
     in_window : int or None
         Events in the ``since``/``until`` window, when one was given.
+    window_span : tuple
+        Time of the window's first and last event (None, None without events in it).
     unthreaded : int
         Events without a ``thread_id`` (:func:`threads_of` derives theirs).
     """
@@ -331,6 +333,7 @@ class Summary:
     last: datetime | None
     in_window: int | None
     unthreaded: int = 0
+    window_span: tuple[datetime | None, datetime | None] = (None, None)
 
 
 def summarize(frame, since: datetime | None = None, until: datetime | None = None) -> Summary:
@@ -354,6 +357,7 @@ def summarize(frame, since: datetime | None = None, until: datetime | None = Non
         last=checks["last"],
         in_window=None if since is None and until is None else checks["in_window"],
         unthreaded=checks["no_thread"],
+        window_span=(checks["window_first"], checks["window_last"]),
     )
 
 
@@ -389,6 +393,8 @@ def _partition_checks(part, since: datetime | None, until: datetime | None) -> d
         (~action.is_in(list(ACTIONS)) & action.is_not_null()).sum().alias("bad_action"),
         ts.min().alias("first"),
         ts.max().alias("last"),
+        ts.filter(inside).min().alias("window_first"),
+        ts.filter(inside).max().alias("window_last"),
         inside.sum().alias("in_window"),
         pl.col("thread_id").null_count().alias("no_thread"),
     ).row(0, named=True)
@@ -396,10 +402,11 @@ def _partition_checks(part, since: datetime | None, until: datetime | None) -> d
 
 def _combine_checks(*parts: dict[str, Any]) -> dict[str, Any]:
     """Partitions' :func:`_partition_checks` as one: sums, and the earliest and latest times."""
-    out = {k: sum(int(p[k]) for p in parts) for k in parts[0] if k not in ("first", "last")}
-    firsts = [p["first"] for p in parts if p["first"] is not None]
-    lasts = [p["last"] for p in parts if p["last"] is not None]
-    return out | {"first": min(firsts, default=None), "last": max(lasts, default=None)}
+    times = ("first", "last", "window_first", "window_last")
+    out = {k: sum(int(p[k]) for p in parts) for k in parts[0] if k not in times}
+    for key, pick in zip(times, (min, max, min, max), strict=True):
+        out[key] = pick((p[key] for p in parts if p[key] is not None), default=None)
+    return out
 
 
 def _id_hashes(ids):

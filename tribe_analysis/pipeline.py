@@ -269,8 +269,10 @@ def profile(
     Returns
     -------
     ProfileRun
-        With a lazy ``events``, its ``events`` hold the leaders' own events and the
-        events in their threads, and ``event_count`` and ``time_span`` describe all.
+        With ``since``/``until``, its ``events`` and ``edges`` are the window's (the
+        report's cards and the graph files show what was measured). With a lazy
+        ``events``, its ``events`` hold the leaders' own events and the events in
+        their threads, and ``event_count`` and ``time_span`` describe all (of the window).
 
     Raises
     ------
@@ -319,6 +321,8 @@ def profile(
     shown = {leader: names[leader] for leader in leaders if names and leader in names}
     table = _profiles(measures, n_profiles, seed, shown)
     step("profiles")
+    if since is not None or until is not None:  # the outputs show the events measured
+        events, edges = _in_window(events, since, until, edges)
     run = ProfileRun(
         leaders,
         table,
@@ -481,17 +485,17 @@ def _profile_distributed(
     step("measures")
     table = _profiles(measures, n_profiles, seed, {})
     step("profiles")
-    return ProfileRun(
+    return ProfileRun(  # with a window, the window's events and edges (as :func:`profile`)
         leaders,
         table,
         measures,
         observed,
-        edges,
-        dx.own_threads(frame, leaders) if threads else ev.empty_events(),
+        scope_edges,
+        dx.own_threads(scope, leaders) if threads else ev.empty_events(),
         {},
         tuple(notes),
-        event_count=summary.events,
-        time_span=(summary.first, summary.last),
+        event_count=summary.events if whole else summary.in_window,
+        time_span=(summary.first, summary.last) if whole else summary.window_span,
         window=window,
     )
 
