@@ -456,6 +456,8 @@ def test_thread_view_and_timeline(tribe):
     }
     assert spec["encoding"]["x"]["type"] == "temporal"
     assert spec["encoding"]["x"]["axis"]["format"] == charts._TIME_FORMAT
+    y_axis = spec["encoding"]["y"]["axis"]  # a count: "1, 2, 3", never "0.5, 1.5"
+    assert y_axis["tickMinStep"] == 1 and y_axis["format"] == "d"
     first, last = posts["timestamp"].min(), posts["timestamp"].max()
     assert spec["title"] == f"Threads started by {leader}, {charts._period(first, last)}"
     assert str(last.year) in spec["title"]

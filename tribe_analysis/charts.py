@@ -1044,7 +1044,11 @@ def _thread_chart(data: pl.DataFrame, title: str, *, legends: bool) -> alt.Chart
         .mark_circle(opacity=0.8)
         .encode(
             x=alt.X("timestamp:T", title="root post", axis=_day_axis(legends), scale=_UTC),
-            y=alt.Y("joined:Q", title="others who joined", axis=_axis(legends)),
+            y=alt.Y(  # a count: whole numbers on its axis
+                "joined:Q",
+                title="others who joined",
+                axis=_axis(legends, tickMinStep=1, format="d"),
+            ),
             size=alt.Size(
                 "comments:Q",
                 title="comments",
