@@ -357,11 +357,11 @@ def profile_map(
     Colour is the label (participator, broadcaster, undetermined), shape the
     sub-profile of the clustering, size the number of authored actions. A
     leader whose index is null (too few observed parts) has no place on x: it
-    is left out and counted in the subtitle; a map with no leader to place
-    says so in its plot. Names are written beside their
-    point where they fit clear of every point, bar and other name, else a little
-    further out at the end of a thin grey line from the point (undetermined
-    leaders first, then the most active; points on one spot stay unnamed:
+    is left out and counted in the subtitle; a map with no leader to place says
+    so in its plot. Names are written beside their point where they fit clear of
+    every point, bar and other name, else a little further out at the end of a
+    thin grey line from the point (undetermined leaders first, then the most
+    active; points on one spot stay unnamed:
     :func:`tribe_analysis._labels.place_labels`); every point carries its leader's
     label, reason and ways as a tooltip and as its ``description`` (the report
     shows it on hover).
@@ -603,9 +603,10 @@ def measure_comparison(
     """Heatmap of leaders × measures, with the tribe median as the first row.
 
     The median is taken over every leader of ``table``; ``leaders`` picks the
-    rows shown, by name in natural order (``Leader 2`` before ``Leader 10``). Columns are named by :data:`MEASURE_NAMES` (the parts by their
-    way of participating); a cell whose measure is null (unobservable signal,
-    too little evidence) reads "n/o", not observed.
+    rows shown, by name in natural order (``Leader 2`` before ``Leader 10``).
+    Columns are named by :data:`MEASURE_NAMES` (the parts by their way of
+    participating); a cell whose measure is null (unobservable signal, too little
+    evidence) reads "n/o", not observed.
     """
     measures = list(measures)
     chosen = table if leaders is None else table.filter(pl.col("leader_id").is_in(list(leaders)))
