@@ -12,9 +12,9 @@ an obstacle, and so is its interval bar; a name goes beside its point when a pla
 there is clear and nearer that point than any other (so it names one point only),
 otherwise, with ``callouts``, a little further away with a line from the point to
 it (a *callout*), the line crossing no other point, name or line (it may cross a
-thin interval bar). Points that
-lie on one another get no name: a line could not say which of them it means.
-Text boxes are estimated (``char`` pixels per character, 12 px high).
+thin interval bar). Points that lie on one another get no name: a line could not
+say which of them it means. Text boxes are estimated (``char`` pixels per
+character, 12 px high).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _CALLOUT_ANGLES = (35, -35, 60, -60, 15, -15, 90, -90, 145, -145, 120, -120, 165
 where a profile map has room (the participation index rarely reaches 1)."""
 
 _CALLOUT_GAPS = (14.0, 26.0, 42.0, 62.0, 86.0, 114.0, 146.0)
-"""Pixels between a point's mark and the near end of its callout line's end, tried in order."""
+"""Pixels from a point's mark to its callout line's far end (where the name starts), in order."""
 
 _SAME_SPOT = 3.0
 """Points whose centres are closer than this (pixels), or than half the smaller mark's
