@@ -41,8 +41,10 @@ _SAME_SPOT = 3.0
 half-side, are on one spot: a callout could not say which it names."""
 
 
-def natural_key(text: str) -> tuple[str | int, ...]:
+def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:
     """Sort key of a name in natural order: case folded, runs of digits as numbers.
+
+    Names equal in that order ("ann", "Ann") are ordered by their text itself.
 
     Examples
     --------
@@ -50,7 +52,8 @@ def natural_key(text: str) -> tuple[str | int, ...]:
     ['428333', '2097571', 'allsfair86', 'Bob', 'leader 2', 'Leader 10']
     """
     parts = re.split(r"(\d+)", text.casefold())
-    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))  # digits odd
+    folded = tuple(int(part) if i % 2 else part for i, part in enumerate(parts))  # digits odd
+    return folded, text
 
 
 def place_labels(

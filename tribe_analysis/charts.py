@@ -454,7 +454,7 @@ def profile_map(
     )
     layers = [rule, intervals, points, names, callouts]
     if not frame.height:  # say so in the plot, where the points would be
-        layers.append(_empty_map_note(hidden, y_domain))
+        layers.append(_empty_map_note(hidden, width, height))
     return alt.layer(*layers).properties(
         title=alt.Title(title, subtitle=_map_subtitle(threshold, hidden)),
         width=width,
@@ -560,7 +560,17 @@ def _sub_profile_shapes(placed: pl.DataFrame) -> tuple[list[str], list[str]]:
     return [*decided, *(s for s in subs if s == _UNDETERMINED)], shapes
 
 
-def _empty_map_note(hidden: int, y_domain: tuple[float, float]) -> alt.Chart:
+def _words_in_plot(lines: Sequence[str], x: float, y: float) -> alt.Chart:
+    """Grey words at pixel (``x``, ``y``) of a plot: what a chart without data says instead."""
+    note = pl.DataFrame({"text": [list(lines)]})
+    return (
+        alt.Chart(note)
+        .mark_text(fontSize=13, color="#555555", lineHeight=18)
+        .encode(text="text:N", x=alt.XValue(x), y=alt.YValue(y))
+    )
+
+
+def _empty_map_note(hidden: int, width: int, height: int) -> alt.Chart:
     """The words a map without points shows in the middle of its plot."""
     lines = ["No leader to place"]
     if hidden:
@@ -570,12 +580,7 @@ def _empty_map_note(hidden: int, y_domain: tuple[float, float]) -> alt.Chart:
             "for an index (see the reasons)",
         ]
     # right of the threshold's dashed line, which the words would otherwise cross
-    note = pl.DataFrame({"x": [0.675], "y": [(y_domain[0] + y_domain[1]) / 2], "text": [lines]})
-    return (
-        alt.Chart(note)
-        .mark_text(fontSize=13, color="#555555", lineHeight=18)
-        .encode(x=alt.X("x:Q", scale=alt.Scale(domain=[0, 1])), y="y:Q", text="text:N")
-    )
+    return _words_in_plot(lines, 0.675 * width, height / 2)
 
 
 def _map_subtitle(threshold: float, hidden: int) -> list[str]:
@@ -630,7 +635,7 @@ def measure_comparison(
         .with_columns(pl.col("measure").replace_strict(shown, return_dtype=pl.String).alias("name"))
     )
     shown_names = [r for r in data["leader"].unique(maintain_order=True) if r != "tribe median"]
-    order = ["tribe median", *sorted(shown_names, key=lambda name: (natural_key(name), name))]
+    order = ["tribe median", *sorted(shown_names, key=natural_key)]
     base = alt.Chart(data).encode(
         x=alt.X("name:N", sort=list(shown.values()), title=None, axis=alt.Axis(labelAngle=-35)),
         y=alt.Y("leader:N", sort=order, title=None),
@@ -1162,13 +1167,9 @@ def style_over_time(
     )
     subtitle = []
     if data.get_column("participation_index").is_null().all():  # say so, not empty axes
-        note = pl.DataFrame({"text": [["No window has an index", "(too few parts observed)"]]})
-        words = alt.Chart(note).mark_text(fontSize=13, color="#555555", lineHeight=18)
         axis = alt.Y("threshold:Q", title="participation index", scale=alt.Scale(domain=[0, 1]))
-        layers = [
-            rule.encode(y=axis),
-            words.encode(text="text:N", x=alt.XValue(230), y=alt.YValue(120)),
-        ]
+        words = ["No window has an index", "(too few parts observed)"]
+        layers = [rule.encode(y=axis), _words_in_plot(words, 230, 120)]
     else:
         layers = [rule, *_window_layers(data.drop(ends))]
         if split is not None:
@@ -1181,7 +1182,7 @@ def style_over_time(
         .get_column("leader")
         .to_list()
     )
-    missing = sorted(missing, key=lambda name: (natural_key(name), name))
+    missing = sorted(missing, key=natural_key)
     if missing:
         subtitle.append(f"no index in any window (too few parts observed): {', '.join(missing)}")
     return alt.layer(*layers).properties(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -439,9 +438,6 @@ def _mention_rows(summary: dict[str, object]) -> list[tuple[str, str]]:
 DEFAULT_TOP = 20
 """Leaders ``profile`` chooses without ``--leaders`` or ``--top-leaders`` (as its manifest says)."""
 
-_COMMENT = re.compile(r"(?:^|\s)#")
-"""Where a comment starts in a leaders file: ``#`` first on the line or after white space."""
-
 
 def _read_leader_file(
     path: Path,
@@ -465,9 +461,11 @@ def _read_leader_file(
         _fail([ev.Problem(str(path), None, f"not UTF-8 ({exc.reason})")])
     except OSError as exc:
         _fail([ev.Problem(str(path), None, f"cannot read ({exc.strerror})")])
+    from tribe_analysis.pipeline import LEADERS_COMMENT
+
     wanted: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        leader = _COMMENT.split(line, maxsplit=1)[0].strip()
+        leader = LEADERS_COMMENT.split(line, maxsplit=1)[0].strip()
         if leader:
             wanted.append((number, leader))
     if not wanted:
@@ -568,8 +566,7 @@ def _name_order(row: dict) -> tuple:
     """Rows by the leader's shown name in natural order ("Leader 2" before "Leader 10")."""
     from tribe_analysis._labels import natural_key
 
-    name = row.get("leader_name") or row["leader_id"]
-    return natural_key(name), name, row["leader_id"]
+    return natural_key(row.get("leader_name") or row["leader_id"]), row["leader_id"]
 
 
 def format_profiles(table: pl.DataFrame) -> str:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIRST_COLUMNS",
+    "LEADERS_COMMENT",
     "MANIFEST",
     "OUTPUTS",
     "QUARANTINE",
@@ -305,8 +306,8 @@ def profile(
     edges = edge_list(events)
     step("edges")
     notes = _mention_notes(edges)
+    scope, scope_edges = _in_window(events, since, until, edges)  # the events measured
     if leaders is None:  # chosen on the window's events: labels rest on those
-        scope, scope_edges = _in_window(events, since, until, edges)
         leaders, note = choose_leaders(scope, top, observability, edges=scope_edges)
         notes += [note] if note else []
     leaders = sorted(set(leaders))
@@ -316,20 +317,19 @@ def profile(
 
         events = pseudonymize(events, key, keep=leaders)
         edges = edge_list(events)
+        scope, scope_edges = _in_window(events, since, until, edges)
     measures = _measure(events, leaders, since, until, observability, edges)
     step("measures")
     shown = {leader: names[leader] for leader in leaders if names and leader in names}
     table = _profiles(measures, n_profiles, seed, shown)
     step("profiles")
-    if since is not None or until is not None:  # the outputs show the events measured
-        events, edges = _in_window(events, since, until, edges)
-    run = ProfileRun(
+    run = ProfileRun(  # with a window, its events and edges: the outputs show what was measured
         leaders,
         table,
         measures,
         observability,
-        edges,
-        events,
+        scope_edges,
+        scope,
         shown,
         tuple(notes),
         pseudonymized=key is not None,
@@ -788,23 +788,30 @@ def write_outputs(
     return names + ([QUARANTINE] if skipped else [])
 
 
+def _first_last(run: ProfileRun) -> tuple[datetime | None, datetime | None]:
+    """The first and last event time of the events profiled."""
+    if run.time_span is not None:
+        return run.time_span
+    ts = pl.col("timestamp")
+    return run.events.select(ts.min().alias("first"), ts.max().alias("last")).row(0)
+
+
 def _time_span(run: ProfileRun) -> dict[str, str | None]:
     """First and last event time, ISO-8601 UTC.
 
     This is the manifest's time: the data's, never the clock's, so the same input
     gives the same bytes.
     """
-    ts = pl.col("timestamp")
-    if run.time_span is not None:
-        first, last = run.time_span
-    else:
-        first, last = run.events.select(ts.min().alias("first"), ts.max().alias("last")).row(0)
+    first, last = _first_last(run)
     stamp = "%Y-%m-%dT%H:%M:%S.%fZ"
     return {
         "first_event": None if first is None else first.strftime(stamp),
         "last_event": None if last is None else last.strftime(stamp),
     }
 
+
+LEADERS_COMMENT = re.compile(r"(?:^|\s)#")
+"""Where a comment starts in a leaders file: ``#`` first on the line or after white space."""
 
 _LEADERS_HEAD = (
     "# The leaders of this run, one id per line ('#' after a space starts a comment).\n"
@@ -832,7 +839,7 @@ def leaders_file(leaders: Sequence[str], names: Mapping[str, str] | None = None)
     lines, left = [], 0
     for leader in leaders:
         broken = len(leader.splitlines()) != 1  # a line break, or nothing
-        if broken or leader != leader.strip() or re.search(r"(?:^|\s)#", leader):
+        if broken or leader != leader.strip() or LEADERS_COMMENT.search(leader):
             left += 1
             continue
         name = " ".join((names or {}).get(leader, "").split())
@@ -848,13 +855,9 @@ def _about(run: ProfileRun, inputs: Sequence[Path] = ()) -> list[str]:
     """The report's lines on what was profiled: the events, their period, the inputs, the notes."""
     from tribe_analysis.charts import _period
 
-    ts = pl.col("timestamp")
-    if run.time_span is not None:
-        first, last = run.time_span
-    else:
-        first, last = run.events.select(ts.min(), ts.max().alias("last")).row(0)
     events = run.events.height if run.event_count is None else run.event_count
-    line = f"{events:,} events, {_period(first, last)}".rstrip(", ")
+    period = _period(*_first_last(run))
+    line = f"{events:,} events" + (f", {period}" if period else "")
     files = [path.name for path in inputs]
     if files:
         more = f" and {len(files) - 3:,} more" if len(files) > 3 else ""

@@ -181,7 +181,7 @@ def _in_name_order(table: pl.DataFrame, names: Mapping[str, str]) -> pl.DataFram
     ['3', '2', '1']
     """
     ids = table.get_column("leader_id").to_list()
-    ordered = sorted(ids, key=lambda leader: (natural_key(names[leader]), names[leader], leader))
+    ordered = sorted(ids, key=lambda leader: (natural_key(names[leader]), leader))
     rank = {leader: i for i, leader in enumerate(ordered)}
     order = pl.col("leader_id").replace_strict(rank, return_dtype=pl.Int64)
     return table.sort(order)
