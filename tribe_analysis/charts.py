@@ -607,11 +607,31 @@ def measure_comparison(
 ) -> alt.LayerChart:
     """Heatmap of leaders × measures, with the tribe median as the first row.
 
+    ``table`` is a profile table or :func:`tribe_analysis.features.leader_measures`.
     The median is taken over every leader of ``table``; ``leaders`` picks the
     rows shown, by name in natural order (``Leader 2`` before ``Leader 10``).
     Columns are named by :data:`MEASURE_NAMES` (the parts by their way of
     participating); a cell whose measure is null (unobservable signal, too little
     evidence) reads "n/o", not observed.
+
+    Returns
+    -------
+    altair.LayerChart
+        Cells (``rect``) and their values (``text``); the data has one row per
+        shown leader (``leader``) and measure (``measure``, ``name``, ``value``).
+
+    Examples
+    --------
+    >>> from tribe_analysis import features
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=14, seed=1)
+    >>> measures = features.leader_measures(tribe.events, tribe.leaders, ego=False)
+    >>> spec = measure_comparison(measures, leaders=["L003", "L001"]).to_dict()
+    >>> rows = spec["datasets"][next(iter(spec["datasets"]))]
+    >>> sorted({row["leader"] for row in rows})
+    ['L001', 'L003', 'tribe median']
+    >>> next(r for r in rows if r["leader"] == "L001" and r["measure"] == "answer_rate")
+    {'leader': 'L001', 'measure': 'answer_rate', 'value': 0.4615, 'name': 'answering'}
     """
     measures = list(measures)
     chosen = table if leaders is None else table.filter(pl.col("leader_id").is_in(list(leaders)))
@@ -682,6 +702,20 @@ def ego_network(
     made already (one pass for many leaders); by default it is made from ``edges``.
     Without ``legends`` the subtitle says what colour and size mean (a report
     card: legends are most of the time vl-convert takes to draw it).
+
+    Returns
+    -------
+    altair.LayerChart
+        Ties (``rule``), accounts (``circle``) and the leader's name (``text``).
+
+    Examples
+    --------
+    >>> from tribe_analysis import features, graph, profiles
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=14, seed=1)
+    >>> chart = ego_network(graph.edge_list(tribe.events), "L001", max_alters=5)
+    >>> chart.to_dict()["title"]
+    {'text': 'Ego network of L001', 'subtitle': '5 strongest of 14 ties'}
     """
     links, nodes, title, subtitle = _ego_data(
         edges, leader, max_alters=max_alters, seed=seed, labels=labels, ego=ego
@@ -871,6 +905,20 @@ def thread_view(
     """The leader's threads: when each root post was made, who joined, whether the leader answered.
 
     Without ``legends`` the size legend gives way to a subtitle (a report card).
+
+    Returns
+    -------
+    altair.Chart
+        One point per root post of the leader, the ``limit`` latest; the title
+        gives their period and, when cut, how many there are in all.
+
+    Examples
+    --------
+    >>> from tribe_analysis import features, graph, profiles
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=14, seed=1)
+    >>> thread_view(tribe.events, "L003", limit=5).to_dict()["title"]
+    'Threads started by L003, Jan 09 – Jan 14, 2024 (latest 5 of 20)'
     """
     name = _short_text((labels or {}).get(leader, leader))
     threads = _thread_data(events, leader, limit)
@@ -1102,6 +1150,23 @@ def activity_timeline(
     "Apr 2014", "2014" where ticks fall on a month or a year); the subtitle gives
     the events' first and last day, with the year. The legend lists the actions
     the events hold (an action a platform cannot show is not drawn as a colour).
+
+    Returns
+    -------
+    altair.Chart
+        Stacked bars, one per period and action (``period``, ``period_end``,
+        ``action``, ``events``).
+
+    Examples
+    --------
+    >>> from tribe_analysis import features, graph, profiles
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=14, seed=1)
+    >>> spec = activity_timeline(tribe.events, every="1w").to_dict()
+    >>> spec["title"], spec["encoding"]["y"]["title"]
+    ({'text': 'Activity by action', 'subtitle': 'Jan 01 – Jan 14, 2024'}, 'events per week')
+    >>> spec["encoding"]["color"]["scale"]["domain"]
+    ['post', 'reply', 'share', 'reaction']
     """
     chosen = events if actors is None else events.filter(pl.col("actor_id").is_in(list(actors)))
     span = chosen.select(pl.col("timestamp").min().alias("a"), pl.col("timestamp").max().alias("b"))
@@ -1155,6 +1220,22 @@ def style_over_time(
     Each mean spans its windows, to the last one's end (``window_end``). Leaders
     with no index in any window (too few parts observed) are named in the subtitle;
     when no leader has one, the plot says so.
+
+    Returns
+    -------
+    altair.LayerChart
+        The threshold (dashed ``rule``), each leader's index per window
+        (``line`` and ``point``), and with ``split`` the means (``rule``).
+
+    Examples
+    --------
+    >>> from tribe_analysis import features, graph, profiles
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=14, seed=1)
+    >>> weekly = features.leader_measures(tribe.events, tribe.leaders, every="1w", ego=False)
+    >>> spec = style_over_time(weekly).to_dict()
+    >>> [layer["mark"]["type"] for layer in spec["layer"]]
+    ['rule', 'line', 'point']
     """
     ends = ["window_end"] if "window_end" in windowed.columns else []
     data = _label(
@@ -1368,6 +1449,23 @@ def report_card(
     median, or "not observed" where the part is null. The ego network shows the
     ``max_alters`` strongest ties (and the ties among them): a readable
     picture, and a small one to print or mail. ``ego`` as in :func:`ego_network`.
+
+    Returns
+    -------
+    altair.VConcatChart
+        The parts, then the ego network beside the threads (when the leader
+        started any).
+
+    Examples
+    --------
+    >>> from tribe_analysis import features, graph, profiles
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=14, seed=1)
+    >>> measures = features.leader_measures(tribe.events, tribe.leaders, ego=False)
+    >>> _, table = profiles.profile_leaders(measures)
+    >>> card = report_card("L001", table, graph.edge_list(tribe.events), tribe.events)
+    >>> card.to_dict()["title"]["text"]
+    'Report card — L001: participator · reciprocator (probability 0.99)'
     """
     return _card_chart(
         _card_data(
@@ -1668,6 +1766,13 @@ def render(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> dict[str, bytes]:
 
     The PNG is rasterised from the SVG, so the two always show the same picture;
     text is in :data:`RENDER_FONT`.
+
+    Examples
+    --------
+    >>> chart = alt.Chart(pl.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q")
+    >>> images = render(chart)
+    >>> images["svg"][:4], images["png"][1:4]
+    (b'<svg', b'PNG')
     """
     from tribe_analysis._drawing import images
 
@@ -1679,6 +1784,22 @@ def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0
 
     PNG and SVG are rendered by vl-convert (no browser, no network) with the
     ``tribe`` theme; HTML embeds the JavaScript so it opens offline.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``; its folder is made when missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> chart = alt.Chart(pl.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save_chart(chart, Path(folder) / "slides" / "x.svg").read_text()[:4]
+    '<svg'
+    >>> save_chart(chart, "x.pdf")
+    Traceback (most recent call last):
+    ValueError: cannot save a chart as '.pdf' (expected .png, .svg or .html)
     """
     path = Path(path)
     suffix = path.suffix.lower()

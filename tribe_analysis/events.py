@@ -946,7 +946,21 @@ def complete_events(events: pl.DataFrame, *, max_depth: int = MAX_THREAD_DEPTH) 
     """Conform, derive and sort a trusted events frame (as a reader's last step).
 
     Rows are sorted by ``timestamp`` then ``event_id``, so the same events give the
-    same frame whatever their input order.
+    same frame whatever their input order. Nothing is checked: use
+    :func:`validate_events` for events from elsewhere.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> raw = pl.DataFrame({
+    ...     "event_id": ["r1", "p1"],
+    ...     "timestamp": [datetime(2024, 5, 1, 13, tzinfo=UTC), datetime(2024, 5, 1, 12, tzinfo=UTC)],
+    ...     "actor_id": ["bob", "ann"], "action": ["reply", "post"], "parent_id": ["p1", None]})
+    >>> events = complete_events(raw)
+    >>> events.columns == list(SCHEMA)
+    True
+    >>> events.select("event_id", "thread_id", "target_actor_id").rows()
+    [('p1', 'p1', None), ('r1', 'p1', 'ann')]
     """
     return sort_events(derive_threads(conform(events), max_depth=max_depth))
 

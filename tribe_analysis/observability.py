@@ -171,6 +171,17 @@ def _absent_reason(signal: str, replies: int) -> str:
 
 
 def unobservable(table: pl.DataFrame) -> dict[str, str]:
-    """Signal -> reason, for the unobservable signals of an :func:`observe` table."""
+    """Signal -> reason, for the unobservable signals of an :func:`observe` table.
+
+    Examples
+    --------
+    >>> shares_only = pl.DataFrame({
+    ...     "action": ["post", "share"], "mentions": [[], []],
+    ...     "parent_id": [None, "p1"], "target_actor_id": [None, "a"]})
+    >>> unobservable(observe(shares_only))["mentions"]
+    'no mention in any record of the input'
+    >>> unobservable(observe(shares_only, {"share": False}))["shares"]
+    'the platform does not expose shares (retweets, reposts, boosts)'
+    """
     hidden = table.filter(~pl.col("observable"))
     return dict(zip(hidden["signal"].to_list(), hidden["reason"].to_list(), strict=True))

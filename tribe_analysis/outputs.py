@@ -70,6 +70,20 @@ def write_quarantine(skipped: Sequence[Skipped], path: str | Path, *, masked: bo
     ------
     OutputError
         When the file cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tribe_analysis.io import Skipped
+    >>> bad = Skipped("tweets.ndjson", 3, "duplicate id '1234567' (kept once)", '{"id": 1234567}')
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = write_quarantine([bad], Path(tmp.name) / "quarantine.jsonl")
+    >>> json.loads(path.read_text())["record"]
+    '{"id": 1234567}'
+    >>> masked = write_quarantine([bad], Path(tmp.name) / "masked.jsonl", masked=True)
+    >>> json.loads(masked.read_text())
+    {'source': 'tweets.ndjson', 'line': 3, 'reason': "duplicate id '…' (kept once)", 'record': None}
+    >>> tmp.cleanup()
     """
     from tribe_analysis.privacy import mask_reason
 

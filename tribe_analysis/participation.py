@@ -133,7 +133,13 @@ def rate_intervals(frame: pl.DataFrame, rates: Sequence[str], level: float = LEV
 
 
 def index_columns() -> list[str]:
-    """The columns :func:`participation_index` adds, in order."""
+    """The columns :func:`participation_index` adds, in order.
+
+    Examples
+    --------
+    >>> index_columns()
+    ['participation_index', 'index_low', 'index_high', 'index_se', 'parts_observed']
+    """
     return ["participation_index", "index_low", "index_high", "index_se", "parts_observed"]
 
 

@@ -633,10 +633,29 @@ def choose_leaders(
     ``edges``, the :func:`~tribe_analysis.graph.edge_list` of ``events``, makes
     counting audiences faster (:func:`~tribe_analysis.features.select_leaders`).
 
+    Returns
+    -------
+    leaders : list of str
+        Leader ids, sorted.
+    note : str or None
+        Why there are fewer than ``top``, or how leaders were chosen when no
+        account has enough evidence (then expect "undetermined" labels).
+
     Raises
     ------
     tribe_analysis.events.EventsError
         When no account has 10 authored actions.
+
+    Examples
+    --------
+    >>> from tribe_analysis.observability import observe
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=30, seed=2)
+    >>> choose_leaders(tribe.events, 3, observe(tribe.events))
+    (['m00044', 'm00056', 'm00095'], None)
+    >>> leaders, note = choose_leaders(tribe.events, 300, observe(tribe.events))
+    >>> note
+    '19 leaders, not 300: only 19 accounts have enough observable evidence to be labelled'
     """
     from tribe_analysis.features import selection, signals_of
 
@@ -756,6 +775,20 @@ def write_outputs(
         When ``graph`` is neither ``"tribe"`` nor ``"full"``.
     OutputError
         When ``out`` cannot be written or is not a folder to replace; ``out`` is unchanged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=4, days=30, seed=2)
+    >>> run = profile(tribe.events, tribe.leaders)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> written = write_outputs(run, Path(tmp.name) / "results", report=False)
+    >>> written[:4], written[-1]
+    (['profiles.csv', 'leaders.txt', 'features.parquet', 'edges.parquet'], 'manifest.json')
+    >>> (Path(tmp.name) / "results" / "leaders.txt").read_text().splitlines()[-4:]
+    ['L001', 'L002', 'L003', 'L004']
+    >>> tmp.cleanup()
     """
     if graph not in ("tribe", "full"):
         raise ValueError(f"graph must be 'tribe' or 'full', got {graph!r}")

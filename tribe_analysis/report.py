@@ -308,6 +308,30 @@ def write_report(
     the top. Measures are named by :data:`tribe_analysis.charts.MEASURE_NAMES`.
     ``about``: lines under the title that say what was profiled (the data, its
     period, the run's notes).
+
+    The page is self-contained: every chart is an inline SVG, with no script,
+    font or style from the network.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tribe_analysis import features, graph, profiles
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> tribe = simulate_tribe(n_leaders=2, days=14, seed=1)
+    >>> _, table = profiles.profile_leaders(
+    ...     features.leader_measures(tribe.events, tribe.leaders, ego=False)
+    ... )
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> page = write_report(
+    ...     Path(tmp.name), table, graph.edge_list(tribe.events), tribe.events,
+    ...     about=["a simulated tribe of 2 leaders"],
+    ... )
+    >>> drawn = sorted(p.name for p in (page.parent / "charts").iterdir())
+    >>> page.name, drawn[:2], len(drawn)
+    ('report.html', ['card_L001.svg', 'card_L002.svg'], 6)
+    >>> "a simulated tribe of 2 leaders" in page.read_text()
+    True
+    >>> tmp.cleanup()
     """
     return start_report(
         out, table, edges, events, labels=labels, title=title, card_png=card_png, about=about
@@ -330,6 +354,8 @@ def start_report(
     The charts are made here and drawn by worker processes while the caller
     does other work (``tribe-analysis profile`` writes the graph); calling the
     returned function waits for them and writes ``report.html``.
+    The arguments are :func:`write_report`'s, which is
+    ``start_report(...)()``.
     """
     names = _display_names(table, labels)
     table = _in_name_order(table, names)  # the table's rows and the cards

@@ -115,12 +115,27 @@ def _refuse_output_folder(path: Path) -> None:
 
 
 def detect(path: str | Path) -> str:
-    """The format of ``path`` recognised from its content (``--format auto``).
+    r"""The format of ``path`` recognised from its content (``--format auto``).
+
+    A file is recognised from its first lines or bytes, never read whole.
 
     Raises
     ------
     EventsError
         When the path is missing or no reader recognises it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> table = Path(tmp.name) / "events.csv"
+    >>> _ = table.write_text("event_id,timestamp,actor_id,action\np1,2024-05-01T12:00:00Z,ann,post\n")
+    >>> detect(table)
+    'events'
+    >>> detect(Path(tmp.name) / "missing.json")
+    Traceback (most recent call last):
+    tribe_analysis.errors.EventsError: ...missing.json: no such file or folder
+    >>> tmp.cleanup()
     """
     path = Path(path)
     if not path.exists():
@@ -155,7 +170,7 @@ def read(
     on_error: str = "strict",
     spill: str | Path | None = None,
 ) -> ReadResult:
-    """Read platform exports into canonical events.
+    r"""Read platform exports into canonical events.
 
     Parameters
     ----------
@@ -176,7 +191,37 @@ def read(
     Returns
     -------
     ReadResult
-        Events, platform, observability, record counts and skipped records.
+        Events, platform, observability, record counts, skipped records and the
+        display names the export gives (``names``).
+
+    Raises
+    ------
+    EventsError
+        Naming file, line and reason: a malformed record (strict), or an input
+        no record of which can be read (missing, empty, another format).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> archive = Path(tmp.name) / "list.mbox"
+    >>> _ = archive.write_text(
+    ...     "From ann@example.org Mon Jun  1 10:00:00 1998\n"
+    ...     "From: Ann Lee <ann@example.org>\nMessage-ID: <1@example.org>\n"
+    ...     "Date: Mon, 1 Jun 1998 10:00:00 +0000\nSubject: Welcome\n\nHello, list.\n\n"
+    ...     "From bob@example.org Mon Jun  1 11:30:00 1998\n"
+    ...     "From: Bob <bob@example.org>\nMessage-ID: <2@example.org>\n"
+    ...     "In-Reply-To: <1@example.org>\n"
+    ...     "Date: Mon, 1 Jun 1998 11:30:00 +0000\nSubject: Re: Welcome\n\nHi Ann.\n"
+    ... )
+    >>> result = read(archive)
+    >>> result.platform, result.records_read, result.records_loaded
+    ('mbox', 2, 2)
+    >>> result.events.select("actor_id", "action", "target_actor_id").rows()
+    [('ann@example.org', 'post', None), ('bob@example.org', 'reply', 'ann@example.org')]
+    >>> sorted(signal for signal, seen in result.observability.items() if not seen)
+    ['mention', 'reaction', 'share']
+    >>> tmp.cleanup()
     """
     if isinstance(paths, str | Path):
         paths = [paths]
@@ -201,10 +246,24 @@ def read(
 
 
 def account_names(paths: str | Path | Sequence[str | Path], format: str) -> dict[str, str]:
-    """Display names of accounts (screen name, sender name, user name) where the format has them.
+    r"""Display names of accounts (screen name, sender name, user name) where the format has them.
 
     Returns an empty mapping for formats whose ids are already names or that
     carry none. Used to label leaders in reports; the events keep the stable ids.
+    (:func:`read` gives the same names, as ``ReadResult.names``, in its one pass.)
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> statuses = Path(tmp.name) / "statuses.jsonl"
+    >>> _ = statuses.write_text(
+    ...     '{"id": "1", "created_at": "2024-05-01T12:00:00Z", "content": "<p>Hello</p>", '
+    ...     '"account": {"id": "7", "acct": "ann@example.social", "display_name": "Ann Lee"}}\n'
+    ... )
+    >>> account_names(statuses, "mastodon")
+    {'7': 'ann@example.social'}
+    >>> tmp.cleanup()
     """
     if isinstance(paths, str | Path):
         paths = [paths]
