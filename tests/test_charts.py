@@ -178,6 +178,31 @@ def test_profile_map_draws_callout_lines(table):
     assert all(r["label_x"] is not None for r in called)
 
 
+def test_profile_map_gives_outlets_far_from_balance_the_plot(table, monkeypatch):
+    # the PHEME export: eight outlets at index 0, each receiving 80-330 times what it gives
+    balances = [-4.37, -4.57, -5.16, -5.11, -4.41, -5.43, -5.79, -5.61]
+    outlets = table.head(8).with_columns(
+        pl.Series("give_receive_log_ratio", balances),
+        pl.lit(0.0).alias("participation_index"),
+        pl.lit(0.0).alias("index_low"),
+        pl.lit(0.08).alias("index_high"),
+    )
+
+    def named(spec):
+        return sum(r["label_x"] is not None for r in _rows(spec) if "leader" in r)
+
+    spec = _spec(charts.profile_map(outlets))
+    assert spec["layer"][2]["encoding"]["y"]["scale"]["domain"] == [-6.0, -4.0]
+    with monkeypatch.context() as m:  # as before: 0 always in view, the points squeezed
+        m.setattr(charts, "_balance_domain", lambda v: charts._nice_domain([0.0, *v]))
+        squeezed = _spec(charts.profile_map(outlets))
+    assert squeezed["layer"][2]["encoding"]["y"]["scale"]["domain"] == [-6.0, 0.0]
+    assert named(spec) >= 7 > named(squeezed)
+    # balances near 0 keep 0 (give = receive) in view
+    near = [b + 4 for b in balances]  # -1.79 .. -0.37: 0 is nearer than they spread
+    assert charts._balance_domain(near) == (-2.0, 0.0)
+
+
 def test_profile_map_without_an_index_says_why_in_the_plot(table):
     # the real Reddit sample: every chosen leader is undetermined for lack of evidence
     empty = table.with_columns(

@@ -335,6 +335,27 @@ def _nice_domain(values: Sequence[float], step: float = 0.5) -> tuple[float, flo
     return (low, high) if high > low else (low - step, high + step)
 
 
+def _balance_domain(values: Sequence[float]) -> tuple[float, float]:
+    """The profile map's y domain: the balances shown, with 0 (give = receive) when it is near.
+
+    0 is kept in view while it is no further from the values than they spread
+    (so at most about half the plot is empty); leaders who all receive far more
+    than they give (news outlets) get the plot's height to themselves.
+
+    Examples
+    --------
+    >>> _balance_domain([-0.6, 0.5]), _balance_domain([-1.2, -0.4]), _balance_domain([-5.8, -4.4])
+    ((-1.0, 0.5), (-1.5, 0.0), (-6.0, -4.0))
+    >>> _balance_domain([])
+    (-0.5, 0.5)
+    """
+    if not values:
+        return _nice_domain([0.0])
+    low, high = min(values), max(values)
+    gap = max(low, 0.0) + max(-high, 0.0)  # from 0 to the nearest value, 0 when between
+    return _nice_domain([*values, 0.0] if gap <= high - low else values)
+
+
 def _tip(row: Mapping) -> str:
     """One leader's tooltip on the profile map: name, label, reason, ways, activity (lines)."""
     label = row.get("sub_profile") or row.get("profile") or ""
@@ -398,7 +419,7 @@ def profile_map(
     """
     frame, hidden = _map_frame(table, labels)
     width, height = 460, 320
-    y_domain = _nice_domain([0.0, *frame["give_receive_log_ratio"].to_list()])
+    y_domain = _balance_domain(frame["give_receive_log_ratio"].drop_nulls().to_list())
     most = max(frame["authored"].fill_null(0).max() or 0, 1)
     placed = _with_name_spots(frame, width=width, height=height, y_domain=y_domain, most=most)
     data = _chart_data(placed, ["leader_id"]).drop("leader_id")
