@@ -760,22 +760,7 @@ def _ego_data(
     """
     if ego is None:
         ego = graph.ego_networks(edges, [leader], max_alters=max_alters)[leader]
-    ties = sorted(
-        ((ego[leader][a].get("weight", 1), a) for a in ego.neighbors(leader)),
-        key=lambda t: (-t[0], t[1]),
-    )[:max_alters]
-    keep = [leader] + sorted(a for _, a in ties)
-    # built in ``keep`` order: ``ego.subgraph`` orders nodes by string hash, which
-    # changes run to run and moves the seeded layout with it
-    kept = set(keep)
-    sub = nx.Graph()
-    sub.add_nodes_from(keep)
-    sub.add_edges_from((u, v) for u, v in ego.edges(keep) if u in kept and v in kept)
-    pos = (
-        nx.spring_layout(sub, seed=seed, weight=None)
-        if sub.number_of_nodes() > 1
-        else {leader: (0.0, 0.0)}
-    )
+    ties, keep, sub, pos = _ego_layout(ego, leader, max_alters=max_alters, seed=seed)
     if replied is None:
         replied = _replied_of(edges, [leader])[leader]
     show = dict(labels or {})
@@ -794,7 +779,54 @@ def _ego_data(
             ],
         }
     )
-    links = pl.DataFrame(
+    links = _ego_links(sub, pos, leader, replied)
+    node_data = (
+        _chart_data(nodes, ["node"])
+        .with_columns(
+            pl.when(pl.col("role") == "leader")
+            .then(pl.lit(None))
+            .otherwise(pl.col("node"))
+            .alias("account")
+        )
+        .drop("node")
+    )
+    if labels:
+        node_data = node_data.with_columns(pl.lit(None, pl.String).alias("account"))
+    title = f"Ego network of {_short_text(show.get(leader, leader))}"
+    subtitle = (
+        f"{len(ties)} strongest of {ego.graph.get('alters', ego.degree(leader))} ties"
+        if ties
+        else "no ties in the input"
+    )
+    return _chart_data(links, ["pair"]).drop("pair"), node_data, title, subtitle
+
+
+def _ego_layout(
+    ego: nx.Graph, leader: str, *, max_alters: int, seed: int
+) -> tuple[list[tuple[int, str]], list[str], nx.Graph, dict]:
+    """The leader's strongest ties (weight, alter), the accounts kept, their graph and layout."""
+    ties = sorted(
+        ((ego[leader][a].get("weight", 1), a) for a in ego.neighbors(leader)),
+        key=lambda t: (-t[0], t[1]),
+    )[:max_alters]
+    keep = [leader] + sorted(a for _, a in ties)
+    # built in ``keep`` order: ``ego.subgraph`` orders nodes by string hash, which
+    # changes run to run and moves the seeded layout with it
+    kept = set(keep)
+    sub = nx.Graph()
+    sub.add_nodes_from(keep)
+    sub.add_edges_from((u, v) for u, v in ego.edges(keep) if u in kept and v in kept)
+    pos = (
+        nx.spring_layout(sub, seed=seed, weight=None)
+        if sub.number_of_nodes() > 1
+        else {leader: (0.0, 0.0)}
+    )
+    return ties, keep, sub, pos
+
+
+def _ego_links(sub: nx.Graph, pos: Mapping, leader: str, replied: set[str]) -> pl.DataFrame:
+    """One row per tie drawn: its ends' positions, its ``kind`` and its ``pair`` (the sort key)."""
+    return pl.DataFrame(
         [
             {
                 "x": float(pos[u][0]),
@@ -819,25 +851,6 @@ def _ego_data(
             "pair": pl.String,
         },
     )
-    node_data = (
-        _chart_data(nodes, ["node"])
-        .with_columns(
-            pl.when(pl.col("role") == "leader")
-            .then(pl.lit(None))
-            .otherwise(pl.col("node"))
-            .alias("account")
-        )
-        .drop("node")
-    )
-    if labels:
-        node_data = node_data.with_columns(pl.lit(None, pl.String).alias("account"))
-    title = f"Ego network of {_short_text(show.get(leader, leader))}"
-    subtitle = (
-        f"{len(ties)} strongest of {ego.graph.get('alters', ego.degree(leader))} ties"
-        if ties
-        else "no ties in the input"
-    )
-    return _chart_data(links, ["pair"]).drop("pair"), node_data, title, subtitle
 
 
 def _replied_of(edges: pl.DataFrame, leaders: Sequence[str]) -> dict[str, set[str]]:
