@@ -688,85 +688,66 @@ def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, lis
     Ids given as integers are accepted as strings. The frame returned keeps the raw
     strings of ``timestamp`` and ``action`` (as ``__raw_*``) for row-level messages.
     """
-    problems: list[Problem] = []
     header_line = 1 if unit == "line" and source.lower().endswith(".csv") else None
-    names = raw.columns
-    hint = _separator_hint(names) if header_line is not None else None
-    if hint is not None:
-        problems.append(Problem(source, header_line, hint, unit))
-    meant: set[str] = set()  # missing columns a near miss already names
-    if hint is None:
-        word = "key" if unit == "line" and header_line is None else "column"
-        reasons, meant = _header_reasons(names, word)
-        problems += [Problem(source, header_line, r, unit) for r in reasons]
-    for name in REQUIRED_COLUMNS if hint is None else ():
-        if name not in names and name not in meant:
-            problems.append(
-                Problem(
-                    source,
-                    header_line,
-                    f"missing required column {name!r} (required: {', '.join(REQUIRED_COLUMNS)})",
-                    unit,
-                )
-            )
+    problems = [
+        Problem(source, header_line, reason, unit)
+        for reason in _header_problems(raw.columns, unit, header_line)
+    ]
     exprs: list[pl.Expr] = [pl.col(_LINE)]
     for name in SCHEMA:
-        if name not in names:
-            continue
-        have = raw.schema[name]
-        if name == "timestamp":
-            expr = _timestamp_expr(have)
-            if expr is not None:
-                exprs.append(expr.alias(name))
-                if have == pl.String:  # kept for messages; a datetime column cannot be malformed
-                    exprs.append(pl.col(name).alias("__raw_timestamp"))
-                continue
-            reason = (
-                "column 'timestamp' has timestamps without a time zone (expected UTC or an offset)"
-                if isinstance(have, pl.Datetime)
-                else f"column 'timestamp' has type {have} (expected ISO-8601 text or a datetime with time zone)"
-            )
-            problems.append(Problem(source, header_line, reason, unit))
-        elif name == "mentions":
-            expr = _mentions_expr(have)
-            if expr is not None:
-                exprs.append(expr.alias(name))
-                continue
-            problems.append(
-                Problem(
-                    source,
-                    header_line,
-                    f"column 'mentions' has type {have} "
-                    "(expected '|'-joined text or a list of strings)",
-                    unit,
-                )
-            )
-        elif name == "action":
-            if _is_action_enum(have):  # every value is an action already: no text to check
-                exprs.append(pl.col(name).cast(ACTION_DTYPE).alias("__raw_action"))
-                continue
-            if have in (pl.String, pl.Categorical) or isinstance(have, pl.Enum):
-                exprs.append(pl.col(name).cast(pl.String).str.strip_chars().alias("__raw_action"))
-                continue
-            problems.append(
-                Problem(
-                    source, header_line, f"column 'action' has type {have} (expected text)", unit
-                )
-            )
-        elif (
-            have == pl.String
-            or have == pl.Null
-            or have.is_integer()
-            or isinstance(have, pl.Categorical)
-        ):
-            exprs.append(pl.col(name).cast(pl.String).alias(name))
-        else:
-            problems.append(
-                Problem(
-                    source, header_line, f"column {name!r} has type {have} (expected text)", unit
-                )
-            )
+        if name in raw.columns:
+            typed, reason = _column_exprs(name, raw.schema[name])
+            exprs += typed
+            if reason is not None:
+                problems.append(Problem(source, header_line, reason, unit))
     return raw.select(exprs), problems
+
+
+def _header_problems(names: Sequence[str], unit: str, header_line: int | None) -> list[str]:
+    """What is wrong with a file's column names: another separator, near misses, missing ones."""
+    hint = _separator_hint(names) if header_line is not None else None
+    if hint is not None:
+        return [hint]
+    word = "key" if unit == "line" and header_line is None else "column"
+    reasons, meant = _header_reasons(names, word)  # meant: missing columns a near miss names
+    required = ", ".join(REQUIRED_COLUMNS)
+    return reasons + [
+        f"missing required column {name!r} (required: {required})"
+        for name in REQUIRED_COLUMNS
+        if name not in names and name not in meant
+    ]
+
+
+def _column_exprs(name: str, have: pl.DataType) -> tuple[list[pl.Expr], str | None]:
+    """The canonical column ``name`` from a raw one of dtype ``have``, or why it cannot be."""
+    if name == "timestamp":
+        expr = _timestamp_expr(have)
+        if expr is None:
+            what = (
+                "timestamps without a time zone (expected UTC or an offset)"
+                if isinstance(have, pl.Datetime)
+                else f"type {have} (expected ISO-8601 text or a datetime with time zone)"
+            )
+            return [], f"column 'timestamp' has {what}"
+        # the raw text is kept for messages; a datetime column cannot be malformed
+        raw = [pl.col(name).alias("__raw_timestamp")] if have == pl.String else []
+        return [expr.alias(name), *raw], None
+    if name == "mentions":
+        expr = _mentions_expr(have)
+        if expr is None:
+            return [], (
+                f"column 'mentions' has type {have} (expected '|'-joined text or a list of strings)"
+            )
+        return [expr.alias(name)], None
+    if name == "action":
+        if _is_action_enum(have):  # every value is an action already: no text to check
+            return [pl.col(name).cast(ACTION_DTYPE).alias("__raw_action")], None
+        if have in (pl.String, pl.Categorical) or isinstance(have, pl.Enum):
+            return [pl.col(name).cast(pl.String).str.strip_chars().alias("__raw_action")], None
+        return [], f"column 'action' has type {have} (expected text)"
+    if have in (pl.String, pl.Null) or have.is_integer() or isinstance(have, pl.Categorical):
+        return [pl.col(name).cast(pl.String).alias(name)], None
+    return [], f"column {name!r} has type {have} (expected text)"
 
 
 def _is_action_enum(dtype: pl.DataType) -> bool:
