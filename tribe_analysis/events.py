@@ -763,63 +763,7 @@ def _is_action_enum(dtype: pl.DataType) -> bool:
 
 def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
     """Row-level checks on a typed frame (all checks at once, vectorised)."""
-    names = frame.columns
-    checks: list[tuple[pl.Expr, pl.Expr]] = []
-    for name in REQUIRED_COLUMNS:
-        if name == "action":
-            name_raw = "__raw_action"
-        elif name == "timestamp" and "__raw_timestamp" in names:
-            name_raw = "__raw_timestamp"
-        else:
-            name_raw = name
-        if name_raw in names:
-            empty = pl.col(name_raw).is_null()
-            if frame.schema[name_raw] == pl.String:
-                empty = empty | _blank(pl.col(name_raw))
-            checks.append((empty, pl.lit(f"missing {name}")))
-    if "__raw_timestamp" in names:
-        bad = pl.col("__raw_timestamp").is_not_null() & pl.col("timestamp").is_null()
-        checks.append(
-            (
-                bad & (pl.col("__raw_timestamp").str.strip_chars() != ""),
-                pl.format(
-                    "malformed timestamp '{}' (expected ISO-8601 with an offset or Z, "
-                    "e.g. 2024-05-01T12:00:00Z)",
-                    pl.col("__raw_timestamp"),
-                ),
-            )
-        )
-    if "__raw_action" in names:
-        action = pl.col("__raw_action")
-        if frame.schema["__raw_action"] == pl.String:  # an action Enum holds actions only
-            unknown = action.is_not_null() & (action != "") & ~action.is_in(list(ACTIONS))
-            checks.append(
-                (
-                    unknown,
-                    pl.format(
-                        "unknown action '{}' (expected one of " + ", ".join(ACTIONS) + "{})",
-                        action,
-                        _action_hint(action),
-                    ),
-                )
-            )
-        parent = pl.col("parent_id") if "parent_id" in names else pl.lit(None, dtype=pl.String)
-        no_parent = parent.is_null() | _blank(parent)
-        checks.append(
-            (
-                action.is_in(["reply", "share", "reaction"]) & no_parent,
-                pl.format("{} without parent_id", action),
-            )
-        )
-        checks.append(
-            (
-                (action == "post") & ~no_parent,
-                pl.format(
-                    "post with parent_id '{}' (a post starts a thread; use reply or share)", parent
-                ),
-            )
-        )
-    checks += _nul_checks(frame)
+    checks = _missing_checks(frame) + _value_checks(frame) + _nul_checks(frame)
     if not checks:
         return []
     # one cheap pass finds the bad rows; messages are built for those rows only
@@ -837,8 +781,68 @@ def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
         .filter(pl.col("r").list.len() > 0)
         .with_columns(pl.col("r").list.join("; "))
     )
-    problems = [Problem(source, int(line), reason, unit) for line, reason in reasons.iter_rows()]
-    return problems
+    return [Problem(source, int(line), reason, unit) for line, reason in reasons.iter_rows()]
+
+
+def _missing_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(row is bad, reason) for each required column: null or blank is ``missing <column>``."""
+    names = frame.columns
+    checks: list[tuple[pl.Expr, pl.Expr]] = []
+    for name in REQUIRED_COLUMNS:
+        if name == "action":
+            name_raw = "__raw_action"
+        elif name == "timestamp" and "__raw_timestamp" in names:
+            name_raw = "__raw_timestamp"
+        else:
+            name_raw = name
+        if name_raw in names:
+            empty = pl.col(name_raw).is_null()
+            if frame.schema[name_raw] == pl.String:
+                empty = empty | _blank(pl.col(name_raw))
+            checks.append((empty, pl.lit(f"missing {name}")))
+    return checks
+
+
+def _value_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(row is bad, reason): a malformed timestamp, an unknown action, a parent that does not fit."""
+    names = frame.columns
+    checks: list[tuple[pl.Expr, pl.Expr]] = []
+    if "__raw_timestamp" in names:
+        bad = pl.col("__raw_timestamp").is_not_null() & pl.col("timestamp").is_null()
+        checks.append(
+            (
+                bad & (pl.col("__raw_timestamp").str.strip_chars() != ""),
+                pl.format(
+                    "malformed timestamp '{}' (expected ISO-8601 with an offset or Z, "
+                    "e.g. 2024-05-01T12:00:00Z)",
+                    pl.col("__raw_timestamp"),
+                ),
+            )
+        )
+    if "__raw_action" not in names:
+        return checks
+    action = pl.col("__raw_action")
+    if frame.schema["__raw_action"] == pl.String:  # an action Enum holds actions only
+        unknown = action.is_not_null() & (action != "") & ~action.is_in(list(ACTIONS))
+        expected = "unknown action '{}' (expected one of " + ", ".join(ACTIONS) + "{})"
+        checks.append((unknown, pl.format(expected, action, _action_hint(action))))
+    parent = pl.col("parent_id") if "parent_id" in names else pl.lit(None, dtype=pl.String)
+    no_parent = parent.is_null() | _blank(parent)
+    checks.append(
+        (
+            action.is_in(["reply", "share", "reaction"]) & no_parent,
+            pl.format("{} without parent_id", action),
+        )
+    )
+    checks.append(
+        (
+            (action == "post") & ~no_parent,
+            pl.format(
+                "post with parent_id '{}' (a post starts a thread; use reply or share)", parent
+            ),
+        )
+    )
+    return checks
 
 
 def _blank(text: pl.Expr) -> pl.Expr:
