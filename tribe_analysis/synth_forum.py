@@ -797,6 +797,48 @@ def _mentions(
 # --------------------------------------------------------------------------- assembly
 
 
+def _check_arguments(
+    design: str, n_leaders: int, days: float, mixed_share: float, mix_range: tuple[float, float]
+) -> None:
+    """Raise ValueError, naming the argument, for what :func:`simulate_forum` cannot simulate."""
+    if design not in DESIGNS:
+        raise ValueError(f"unknown design {design!r} (expected one of {', '.join(DESIGNS)})")
+    if n_leaders < 1 or days < 1:
+        raise ValueError("n_leaders and days must be at least 1")
+    if not 0.0 <= mixed_share <= 1.0 or not 0.0 <= mix_range[0] <= mix_range[1] <= 1.0:
+        raise ValueError("mixed_share and mix_range must lie in [0, 1] (mix_range ordered)")
+
+
+def _followed_roots(
+    m_lead: np.ndarray, m_acc: np.ndarray, member_roots: np.ndarray, authors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(root, leader) for each member root post and each leader following its author."""
+    order = np.argsort(m_acc, kind="stable")
+    f_acc, f_lead = m_acc[order], m_lead[order]
+    lo = np.searchsorted(f_acc, authors, side="left")
+    hi = np.searchsorted(f_acc, authors, side="right")
+    reps = hi - lo
+    rows = np.repeat(lo, reps) + _position_in_group(np.repeat(np.arange(reps.size), reps))
+    return np.repeat(member_roots, reps), f_lead[rows]
+
+
+def _truth(
+    leaders: list[str], lead: dict[str, np.ndarray], rate: np.ndarray, aud: _Audience
+) -> pl.DataFrame:
+    """The planted truth: each leader's style, mix, behaviour probabilities and audience."""
+    return pl.DataFrame(
+        {
+            "leader_id": leaders,
+            "style": [STYLES[c] for c in lead["code"]],
+            "mix": lead["mix"],
+            **{f"p_{b}": lead[b] for b in BEHAVIOURS},
+            "p_self_thread": lead["self_thread"],
+            "posts_per_day": rate,
+            "audience": aud.size.astype(np.int64),
+        }
+    )
+
+
 def _platform_variants(platform: str | Sequence[str]) -> tuple[str, ...]:
     names = (platform,) if isinstance(platform, str) else tuple(platform)
     bad = [n for n in names if n not in PLATFORMS]
@@ -932,13 +974,8 @@ def simulate_forum(
     >>> t.truth["style"].unique().to_list(), t.leaders
     (['participator'], ['L0', 'L1', 'L2', 'L3'])
     """
-    if design not in DESIGNS:
-        raise ValueError(f"unknown design {design!r} (expected one of {', '.join(DESIGNS)})")
+    _check_arguments(design, n_leaders, days, mixed_share, mix_range)
     variants = _platform_variants(platform)
-    if n_leaders < 1 or days < 1:
-        raise ValueError("n_leaders and days must be at least 1")
-    if not 0.0 <= mixed_share <= 1.0 or not 0.0 <= mix_range[0] <= mix_range[1] <= 1.0:
-        raise ValueError("mixed_share and mix_range must lie in [0, 1] (mix_range ordered)")
     # Leaders' styles and probabilities come from their own stream, so that the world
     # (audiences, activity, roots) is the same for a seed whatever the styles.
     leader_seed, world_seed = np.random.SeedSequence(seed).spawn(2)
@@ -978,13 +1015,7 @@ def simulate_forum(
         tribe = (member_roots, board[~is_leader])
         _forum_discussion(rng, log, aud, roots, n_l)
     else:
-        order = np.argsort(m_acc, kind="stable")
-        f_acc, f_lead = m_acc[order], m_lead[order]
-        lo = np.searchsorted(f_acc, author[~is_leader], side="left")
-        hi = np.searchsorted(f_acc, author[~is_leader], side="right")
-        reps = hi - lo
-        rows = np.repeat(lo, reps) + _position_in_group(np.repeat(np.arange(reps.size), reps))
-        tribe = (np.repeat(member_roots, reps), f_lead[rows])
+        tribe = _followed_roots(m_lead, m_acc, member_roots, author[~is_leader])
         _microblog_discussion(rng, log, aud, roots, n_l)
     _crowd_reactions(rng, log, aud, design, n_l)
     counts = _Counts(n_l)
@@ -992,21 +1023,10 @@ def simulate_forum(
     _mentions(rng, log, aud, lead, design, n_l, counts)
     names = _names("L", n_l) + _names("m", n_m)
     events = _assemble(log, names, days * _DAY, variants)
-    truth = pl.DataFrame(
-        {
-            "leader_id": names[:n_l],
-            "style": [STYLES[c] for c in lead["code"]],
-            "mix": lead["mix"],
-            **{f"p_{b}": lead[b] for b in BEHAVIOURS},
-            "p_self_thread": lead["self_thread"],
-            "posts_per_day": rate,
-            "audience": aud.size.astype(np.int64),
-        }
-    )
     evidence = pl.DataFrame({"leader_id": names[:n_l], **counts.columns()})
     return ForumTribe(
         events=events,
-        truth=truth,
+        truth=_truth(names[:n_l], lead, rate, aud),
         leaders=names[:n_l],
         design=design,
         platform=variants,
