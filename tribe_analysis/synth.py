@@ -1002,7 +1002,16 @@ def _assemble(plan: _Plan, ev: _Events) -> pl.DataFrame:
     )
     del time, actor, action, parent_row, thread_row, target
 
-    # Mentions: one list per event, in the order they were drawn.
+    return conform(_with_mentions(frame, ev, rank, names), platform="synthetic")
+
+
+def _with_mentions(
+    frame: pl.DataFrame, ev: _Events, rank: np.ndarray, names: pl.Series
+) -> pl.DataFrame:
+    """``frame`` with ``mentions``: one list per event, in the order they were drawn.
+
+    ``rank`` maps an internal event id to its row of ``frame`` (-1: dropped).
+    """
     m_row = rank[np.concatenate(ev.mention_event)]  # _generate always adds mention blocks
     m_account = np.concatenate(ev.mention_account)
     keep = m_row >= 0
@@ -1013,12 +1022,11 @@ def _assemble(plan: _Plan, ev: _Events) -> pl.DataFrame:
         .group_by("row", maintain_order=True)
         .agg(pl.col("mentions"))
     )
-    frame = (
-        frame.with_columns(row=pl.int_range(n, dtype=pl.Int64))
+    return (
+        frame.with_columns(row=pl.int_range(frame.height, dtype=pl.Int64))
         .join(mentions, on="row", how="left", maintain_order="left")
         .drop("row")
     )
-    return conform(frame, platform="synthetic")
 
 
 def _number_ids(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
