@@ -124,19 +124,33 @@ def main(argv: list[str] | None = None) -> None:
         "--baseline-10m", action="store_true", help="also run the pandas baseline at 10M (slow)"
     )
     args = parser.parse_args(argv)
-
     load = os.getloadavg()[0]
+    timings, comparisons = _run(args.sizes, args.baseline_10m)
+
+    command = shlex.join([".venv/bin/python", "benchmarks/bench_measures.py", *sys.argv[1:]])
+    print("## Per-leader measures: tribe-analysis (polars) beside a pandas + networkx baseline\n")
+    print(f"machine: {machine()}  ")
+    print(f"command: `{command}`  ")
+    print(f"1-minute load average at the start: {load:.1f} (single runs; other jobs add noise)\n")
+    _print_timings(timings)
+    _print_notes(timings, args.sizes)
+    for size, (rows, differing, n_exact) in comparisons.items():
+        _print_agreement(size, rows, differing, n_exact)
+
+
+def _run(sizes: list[str], baseline_10m: bool) -> tuple[list[dict], dict]:
+    """Each implementation at each size in a fresh process; the agreement of their outputs."""
     timings = []
     outputs: dict[tuple[str, str], Path] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for size in args.sizes:
+        for size in sizes:
             path = events_file(size)
             truth = path.with_name(f"truth_{size}.parquet")
             for impl, template in (
                 ("tribe-analysis", POLARS_CASE),
                 ("pandas baseline", PANDAS_CASE),
             ):
-                if impl == "pandas baseline" and size != "1M" and not args.baseline_10m:
+                if impl == "pandas baseline" and size != "1M" and not baseline_10m:
                     continue
                 out = Path(tmp) / f"{impl.split()[0]}_{size}.parquet"
                 print(f"running {impl} at {size} ...", file=sys.stderr, flush=True)
@@ -150,15 +164,13 @@ def main(argv: list[str] | None = None) -> None:
                 pl.read_parquet(outputs[("tribe-analysis", size)]),
                 pl.read_parquet(outputs[("pandas baseline", size)]),
             )
-            for size in args.sizes
+            for size in sizes
             if ("tribe-analysis", size) in outputs and ("pandas baseline", size) in outputs
         }
+    return timings, comparisons
 
-    command = shlex.join([".venv/bin/python", "benchmarks/bench_measures.py", *sys.argv[1:]])
-    print("## Per-leader measures: tribe-analysis (polars) beside a pandas + networkx baseline\n")
-    print(f"machine: {machine()}  ")
-    print(f"command: `{command}`  ")
-    print(f"1-minute load average at the start: {load:.1f} (single runs; other jobs add noise)\n")
+
+def _print_timings(timings: list[dict]) -> None:
     print(
         "Each cell runs in a fresh process (peak RSS is its own). tribe-analysis: "
         "`pl.read_parquet` → `graph.edge_list` → `features.leader_measures(..., edges=edges)` "
@@ -180,9 +192,12 @@ def main(argv: list[str] | None = None) -> None:
             f"| {edges_s} | {r['measures_s']:.1f} | {r['total_s']:.1f} "
             f"| {r['events'] / r['total_s']:,.0f} | {r['peak_rss_mb']:,} |"
         )
+
+
+def _print_notes(timings: list[dict], sizes: list[str]) -> None:
     by = {(r["impl"], r["size"]): r for r in timings}
     notes = []
-    for size in args.sizes:
+    for size in sizes:
         ours, base = by.get(("tribe-analysis", size)), by.get(("pandas baseline", size))
         if ours and base:
             notes.append(
@@ -199,28 +214,28 @@ def main(argv: list[str] | None = None) -> None:
             )
     if notes:
         print("\n" + "  \n".join(notes))
-    for size, (rows, differing, n_exact) in comparisons.items():
-        print(f"\n### Agreement at {size} (same events, same leaders)\n")
+
+
+def _print_agreement(size: str, rows: list[dict], differing: list[str], n_exact: int) -> None:
+    print(f"\n### Agreement at {size} (same events, same leaders)\n")
+    print(
+        "Largest absolute (and relative) difference over leaders per measure; a null "
+        "mismatch is a leader where exactly one of the two is null.\n"
+    )
+    print("| measure | leaders with both values | null mismatches | max abs diff | max rel diff |")
+    print("|---|---|---|---|---|")
+    for row in rows:
         print(
-            "Largest absolute (and relative) difference over leaders per measure; a null "
-            "mismatch is a leader where exactly one of the two is null.\n"
+            f"| {row['measure']} | {row['values']} | {row['null_mismatches']} "
+            f"| {_fmt(row['max_abs_diff'])} | {_fmt(row['max_rel_diff'])} |"
         )
+    if differing:
+        print(f"\nCounts, numerators and denominators that differ: {', '.join(differing)}.")
+    else:
         print(
-            "| measure | leaders with both values | null mismatches | max abs diff | max rel diff |"
+            f"\nAll {n_exact} counts, numerators and denominators (`_num`, `_den` of the "
+            f"{len(RATES)} rates, counts) are identical."
         )
-        print("|---|---|---|---|---|")
-        for row in rows:
-            print(
-                f"| {row['measure']} | {row['values']} | {row['null_mismatches']} "
-                f"| {_fmt(row['max_abs_diff'])} | {_fmt(row['max_rel_diff'])} |"
-            )
-        if differing:
-            print(f"\nCounts, numerators and denominators that differ: {', '.join(differing)}.")
-        else:
-            print(
-                f"\nAll {n_exact} counts, numerators and denominators (`_num`, `_den` of the "
-                f"{len(RATES)} rates, counts) are identical."
-            )
 
 
 if __name__ == "__main__":
