@@ -10,6 +10,8 @@ makes at least one of these tests fail (``test_guards_have_teeth``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -220,3 +222,64 @@ def test_label_does_not_depend_on_the_company(design):
     decided = together.filter(pl.col("probability") >= CONFIDENCE)
     assert decided.height >= 3
     assert set(decided.get_column("profile")) == {"broadcaster", "participator"}
+
+
+# (f) docs/methods.md quotes the generated validation docs, not figures of an older run.
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _table(text: str, heading: str) -> list[list[str]]:
+    """The cells of the first Markdown table after ``heading`` (header row left out)."""
+    lines = text[text.index(heading) :].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def _paragraph(text: str, start: str) -> str:
+    """One paragraph of ``text`` from ``start``, its lines joined."""
+    block = text[text.index(start) :].split("\n\n")[0]
+    return " ".join(block.split())
+
+
+def test_methods_quotes_the_generated_validation_figures():
+    methods = (DOCS / "methods.md").read_text()
+    synthetic = (DOCS / "validation_synthetic.md").read_text()
+    ceiling = (DOCS / "validation_ceiling.md").read_text()
+    decisions = {
+        row[0]: row
+        for row in _table(synthetic, "## Decisions per design and platform")
+        if row[1] == "(all)"
+    }
+    said = _paragraph(methods, "**Decisions on planted tribes**")
+    order = ("synth", "forum", "microblog")
+    assert f"{decisions['synth'][3]} (simulator), {decisions['forum'][3]} (forum) and " in said
+    assert f"labels {', '.join(decisions[d][4] for d in order[:2])} and " in said
+    assert f"and {decisions['microblog'][4]} (" in said
+    wrong = [decisions[d][6] for d in order]
+    assert f"0.95: {wrong[0]}, {wrong[1]} and {wrong[2]} of " in said
+    assert f"of {', '.join(f'{int(decisions[d][2]):,}' for d in order[:2])} and " in said
+    variants = _table(synthetic, "## Decisions per design and platform")
+    lowest = min(float(row[4]) for row in variants)
+    assert f"({lowest:.3f} at the lowest, " in said
+    pure = [row for row in _table(synthetic, "## Tribes of one style") if row[2].startswith("none")]
+    decided = sorted(float(row[4]) for row in pure)
+    own = sorted(float(row[5]) for row in pure)
+    assert f"{decided[0]:.3f}–{decided[-1]:.3f} are decided" in said
+    assert f"{own[0]:.3f}–{own[-1]:.3f} of those decided" in said
+    logistic = [
+        float(row[6]) for row in _table(ceiling, "| design | platform |") if row[1] == "full"
+    ]
+    assert f"only {min(logistic):.2f}–{max(logistic):.2f} of them" in said
+    # the reliability table and the calibration errors too
+    quoted = _table(methods, "| stated | n | stated (mean) |")
+    generated = _table(synthetic, "**all designs**")
+    assert [row[:4] for row in quoted] == [row[:4] for row in generated]
+    ece = _paragraph(methods, "Expected calibration error (weighted mean")
+    rows = {row[0]: row[1] for row in _table(synthetic, "| design | ECE (all platforms) |")}
+    assert f"{rows['all']} pooled; per design {rows['synth']} (simulator), " in ece
+    assert f"{rows['forum']} (forum), {rows['microblog']} (microblog)" in ece
