@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import altair as alt
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tribe_analysis import charts, features, graph
 from tribe_analysis.participation import PARTS
@@ -201,6 +203,19 @@ def test_profile_map_gives_outlets_far_from_balance_the_plot(table, monkeypatch)
     # balances near 0 keep 0 (give = receive) in view
     near = [b + 4 for b in balances]  # -1.79 .. -0.37: 0 is nearer than they spread
     assert charts._balance_domain(near) == (-2.0, 0.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-8, 8, allow_nan=False), min_size=1, max_size=30))
+def test_balance_domain_holds_every_leader_and_keeps_zero_when_near(values):
+    low, high = charts._balance_domain(values)
+    assert low <= min(values) and max(values) <= high and low < high
+    assert low / 0.5 == round(low / 0.5) and high / 0.5 == round(high / 0.5)  # ticks at 0.5
+    gap = max(min(values), 0) + max(-max(values), 0)
+    if gap <= max(values) - min(values):
+        assert low <= 0 <= high  # 0 (give = receive) is in view when it is this near
+    else:  # far from 0: the plot is the leaders', at most one step beyond them either side
+        assert high - low <= max(values) - min(values) + 1.0 + 1e-9
 
 
 def test_profile_map_without_an_index_says_why_in_the_plot(table):
