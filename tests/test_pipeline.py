@@ -328,3 +328,48 @@ def test_any_small_tribe_gives_labels_that_hold_together(events, data):
         alone = pipeline.profile(events, [leader], seed=0).profiles.row(0, named=True)
         mine = table.filter(pl.col("leader_id") == leader).row(0, named=True)
         assert (alone["profile"], alone["probability"]) == (mine["profile"], mine["probability"])
+
+
+ids = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12
+)
+
+
+@hypothesis.settings(max_examples=150, deadline=None)
+@hypothesis.given(st.lists(ids, min_size=1, max_size=8), st.dictionaries(ids, ids, max_size=4))
+def test_read_leaders_reads_back_what_leaders_file_writes(tmp_path_factory, leaders, names):
+    path = tmp_path_factory.mktemp("leaders") / "leaders.txt"
+    text = pipeline.leaders_file(leaders, names)
+    path.write_text(text, encoding="utf-8")
+    kept = [
+        leader
+        for leader in leaders
+        if len(leader.splitlines()) == 1
+        and leader == leader.strip()
+        and not pipeline.LEADERS_COMMENT.search(leader)
+    ]
+    if not kept:
+        with pytest.raises(ev.EventsError, match="no leader ids in the file"):
+            pipeline.read_leaders(path)
+        return
+    assert pipeline.read_leaders(path) == list(dict.fromkeys(kept))
+    # the way a spreadsheet or Windows editor saves it reads the same
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    assert pipeline.read_leaders(path) == list(dict.fromkeys(kept))
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "no such file"),
+        (b"# only a comment\n\n", "no leader ids in the file"),
+        (b"ann\n\xe9ric\n", "not UTF-8 (invalid continuation byte)"),
+    ],
+)
+def test_read_leaders_names_the_file_and_why(tmp_path, content, reason):
+    path = tmp_path / "leaders.txt"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ev.EventsError) as caught:
+        pipeline.read_leaders(path)
+    assert str(caught.value) == f"{path}: {reason}"

@@ -444,32 +444,21 @@ def _read_leader_file(
     present: Callable[[list[str]], set[str]],
     resemble: Callable[[list[str]], dict[str, str]] | None = None,
 ) -> list[str]:
-    """Leader ids from a file (one per line, ``#`` comments); unknown ids are errors.
+    """Leader ids from a file (:func:`tribe_analysis.pipeline.leader_lines`); unknown ids are errors.
 
     ``present`` says which of some ids are accounts of the data; ``resemble`` gives,
     for unknown ids, the account each likely means (:func:`_resemblances`).
 
     A comment starts with ``#`` at the start of a line or after white space, so an id
     holding ``#`` (``name#1234``, ``a#b@example.org``) is read whole, never cut to an
-    account it is not. A UTF-8 byte-order mark and Windows (CRLF) line ends are fine.
+    account it is not.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        _fail([ev.Problem(str(path), None, "no such file")])
-    except UnicodeDecodeError as exc:
-        _fail([ev.Problem(str(path), None, f"not UTF-8 ({exc.reason})")])
-    except OSError as exc:
-        _fail([ev.Problem(str(path), None, f"cannot read ({exc.strerror})")])
-    from tribe_analysis.pipeline import LEADERS_COMMENT
+    from tribe_analysis.pipeline import leader_lines
 
-    wanted: list[tuple[int, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        leader = LEADERS_COMMENT.split(line, maxsplit=1)[0].strip()
-        if leader:
-            wanted.append((number, leader))
-    if not wanted:
-        _fail([ev.Problem(str(path), None, "no leader ids in the file")])
+    try:
+        wanted = leader_lines(path)
+    except ev.EventsError as exc:
+        _fail(exc.problems)
     from tribe_analysis.features import is_pseudo_account
 
     named = sorted({leader for _, leader in wanted})

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FIRST_COLUMNS",
     "LEADERS_COMMENT",
+    "leader_lines",
+    "read_leaders",
     "MANIFEST",
     "OUTPUTS",
     "QUARANTINE",
@@ -882,6 +884,64 @@ def leaders_file(leaders: Sequence[str], names: Mapping[str, str] | None = None)
         lines.append(f"# {left} {noun} left out: {'its id' if left == 1 else 'their ids'} "
                      "cannot be written in a leaders file as it is")  # fmt: skip
     return _LEADERS_HEAD + "".join(f"{line}\n" for line in lines)
+
+
+def read_leaders(path: str | Path) -> list[str]:
+    r"""The leader ids of a leaders file, in file order, each once.
+
+    A leaders file is what ``--leaders`` takes and what every run writes as
+    ``leaders.txt`` (:func:`leaders_file`): one id per line; ``#`` first on a line or
+    after white space starts a comment, so an id holding ``#`` (``name#1234``) is read
+    whole; blank lines, a UTF-8 byte-order mark and Windows line ends are fine.
+
+    Raises
+    ------
+    tribe_analysis.events.EventsError
+        Naming the file and why: missing, unreadable, not UTF-8, or without an id.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "leaders.txt"
+    >>> _ = path.write_text(leaders_file(["771", "name#1234"], {"771": "T.E.D."}) + "771\n")
+    >>> read_leaders(path)
+    ['771', 'name#1234']
+    >>> _ = path.write_text("# nobody yet\n")
+    >>> read_leaders(path)
+    Traceback (most recent call last):
+    tribe_analysis.errors.EventsError: ...leaders.txt: no leader ids in the file
+    >>> tmp.cleanup()
+    """
+    return list(dict.fromkeys(leader for _, leader in leader_lines(path)))
+
+
+def leader_lines(path: str | Path) -> list[tuple[int, str]]:
+    """Each id of a leaders file (:func:`read_leaders`) with its line number, as written.
+
+    Raises
+    ------
+    tribe_analysis.events.EventsError
+        As :func:`read_leaders`.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ev.EventsError([ev.Problem(str(path), None, "no such file")]) from None
+    except UnicodeDecodeError as exc:
+        raise ev.EventsError([ev.Problem(str(path), None, f"not UTF-8 ({exc.reason})")]) from None
+    except OSError as exc:
+        reason = f"cannot read ({exc.strerror})"
+        raise ev.EventsError([ev.Problem(str(path), None, reason)]) from None
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        leader = LEADERS_COMMENT.split(line, maxsplit=1)[0].strip()
+        if leader:
+            found.append((number, leader))
+    if not found:
+        raise ev.EventsError([ev.Problem(str(path), None, "no leader ids in the file")])
+    return found
 
 
 def _about(run: ProfileRun, inputs: Sequence[Path] = ()) -> list[str]:
