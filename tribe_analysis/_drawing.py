@@ -28,6 +28,7 @@ from collections import Counter, deque
 from concurrent.futures import Future
 from pathlib import Path
 from types import ModuleType
+from typing import IO
 
 __all__ = [
     "Drawers",
@@ -166,6 +167,8 @@ class _Worker:
             text=True,
             encoding="utf-8",
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both piped
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
         self.waiting: deque[Future[str]] = deque()
         self.lock = threading.Lock()
         self.gone = False
@@ -190,7 +193,7 @@ class _Worker:
         return RuntimeError(f"drawing worker stopped (exit code {self.proc.wait()})")
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
+        for line in self.stdout:
             answer = json.loads(line)
             with self.lock:
                 future = self.waiting.popleft()
@@ -207,17 +210,17 @@ class _Worker:
         """Feed the worker its jobs; ``None`` closes its input (no more jobs)."""
         with contextlib.suppress(BrokenPipeError, ValueError):  # a killed worker
             while (job := self.jobs.get()) is not None:
-                self.proc.stdin.write(job)
-                self.proc.stdin.flush()
+                self.stdin.write(job)
+                self.stdin.flush()
         with contextlib.suppress(BrokenPipeError, ValueError):
-            self.proc.stdin.close()
+            self.stdin.close()
 
     def join(self) -> None:
         """Wait for the process and both threads (after ``None`` was queued)."""
         self.writer.join()
         self.proc.wait()
         self.reader.join()
-        self.proc.stdout.close()
+        self.stdout.close()
 
 
 WORKER_NICENESS = 10
@@ -335,7 +338,7 @@ def _stop_started() -> None:
         _started.pop().kill()
 
 
-def _job_waiting(stream: object) -> bool:
+def _job_waiting(stream: IO[str]) -> bool:
     """Whether a job (or the end of the input) waits on ``stream``, without reading it."""
     try:
         ready, _, _ = select.select([stream], [], [], 0)

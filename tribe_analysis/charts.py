@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import altair as alt
 import networkx as nx
@@ -420,7 +420,7 @@ def profile_map(
     frame, hidden = _map_frame(table, labels)
     width, height = 460, 320
     y_domain = _balance_domain(frame["give_receive_log_ratio"].drop_nulls().to_list())
-    most = max(frame["authored"].fill_null(0).max() or 0, 1)
+    most = max(cast(int, frame["authored"].fill_null(0).max()) or 0, 1)
     placed = _with_name_spots(frame, width=width, height=height, y_domain=y_domain, most=most)
     data = _chart_data(placed, ["leader_id"]).drop("leader_id")
     subs, shapes = _sub_profile_shapes(placed)
@@ -476,11 +476,12 @@ def profile_map(
     layers = [rule, intervals, points, names, callouts]
     if not frame.height:  # say so in the plot, where the points would be
         layers.append(_empty_map_note(hidden, width, height))
-    return alt.layer(*layers).properties(
+    chart = alt.layer(*layers).properties(
         title=alt.Title(title, subtitle=_map_subtitle(threshold, hidden)),
         width=width,
         height=height,
     )
+    return cast(alt.LayerChart, chart)  # properties() is typed as any top-level chart
 
 
 _MAP_COLUMNS = (
@@ -699,10 +700,11 @@ def measure_comparison(
             color=alt.condition("datum.value > 0.6", alt.value("white"), alt.value("black")),
         )
     )
-    return alt.layer(cells, text).properties(
+    chart = alt.layer(cells, text).properties(
         title=alt.Title(title, subtitle="n/o: not observed (signal unobservable or too few cases)"),
         width=70 * len(measures),
     )
+    return cast(alt.LayerChart, chart)
 
 
 def ego_network(
@@ -919,13 +921,14 @@ def _ego_chart(
     # no ties: no layer of them (an empty layer's scales would have no extent)
     layers = [node_layer, name] if links.is_empty() else [edge_layer, node_layer, name]
     # resolve and title given to the constructor: each later call would copy every layer
-    return alt.layer(
+    chart = alt.layer(
         *layers,
         resolve=alt.Resolve(scale=alt.ScaleResolveMap(color="independent")),
         title=_ego_title(title, subtitle, legends=legends),
         width=360,
         height=360,
     )
+    return cast(alt.LayerChart, chart)
 
 
 def thread_view(
@@ -976,7 +979,7 @@ def _thread_title(title: str, *, legends: bool) -> str | alt.Title:
     return alt.Title(title, subtitle=[colours, "dot size: comments by others"])
 
 
-def _axis(legends: bool, **kwargs: object) -> alt.Axis | alt.UndefinedType:
+def _axis(legends: bool, **kwargs: Any) -> alt.Axis | alt.UndefinedType:
     """A report card's axes (``legends`` false): labels never cut with an ellipsis.
 
     Its labels are short (the five ways, dates, counts): an axis' 180 px limit never
@@ -1013,7 +1016,7 @@ would move its points and dates with the machine that draws it (and its bytes ch
 
 def _when(field: str, unit: str, fmt: str) -> alt.Tooltip:
     """A time in a tooltip, in UTC (``unit``: a ``utc…`` time unit as fine as ``fmt``)."""
-    return alt.Tooltip(field, timeUnit=unit, format=fmt)
+    return alt.Tooltip(field, timeUnit=cast(Any, unit), format=fmt)
 
 
 def _day_axis(legends: bool = True) -> alt.Axis | alt.UndefinedType:
@@ -1093,7 +1096,7 @@ def _threads_of(events: pl.DataFrame, leaders: Sequence[str], limit: int) -> dic
         stamps = rows.get_column("timestamp")
         out[name] = _Threads(
             _chart_data(rows, ["timestamp", "thread_id"]).drop("thread_id"),
-            _period(stamps.min(), stamps.max()),
+            _period(cast(datetime | None, stamps.min()), cast(datetime | None, stamps.max())),
             every.height,
         )
     return out
@@ -1300,9 +1303,10 @@ def style_over_time(
     missing = sorted(missing, key=natural_key)
     if missing:
         subtitle.append(f"no index in any window (too few parts observed): {', '.join(missing)}")
-    return alt.layer(*layers).properties(
+    chart = alt.layer(*layers).properties(
         title=alt.Title(title, subtitle=subtitle) if subtitle else title, width=460, height=240
     )
+    return cast(alt.LayerChart, chart)
 
 
 def _window_layers(data: pl.DataFrame) -> list[alt.Chart]:
@@ -1435,7 +1439,7 @@ def _parts_chart(data: pl.DataFrame, color: str) -> alt.LayerChart:
         alt.Tooltip("evidence:N"),
         alt.Tooltip("median:Q", title="tribe median", format=".2f"),
     ]
-    return alt.layer(
+    chart = alt.layer(
         base.transform_filter("isValid(datum.value)")
         .mark_tick(color="black", thickness=2, size=20)
         .encode(x=x("median")),
@@ -1456,6 +1460,7 @@ def _parts_chart(data: pl.DataFrame, color: str) -> alt.LayerChart:
         width=300,
         height=200,
     )
+    return cast(alt.LayerChart, chart)
 
 
 CARD_ALTERS = 15
@@ -1588,7 +1593,7 @@ def _card_data(
 
 
 def _card_title(card: _Card) -> alt.Title:
-    return alt.Title(card.title, subtitle=card.subtitle or None, fontSize=20)
+    return alt.Title(card.title, subtitle=card.subtitle or alt.Undefined, fontSize=20)
 
 
 def _card_chart(card: _Card) -> alt.VConcatChart:

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 # NumPy's and SciPy's OpenBLAS each start a worker thread per core when loaded, and
 # each thread spins for about 0.1 s of CPU waiting for work that never comes: the
@@ -27,6 +28,9 @@ import click  # noqa: E402
 import polars as pl  # noqa: E402
 
 from tribe_analysis import events as ev  # noqa: E402
+
+if TYPE_CHECKING:
+    from tribe_analysis.synth import SimulatedTribe
 
 __all__ = ["main"]
 
@@ -46,7 +50,7 @@ def _masking() -> bool:
     return bool(ctx is not None and ctx.meta.get(_MASK))
 
 
-def _fail(problems: Sequence[ev.Problem], *, mask: bool | None = None) -> None:
+def _fail(problems: Sequence[ev.Problem], *, mask: bool | None = None) -> NoReturn:
     """Print problems as ``error: FILE:LINE: reason`` lines on stderr and exit 2.
 
     With ``mask`` (default: the command pseudonymises) the values the reasons
@@ -67,7 +71,7 @@ def _fail(problems: Sequence[ev.Problem], *, mask: bool | None = None) -> None:
     sys.exit(2)
 
 
-def _error(message: str, code: int = 2) -> None:
+def _error(message: str, code: int = 2) -> NoReturn:
     """Print one ``error:`` line on stderr and exit."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -226,7 +230,7 @@ def simulate(
 
 
 def write_simulation(
-    tribe: object, out: Path, *, write_csv: bool = False, write_mastodon: bool = False
+    tribe: SimulatedTribe, out: Path, *, write_csv: bool = False, write_mastodon: bool = False
 ) -> list[Path]:
     """Write a simulated tribe's events, truth and leader list into ``out``."""
     import json
@@ -257,7 +261,7 @@ def write_simulation(
     return paths
 
 
-def _silent_leaders(tribe: object) -> list[str]:
+def _silent_leaders(tribe: SimulatedTribe) -> list[str]:
     """The simulated leaders with no event of their own (a short period, little activity)."""
     actors = set(tribe.events.get_column("actor_id").unique().to_list())
     return [leader for leader in tribe.leaders if leader not in actors]
@@ -377,7 +381,7 @@ def _reason_counts(skipped) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def format_summary(summary: dict[str, object]) -> str:
+def format_summary(summary: dict[str, Any]) -> str:
     """Render :func:`tribe_analysis.events.summarize_events` as aligned text lines.
 
     Examples
@@ -398,7 +402,7 @@ def format_summary(summary: dict[str, object]) -> str:
     """
     orphan = summary["orphan_reply_share"]
 
-    def stamp(value: object) -> str:
+    def stamp(value: Any) -> str:
         return "-" if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     rows = [("events", f"{summary['rows']:,}")]
@@ -419,7 +423,7 @@ def format_summary(summary: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def _mention_rows(summary: dict[str, object]) -> list[tuple[str, str]]:
+def _mention_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """The summary's line about mentions: how many, how many name an account of the data.
 
     Examples
@@ -718,7 +722,7 @@ def profile(
         _profile_on_dask(ctx.params)
         return
     _start_background_work(report)
-    inputs = tuple(Path(p) for p in inputs)
+    paths = tuple(Path(p) for p in inputs)
     k = _profiles_option(n_profiles)
     key = _key(key_file) if pseudonymize else None
     options = {
@@ -736,12 +740,12 @@ def profile(
         "card_png": card_png,
         "graph": graph_scope,
     }
-    spill = _spill_folder(ctx.params, inputs)
+    spill = _spill_folder(ctx.params, paths)
     with (
         spill as spill_to,
-        pipeline.OutputFolder(out, command="profile", options=options, inputs=inputs) as folder,
+        pipeline.OutputFolder(out, command="profile", options=options, inputs=paths) as folder,
     ):
-        result = _load(inputs, fmt, on_error, spill_to)
+        result = _load(paths, fmt, on_error, spill_to)
         if out_of_core and not isinstance(result.events, pl.LazyFrame):
             click.echo(
                 f"note: --out-of-core reads canonical events files; this {result.platform} "
@@ -759,7 +763,7 @@ def profile(
         bar = _steps(7 if report else 6)
         try:
             run = _profile_run(
-                result, leaders, inputs, bar, top or DEFAULT_TOP, since, until, k, seed, key
+                result, leaders, paths, bar, top or DEFAULT_TOP, since, until, k, seed, key
             )
             _say_what_is_unknown(run)
             folder.counts.update(

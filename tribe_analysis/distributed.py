@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
@@ -403,7 +403,7 @@ def _partition_checks(part, since: datetime | None, until: datetime | None) -> d
 def _combine_checks(*parts: dict[str, Any]) -> dict[str, Any]:
     """Partitions' :func:`_partition_checks` as one: sums, and the earliest and latest times."""
     times = ("first", "last", "window_first", "window_last")
-    out = {k: sum(int(p[k]) for p in parts) for k in parts[0] if k not in times}
+    out: dict[str, Any] = {k: sum(int(p[k]) for p in parts) for k in parts[0] if k not in times}
     for key, pick in zip(times, (min, max, min, max), strict=True):
         out[key] = pick((p[key] for p in parts if p[key] is not None), default=None)
     return out
@@ -418,7 +418,8 @@ def _id_hashes(ids):
     """
     import pandas as pd
 
-    hashed = pl.from_pandas(ids.reset_index(drop=True)).drop_nulls().hash(_HASH_SEED)
+    column = cast(pl.Series, pl.from_pandas(ids.reset_index(drop=True)))  # a Series for a Series
+    hashed = column.drop_nulls().hash(_HASH_SEED)
     return pd.Series(hashed.to_numpy(), dtype="uint64", name=ids.name)
 
 
@@ -796,7 +797,7 @@ def _to_polars(frame) -> pl.DataFrame:
     """A pandas partition of events as polars with the canonical types."""
     out = pl.from_pandas(frame.reset_index(drop=True))
     types = {c: SCHEMA[c] for c in COLUMNS if c in out.columns}
-    return out.cast(types)
+    return out.cast(types)  # type: ignore[arg-type]  # polars types the keys narrowly
 
 
 def own_threads(frame, leaders: Sequence[str]) -> pl.DataFrame:

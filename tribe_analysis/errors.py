@@ -106,11 +106,10 @@ def one_per_record(problems: Sequence[Problem]) -> list[Problem]:
     out: list[Problem] = []
     for problem in sorted(problems, key=_problem_key):
         last = out[-1] if out else None
-        same = last is not None and problem.line is not None
-        if same and (last.source, last.line, last.unit) == (
-            problem.source,
-            problem.line,
-            problem.unit,
+        if (
+            last is not None
+            and problem.line is not None
+            and (last.source, last.line, last.unit) == (problem.source, problem.line, problem.unit)
         ):
             out[-1] = Problem(last.source, last.line, f"{last.reason}; {problem.reason}", last.unit)
         else:

@@ -84,16 +84,16 @@ ACTION_DTYPE = pl.Enum(list(ACTIONS))
 
 SCHEMA = pl.Schema(
     {
-        "event_id": pl.String,
+        "event_id": pl.String(),
         "timestamp": pl.Datetime("us", "UTC"),
-        "actor_id": pl.String,
+        "actor_id": pl.String(),
         "action": ACTION_DTYPE,
-        "parent_id": pl.String,
-        "thread_id": pl.String,
-        "target_actor_id": pl.String,
+        "parent_id": pl.String(),
+        "thread_id": pl.String(),
+        "target_actor_id": pl.String(),
         "mentions": pl.List(pl.String),
-        "text": pl.String,
-        "platform": pl.String,
+        "text": pl.String(),
+        "platform": pl.String(),
     }
 )
 """Canonical events schema v1: column names, order and dtypes."""
@@ -481,23 +481,23 @@ def _ndjson_type_problem(obj: dict) -> str | None:
     return "; ".join(reasons).replace('"', "'") or None
 
 
-def _ndjson_line(text: str) -> tuple[dict | None, str | None]:
-    """One NDJSON line as an object, or why it is not a well-typed JSON object."""
+def _ndjson_line(text: str) -> dict | str:
+    """One NDJSON line as an object, or (text) why it is not a well-typed JSON object."""
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, json_reason(exc.msg, f"column {exc.colno}")
+        return json_reason(exc.msg, f"column {exc.colno}")
     except (ValueError, RecursionError) as exc:  # over-long numbers, deep nesting
-        return None, f"invalid JSON ({_short(exc)})"
+        return f"invalid JSON ({_short(exc)})"
     if not isinstance(obj, dict):
-        return None, "expected a JSON object on each line"
-    reason = _ndjson_type_problem(obj)
-    return (None, reason) if reason else (obj, None)
+        return "expected a JSON object on each line"
+    return _ndjson_type_problem(obj) or obj
 
 
 def _ndjson_value_problem(path: Path, layout: _textscan.Layout, index: int) -> str | None:
     data, _ = _textscan.record_bytes(path, layout, index)
-    return _ndjson_line(data.decode("utf-8"))[1]
+    parsed = _ndjson_line(data.decode("utf-8"))
+    return parsed if isinstance(parsed, str) else None
 
 
 def _ndjson_python(
@@ -512,9 +512,9 @@ def _ndjson_python(
     other: set[str] = set()
     for index in keep.tolist():
         text = data[bounds[index] : bounds[index + 1]].decode("utf-8")
-        obj, reason = _ndjson_line(text)
-        if obj is None:
-            bad.append((index, reason))
+        obj = _ndjson_line(text)
+        if isinstance(obj, str):  # why the line is bad
+            bad.append((index, obj))
             continue
         kept.append(index)
         rows.append({k: _ndjson_value(k, v) for k, v in obj.items() if k in SCHEMA})
@@ -530,7 +530,7 @@ def _ndjson_value(name: str, value: object) -> object:
     """A well-typed NDJSON value as text (ids given as integers) or a list of text."""
     if value is None:
         return None
-    if name == "mentions":
+    if name == "mentions" and isinstance(value, list):  # the type checks made it a list
         return [None if m is None else str(m) for m in value]
     return str(value)
 
@@ -984,7 +984,7 @@ def _check_parts(
         spans.append((source, unit, typed.height))
     if not typed_parts:
         return None, problems
-    raw = typed = None
+    raw = typed = None  # type: ignore[assignment]  # let go of the last part's frames
     combined = pl.concat(typed_parts, how="diagonal_relaxed")
     typed_parts.clear()
     if len(set(combined.n_chunks("all"))) > 1:  # e.g. a column only some parts have
@@ -996,7 +996,7 @@ def _check_parts(
     keep = [c for c in combined.columns if not c.startswith("__")]
     lines = combined.get_column(_LINE)
     events = conform(combined.select(keep), platform="events")
-    combined = None
+    del combined
     events, cyc, deep = _derive(events, max_depth)
     if cyc.size or deep.size:
         problems += _derivation_problems(events, cyc, deep, max_depth, _where(lines, spans))
@@ -1119,7 +1119,7 @@ def read_events(
             problems += exc.problems
             continue
         parts.append((raw, str(path), unit))
-    raw = None  # the parts alone hold the raw frames, and _check_parts lets go of them
+    raw = None  # type: ignore[assignment]  # the parts alone hold the raw frames (_check_parts lets go of them)
     events, found = _check_parts(parts, max_depth, consume=True)
     problems += found
     if problems or events is None:

@@ -263,7 +263,7 @@ def edge_list(events: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         .with_columns(pl.sum_horizontal(INTERACTIONS).alias("weight"))
         .sort("source", "target")
         .collect(engine="streaming")  # exact integer counts: the fast engine is safe here
-        .cast(dict(EDGE_SCHEMA))
+        .cast(dict(EDGE_SCHEMA))  # type: ignore[arg-type]  # polars types the keys narrowly
     )
 
 
@@ -457,8 +457,8 @@ def _strongest_alters(
         .filter(pl.int_range(pl.len()).over("leader") < max_alters)
         .select("leader", "node")
     )
-    strongest, counts = pl.collect_all([strongest, ties.group_by("leader").len()])
-    return strongest.lazy(), counts
+    chosen, counts = pl.collect_all([strongest, ties.group_by("leader").len()])
+    return chosen.lazy(), counts
 
 
 def ego_measures(
@@ -552,7 +552,7 @@ def ego_measures(
             }
         )
         .with_columns(pl.selectors.float().fill_nan(None))
-        .cast(dict(MEASURE_SCHEMA))
+        .cast(dict(MEASURE_SCHEMA))  # type: ignore[arg-type]  # as in edge_list
     )
 
 

@@ -110,9 +110,8 @@ def write_edges(edges: pl.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     # one chunk: the row groups then depend on the rows only, not on how they were computed
-    _sorted(edges.select(EDGE_SCHEMA.names()).cast(dict(EDGE_SCHEMA))).rechunk().write_parquet(
-        path, statistics=False
-    )
+    typed = edges.select(EDGE_SCHEMA.names()).cast(dict(EDGE_SCHEMA))  # type: ignore[arg-type]
+    _sorted(typed).rechunk().write_parquet(path, statistics=False)
     return path
 
 
@@ -309,8 +308,8 @@ def write_graph_files(
     >>> [p.name for p in write_graph_files(e, [folder / "g.graphml", folder / "g.gexf"])]
     ['g.graphml', 'g.gexf']
     """
-    paths = [Path(p) for p in paths]
-    for path in paths:
+    files = [Path(p) for p in paths]
+    for path in files:
         suffix = path.suffix.lower()
         if suffix not in (".graphml", ".gexf"):
             raise ValueError(
@@ -320,16 +319,16 @@ def write_graph_files(
     edges = _sorted(edges.select(EDGE_SCHEMA.names()))
     nodes = _nodes(edges, leaders, names)
     escape = _needs_escape(nodes)
-    if len(paths) < 2:
-        for path in paths:
+    if len(files) < 2:
+        for path in files:
             _write_graph(edges, nodes, escape, path)
-        return paths
+        return files
     # each file in a thread of its own: building and writing the text is polars work that
     # lets go of the GIL, and one file keeps about one core busy
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="tribe-analysis-graph") as pool:
-        for done in [pool.submit(_write_graph, edges, nodes, escape, path) for path in paths]:
+        for done in [pool.submit(_write_graph, edges, nodes, escape, path) for path in files]:
             done.result()
-    return paths
+    return files
 
 
 def _write_graph(edges: pl.DataFrame, nodes: pl.DataFrame, escape: bool, path: Path) -> None:

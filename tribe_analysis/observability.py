@@ -146,7 +146,7 @@ def decide(
     """
     facts = dict(platform or {})
     where = f" ({platform_name})" if platform_name else ""
-    rows = []
+    rows: list[tuple[str, bool, str | None, str | None]] = []
     for signal, meaning in SIGNALS.items():
         if not facts.get(_PLATFORM_KEY[signal], True):
             rows.append(

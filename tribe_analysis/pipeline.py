@@ -18,7 +18,6 @@ writes what a :class:`ProfileRun` holds.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import importlib
 import re
@@ -42,6 +41,8 @@ from tribe_analysis.outputs import (
 )
 
 if TYPE_CHECKING:
+    from distributed import Client
+
     from tribe_analysis.io import Skipped
 
 __all__ = [
@@ -317,6 +318,7 @@ def profile(
     if key is not None:
         from tribe_analysis.privacy import pseudonymize
 
+        assert isinstance(events, pl.DataFrame)  # a lazy frame with a key is refused above
         events = pseudonymize(events, key, keep=leaders)
         edges = edge_list(events)
         scope, scope_edges = _in_window(events, since, until, edges)
@@ -325,33 +327,35 @@ def profile(
     shown = {leader: names[leader] for leader in leaders if names and leader in names}
     table = _profiles(measures, n_profiles, seed, shown)
     step("profiles")
-    run = ProfileRun(  # with a window, its events and edges: the outputs show what was measured
+    # lazy events: the run keeps their count and time span, and the leaders' threads
+    kept, count, span = (
+        _threads_only(scope, leaders) if isinstance(scope, pl.LazyFrame) else (scope, None, None)
+    )
+    return ProfileRun(  # with a window, its events and edges: the outputs show what was measured
         leaders,
         table,
         measures,
         observability,
         scope_edges,
-        scope,
+        kept,
         shown,
         tuple(notes),
         pseudonymized=key is not None,
+        event_count=count,
+        time_span=span,
         node_names=shown if key is not None else dict(names or {}),
         window=_window_bounds(since, until),
     )
-    return _with_threads_only(run) if lazy else run
 
 
-def _with_threads_only(run: ProfileRun) -> ProfileRun:
-    """``run`` of lazy events: it keeps their count and time span, and the leaders' threads."""
+def _threads_only(
+    events: pl.DataFrame | pl.LazyFrame, leaders: Sequence[str]
+) -> tuple[pl.DataFrame, int, tuple[datetime | None, datetime | None]]:
+    """The leaders' own events and threads (:func:`own_threads`), the count and time span of all."""
     ts = pl.col("timestamp")
-    span = run.events.lazy().select(pl.len(), ts.min().alias("first"), ts.max().alias("last"))
+    span = events.lazy().select(pl.len(), ts.min().alias("first"), ts.max().alias("last"))
     count, first, last = span.collect().row(0)
-    return dataclasses.replace(
-        run,
-        events=own_threads(run.events, run.leaders),
-        event_count=count,
-        time_span=(first, last),
-    )
+    return own_threads(events, leaders), count, (first, last)
 
 
 def own_threads(events: pl.DataFrame | pl.LazyFrame, leaders: Sequence[str]) -> pl.DataFrame:
@@ -381,7 +385,7 @@ def profile_distributed(
     frame: object,
     leaders: Sequence[str] | None = None,
     *,
-    client: object,
+    client: Client,
     top: int = 20,
     since: datetime | str | None = None,
     until: datetime | str | None = None,
@@ -443,7 +447,7 @@ def profile_distributed(
 def _profile_distributed(
     frame: object,
     leaders: Sequence[str] | None,
-    client: object,
+    client: Client,
     *,
     step: Callable[[str], None],
     top: int,
@@ -579,7 +583,7 @@ def _window_bounds(
 
 
 def _measure(
-    events: pl.DataFrame,
+    events: pl.DataFrame | pl.LazyFrame,
     leaders: list[str],
     since: datetime | str | None,
     until: datetime | str | None,
@@ -624,7 +628,7 @@ def _profiles(
 
 
 def choose_leaders(
-    events: pl.DataFrame,
+    events: pl.DataFrame | pl.LazyFrame,
     top: int,
     observability: pl.DataFrame,
     *,
@@ -973,13 +977,14 @@ def _window_words(lo: datetime | None, hi: datetime | None) -> list[str]:
     def day(t: datetime) -> str:
         return f"{t:%b %d, %Y}" + (f" {t:%H:%M}" if (t.hour, t.minute) != (0, 0) else "")
 
-    if lo is None and hi is None:
+    if lo is not None and hi is not None:
+        span = f"{day(lo)} to {day(hi)}"
+    elif lo is not None:
+        span = f"from {day(lo)}"
+    elif hi is not None:
+        span = f"before {day(hi)}"
+    else:
         return []
-    span = (
-        f"{day(lo)} to {day(hi)}"
-        if lo is not None and hi is not None
-        else (f"from {day(lo)}" if lo is not None else f"before {day(hi)}")
-    )
     return [f"window: {span} (UTC): measured on these events only"]
 
 

@@ -189,14 +189,12 @@ def spill_events(
     >>> spilled.height, spilled.frame.select("event_id", "thread_id", "target_actor_id").collect().rows()
     (2, [('p', 'p', None), ('r', 'p', 'ann')])
     """
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    paths = [Path(p) for p in paths]
-    if not paths:
+    files = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    if not files:
         raise ValueError("no input files given")
     written: list[Path] = []
     try:
-        return _spill(paths, Path(folder), format, max_depth, written, progress)
+        return _spill(files, Path(folder), format, max_depth, written, progress)
     except BaseException:  # a failed read leaves nothing of its own in ``folder``
         for path in written:
             path.unlink(missing_ok=True)
@@ -262,7 +260,7 @@ def _typed_files(
                 problems.append(Problem(source, None, "no events (the input has no rows)"))
             continue
         typed, column_problems = ev._typed(raw, source, unit)
-        raw = None
+        raw = None  # type: ignore[assignment]  # let go of the raw frame before the checks
         problems += column_problems
         if column_problems:
             continue

@@ -431,7 +431,7 @@ def _is_real(value: object) -> bool:
     return (
         isinstance(value, numbers.Real)
         and not isinstance(value, bool)
-        and math.isfinite(float(value))  # type: ignore[arg-type]
+        and math.isfinite(float(value))
     )
 
 
@@ -1033,8 +1033,8 @@ def _number_ids(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
     """Strings ``prefix`` + zero-padded ``numbers`` (non-negative), built without Python loops."""
     n = numbers.size
     size = len(prefix.encode()) + width
-    dtype = np.uint32 if n == 0 or int(numbers.max()) < 2**32 else np.uint64
-    rest = numbers.astype(dtype)
+    wide = n > 0 and int(numbers.max()) >= 2**32
+    rest: np.ndarray = numbers.astype(np.uint64 if wide else np.uint32)
     chars = np.empty((size, n), dtype=np.uint8)
     chars[: size - width] = np.frombuffer(prefix.encode(), dtype=np.uint8)[:, None]
     for k in range(size - 1, size - width - 1, -1):

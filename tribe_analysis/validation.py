@@ -153,7 +153,8 @@ def planted_leaders(design: str, seeds: int | Iterable[int], **kwargs: Any) -> p
         frames.append(relabel(frame))
     if not frames:
         return pl.DataFrame(schema=_SCHEMA)
-    return pl.concat(frames).select(_SCHEMA.keys()).cast(_SCHEMA).sort("seed", "leader_id")
+    typed = pl.concat(frames).select(_SCHEMA.keys()).cast(_SCHEMA)  # type: ignore[arg-type]
+    return typed.sort("seed", "leader_id")
 
 
 def relabel(

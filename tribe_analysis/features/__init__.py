@@ -183,7 +183,7 @@ def leader_measures(
     result = finish(_joined(sc), min_denominator, seen).collect()
     result = participation.participation_index(participation.rate_intervals(result, RATES))
     result = _with_ego(result, _ego_table(sc, edges) if ego else None, sc.keys)
-    if sc.by:
+    if every is not None:  # windowed (sc.by)
         result = result.with_columns(pl.col("window_start").dt.offset_by(every).alias("window_end"))
     return result.select(_ordered(sc)).sort(sc.keys)
 
@@ -230,7 +230,8 @@ def _joined(sc: Scope) -> pl.LazyFrame:
 
 
 def signals_of(
-    events: pl.DataFrame | pl.LazyFrame, observability: Mapping[str, bool] | pl.DataFrame | None
+    events: pl.DataFrame | pl.LazyFrame | None,
+    observability: Mapping[str, bool] | pl.DataFrame | None,
 ) -> dict[str, bool]:
     """Signal -> observable, from an :func:`~tribe_analysis.observability.observe` table or platform facts.
 
@@ -241,6 +242,8 @@ def signals_of(
     {'reactions': False, 'shares': False, 'mentions': True, 'reply_parents': False, 'reply_answers': True, 'reply_chains': True}
     """
     if not isinstance(observability, pl.DataFrame):
+        if events is None:
+            raise ValueError("events are needed unless observability is an observe() table")
         observability = obs.observe(events, observability)
     return dict(observability.select("signal", "observable").iter_rows())
 

@@ -249,7 +249,7 @@ def _ranked(
             .group_by(pl.col("target").alias("actor_id"))
             .agg(pl.len().cast(pl.UInt32).alias("audience"))
         )
-    else:
+    elif lf is not None:
         audience = (
             lf.filter(
                 pl.col("action").is_in(["reply", "share", "reaction"])
@@ -259,6 +259,8 @@ def _ranked(
             .group_by(pl.col("target_actor_id").alias("actor_id"))
             .agg(pl.col("actor_id").n_unique().alias("audience"))
         )
+    else:
+        raise ValueError("audiences are counted from the events (lf) or their edge list (edges)")
     authored = own.select("actor_id", "authored").filter(pl.col("authored") > 0)
     if by == "activity":
         audience = authored.select("actor_id", pl.lit(0, pl.UInt32).alias("audience"))

@@ -223,26 +223,24 @@ def read(
     ['mention', 'reaction', 'share']
     >>> tmp.cleanup()
     """
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    paths = [Path(p) for p in paths]
-    if not paths:
+    given = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    if not given:
         raise ValueError("no input given")
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
-    paths = _expand(paths, format)
+    files = _expand(given, format)
     if format == "auto":
-        found = {p: detect(p) for p in paths}
+        found = {p: detect(p) for p in files}
         kinds = sorted(set(found.values()))
         if len(kinds) > 1:
             listing = "; ".join(f"{p}: {k}" for p, k in found.items())
             raise ev.EventsError(
-                [ev.Problem(str(paths[0]), None, f"inputs are of different formats ({listing})")]
+                [ev.Problem(str(files[0]), None, f"inputs are of different formats ({listing})")]
             )
         format = kinds[0]
     if spill is not None and format == "events":
-        return reader(format).read(paths, on_error=on_error, spill=spill)
-    return reader(format).read(paths, on_error=on_error)
+        return reader(format).read(files, on_error=on_error, spill=spill)
+    return reader(format).read(files, on_error=on_error)
 
 
 def account_names(paths: str | Path | Sequence[str | Path], format: str) -> dict[str, str]:

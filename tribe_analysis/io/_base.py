@@ -61,21 +61,23 @@ _HEAD = 65_536
 """Bytes read to recognise a file's layout (or what is wrong with it)."""
 _PIECE = 1 << 20
 _ID_FIELDS = ("event_id", "actor_id", "parent_id", "thread_id", "target_actor_id")
-_ROW_SCHEMA = {
-    "event_id": pl.String,
-    "timestamp": pl.Datetime("us", "UTC"),
-    "actor_id": pl.String,
-    "action": pl.String,
-    "parent_id": pl.String,
-    "thread_id": pl.String,
-    "target_actor_id": pl.String,
-    "mentions": pl.List(pl.String),
-    "text": pl.String,
-    "_source": pl.String,
-    "_line": pl.Int64,
-    "_raw": pl.String,
-    "_record": pl.Int64,
-}
+_ROW_SCHEMA = pl.Schema(
+    {
+        "event_id": pl.String(),
+        "timestamp": pl.Datetime("us", "UTC"),
+        "actor_id": pl.String(),
+        "action": pl.String(),
+        "parent_id": pl.String(),
+        "thread_id": pl.String(),
+        "target_actor_id": pl.String(),
+        "mentions": pl.List(pl.String),
+        "text": pl.String(),
+        "_source": pl.String(),
+        "_line": pl.Int64(),
+        "_raw": pl.String(),
+        "_record": pl.Int64(),
+    }
+)
 
 
 def head_problem(path: str | Path, head: bytes) -> ev.Problem | None:

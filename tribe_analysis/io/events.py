@@ -37,7 +37,7 @@ def sniff(path: Path) -> bool:
         return False
     try:
         if ev.FORMATS[suffix] == "parquet":
-            names = pl.read_parquet_schema(path).keys()
+            names = list(pl.read_parquet_schema(path))
         else:
             with path.open("rb") as fh:
                 head = fh.read(65536).decode("utf-8-sig", "replace")
@@ -102,13 +102,14 @@ def read(
     while parts:  # dropping rows can expose new problems (e.g. a duplicate's first copy gone)
         found, problems = ev._check_parts(parts, ev.MAX_THREAD_DEPTH)
         if not problems:
+            assert found is not None  # parts without problems give events
             events = ev.sort_events(found)
             break
         whole = [p for p in problems if _whole(p)]
         if whole:
             raise ev.EventsError(whole)
         problems = _without_cycle_feeders(problems, parts)
-        reasons: dict[tuple[str, int], list[str]] = {}
+        reasons: dict[tuple[str, int | None], list[str]] = {}
         for p in problems:  # one record with several problems is quarantined once
             reasons.setdefault((p.source, p.line), []).append(p.reason)
         for (source, line), why in reasons.items():

@@ -411,6 +411,7 @@ class _Separators:
         """The date of the ``From`` line at ``line``, or why it is not used."""
         if self.dates is None:
             self._scan()
+        assert self.dates is not None  # _scan found them
         stamp = self.dates.get(line)
         if stamp is None:
             return "no date on its From line"
@@ -498,7 +499,8 @@ def _messages(path: Path) -> Iterator[tuple[int, bytes, int]]:
     it from the next message. The file is read line by line: a message over
     :data:`MAX_RECORD_BYTES` is returned cut to :data:`KEPT_BYTES` (its size tells).
     """
-    start, parts, size = 0, [], 0
+    start, size = 0, 0
+    parts: list[bytes] = []
     with path.open("rb") as fh:
         for number, line, length in iter_lines(fh, keepends=True):
             if line.startswith(b"From "):

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import overload
 
 from tribe_analysis.io._base import ReadResult, RecordError, Sink, _as_paths, _check_paths, finish
 from tribe_analysis.io._json import (
@@ -76,6 +77,10 @@ def sniff(path: Path) -> bool:
     return obj is not None and _is_item(obj)
 
 
+@overload
+def _fullname(value: object, field: str) -> str: ...
+@overload
+def _fullname(value: object, field: str, *, allow_empty: bool) -> str | None: ...
 def _fullname(value: object, field: str, *, allow_empty: bool = False) -> str | None:
     """A ``t1_``/``t3_`` fullname field (None when empty and allowed)."""
     if value is None or value == "":

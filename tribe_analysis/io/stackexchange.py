@@ -26,6 +26,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from tribe_analysis import events as ev
 from tribe_analysis.io._base import (
@@ -317,7 +318,7 @@ class _RowStream:
 
     def __init__(self, path: Path, root_name: str, sink: Sink) -> None:
         self.path, self.root_name, self.sink = path, root_name, sink
-        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.parser: ET.XMLPullParser = ET.XMLPullParser(events=("start", "end"))
         self.root: ET.Element | None = None  # the element whose children are rows
         self.depth = 0
         self.pending: list[tuple[int, str]] = []  # lines fed since the last complete row
@@ -333,11 +334,12 @@ class _RowStream:
     def _restart(self) -> None:
         self.parser = ET.XMLPullParser(events=("start", "end"))
         self.parser.feed(_RESUME)
-        (_, self.root), *_ = self.parser.read_events()
+        _, root = cast(tuple[str, ET.Element], next(iter(self.parser.read_events())))
+        self.root = root  # a "start" event's element
         self.depth = 1
         self.pending.clear()
 
-    def _fail(self, number: int, reason: str) -> ev.EventsError:
+    def _fail(self, number: int | None, reason: str) -> ev.EventsError:
         return ev.EventsError([ev.Problem(str(self.path), number, reason)])
 
     def too_long(self, number: int, data: bytes, size: int) -> None:
@@ -354,7 +356,8 @@ class _RowStream:
         self.pending.append((number, text))
         self.parser.feed(data)
         try:
-            for kind, elem in self.parser.read_events():
+            for event in self.parser.read_events():  # start and end events: elements
+                kind, elem = cast(tuple[str, ET.Element], event)
                 row = self._event(kind, elem, number)
                 if row is not None:
                     yield row
@@ -388,7 +391,8 @@ class _RowStream:
         self.pending.clear()
         line = lines[0][0] if lines else number
         raw = "\n".join(t for _, t in lines) or ET.tostring(elem, encoding="unicode")
-        self.root.clear()
+        if self.root is not None:  # the rows' parent, set by its start event
+            self.root.clear()
         if elem.tag == "row":
             return line, raw, dict(elem.attrib)
         self.sink.reject(self.path, line, f"unexpected element <{elem.tag}>", raw)
