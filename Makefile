@@ -1,6 +1,6 @@
 # tribe-analysis: two commands from nothing (only Python 3.11+ and pip needed).
 #   make demo   create .venv from requirements.lock if missing, then run the demo job
-#   make test   create .venv the same way, then lint and run the whole test suite
+#   make test   create .venv the same way, then lint, type-check and run the whole test suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -23,6 +23,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lab: $(STAMP)
