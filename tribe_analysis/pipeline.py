@@ -48,8 +48,6 @@ if TYPE_CHECKING:
 __all__ = [
     "FIRST_COLUMNS",
     "LEADERS_COMMENT",
-    "leader_lines",
-    "read_leaders",
     "MANIFEST",
     "OUTPUTS",
     "QUARANTINE",
@@ -58,10 +56,12 @@ __all__ = [
     "ProfileRun",
     "choose_leaders",
     "import_in_background",
+    "leader_lines",
     "leaders_file",
     "own_threads",
     "profile",
     "profile_distributed",
+    "read_leaders",
     "write_outputs",
     "write_quarantine",
 ]
@@ -642,7 +642,7 @@ def choose_leaders(
     Returns
     -------
     leaders : list of str
-        Leader ids, sorted.
+        Leader ids, largest audience first.
     note : str or None
         Why there are fewer than ``top``, or how leaders were chosen when no
         account has enough evidence (then expect "undetermined" labels).
