@@ -99,7 +99,7 @@ def pandas_measures(
     m = min_denominator
     ev = _threaded(events)
     directed, undirected = _graphs(ev)
-    lookups = _Lookups(ev, directed, **_thread_aggregates(ev))
+    lookups = _Lookups(**_thread_aggregates(ev))
     leaders = sorted(set(leaders))
     own_groups = ev[ev["actor_id"].isin(leaders)].groupby("actor_id")
     active = set(own_groups.groups)
@@ -172,10 +172,8 @@ def _graphs(ev: pd.DataFrame) -> tuple[nx.DiGraph, nx.Graph]:
 
 
 class _Lookups(NamedTuple):
-    """What every leader's row reads: the events, the graph and thread-level aggregates."""
+    """What every leader's row reads besides the graph: thread-level aggregates and lookups."""
 
-    ev: pd.DataFrame
-    directed: nx.DiGraph
     participants_of: dict
     yield_of: dict
     depth_of: dict
