@@ -154,6 +154,10 @@ def test_a_row_with_several_problems_is_one_skipped_record(write_csv):
         ("z1,2024-03-01T10:00:00Z,eve,post", "4 fields, expected 7 (as in the header)"),
         ("z1,2024-03-01T10:00:00Z,eve,post,,,a,b", "8 fields, expected 7 (as in the header)"),
         ('z1,2024-03-01T10:00:00Z,eve,post,,,"a"b', "stray quote in a field"),
+        # one quote in the middle of a field is a letter to csv and polars: the record
+        # is bad, the records after it are whole (not one unclosed quote to the end)
+        ('z1,2024-03-01T10:00:00Z,eve,post,,,he said "hi', "stray quote in a field"),
+        ('z1,2024-03-01T10:00:00Z,eve,post,,,a""b', "stray quote in a field"),
     ],
 )
 def test_skip_ragged_and_stray_quote_rows(write_csv, row, reason):

@@ -154,6 +154,7 @@ class _State:
     start_line: int = 1
     last: int = _NL
     pending_close: int = -1
+    last_literal: bool = False
     complete: bool = True
     crlf: bool = False
     lines: list[np.ndarray] = field(default_factory=list)
@@ -161,6 +162,7 @@ class _State:
     fields: list[np.ndarray] = field(default_factory=list)
     blank: list[np.ndarray] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    strays: list[np.ndarray] = field(default_factory=list)
     maybe_blank: list[int] = field(default_factory=list)
     tail: bytes = b""
 
@@ -177,7 +179,8 @@ def scan(path: Path, *, csv: bool, stop_early: bool = False) -> Layout:
         state = _State(csv=csv, offset=bom, start=bom)
         while piece := fh.read(_PIECE):
             _scan_piece(state, piece)
-            if stop_early and (state.errors or state.offset - state.start > MAX_RECORD_BYTES):
+            found = state.errors or any(s.size for s in state.strays)
+            if stop_early and (found or state.offset - state.start > MAX_RECORD_BYTES):
                 state.complete = not fh.read(1)  # stopped before the end?
                 break
         return _layout(state, fh, bom)
@@ -192,13 +195,17 @@ def _scan_piece(state: _State, piece: bytes) -> None:
         special = np.flatnonzero((data == _QUOTE) | (data == _COMMA) | (data == _NL))
         kind = data[special]
         is_quote = kind == _QUOTE
-        inside = (np.cumsum(is_quote, dtype=np.int64) + state.quotes) % 2 == 1  # after each one
         quotes = special[is_quote]
-        _stray_quotes(state, data, quotes, inside[is_quote])
+        toggles = _toggling(state, data, quotes)
+        flips = np.zeros(special.size, dtype=np.int64)
+        flips[is_quote] = toggles
+        inside = (np.cumsum(flips) + state.quotes) % 2 == 1  # after each special byte
+        _stray_quotes(state, data, quotes, inside[is_quote], ~toggles)
         ends = special[(kind == _NL) & ~inside]
         counts = _commas(state, special[(kind == _COMMA) & ~inside], ends)
         state.fields.append(counts + 1)
-        state.quotes += quotes.size
+        state.quotes += int(toggles.sum())
+        state.last_literal = bool(quotes.size and not toggles[-1] and quotes[-1] == data.size - 1)
     else:
         ends = newlines
     if ends.size:
@@ -236,23 +243,66 @@ def _commas(state: _State, commas: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _stray_quotes(state: _State, data: np.ndarray, quotes: np.ndarray, opening: np.ndarray) -> None:
-    """Quotes that open a field in its middle, or close one not followed by a separator."""
+def _toggling(state: _State, data: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+    """Which quotes of a piece open or close a quoted field (the others are literal).
+
+    A quote outside a quoted field opens one only at the start of a field (after a
+    separator, a line break, or the quote that just closed the field: ``""``);
+    elsewhere it is a stray quote and, as :mod:`csv` and polars read it, a literal
+    character. So one stray quote makes its own record bad, not every record after
+    it. Parity alone (every quote toggles) is right until the first stray quote: it
+    is found, made literal, and the parity taken again from there.
+    """
+    toggles = np.ones(quotes.size, dtype=bool)
+    if not quotes.size:
+        return toggles
+    before = np.where(quotes > 0, data[np.maximum(quotes - 1, 0)], state.last)
+    may_open = (before == _COMMA) | (before == _NL) | (before == _QUOTE)
+    if state.last_literal and quotes[0] == 0:
+        may_open[0] = False  # the quote before it (the last byte of the last piece) was literal
+    start, parity = 0, state.quotes % 2
+    for _ in range(64):  # vectorised rounds, one per stray quote
+        rest = toggles[start:]
+        outside = (np.cumsum(rest) - rest + parity) % 2 == 0  # before each quote
+        stray = outside & ~may_open[start:]
+        if not stray.any():
+            return toggles
+        k = start + int(np.argmax(stray))
+        _make_literal(toggles, may_open, quotes, k)
+        parity = (parity + int(toggles[start:k].sum())) % 2
+        start = k + 1
+    inside = parity == 1  # many stray quotes: the rest one at a time
+    for k in range(start, quotes.size):
+        if not inside and not may_open[k]:
+            _make_literal(toggles, may_open, quotes, k)
+        else:
+            inside = not inside
+    return toggles
+
+
+def _make_literal(toggles: np.ndarray, may_open: np.ndarray, quotes: np.ndarray, k: int) -> None:
+    """Quote ``k`` is literal; a quote right after it cannot open a field either."""
+    toggles[k] = False
+    if k + 1 < quotes.size and quotes[k + 1] == quotes[k] + 1:
+        may_open[k + 1] = False
+
+
+def _stray_quotes(
+    state: _State, data: np.ndarray, quotes: np.ndarray, opening: np.ndarray, literal: np.ndarray
+) -> None:
+    """Literal quotes (in the middle of a field), and quotes closing a field not followed by a separator."""
     base = state.offset
     if state.pending_close >= 0 and data[0] not in (_COMMA, _NL, _CR, _QUOTE):
-        state.errors.append((state.pending_close, _STRAY))
+        state.strays.append(np.array([state.pending_close], dtype=np.int64))
     state.pending_close = -1
     if not quotes.size:
         return
-    before = np.where(quotes > 0, data[np.maximum(quotes - 1, 0)], state.last)
-    bad_open = opening & (before != _COMMA) & (before != _NL) & (before != _QUOTE)
     inside = quotes + 1 < data.size
     after = data[np.minimum(quotes + 1, data.size - 1)]
     follows = (after == _COMMA) | (after == _NL) | (after == _CR) | (after == _QUOTE)
-    bad_close = ~opening & inside & ~follows
-    for position in quotes[bad_open | bad_close][:1000].tolist():
-        state.errors.append((base + position, _STRAY))
-    if not opening[-1] and not inside[-1]:
+    bad_close = ~opening & ~literal & inside & ~follows
+    state.strays.append(base + quotes[literal | bad_close].astype(np.int64))
+    if not opening[-1] and not literal[-1] and not inside[-1]:
         state.pending_close = base + int(quotes[-1])
 
 
@@ -303,11 +353,14 @@ def _layout(state: _State, fh, bom: int) -> Layout:
             blank[index] = end - start <= MAX_RECORD_BYTES and not fh.read(end - start).strip()
     layout = Layout(lines, starts, size, np.flatnonzero(blank), bom=bom, crlf=state.crlf)
     layout.complete = state.complete
-    for position, reason in state.errors:
+    strays = np.concatenate([*state.strays, np.empty(0, np.int64)])
+    at = np.maximum(np.searchsorted(starts, strays, side="right") - 1, 0)
+    for index in np.unique(at).tolist():  # every record with a stray quote (vectorised)
+        layout.bad[index] = _STRAY
+    for position, reason in state.errors:  # bytes that are not UTF-8
         index = max(int(np.searchsorted(starts, position, side="right")) - 1, 0)
-        if reason != _STRAY:
-            reason += f" at column {position - _line_start(fh, position, int(starts[index])) + 1}"
-        layout.bad.setdefault(index, reason)
+        column = position - _line_start(fh, position, int(starts[index])) + 1
+        layout.bad.setdefault(index, f"{reason} at column {column}")
     spans = np.diff(np.append(starts, size))  # bytes of each record with its line break
     for index in np.flatnonzero(spans > MAX_RECORD_BYTES + 1).tolist():
         layout.bad.setdefault(index, too_long(int(spans[index]), complete=state.complete))
