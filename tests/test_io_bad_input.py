@@ -437,3 +437,29 @@ def test_bluesky_flat_text_of_the_wrong_type_is_a_bad_record(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = io.read(path, format="bluesky", on_error="skip")
     assert [(s.line, s.reason) for s in result.skipped] == [(2, "text must be a string, got int")]
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_a_dataset_folder_with_its_exports_in_a_subfolder_names_the_subfolder(tmp_path, index):
+    """As the r/ChangeMyView sample is laid out: an index file beside ``branches/``."""
+    dataset = tmp_path / "cmv"
+    write_export("reddit", dataset / "branches", [_good("reddit", i) for i in range(3)])
+    if index:
+        (dataset / "branch_index.csv").write_text("file,n_items\nexport.json,3\n")
+    (dataset / "PROVENANCE.md").write_text("notes\n")
+    with pytest.raises(ev.EventsError) as caught:
+        io.read(dataset)
+    message = str(caught.value)
+    assert message.count("\n") == 0 and "its subfolders (branches/) are not read" in message
+    assert str(dataset / "branches") in message
+    assert ("its one file is not an export" if index else "it has no files") in message
+    result = CliRunner().invoke(main, ["validate", str(dataset)])
+    assert result.exit_code == 2 and "branches" in result.output
+    assert io.read(dataset / "branches").records_loaded == 3  # the folder the error names
+
+
+def test_a_folder_with_an_export_file_and_subfolders_reads_the_file(tmp_path):
+    export = write_export("reddit", tmp_path / "data", [_good("reddit", i) for i in range(2)])
+    (tmp_path / "data" / "old").mkdir()
+    assert io.read(tmp_path / "data").records_loaded == 2
+    assert export.path.parent == tmp_path / "data"

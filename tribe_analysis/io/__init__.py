@@ -76,19 +76,46 @@ def _expand(paths: list[Path], format: str) -> list[Path]:
         )
         if path.is_dir() and not is_export:
             _refuse_output_folder(path)
-            files = sorted(
-                p
-                for p in path.iterdir()
-                if p.is_file()
-                and not p.name.startswith(".")
-                and p.suffix.lower() not in (".md", ".txt")
-            )
+            files = _folder_files(path, format)
             if not files:
                 raise ev.EventsError([ev.Problem(str(path), None, "folder has no export files")])
             out += files
         else:
             out.append(path)
     return out
+
+
+def _folder_files(folder: Path, format: str) -> list[Path]:
+    """The export files of ``folder``, sorted; refused, naming its subfolders, when none is one.
+
+    Folders are not walked. A dataset often keeps its export files in a subfolder
+    beside an index or notes (the r/ChangeMyView sample: ``branch_index.csv`` and
+    ``branches/``): when no file of the folder is recognised as an export and it has
+    subfolders, the error names them instead of the index file's missing columns.
+    """
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    files = [p for p in entries if p.is_file() and p.suffix.lower() not in (".md", ".txt")]
+    subfolders = [p.name for p in entries if p.is_dir()]
+    if not subfolders:
+        return files
+    names = FORMATS if format == "auto" else (format,)
+    if any(reader(name).sniff(p) for p in files for name in names if name in FORMATS):
+        return files
+    shown = ", ".join(f"{name}/" for name in subfolders[:5]) + (", ..." if subfolders[5:] else "")
+    n = len(files)
+    found = {0: "it has no files", 1: "its one file is not an export"}.get(
+        n, f"none of its {n} files is an export"
+    )
+    raise ev.EventsError(
+        [
+            ev.Problem(
+                str(folder),
+                None,
+                f"{found}, and its subfolders ({shown}) are not read: "
+                f"name the folder that holds the export files (e.g. {folder / subfolders[0]})",
+            )
+        ]
+    )
 
 
 def _refuse_output_folder(path: Path) -> None:
