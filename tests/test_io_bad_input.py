@@ -463,3 +463,28 @@ def test_a_folder_with_an_export_file_and_subfolders_reads_the_file(tmp_path):
     (tmp_path / "data" / "old").mkdir()
     assert io.read(tmp_path / "data").records_loaded == 2
     assert export.path.parent == tmp_path / "data"
+
+
+def test_a_dataset_folder_with_other_files_lists_them_by_format(tmp_path):
+    """As PHEME's folder holds its tweets beside stance labels and an index."""
+    write_export("twitter", tmp_path, [_good("twitter", i) for i in range(2)])
+    (tmp_path / "stance_labels.json").write_text(json.dumps({"100": "support"}))
+    (tmp_path / "tweet_index.csv").write_text("tweet_id,thread\n100,1\n")
+    with pytest.raises(ev.EventsError) as caught:
+        io.read(tmp_path)
+    (problem,) = caught.value.problems
+    assert problem.source == str(tmp_path) and problem.line is None
+    assert problem.reason == (
+        "only some of its files are a twitter export (twitter: export.jsonl; not recognised: "
+        "stance_labels.json, tweet_index.csv): name the export's files"
+    )
+    write_export("mbox", tmp_path, [_good("mbox", 0)])
+    with pytest.raises(ev.EventsError, match=r"different formats \(mbox: list.mbox; twitter"):
+        io.read(tmp_path)
+    assert io.read(tmp_path / "export.jsonl").records_loaded == 2
+
+
+def test_a_folder_of_unrecognised_files_gets_the_first_ones_reason(tmp_path):
+    (tmp_path / "a.csv").write_text("event_id,timestamp,actor\ne1,2024-01-01T00:00:00Z,ann\n")
+    with pytest.raises(ev.EventsError, match=r"a.csv:1: column 'actor' is not read: did you mean"):
+        io.read(tmp_path)

@@ -118,6 +118,11 @@ def _folder_files(folder: Path, format: str) -> list[Path]:
     )
 
 
+def _sniffed(path: Path) -> str | None:
+    """The format whose reader recognises ``path`` (None when none does; never raises)."""
+    return next((module.NAME for module in _available() if module.sniff(path)), None)
+
+
 def _refuse_output_folder(path: Path) -> None:
     """Refuse a folder that tribe-analysis wrote (its ``manifest.json`` says so), naming what to give.
 
@@ -257,17 +262,42 @@ def read(
         raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
     files = _expand(given, format)
     if format == "auto":
-        found = {p: detect(p) for p in files}
-        kinds = sorted(set(found.values()))
-        if len(kinds) > 1:
-            listing = "; ".join(f"{p}: {k}" for p, k in found.items())
-            raise ev.EventsError(
-                [ev.Problem(str(files[0]), None, f"inputs are of different formats ({listing})")]
-            )
-        format = kinds[0]
+        format = _one_format(given, files)
     if spill is not None and format == "events":
         return reader(format).read(files, on_error=on_error, spill=spill)
     return reader(format).read(files, on_error=on_error)
+
+
+def _one_format(given: list[Path], files: list[Path]) -> str:
+    """The one format all ``files`` are recognised as, or an error listing what each is.
+
+    A file named by the user that no reader recognises stops the read with its own
+    reason (:func:`detect`); the files of a folder are listed by format instead, with
+    the ones no reader recognises (a dataset's metadata, labels, indexes). A folder
+    none of whose files is recognised gets the first one's reason.
+    """
+    found: dict[Path, str | None] = {p: detect(p) if p in given else _sniffed(p) for p in files}
+    if all(kind is None for kind in found.values()):  # say what is wrong with the first
+        found = {p: detect(p) for p in files}
+    kinds = sorted({kind for kind in found.values() if kind is not None})
+    if len(kinds) == 1 and None not in found.values():
+        return kinds[0]
+    folders = {path.parent for path in files}
+    where = str(folders.pop()) if len(folders) == 1 and set(given).isdisjoint(files) else None
+
+    def listing(kind: str | None) -> str:
+        paths = [p.name if where else str(p) for p, k in found.items() if k == kind]
+        more = f", ... ({len(paths)} files)" if len(paths) > 3 else ""
+        return f"{kind or 'not recognised'}: {', '.join(paths[:3])}{more}"
+
+    unknown: list[str | None] = [None] if None in found.values() else []
+    groups = "; ".join(listing(kind) for kind in [*kinds, *unknown])
+    reason = (
+        f"only some of its files are a {kinds[0]} export ({groups}): name the export's files"
+        if len(kinds) == 1
+        else f"inputs are of different formats ({groups}): name the files of one export"
+    )
+    raise ev.EventsError([ev.Problem(where or str(files[0]), None, reason)])
 
 
 def account_names(paths: str | Path | Sequence[str | Path], format: str) -> dict[str, str]:
