@@ -152,8 +152,10 @@ closed or cut off at the end; an apostrophe inside a word (``record's``) opens n
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b[a-zA-Z][\w+.-]*://\S+")
 _HANDLE = re.compile(r"(?<![\w@])@[\w.-]+")
-_NUMBER = re.compile(r"(?<![\w.-])\d{3,}(?![\w-])")
-"""A bare number of 3 digits or more (a numeric id); dates (``2024-05-01``) stay."""
+_NUMBER = re.compile(r"(?<![\w.-])-?(?:\d+\.)?\d{3,}(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w-])")
+"""A bare number with a run of 3 digits or more (a numeric id), with its sign, decimals and
+exponent (``-1234567``, ``1.2345678901234568e+17``: an id read as a float); dates
+(``2024-05-01``) and times (``12:00:00.000Z``) stay."""
 
 
 def _safe_words() -> frozenset[str]:
