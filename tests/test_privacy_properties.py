@@ -244,17 +244,19 @@ def _twitter(seed: int, styles: list[str]) -> tuple[list[str], dict[str, set[str
 
 
 def _bad_tweets(rng: random.Random, good: str) -> tuple[list[str], set[str]]:
-    """Tweets whose reasons would quote a raw number (a float id, a negative id) or a handle."""
+    """Bad records whose reasons would quote a raw number (a float id, a negative id), a handle
+    or a key."""
     big = rng.randrange(10**17, 10**18)
     as_float, negative = json.dumps(float(big)), -rng.randrange(10**9, 10**12)
-    handle = _secret(rng, "word")
+    handle, key = _secret(rng, "word"), _secret(rng, "markup")
     tweet = json.loads(good)
     lines = [
         json.dumps(tweet | {"user": tweet["user"] | {"id_str": float(big)}}),
         json.dumps(tweet | {"id_str": negative}),
         json.dumps(tweet | {"created_at": f"soon @{handle} {big}"}),
+        json.dumps({key: {"screen_name": handle}}),  # a file of users by name, not tweets
     ]
-    return lines, {as_float, as_float.split("e")[0][2:], str(negative), handle, str(big)}
+    return lines, {as_float, as_float.split("e")[0][2:], str(negative), handle, str(big), key}
 
 
 @SETTINGS

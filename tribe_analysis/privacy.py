@@ -152,6 +152,9 @@ closed or cut off at the end; an apostrophe inside a word (``record's``) opens n
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b[a-zA-Z][\w+.-]*://\S+")
 _HANDLE = re.compile(r"(?<![\w@])@[\w.-]+")
+_KEYS = re.compile(r"\bkeys: (?:.*\)|.*)", re.DOTALL)
+"""The keys of a record a reader lists (``found keys: delete, limit)``), to the last ``)``:
+a key can be a value (a file of users by name), and a key may hold any character."""
 _NUMBER = re.compile(r"(?<![\w.-])-?(?:\d+\.)?\d{3,}(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w-])")
 """A bare number with a run of 3 digits or more (a numeric id), with its sign, decimals and
 exponent (``-1234567``, ``1.2345678901234568e+17``: an id read as a float); dates
@@ -192,8 +195,9 @@ def mask_reason(reason: str) -> str:
     """A message with the values it quotes masked, for pseudonymised runs.
 
     Quoted values (``'...'``, ``"..."``, ```...```) become ``'…'`` unless they name
-    a canonical column or action; e-mail addresses, URLs, ``@handles`` and bare
-    numbers of 3 digits or more become ``…``. What the message says stays readable.
+    a canonical column or action; e-mail addresses, URLs, ``@handles``, bare
+    numbers of 3 digits or more and the keys a reader lists (``found keys: …``)
+    become ``…``. What the message says stays readable.
 
     Parameters
     ----------
@@ -214,6 +218,8 @@ def mask_reason(reason: str) -> str:
     'user.id must be a string id, got number … (see column 12)'
     >>> mask_reason("no address in From header 'Ann <ann@example.org>'; reply to @bob")
     "no address in From header '…'; reply to @…"
+    >>> mask_reason("not a Reddit comment or submission (expected name/id; found keys: ann, bob)")
+    'not a Reddit comment or submission (expected name/id; found keys: …)'
     """
     safe = _safe_words()
 
@@ -225,7 +231,8 @@ def mask_reason(reason: str) -> str:
         shown = value if value in safe else MASK
         return quote + shown + (quote if closed else "")
 
-    masked = _QUOTED.sub(quoted, _several_quoted(reason))
+    keys = _KEYS.sub(lambda m: f"keys: {MASK}" + (")" if m.group(0).endswith(")") else ""), reason)
+    masked = _QUOTED.sub(quoted, _several_quoted(keys))
     masked = _EMAIL.sub(f"{MASK}@{MASK}", masked)
     masked = _URL.sub(MASK, masked)
     masked = _HANDLE.sub(f"@{MASK}", masked)
