@@ -155,10 +155,12 @@ _HANDLE = re.compile(r"(?<![\w@])@[\w.-]+")
 _KEYS = re.compile(r"\bkeys: (?:.*\)|.*)", re.DOTALL)
 """The keys of a record a reader lists (``found keys: delete, limit)``), to the last ``)``:
 a key can be a value (a file of users by name), and a key may hold any character."""
-_NUMBER = re.compile(r"(?<![\w.-])-?(?:\d+\.)?\d{3,}(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w-])")
-"""A bare number with a run of 3 digits or more (a numeric id), with its sign, decimals and
-exponent (``-1234567``, ``1.2345678901234568e+17``: an id read as a float); dates
-(``2024-05-01``) and times (``12:00:00.000Z``) stay."""
+_NUMBER = re.compile(
+    r"(?<![\w.-])-?(?:\d+\.\d+[eE][+-]?\d+|(?:\d+\.)?\d{3,}(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\w-])"
+)
+"""A bare number with a run of 3 digits or more (a numeric id), or with decimals and an
+exponent (an id read as a float: ``1.25e+19``), with its sign and decimals (``-1234567``,
+``1.2345678901234568e+17``); dates (``2024-05-01``) and times (``12:00:00.000Z``) stay."""
 
 
 def _safe_words() -> frozenset[str]:
