@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import email
 import email.utils
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from email.errors import HeaderParseError
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from functools import partial
@@ -195,10 +197,7 @@ def _builder(
             raise RecordError("missing Message-ID header")
         actor = _address(msg)
         stamp = _date(msg, separator)
-        parent = _first_id(msg, "In-Reply-To")
-        if parent is None:
-            references = _ids(_header(msg, "References") or "")
-            parent = references[-1] if references else None
+        parent = _parent(msg)
         if parent == event_id:
             raise RecordError(f"message replies to itself (In-Reply-To/References '{parent}')")
         subject, reply_prefix = normalise_subject(_subject(msg))
@@ -278,6 +277,25 @@ def _first_id(msg: Message, name: str) -> str | None:
     return ids[0]
 
 
+def _parent(msg: Message) -> str | None:
+    """The first id of ``In-Reply-To``, else the last id of ``References``.
+
+    An ``In-Reply-To`` without an id (RFC 5322 4.5.4 allows an obsolete phrase
+    such as ``Ann's message of Monday``) gives way to ``References``; when that
+    has no id either, the message is malformed (its parent is unknown).
+    """
+    value = _header(msg, "In-Reply-To")
+    replied = _ids(value or "")
+    if replied:
+        return replied[0]
+    references = _ids(_header(msg, "References") or "")
+    if references:
+        return references[-1]
+    if value:
+        raise RecordError(f"malformed In-Reply-To header '{value}'")
+    return None
+
+
 def _address(msg: Message) -> str:
     value = _header(msg, "From")
     if not value:
@@ -324,7 +342,7 @@ def _date_header(msg: Message) -> datetime:
     if not value:
         raise RecordError("missing Date header" if value is None else "empty Date header")
     try:
-        stamp = email.utils.parsedate_to_datetime(value)
+        stamp = _parse_date(value)
     except (ValueError, TypeError, OverflowError):
         raise RecordError(f"malformed Date header '{value}'") from None
     if stamp.tzinfo is None:
@@ -332,7 +350,30 @@ def _date_header(msg: Message) -> datetime:
         if "-0000" not in value.replace("(", " ").split():
             raise RecordError(f"Date header has no time zone '{value}'")
         return stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC)
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:  # e.g. 31 Dec 9999 23:00 -0100
+        raise RecordError(f"Date header is after the year 9999 in UTC '{value}'") from None
+
+
+def _parse_date(value: str) -> datetime:
+    """An RFC 5322 date (naive without a zone); a leap second (``23:59:60``) is the next second.
+
+    RFC 5322 3.3 lets seconds run to 60; like POSIX time, the instant is read as
+    the start of the next second, which :class:`datetime` can hold.
+
+    Examples
+    --------
+    >>> str(_parse_date("Sat, 31 Dec 2016 23:59:60 +0000"))
+    '2017-01-01 00:00:00+00:00'
+    """
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except ValueError:
+        leap = re.sub(r"(?<=\d:\d\d):60(?=\s|$)", ":59", value, count=1)
+        if leap == value:
+            raise
+        return email.utils.parsedate_to_datetime(leap) + timedelta(seconds=1)
 
 
 def _received_date(msg: Message) -> datetime | None:
@@ -344,11 +385,11 @@ def _received_date(msg: Message) -> datetime | None:
     for value in reversed(msg.get_all("Received") or []):
         when = str(value).rpartition(";")[2].strip()
         try:
-            stamp = email.utils.parsedate_to_datetime(when)
+            stamp = _parse_date(when)
+            if stamp.tzinfo is not None:
+                return stamp.astimezone(UTC)
         except (ValueError, TypeError, OverflowError, IndexError):
             continue
-        if stamp.tzinfo is not None:
-            return stamp.astimezone(UTC)
     return None
 
 
@@ -367,10 +408,10 @@ def _archive_receipt(msg: Message) -> datetime | None:
         return None
     weekday, month, day, year, _, clock, zone = last[2:]
     try:
-        stamp = email.utils.parsedate_to_datetime(f"{weekday}, {day} {month} {year} {clock} {zone}")
+        stamp = _parse_date(f"{weekday}, {day} {month} {year} {clock} {zone}")
+        return stamp.astimezone(UTC) if stamp.tzinfo is not None else None
     except (ValueError, TypeError, OverflowError, IndexError):
         return None
-    return stamp.astimezone(UTC) if stamp.tzinfo is not None else None
 
 
 def _separator_date(line: bytes) -> datetime | None:
@@ -444,10 +485,20 @@ class _Separators:
 
 
 def _subject(msg: Message) -> str:
-    value = _header(msg, "Subject") or ""
+    return _decoded(_header(msg, "Subject") or "")
+
+
+def _decoded(value: str) -> str:
+    """Text with its RFC 2047 encoded words decoded; kept as written when one does not decode.
+
+    Examples
+    --------
+    >>> _decoded("=?utf-8?q?Zo=C3=AB?= Smith"), _decoded("=?utf-8?b?x?= (bad base64)")
+    ('Zoë Smith', '=?utf-8?b?x?= (bad base64)')
+    """
     try:
         return str(make_header(decode_header(value)))
-    except (LookupError, ValueError, UnicodeDecodeError):  # undecodable encoded words: keep as is
+    except (LookupError, ValueError, HeaderParseError):  # bad base64, unknown charset, ...
         return value
 
 
@@ -462,7 +513,7 @@ def _body(msg: Message) -> str | None:
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, "replace")
-    except LookupError:
+    except (LookupError, UnicodeError):  # unknown, or no "replace" (idna, undefined): as UTF-8
         return payload.decode("utf-8", "replace")
 
 
@@ -553,7 +604,7 @@ def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
     seen: dict[str, Counter] = {}
     for path in map(Path, paths):
         for _, data, size in _messages(path):
-            if size <= MAX_RECORD_BYTES:
+            if size <= MAX_RECORD_BYTES and b"\x00" not in data:  # as read() does
                 _count_name(_parse(data), seen)
     return _most_used(seen)
 
@@ -568,8 +619,9 @@ def _count_name(msg: Message, seen: dict[str, Counter]) -> None:
         return
     name, address = email.utils.parseaddr(value)
     address = address.strip().lower()
-    if address and name.strip():
-        seen.setdefault(address, Counter())[name.strip()] += 1
+    name = _decoded(re.sub(r"\r?\n(?=[ \t])", "", name)).strip()  # unfolded, RFC 2047 decoded
+    if address and name:
+        seen.setdefault(address, Counter())[name] += 1
 
 
 def _most_used(seen: dict[str, Counter]) -> dict[str, str]:
