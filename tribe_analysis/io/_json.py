@@ -244,7 +244,10 @@ def _iso_time(obj: Mapping, name: str, *, hint: str = "") -> datetime:
         ) from None
     if stamp.tzinfo is None:
         raise RecordError(f"{name} {value!r} has no time zone (expected Z or an offset)")
-    return stamp.astimezone(UTC)
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:30:00+01:00 is before year 1 in UTC
+        raise RecordError(f"{name} {value!r} is out of range (years 1 to 9999 UTC)") from None
 
 
 def _epoch_time(obj: Mapping, name: str) -> datetime:

@@ -114,32 +114,54 @@ _WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
 
 
 def _v1_time(obj: Mapping) -> datetime:
-    """``Wed Oct 22 13:59:55 +0000 2014`` (fixed fields; ~10x faster than strptime)."""
+    """``Wed Oct 22 13:59:55 +0000 2014`` (fixed fields; ~10x faster than strptime).
+
+    Each number is ASCII digits of its fixed width (two, the year four) and the
+    offset's minutes are below 60: ``2_2``, ``Oct 2``, ``+0060`` or a year ``14``
+    are reported, never read as another instant. So is a time that its offset moves
+    out of years 1..9999.
+    """
     value = obj.get("created_at")
     if value is None:
         raise RecordError("missing created_at")
     if not isinstance(value, str):
         raise RecordError(f"created_at must be text, got {_json_type(value)} {value!r}")
     try:
-        weekday, month, day, clock, zone, year = value.split()
-        hour, minute, second = clock.split(":")
-        if weekday not in _WEEKDAYS or len(zone) != 5 or zone[0] not in "+-":
-            raise ValueError(value)
-        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
-        stamp = datetime(
-            int(year),
-            _MONTHS[month],
-            int(day),
-            int(hour),
-            int(minute),
-            int(second),
-            tzinfo=timezone(-offset if zone[0] == "-" else offset),
-        )
+        return _v1_fields(value).astimezone(UTC)
     except (ValueError, KeyError):
         raise RecordError(
             f"unparseable created_at {value!r} (expected e.g. 'Wed Oct 22 13:59:55 +0000 2014')"
         ) from None
-    return stamp.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(f"created_at {value!r} is out of range (years 1 to 9999 UTC)") from None
+
+
+def _digits(text: str, width: int) -> int:
+    """``text`` as a number if it is ``width`` ASCII digits (ValueError otherwise)."""
+    if len(text) != width or not (text.isascii() and text.isdigit()):
+        raise ValueError(text)
+    return int(text)
+
+
+def _v1_fields(value: str) -> datetime:
+    """The aware datetime ``value`` names, in its own offset (ValueError/KeyError if malformed)."""
+    weekday, month, day, clock, zone, year = value.split()
+    hour, minute, second = (_digits(part, 2) for part in clock.split(":"))
+    if weekday not in _WEEKDAYS or len(zone) != 5 or zone[0] not in "+-":
+        raise ValueError(value)
+    zone_hours, zone_minutes = _digits(zone[1:3], 2), _digits(zone[3:5], 2)
+    if zone_minutes >= 60:
+        raise ValueError(value)
+    offset = timedelta(hours=zone_hours, minutes=zone_minutes)
+    return datetime(
+        _digits(year, 4),
+        _MONTHS[month],
+        _digits(day, 2),
+        hour,
+        minute,
+        second,
+        tzinfo=timezone(-offset if zone[0] == "-" else offset),
+    )
 
 
 def _v1_user(tweet: Mapping, where: str, *, required: bool) -> str | None:
