@@ -190,7 +190,22 @@ def _checked(row: Mapping) -> dict:
         out["mentions"] = []
     elif not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
         raise RecordError(f"mentions must be a list of account ids, got {mentions!r:.60}")
+    _check_nul(out)
     return out
+
+
+def _check_nul(row: Mapping) -> None:
+    r"""A NUL in an id, the text or a mention (JSON ``\u0000``) makes the record bad.
+
+    As in a canonical row: a NUL is binary data, never part of an id or a text.
+    """
+    found = [name for name in (*_ID_FIELDS, "text") if "\x00" in (row.get(name) or "")]
+    if any("\x00" in m for m in row["mentions"]):
+        found.append("mentions")
+    if found:
+        raise RecordError(
+            "; ".join(f"NUL byte in {name} (binary data, not text)" for name in found)
+        )
 
 
 # --------------------------------------------------------------------------- paths
