@@ -123,6 +123,10 @@ def test_sniff_recognises_a_dump_folder_only(tmp_path):
             "malformed XML row (not well-formed (invalid token))",
         ),
         ("<question>1</question>", "unexpected element <question>"),
+        (  # a valid time that UTC moves before the year 1 (raised OverflowError)
+            '<row Id="9" PostTypeId="1" CreationDate="0001-01-01T00:30:00+01:00" OwnerUserId="7" />',
+            "CreationDate out of range '0001-01-01T00:30:00+01:00' (years 1 to 9999 in UTC)",
+        ),
     ],
 )
 def test_bad_post_row_strict_and_skip(tmp_path, row, reason):

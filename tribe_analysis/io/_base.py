@@ -52,6 +52,8 @@ __all__ = [
     "iter_lines",
     "too_long",
     "truncated",
+    "utc",
+    "utc_error",
 ]
 
 ON_ERROR = ("strict", "skip")
@@ -184,7 +186,7 @@ def _checked(row: Mapping) -> dict:
             raise RecordError(f"malformed timestamp {stamp!r}") from None
     if not isinstance(stamp, datetime) or stamp.tzinfo is None:
         raise RecordError(f"timestamp must be a date and time with a time zone, got {stamp!r}")
-    out["timestamp"] = stamp.astimezone(UTC)
+    out["timestamp"] = utc(stamp, "timestamp", stamp)
     mentions = out.get("mentions")
     if mentions is None:
         out["mentions"] = []
@@ -192,6 +194,31 @@ def _checked(row: Mapping) -> dict:
         raise RecordError(f"mentions must be a list of account ids, got {mentions!r:.60}")
     _check_nul(out)
     return out
+
+
+def utc(stamp: datetime, name: str, value: object) -> datetime:
+    """``stamp`` (aware) in UTC; a bad record when UTC moves it out of years 1-9999.
+
+    ``0001-01-01T00:30:00+01:00`` is a valid time that :class:`datetime` cannot
+    hold in UTC (it raises OverflowError, which would stop the read with a traceback).
+
+    Examples
+    --------
+    >>> utc(datetime.fromisoformat("2024-05-01T14:00:00+02:00"), "timestamp", "").isoformat()
+    '2024-05-01T12:00:00+00:00'
+    >>> utc(datetime.fromisoformat("0001-01-01T00:30:00+01:00"), "CreationDate", "0001-01-01T00:30:00+01:00")
+    Traceback (most recent call last):
+    tribe_analysis.errors.RecordError: CreationDate out of range '0001-01-01T00:30:00+01:00' (years 1 to 9999 in UTC)
+    """
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:
+        raise utc_error(name, value) from None
+
+
+def utc_error(name: str, value: object) -> RecordError:
+    """The bad record of a time that UTC moves out of years 1-9999 (see :func:`utc`)."""
+    return RecordError(f"{name} out of range {str(value)!r} (years 1 to 9999 in UTC)")
 
 
 def _check_nul(row: Mapping) -> None:

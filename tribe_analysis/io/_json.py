@@ -34,6 +34,7 @@ from tribe_analysis.io._base import (
     iter_json_lines,
     too_long,
     truncated,
+    utc_error,
 )
 
 _SNIFF_LIMIT = MAX_RECORD_BYTES
@@ -247,7 +248,7 @@ def _iso_time(obj: Mapping, name: str, *, hint: str = "") -> datetime:
     try:
         return stamp.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:30:00+01:00 is before year 1 in UTC
-        raise RecordError(f"{name} {value!r} is out of range (years 1 to 9999 UTC)") from None
+        raise utc_error(name, value) from None
 
 
 def _epoch_time(obj: Mapping, name: str) -> datetime:

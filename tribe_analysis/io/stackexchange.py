@@ -39,6 +39,7 @@ from tribe_analysis.io._base import (
     iter_lines,
     too_long,
     truncated,
+    utc,
 )
 
 __all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
@@ -223,7 +224,7 @@ def _date(a: dict, name: str) -> datetime:
         raise RecordError(f"malformed {name} '{value}'") from None
     if stamp.tzinfo is None:  # dumps write UTC without a zone
         return stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC)
+    return utc(stamp, name, value)
 
 
 # --------------------------------------------------------------------------- files -> rows

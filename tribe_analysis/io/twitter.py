@@ -34,7 +34,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
-from tribe_analysis.io._base import ReadResult, RecordError, Sink, _as_paths, _check_paths, finish
+from tribe_analysis.io._base import (
+    ReadResult,
+    RecordError,
+    Sink,
+    _as_paths,
+    _check_paths,
+    finish,
+    utc_error,
+)
 from tribe_analysis.io._json import (
     _add_record,
     _as_list,
@@ -133,7 +141,7 @@ def _v1_time(obj: Mapping) -> datetime:
             f"unparseable created_at {value!r} (expected e.g. 'Wed Oct 22 13:59:55 +0000 2014')"
         ) from None
     except OverflowError:
-        raise RecordError(f"created_at {value!r} is out of range (years 1 to 9999 UTC)") from None
+        raise utc_error("created_at", value) from None
 
 
 def _digits(text: str, width: int) -> int:
