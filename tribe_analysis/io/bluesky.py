@@ -491,7 +491,10 @@ def _time(value: object, field: str) -> datetime:
         raise RecordError(f"{field} must be a string, got {type(value).__name__}")
     if stamp.tzinfo is None:
         raise RecordError(f"{field} has no time zone '{value}'")
-    return stamp.astimezone(UTC)
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise RecordError(f"{field} out of range '{value}'") from None
 
 
 def _record(uri: str, actor: str, record: object) -> dict:
