@@ -38,9 +38,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -72,6 +73,7 @@ UNKNOWN_PARENT = "unknown-parent-of:"
 
 _FLAT_COLUMNS = ("uri", "created_at", "is_reply")
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- recognition
@@ -125,8 +127,8 @@ def sniff(path: Path) -> bool:
             if isinstance(obj, dict):
                 return _shape(obj) is not None
         return False
-    except Exception:  # noqa: BLE001 - sniffing must never fail
-        return False
+    except (Exception, pl.exceptions.PanicException):  # noqa: BLE001 - sniffing must never fail
+        return False  # (polars panics on some damaged Parquet files)
 
 
 # --------------------------------------------------------------------------- reading
@@ -225,22 +227,29 @@ def _records(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
 
 
 def _parquet_rows(path: Path) -> Iterator[tuple[int, str, dict]]:
-    try:
-        schema = pl.read_parquet_schema(path)
-    except Exception as exc:  # noqa: BLE001 - polars raises several types for a corrupt file
-        raise ev.EventsError(
-            [ev.Problem(str(path), None, f"not a readable Parquet file ({exc})")]
-        ) from None
+    schema = _unreadable_parquet(path, pl.read_parquet_schema)
     missing = [c for c in _FLAT_COLUMNS if c not in schema]
     if missing:
         raise ev.EventsError(
             [ev.Problem(str(path), None, f"not a Bluesky post table (no {', '.join(missing)})")]
         )
     number = 0
-    for batch in pl.read_parquet(path).iter_slices(10_000):
+    for batch in _unreadable_parquet(path, pl.read_parquet).iter_slices(10_000):
         for row in batch.iter_rows(named=True):
             number += 1
             yield number, json.dumps(row, default=str, ensure_ascii=False), row
+
+
+def _unreadable_parquet(path: Path, read: Callable[[Path], T]) -> T:
+    """``read(path)``; a damaged file (bad footer, pages or compression) is an EventsError."""
+    try:
+        return read(path)
+    # polars raises several types for a corrupt file, and panics on some (a BaseException)
+    except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ev.EventsError(
+            [ev.Problem(str(path), None, f"not a readable Parquet file ({first})")]
+        ) from None
 
 
 def _csv_rows(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
