@@ -326,7 +326,8 @@ def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
        no author column, their metadata does.
 
     Records of the AT Protocol repository (``listRecords``) carry no handles.
-    Malformed records are ignored here; ``handle.invalid`` is never a name.
+    Malformed records are ignored here; ``handle.invalid`` (in any case, with or
+    without ``@``) and an empty handle are never names.
 
     Examples
     --------
@@ -375,14 +376,11 @@ def _with_metadata(
 
 
 def _name(did: object, handle: object, into: dict[str, str]) -> None:
-    if (
-        isinstance(did, str)
-        and did.startswith("did:")
-        and isinstance(handle, str)
-        and handle.strip()
-        and handle != INVALID_HANDLE
-    ):
-        into[did] = handle.strip().removeprefix("@")
+    if not (isinstance(did, str) and did.startswith("did:") and isinstance(handle, str)):
+        return
+    name = handle.strip().removeprefix("@").strip()
+    if name and name.lower() != INVALID_HANDLE:  # '@handle.invalid' is no name either
+        into[did] = name
 
 
 def _profiles(obj: object, into: dict[str, str]) -> None:
