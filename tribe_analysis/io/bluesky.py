@@ -586,9 +586,14 @@ def _view(view: dict, reply_context: object) -> dict:
     if row["action"] == "reply" and isinstance(reply_context, dict):
         parent = reply_context.get("parent")
         parent_author = parent.get("author") if isinstance(parent, dict) else None
-        if isinstance(parent_author, dict) and isinstance(parent_author.get("did"), str):
-            row["target_actor_id"] = parent_author["did"]
+        row["target_actor_id"] = _author_did(parent_author) or row["target_actor_id"]
     return row
+
+
+def _author_did(author: object) -> str | None:
+    """``author.did`` of a profile in a view when it is a DID (a handle is a name, not an id)."""
+    did = author.get("did") if isinstance(author, dict) else None
+    return did if isinstance(did, str) and did.startswith("did:") else None
 
 
 def _feed_item(item: dict) -> dict:
@@ -607,7 +612,7 @@ def _feed_item(item: dict) -> dict:
             "timestamp": _time(reason.get("indexedAt"), "reason.indexedAt"),
             "action": "share",
             "parent_id": parent,
-            "target_actor_id": author.get("did") if isinstance(author, dict) else _target(parent),
+            "target_actor_id": _author_did(author) or _target(parent),
         }
     return _view(post, item.get("reply"))
 
@@ -638,6 +643,8 @@ def _flat(obj: dict) -> dict:
         mentions = []
     if not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
         raise RecordError(f"mentions must be a list of DIDs, got {type(mentions).__name__}")
+    for mention in mentions:  # a handle is a name, not an account id
+        _did(mention, "mentions")
     text = obj.get("text")
     if text is not None and not isinstance(text, str):
         raise RecordError(f"text must be a string, got {type(text).__name__}")
