@@ -11,7 +11,8 @@ JSON lines (``.ndjson``, ``.jsonl``, ``.json``), one object per line, of any of:
 - a Jetstream event: ``{"did", "kind": "commit", "commit": {"operation": "create", "collection", "rkey", "record"}}``;
 - a flat post table row (as collected by research notebooks): ``{"uri", "created_at", "is_reply", ...}``.
 
-Flat post tables are also read from Parquet (``.parquet``) and CSV (``.csv``) files.
+Flat post tables are also read from Parquet (``.parquet``) and CSV (``.csv``) files;
+in CSV, ``mentions`` holds DIDs joined with ``|`` (as in the canonical events CSV).
 
 Mapping
 -------
@@ -265,7 +266,11 @@ def _csv_rows(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
         if len(values) != len(header):
             sink.record(path, line, raw, _fail(f"{len(values)} fields, expected {len(header)}"))
         else:
-            yield line, raw, dict(zip(header, values, strict=True))
+            row: dict[str, object] = dict(zip(header, values, strict=True))
+            mentions = row.get("mentions")
+            if isinstance(mentions, str):  # DIDs joined with '|', as in the events CSV
+                row["mentions"] = [m.strip() for m in mentions.split("|") if m.strip()]
+            yield line, raw, row
 
 
 def _fail(reason: str):
