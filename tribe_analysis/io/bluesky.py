@@ -297,11 +297,13 @@ def _ignored(shape: str, obj: Mapping) -> bool:
         return isinstance(kind, str) and kind not in (POST, REPOST, LIKE)
     if shape == "jetstream":
         commit = obj.get("commit")
-        return not (
-            obj.get("kind") == "commit"
-            and isinstance(commit, dict)
-            and commit.get("operation") == "create"
-            and commit.get("collection") in (POST, REPOST, LIKE)
+        if obj.get("kind") != "commit":
+            return True  # identity and account events
+        if not isinstance(commit, dict):
+            return False  # a malformed commit: reported by _jetstream
+        collection = commit.get("collection")
+        return commit.get("operation") in ("update", "delete") or (
+            isinstance(collection, str) and collection not in (POST, REPOST, LIKE)
         )
     return False
 
@@ -623,7 +625,13 @@ def _feed_item(item: dict) -> dict:
 
 
 def _jetstream(obj: dict) -> dict:
-    commit = obj["commit"]
+    commit = obj.get("commit")
+    if not isinstance(commit, dict):
+        raise RecordError(f"commit must be an object, got {type(commit).__name__}")
+    if commit.get("operation") != "create":
+        raise RecordError(f"unsupported commit.operation {commit.get('operation')!r}")
+    if not isinstance(commit.get("collection"), str):
+        raise RecordError("missing commit.collection")
     actor = _did(obj.get("did"), "did")
     rkey = commit.get("rkey")
     if not isinstance(rkey, str) or not rkey:
