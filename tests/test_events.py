@@ -680,3 +680,17 @@ def test_an_unknown_action_says_what_it_likely_is(write_csv, action, hint):
         ev.read_events(write_csv([f"p1,2024-03-01T10:00:00Z,ann,{action},,,"]))
     expected = "(expected one of post, reply, share, reaction" + hint + ")"
     assert str(caught.value.problems[0]).endswith(expected)
+
+
+def test_a_parquet_file_polars_panics_on_is_one_error(tmp_path, monkeypatch):
+    """A polars panic (a BaseException, not an Exception) on a damaged file names the file."""
+    path = tmp_path / "events.parquet"
+    ev.write_events(ev.empty_events(), path)
+
+    def panics(*args, **kwargs):
+        raise pl.exceptions.PanicException("index out of bounds\nat src/parquet.rs")
+
+    monkeypatch.setattr(pl, "scan_parquet", panics)
+    with pytest.raises(ev.EventsError) as caught:
+        ev.read_events(path)
+    assert str(caught.value) == f"{path}: not a readable Parquet file (index out of bounds)"

@@ -116,13 +116,13 @@ class _Main(click.Group):
         except OSError as exc:  # a file the user named cannot be read
             where = exc.filename if exc.filename is not None else "input"
             _error(f"{where}: {exc.strerror or exc}")
-        except Exception as exc:
+        except (Exception, pl.exceptions.PanicException) as exc:  # a polars panic is no Exception
             if os.environ.get("TRIBE_ANALYSIS_DEBUG"):
                 raise
             _error(_unexpected(exc), code=1)
 
 
-def _unexpected(exc: Exception) -> str:
+def _unexpected(exc: BaseException) -> str:
     """The one line of an unexpected failure (masked when the command pseudonymises)."""
     from tribe_analysis.privacy import mask_reason
 

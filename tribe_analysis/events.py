@@ -263,7 +263,8 @@ def _read_raw(path: Path, fmt: str) -> tuple[pl.DataFrame, str]:
         # numbered in the same query: the line numbers come in the same chunks as the
         # columns (one per row group), so nothing needs copying into one chunk here
         frame = pl.scan_parquet(path).with_row_index(_LINE, offset=1).collect()
-    except Exception as exc:  # polars raises several error types for corrupt files
+    # polars raises several error types for corrupt files, and panics on some (a BaseException)
+    except (Exception, pl.exceptions.PanicException) as exc:
         raise EventsError(
             [Problem(source, None, f"not a readable Parquet file ({_short(exc)})")]
         ) from None

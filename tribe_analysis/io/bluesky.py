@@ -40,7 +40,7 @@ import csv
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -55,6 +55,7 @@ from tribe_analysis.io._base import (
     head_problem,
     iter_csv_records,
     iter_json_lines,
+    utc,
 )
 
 __all__ = ["NAME", "OBSERVABILITY", "account_names", "read", "sniff"]
@@ -505,10 +506,7 @@ def _time(value: object, field: str) -> datetime:
         raise RecordError(f"{field} must be a string, got {type(value).__name__}")
     if stamp.tzinfo is None:
         raise RecordError(f"{field} has no time zone '{value}'")
-    try:
-        return stamp.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise RecordError(f"{field} out of range '{value}'") from None
+    return utc(stamp, field, value)  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
 
 
 def _record(uri: str, actor: str, record: object) -> dict:
