@@ -293,6 +293,30 @@ def test_v2_flattened_tweets(tmp_path: Path):
     assert twitter.screen_names(path) == {"20": "dee", "21": "eve"}
 
 
+def test_v2_long_post_mentions_come_from_its_note_tweet(tmp_path: Path):
+    """A long post's top-level entities cover its first 280 characters; note_tweet its whole text."""
+    first = {"mentions": [{"start": 0, "end": 4, "username": "dee", "id": "20"}]}
+    whole = {"mentions": [*first["mentions"], {"start": 300, "end": 304, "id": "23"}]}
+    tweets = [
+        v2(
+            "310",
+            "21",
+            text="@dee ...",
+            entities=first,
+            note_tweet={"text": "@dee ... @fay", "entities": whole},
+        ),
+        v2("311", "21", text="@dee", entities=first, note_tweet={"text": "@dee and more"}),
+        v2("312", "21", note_tweet={"text": "x", "entities": []}),
+    ]
+    path = write_lines(tmp_path / "long.jsonl", tweets)
+    result = twitter.read([path], on_error="skip")
+    r = rows(result)
+    assert (r["310"]["mentions"], r["310"]["text"]) == (["20", "23"], "@dee ... @fay")
+    assert r["311"]["mentions"] == ["20"]  # no entities of its own: the top-level ones
+    [bad] = result.skipped
+    assert bad.reason == "note_tweet.entities must be an object, got array"
+
+
 def test_screen_names_v1(v1_file: Path):
     names = twitter.screen_names([v1_file])
     assert names["1"] == "BBCBreaking" and names["9"] == "elsewhere" and names["2"] == "user2"

@@ -274,17 +274,28 @@ def _v2_index(page: Mapping) -> tuple[dict[str, str], dict[str, dict]]:
 
 
 def _v2_mentions(tweet: Mapping, users: Mapping[str, str]) -> list[str]:
-    """``entities.mentions[].id``, else the ``username`` looked up in ``includes.users``."""
-    entities = _obj(tweet, "entities")
+    """``entities.mentions[].id``, else the ``username`` looked up in ``includes.users``.
+
+    A long post's ``note_tweet.entities`` are those of its whole text (the
+    top-level ``entities`` are those of the first 280 characters): they are used
+    when present, as ``note_tweet.text`` is.
+    """
+    note = _obj(tweet, "note_tweet")
+    whole = _obj(note, "entities", where="note_tweet.") if note is not None else None
+    entities, where = (
+        (whole, "note_tweet.entities.")
+        if whole is not None
+        else (_obj(tweet, "entities"), "entities.")
+    )
     if entities is None:
         return []
     out = []
-    for item in _list(entities, "mentions", where="entities."):
+    for item in _list(entities, "mentions", where=where):
         if not isinstance(item, dict):
-            raise RecordError(f"entities.mentions[] must be objects, got {_json_type(item)}")
-        uid = _opt_id(item, "id", where="entities.mentions[].")
+            raise RecordError(f"{where}mentions[] must be objects, got {_json_type(item)}")
+        uid = _opt_id(item, "id", where=f"{where}mentions[].")
         if uid is None:
-            name = _opt_text(item, "username", where="entities.mentions[].")
+            name = _opt_text(item, "username", where=f"{where}mentions[].")
             uid = users.get(name.lower()) if name else None
         if uid is not None:  # an unresolvable username is left out, never guessed
             out.append(uid)
