@@ -262,7 +262,10 @@ def _epoch_time(obj: Mapping, name: str) -> datetime:
         except ValueError:
             raise RecordError(f"unparseable {name} {value!r} (expected epoch seconds)") from None
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float (JSON allows 1000 digits)
+            raise RecordError(f"{name} {value!r:.40} is out of range") from None
     else:
         raise RecordError(f"{name} must be epoch seconds, got {_json_type(value)} {value!r}")
     if not math.isfinite(number):
