@@ -421,7 +421,7 @@ def iter_json_array(path: Path, sink: Sink, what: str) -> Iterator[tuple[int, st
     most :data:`MAX_RECORD_BYTES`). A file that is not a JSON array is one bad
     record. An element that is not UTF-8, not JSON, too long or not followed by
     ``,`` or ``]`` is one bad record holding the rest of the file (JSON cannot
-    resume there). ``what`` names the elements in messages (``"messages"``).
+    resume there), and so is anything after the array's closing ``]``. ``what`` names the elements in messages (``"messages"``).
     """
     with path.open("rb") as fh:
         window = _Window(fh)
@@ -436,8 +436,19 @@ def iter_json_array(path: Path, sink: Sink, what: str) -> Iterator[tuple[int, st
             return
         window.advance(window.pos + 1)
         if window.skip_space() == "]":
+            _after_array(window, path, sink)
             return
         yield from _elements(window, path, sink, what)
+
+
+def _after_array(window: _Window, path: Path, sink: Sink) -> None:
+    """After the closing ``]`` (at ``window.pos``): anything but white space is one bad record.
+
+    A second array or JSON lines appended to the file are reported, never dropped unseen.
+    """
+    window.advance(window.pos + 1)
+    if window.skip_space() or window.bad:
+        window.stop(sink, path, "invalid JSON (extra data after the closing ']' of the array)")
 
 
 def _elements(window: _Window, path: Path, sink: Sink, what: str) -> Iterator[tuple]:
@@ -473,6 +484,7 @@ def _elements(window: _Window, path: Path, sink: Sink, what: str) -> Iterator[tu
             window.skip_space()
             continue
         if following == "]":
+            _after_array(window, path, sink)
             return
         window.stop(sink, path, f"invalid JSON (expected ',' or ']' after one of the {what})")
         return
