@@ -110,8 +110,8 @@ def _identity(item: Mapping, kind: str | None) -> tuple[str, str]:
         raise RecordError("missing id (and no name)")
     if not isinstance(rid, str):
         raise RecordError(f"id must be a string, got {_json_type(rid)}")
-    if rid[:3] in ("t1_", "t3_"):
-        return rid, rid[:2]
+    if rid[:3] in ("t1_", "t3_"):  # already a fullname: checked as a name is
+        return _fullname(rid, "id"), rid[:2]
     if kind is None:
         if item.get("parent_id"):
             kind = "t1"
