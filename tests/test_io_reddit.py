@@ -124,6 +124,65 @@ def test_json_array_file(tmp_path: Path):
     assert rows(result)["t1_c1"]["thread_id"] == "t3_s1"
 
 
+def listing(*children: dict) -> dict:
+    return {"kind": "Listing", "data": {"after": None, "children": list(children)}}
+
+
+def thing(kind: str, item: dict, *replies: dict) -> dict:
+    return {"kind": kind, "data": item | {"replies": listing(*replies) if replies else ""}}
+
+
+def test_an_api_thread_page_reads_every_nested_comment(tmp_path: Path):
+    """``reddit.com/r/…/comments/….json``: the submission's Listing, then the comments'
+    Listing, each comment's replies a Listing nested in it, ``more`` stubs for the rest."""
+    more = {"kind": "more", "data": {"count": 7, "children": ["x1", "x2"]}}
+    page = [
+        listing(thing("t3", submission("s1", "op"))),
+        listing(
+            thing(
+                "t1",
+                comment("c1", "ann", "t3_s1", t=1_500_000_100),
+                thing("t1", comment("c2", "op", "t1_c1", t=1_500_000_200),
+                      thing("t1", comment("c3", "ann", "t1_c2", t=1_500_000_300))),
+                more,
+            ),
+            thing("t1", comment("c4", "bob", "t3_s1", t=1_500_000_400)),
+            more,
+        ),
+    ]  # fmt: skip
+    path = tmp_path / "thread.json"
+    path.write_text(json.dumps(page, indent=2), encoding="utf-8")
+    assert reddit.sniff(path)
+    result = reddit.read([path])
+    assert (result.records_read, result.records_loaded, result.skipped) == (5, 5, [])
+    r = rows(result)
+    assert sorted(r) == ["t1_c1", "t1_c2", "t1_c3", "t1_c4", "t3_s1"]
+    assert (r["t1_c3"]["parent_id"], r["t1_c3"]["target_actor_id"]) == ("t1_c2", "op")
+    assert {row["thread_id"] for row in r.values()} == {"t3_s1"}
+    # one API Listing per line reads the same
+    lines = write_lines(tmp_path / "pages.jsonl", page)
+    assert reddit.read([lines]).events.equals(result.events)
+
+
+def test_a_malformed_listing_or_replies_is_a_bad_record(tmp_path: Path):
+    bad_replies = thing("t1", comment("c1", "ann", "t3_s1"))
+    bad_replies["data"]["replies"] = {"kind": "Listing", "data": {"children": "none"}}
+    records = [
+        submission("s1", "op"),
+        {"kind": "Listing", "data": {"children": [1, 2]}},
+        bad_replies,
+        thing("t1", comment("c2", "bob", "t3_s1")),
+    ]
+    path = write_lines(tmp_path / "bad.jsonl", records)
+    result = reddit.read([path], on_error="skip")
+    assert [(s.line, s.reason) for s in result.skipped] == [
+        (2, "Listing whose data.children is not an array of objects"),
+        (3, "replies must be a Listing of comments, got object"),
+    ]
+    assert sorted(result.events["event_id"]) == ["t1_c2", "t3_s1"]
+    assert result.records_read == 4
+
+
 GOOD_A = submission("a", "op")
 GOOD_B = comment("b", "ann", "t3_a", link="t3_a")
 

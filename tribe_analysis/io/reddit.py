@@ -1,7 +1,8 @@
 """Reddit exports: comment and submission objects (Reddit API, PRAW, Pushshift) as events.
 
-Accepted input: JSON lines (also a JSON array, or ``{"kind": "t1", "data": {...}}``
-thing wrappers) of comments and submissions with ``name`` (``t1_<id>`` comment,
+Accepted input: JSON lines (also a JSON array, ``{"kind": "t1", "data": {...}}``
+thing wrappers, and API ``Listing`` responses with the comments nested in
+``replies``: :func:`_things`) of comments and submissions with ``name`` (``t1_<id>`` comment,
 ``t3_<id>`` submission) or ``id``, ``parent_id`` and ``link_id`` (``t1_``/``t3_``
 fullnames), ``author`` (Reddit API, Pushshift) or ``author_name`` (the PRAW-based
 r/ChangeMyView sample), ``created_utc`` (epoch seconds) and ``body`` or
@@ -19,7 +20,8 @@ Reddit has no typed mentions (``u/name`` is plain text) and votes given are priv
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import overload
@@ -58,6 +60,10 @@ def _unwrap(obj: Mapping) -> tuple[Mapping, str | None]:
 
 def _is_item(obj: Mapping) -> bool:
     obj, kind = _unwrap(obj)
+    if kind == "Listing":  # an API response: recognised by its first child
+        children = obj.get("children")
+        first = children[0] if isinstance(children, list) and children else None
+        return isinstance(first, dict) and _is_item(first)
     if kind is not None:
         return kind in _KINDS
     name = obj.get("name")
@@ -136,8 +142,53 @@ def _actor(item: Mapping) -> str:
     raise RecordError("missing author (or author_name)")
 
 
+def _things(obj: Mapping, raw: str) -> Iterator[tuple[str, Mapping]]:
+    """The comments and submissions a record holds, each with its text, in reading order.
+
+    A record is one item, or an API ``Listing`` (``{"kind": "Listing", "data":
+    {"children": [...]}}``, as ``reddit.com/….json`` and the API return them) whose
+    children are items; a comment's ``replies`` is a Listing of the comments under
+    it. Nested items come depth first, each with its own JSON as its text (the
+    record's line is theirs). ``more`` stubs name comments the API did not send:
+    they are not in the data. A malformed Listing comes back as it is, to be reported.
+    """
+    stack: list[tuple[str, Mapping]] = [(raw, obj)]
+    while stack:
+        text, thing = stack.pop()
+        kind = _unwrap(thing)[1]
+        children = _children(thing)
+        if kind == "more":
+            continue
+        if kind != "Listing" or children is None:
+            yield text, thing
+            children = _children(_unwrap(thing)[0].get("replies"))
+        nested = [(json.dumps(child, ensure_ascii=False), child) for child in children or ()]
+        stack.extend(reversed(nested))
+
+
+def _children(value: object) -> list[dict] | None:
+    """The children of a well-formed Listing (an array of objects), else None."""
+    if not isinstance(value, Mapping):
+        return None
+    data, kind = _unwrap(value)
+    children = data.get("children")
+    if kind != "Listing" or not isinstance(children, list):
+        return None
+    return children if all(isinstance(c, dict) for c in children) else None
+
+
+def _check_listings(item: Mapping, kind: str | None) -> None:
+    """A malformed Listing, or a ``replies`` that is not one, is a bad record."""
+    if kind == "Listing":
+        raise RecordError("Listing whose data.children is not an array of objects")
+    replies = item.get("replies")
+    if replies not in (None, "") and _children(replies) is None:
+        raise RecordError(f"replies must be a Listing of comments, got {_json_type(replies)}")
+
+
 def _row_of(obj: Mapping, path: Path, line: int, raw: str) -> dict:
     item, kind = _unwrap(obj)
+    _check_listings(item, kind)
     if not _is_item(obj) and kind is None and "name" not in item and "created_utc" not in item:
         keys = ", ".join(sorted(item)[:8]) or "none"
         raise RecordError(
@@ -210,5 +261,6 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     _check_paths(paths, "Reddit")
     for path in paths:
         for line, raw, obj in _json_records(path, sink):
-            _add_record(sink, path, line, raw, partial(_row_of, obj, path, line, raw))
+            for text, thing in _things(obj, raw):
+                _add_record(sink, path, line, text, partial(_row_of, thing, path, line, text))
     return finish(sink, NAME, OBSERVABILITY, sources=[str(p) for p in paths])
