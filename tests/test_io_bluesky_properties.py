@@ -264,7 +264,10 @@ def test_any_atproto_datetime_is_its_instant_or_reported(when, offset, digits, z
         if want is None:
             with pytest.raises(ev.EventsError) as excinfo:
                 bs.read([path])
-            assert str(excinfo.value) == f"{path}:1: createdAt out of range '{text}' (years 1 to 9999 in UTC)"
+            assert (
+                str(excinfo.value)
+                == f"{path}:1: createdAt out of range '{text}' (years 1 to 9999 in UTC)"
+            )
             assert len(bs.read([path], on_error="skip").skipped) == 1
             return
         events = _frame(bs.read([path]))
