@@ -28,7 +28,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tribe_analysis import events as ev
-from tribe_analysis.io._base import ReadResult, RecordError, Sink, finish, iter_json_array
+from tribe_analysis.io._base import (
+    ReadResult,
+    RecordError,
+    Sink,
+    finish,
+    iter_json_array,
+    utc_error,
+)
 
 __all__ = ["NAME", "OBSERVABILITY", "read", "sniff"]
 
@@ -66,6 +73,9 @@ IGNORED_SUBTYPES = frozenset(
 """Message subtypes that are not interactions (membership and channel housekeeping)."""
 
 _log = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_SECOND = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - _EPOCH).total_seconds())
+"""The last whole second a timestamp can hold (9999-12-31 23:59:59 UTC)."""
 
 
 def _is_day(path: Path) -> bool:
@@ -223,7 +233,7 @@ def _builder(sink: Sink, channel: str, message: object, path: Path, line: int, r
 
 
 def _ts(value: object, field: str) -> tuple[str, datetime]:
-    """A Slack timestamp ``"1700000000.000100"`` and its time."""
+    """A Slack timestamp ``"1700000000.000100"`` and its time (a bad record after year 9999)."""
     if value is None:
         raise RecordError(f"missing {field}")
     if not isinstance(value, str):
@@ -234,7 +244,10 @@ def _ts(value: object, field: str) -> tuple[str, datetime]:
     ):
         raise RecordError(f"malformed {field} '{value}'")
     micro = int((fraction + "000000")[:6]) if dot else 0
-    return value, datetime.fromtimestamp(int(seconds), tz=UTC) + timedelta(microseconds=micro)
+    digits = seconds.lstrip("0") or "0"  # the length first: int() refuses 4,300+ digits
+    if len(digits) > len(str(_LAST_SECOND)) or int(digits) > _LAST_SECOND:
+        raise utc_error(field, value)
+    return value, _EPOCH + timedelta(seconds=int(digits), microseconds=micro)
 
 
 def _str(message: dict, field: str) -> str | None:
