@@ -109,6 +109,7 @@ BAD: dict[str, tuple[Callable[[int], object], str]] = {
     ),
     "no user": (lambda i: {"ts": _ts(i), "text": "who?"}, "missing user (and no bot_id)"),
     "user object": (lambda i: _post(i) | {"user": {"id": "U1"}}, "user must be a string, got dict"),
+    "subtype list": (lambda i: _post(i) | {"subtype": ["me_message"]}, "subtype must be a string"),
     "text number": (lambda i: _post(i) | {"text": 5}, "text must be a string, got int"),
     "reactions object": (lambda i: _post(i) | {"reactions": {}}, "reactions must be a list"),
     "not an object": (lambda i: [i], "expected a message object, got list"),

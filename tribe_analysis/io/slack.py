@@ -215,11 +215,11 @@ def _messages(path: Path, sink: Sink) -> Iterator[tuple[int, str, object]]:
 
 
 def _ignored(message: object) -> bool:
-    return (
-        isinstance(message, dict)
-        and message.get("subtype") in IGNORED_SUBTYPES
-        and not message.get("reactions")
-    )
+    """Housekeeping without reactions (a subtype that is not a string is a bad record)."""
+    if not isinstance(message, dict):
+        return False
+    subtype = message.get("subtype")
+    return isinstance(subtype, str) and subtype in IGNORED_SUBTYPES and not message.get("reactions")
 
 
 def _builder(sink: Sink, channel: str, message: object, path: Path, line: int, raw: str):
@@ -272,7 +272,7 @@ def _rows(channel: str, message: object) -> list[dict]:
         thread_ts, _ = _ts(thread_ts, "thread_ts")
     thread_id = f"{channel}:{thread_ts}" if thread_ts is not None else event_id
     rows = []
-    if message.get("subtype") not in IGNORED_SUBTYPES:
+    if _str(message, "subtype") not in IGNORED_SUBTYPES:
         text = _str(message, "text")
         row = {
             "event_id": event_id,
