@@ -20,6 +20,7 @@ documented kind mixed with housekeeping and bad messages):
 
 from __future__ import annotations
 
+import gzip
 import json
 import tempfile
 from collections.abc import Callable
@@ -269,3 +270,30 @@ def test_a_ts_after_year_9999_is_a_bad_record(seconds: int, field: str) -> None:
     consistent(result)
     assert [s.reason for s in result.skipped] == [reason]
     assert _events(result)["event_id"].to_list() == [f"C1:{_ts(1)}"]
+
+
+# --------------------------------------------------------------------------- files
+
+NOT_TEXT = {
+    "UTF-16": (lambda data: data.decode().encode("utf-16"), "UTF-16 text (save the file as UTF-8)"),
+    "gzip": (gzip.compress, "compressed (gzip), not text: decompress it first (gunzip)"),
+    "binary": (lambda data: data + bytes(64), "binary data, not text (a NUL byte at byte"),
+}
+
+
+@pytest.mark.parametrize("kind", NOT_TEXT)
+@pytest.mark.parametrize("on_error", ["strict", "skip"])
+def test_a_daily_file_that_is_not_text_is_refused_whole(
+    kind: str, on_error: str, tmp_path: Path
+) -> None:
+    root = _write(
+        tmp_path / "ws", {("general", DAYS[0]): [_post(0)], ("general", DAYS[1]): [_post(1)]}
+    )
+    day = root / "general" / f"{DAYS[0]}.json"
+    encode, reason = NOT_TEXT[kind]
+    day.write_bytes(encode(day.read_bytes()))
+    with pytest.raises(ev.EventsError) as excinfo:
+        slack.read([root], on_error=on_error)
+    [problem] = excinfo.value.problems
+    assert (problem.source, problem.line) == (str(day), None)
+    assert problem.reason.startswith(reason)

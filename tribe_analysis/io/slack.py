@@ -33,6 +33,7 @@ from tribe_analysis.io._base import (
     RecordError,
     Sink,
     finish,
+    head_problem,
     iter_json_array,
     utc_error,
 )
@@ -201,9 +202,14 @@ def _messages(path: Path, sink: Sink) -> Iterator[tuple[int, str, object]]:
     The file is read in pieces (:func:`iter_json_array`), each element with its line
     number. A file that is not a JSON array is one bad record; after a malformed
     element (or one not UTF-8, or over the record size limit) the rest of the file
-    is that bad record.
+    is that bad record. A file that is not text at all (UTF-16, compressed, binary)
+    stops the read in both modes, as in every format.
     """
     try:
+        with path.open("rb") as fh:
+            problem = head_problem(path, fh.read(8192))
+        if problem is not None:
+            raise ev.EventsError([problem])
         yield from iter_json_array(path, sink, "messages")
     except OSError as exc:
         raise ev.EventsError(
