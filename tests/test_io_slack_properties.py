@@ -24,7 +24,7 @@ import gzip
 import json
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import hypothesis
@@ -297,3 +297,17 @@ def test_a_daily_file_that_is_not_text_is_refused_whole(
     [problem] = excinfo.value.problems
     assert (problem.source, problem.line) == (str(day), None)
     assert problem.reason.startswith(reason)
+
+
+@SETTINGS
+@hypothesis.given(st.dates())
+def test_only_files_named_yyyy_mm_dd_are_read(day: date) -> None:
+    year, week, weekday = day.isocalendar()
+    others = [f"{year:04d}-W{week:02d}-{weekday}", f"{day:%Y%m%d}", f"{day.isoformat()} copy"]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _write(Path(tmp) / "ws", {("general", day.isoformat()): [_post(0)]})
+        for k, name in enumerate(others, start=1):
+            (root / "general" / f"{name}.json").write_text(json.dumps([_post(k)]))
+        result = slack.read([root])
+        assert slack.sniff(root)
+    assert _events(result)["event_id"].to_list() == [f"C1:{_ts(0)}"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -74,19 +75,22 @@ IGNORED_SUBTYPES = frozenset(
 """Message subtypes that are not interactions (membership and channel housekeeping)."""
 
 _log = logging.getLogger(__name__)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST_SECOND = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - _EPOCH).total_seconds())
 """The last whole second a timestamp can hold (9999-12-31 23:59:59 UTC)."""
 
 
 def _is_day(path: Path) -> bool:
-    if path.suffix != ".json":
+    """A daily file ``YYYY-MM-DD.json`` (not an ISO week date ``2023-W46-2``, which also has 10 characters)."""
+    stem = path.stem
+    if path.suffix != ".json" or not _DAY.fullmatch(stem):
         return False
     try:
-        date.fromisoformat(path.stem)
+        date.fromisoformat(stem)
     except ValueError:
         return False
-    return len(path.stem) == 10
+    return True
 
 
 def sniff(path: Path) -> bool:
