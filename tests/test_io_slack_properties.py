@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -311,3 +312,181 @@ def test_only_files_named_yyyy_mm_dd_are_read(day: date) -> None:
         result = slack.read([root])
         assert slack.sniff(root)
     assert _events(result)["event_id"].to_list() == [f"C1:{_ts(0)}"]
+
+
+# --------------------------------------------------------------------------- mentions
+
+ids = st.from_regex(r"[UW][A-Z0-9]{2,9}", fullmatch=True)
+label = st.text(st.characters(codec="utf-8", exclude_characters="<>&|\x00"), max_size=8)
+words = st.text(st.characters(codec="utf-8", exclude_characters="<>&\x00"), max_size=12)
+typed = st.one_of(
+    ids.map(lambda u: (f"<@{u}>", u)),
+    st.tuples(ids, label).map(lambda p: (f"<@{p[0]}|{p[1]}>", p[0])),
+)
+untyped = st.one_of(
+    words,
+    ids.map(lambda u: f"&lt;@{u}&gt;"),  # typed by hand: Slack escapes it
+    ids.map(lambda u: f"@{u}"),
+    st.sampled_from(
+        ["<!here>", "<!channel>", "<!subteam^S1|@team>", "<#C1|general>", "<https://x.org/@U1|x>"]
+    ),
+).map(lambda text: (text, None))
+
+
+@SETTINGS
+@hypothesis.given(st.lists(st.one_of(typed, untyped), max_size=10))
+def test_mentions_are_the_typed_user_references(pieces: list[tuple[str, str | None]]) -> None:
+    text = " ".join(piece for piece, _ in pieces)
+    message = {"ts": _ts(0), "user": "U1", "text": text}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _write(Path(tmp) / "ws", {("general", DAYS[0]): [message]})
+        [row] = _events(slack.read([root])).iter_rows(named=True)
+    assert row["mentions"] == list(dict.fromkeys(u for _, u in pieces if u is not None))
+    assert row["text"] == (text or None)
+
+
+# --------------------------------------------------------------------------- layout
+
+good_placed = st.tuples(
+    st.sampled_from(list(GOOD)), st.sampled_from(FOLDERS), st.sampled_from(DAYS)
+)
+
+
+def _files(items: list[tuple[str, str, str]]) -> dict[tuple[str, str], list]:
+    files: dict[tuple[str, str], list] = {}
+    for i, (kind, folder, day) in enumerate(items):
+        files.setdefault((folder, day), []).append(GOOD[kind][0](i))
+    return files
+
+
+@SETTINGS
+@hypothesis.given(st.lists(good_placed, min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_order_of_messages_and_days_bom_and_crlf_change_nothing(
+    items: list, rnd: random.Random
+) -> None:
+    files = _files(items)
+    moved: dict[tuple[str, str], list] = {}
+    for (folder, _), messages in files.items():  # another day of the same conversation
+        for message in messages:
+            moved.setdefault((folder, rnd.choice(DAYS)), []).append(message)
+    for messages in moved.values():
+        rnd.shuffle(messages)
+    with tempfile.TemporaryDirectory() as tmp:
+        want = slack.read([_write(Path(tmp) / "a", files)])
+        root = _write(Path(tmp) / "b", moved, indent=None)
+        for path in root.rglob("*.json"):
+            path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n") + b"\r\n")
+        got = slack.read([root])
+    assert (got.records_read, got.records_loaded, got.skipped) == (
+        want.records_read,
+        want.records_loaded,
+        [],
+    )
+    assert _events(got).equals(_events(want))
+
+
+@SETTINGS
+@hypothesis.given(st.lists(good_placed, min_size=1, max_size=12), st.data())
+def test_overlapping_exports_keep_each_message_once(items: list, data: st.DataObject) -> None:
+    files = _files(items)
+    keys = sorted(files)
+    first = {key: files[key] for key in data.draw(st.sets(st.sampled_from(keys)), "first")}
+    second = {key: files[key] for key in keys if key not in first}
+    second |= {key: files[key] for key in data.draw(st.sets(st.sampled_from(keys)), "again")}
+    with tempfile.TemporaryDirectory() as tmp:
+        want = slack.read([_write(Path(tmp) / "all", files)])
+        a, b = _write(Path(tmp) / "a", first), _write(Path(tmp) / "b", second)
+        got = slack.read([a, b], on_error="strict")
+    consistent(got)
+    assert _events(got).equals(_events(want))
+    repeated = sum(len(files[key]) for key in first if key in second)
+    assert got.records_read == want.records_read + repeated
+    assert len(got.skipped) == repeated
+    assert all(
+        s.reason.startswith("duplicate id '") and s.source.startswith(str(b)) for s in got.skipped
+    )
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+@SETTINGS
+@hypothesis.given(
+    st.permutations(["channels.json", "groups.json", "mpims.json", "dms.json"]), st.integers(1, 4)
+)
+def test_conversations_are_named_by_their_lists_or_folder(names: list[str], n: int) -> None:
+    listed = {
+        "channels.json": [{"id": "C1", "name": "general"}],
+        "groups.json": [{"id": "G2", "name": "secret"}],
+        "mpims.json": [{"id": "G3", "name": "mpdm-ann--bob-1"}],
+        "dms.json": [{"id": "D4", "members": ["U1", "U2"]}],
+    }
+    folders = {"general": "C1", "secret": "G2", "mpdm-ann--bob-1": "G3", "D4": "D4"}
+    given = set(names[:n])
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "users.json").write_text("[]")
+        for name in given:
+            (root / name).write_text(json.dumps(listed[name]))
+        for k, folder in enumerate(folders):
+            (root / folder).mkdir()
+            (root / folder / f"{DAYS[0]}.json").write_text(json.dumps([_post(k)]))
+        events = _events(slack.read([root]))
+    known = {
+        item["name"] if "name" in item else item["id"]: item["id"]
+        for name in given
+        for item in listed[name]
+    }
+    want = [f"{known.get(folder, folder)}:{_ts(k)}" for k, folder in enumerate(folders)]
+    assert events["event_id"].to_list() == want
+
+
+BAD_ITEMS = st.sampled_from(
+    [
+        {"id": 5, "name": "general"},
+        {"name": "general"},
+        {"id": ""},
+        {"id": "C9", "name": ["x"]},
+        "C9",
+        None,
+        [1],
+    ]
+)
+
+
+@SETTINGS
+@hypothesis.given(
+    st.sampled_from(["channels.json", "groups.json"]),
+    st.integers(0, 2),
+    BAD_ITEMS,
+    st.sampled_from(["strict", "skip"]),
+)
+def test_an_invalid_conversation_list_stops_the_read(
+    name: str, at: int, item: object, on_error: str
+) -> None:
+    items: list = [{"id": "C1", "name": "general"}, {"id": "G2", "name": "secret"}]
+    items.insert(at, item)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _write(Path(tmp) / "ws", {("general", DAYS[0]): [_post(0)]})
+        (root / name).write_text(json.dumps(items))
+        with pytest.raises(ev.EventsError) as excinfo:
+            slack.read([root], on_error=on_error)
+    [problem] = excinfo.value.problems
+    assert (problem.source, problem.line) == (str(root / name), None)
+    assert problem.reason.startswith(f"conversation {at + 1} is not an object with a string id")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"), [("[" * 100_000, "maximum recursion"), ("[" + "1" * 5000 + "]", "Exceeds")]
+)
+def test_a_conversation_list_too_deep_or_with_a_huge_number_is_one_error(
+    text: str, reason: str, tmp_path: Path
+) -> None:
+    root = _write(tmp_path / "ws", {("general", DAYS[0]): [_post(0)]})
+    (root / "channels.json").write_text(text)
+    for on_error in ("strict", "skip"):
+        with pytest.raises(ev.EventsError) as excinfo:
+            slack.read([root], on_error=on_error)
+        assert str(excinfo.value.problems[0]).startswith(
+            f"{root / 'channels.json'}: not a JSON channel list ({reason}"
+        )

@@ -182,22 +182,34 @@ def _channels(folder: Path) -> dict[str, str]:
         )
     names: dict[str, str] = {}
     for path in lists:
-        try:
-            items = json.loads(path.read_bytes().decode("utf-8-sig"))
-        except OSError as exc:
-            raise ev.EventsError(
-                [ev.Problem(str(path), None, f"unreadable ({exc.strerror})")]
-            ) from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ev.EventsError(
-                [ev.Problem(str(path), None, f"not a JSON channel list ({exc})")]
-            ) from None
-        if not isinstance(items, list):
-            raise ev.EventsError([ev.Problem(str(path), None, "expected a JSON array of channels")])
-        for item in items:
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                names[str(item.get("name") or item["id"])] = item["id"]
+        for name, cid in _conversations(path):
+            names[name] = cid
     return names
+
+
+def _conversations(path: Path) -> Iterator[tuple[str, str]]:
+    """``(folder name, id)`` of each conversation of a list (its id names an unnamed one)."""
+    try:
+        items = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except OSError as exc:
+        raise ev.EventsError(
+            [ev.Problem(str(path), None, f"unreadable ({exc.strerror})")]
+        ) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deep nesting, long numbers
+        reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ev.EventsError(
+            [ev.Problem(str(path), None, f"not a JSON channel list ({reason})")]
+        ) from None
+    if not isinstance(items, list):
+        raise ev.EventsError([ev.Problem(str(path), None, "expected a JSON array of channels")])
+    for k, item in enumerate(items, start=1):
+        cid = item.get("id") if isinstance(item, dict) else None
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(cid, str) or not cid or not isinstance(name, str | None):
+            got = f"{type(item).__name__} {json.dumps(item)[:60]}"
+            reason = f"conversation {k} is not an object with a string id and name (got {got})"
+            raise ev.EventsError([ev.Problem(str(path), None, reason)])
+        yield name or cid, cid
 
 
 def _messages(path: Path, sink: Sink) -> Iterator[tuple[int, str, object]]:
