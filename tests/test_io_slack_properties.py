@@ -490,3 +490,28 @@ def test_a_conversation_list_too_deep_or_with_a_huge_number_is_one_error(
         assert str(excinfo.value.problems[0]).startswith(
             f"{root / 'channels.json'}: not a JSON channel list ({reason}"
         )
+
+
+# --------------------------------------------------------------------------- text
+
+
+@SETTINGS
+@hypothesis.given(
+    st.sampled_from(["text", "user", "parent_user_id"]),
+    st.text(max_size=5),
+    st.integers(0xD800, 0xDFFF),
+    st.text(max_size=5),
+)
+def test_a_lone_surrogate_is_a_bad_record(field: str, before: str, code: int, after: str) -> None:
+    hypothesis.assume("\x00" not in before + after)
+    message = _reply(0) | {field: f"{before}{chr(code)}{after}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _write(Path(tmp) / "ws", {("general", DAYS[0]): [message, _post(1)]})
+        result = slack.read([root], on_error="skip")
+    consistent(result)
+    column = {"user": "actor_id", "parent_user_id": "target_actor_id"}.get(field, field)
+    assert [s.reason for s in result.skipped] == [
+        f"lone surrogate \\u{code:04x} in {column} (not Unicode text)"
+    ]
+    assert json.loads(result.skipped[0].record) == message
+    assert _events(result)["event_id"].to_list() == [f"C1:{_ts(1)}"]

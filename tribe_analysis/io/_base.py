@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -224,15 +225,27 @@ def utc_error(name: str, value: object) -> RecordError:
 def _check_nul(row: Mapping) -> None:
     r"""A NUL in an id, the text or a mention (JSON ``\u0000``) makes the record bad.
 
-    As in a canonical row: a NUL is binary data, never part of an id or a text.
+    As in a canonical row: a NUL is binary data, never part of an id or a text. So
+    is a lone surrogate (JSON ``\ud800`` without its pair): it is no character, and
+    no UTF-8 text can hold it (the events table would refuse it with a traceback).
     """
-    found = [name for name in (*_ID_FIELDS, "text") if "\x00" in (row.get(name) or "")]
-    if any("\x00" in m for m in row["mentions"]):
-        found.append("mentions")
-    if found:
-        raise RecordError(
-            "; ".join(f"NUL byte in {name} (binary data, not text)" for name in found)
-        )
+    values = [(name, row.get(name) or "") for name in (*_ID_FIELDS, "text")]
+    values += [("mentions", m) for m in row["mentions"]]
+    nul = dict.fromkeys(name for name, value in values if "\x00" in value)
+    lone: dict[str, str] = {}
+    for name, value in values:
+        if name not in lone and (found := _SURROGATE.search(value)) is not None:
+            lone[name] = f"\\u{ord(found.group()):04x}"
+    reasons = [f"NUL byte in {name} (binary data, not text)" for name in nul]
+    reasons += [
+        f"lone surrogate {code} in {name} (not Unicode text)" for name, code in lone.items()
+    ]
+    if reasons:
+        raise RecordError("; ".join(reasons))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A UTF-16 surrogate code point: JSON can escape one alone, UTF-8 cannot hold it."""
 
 
 # --------------------------------------------------------------------------- paths
