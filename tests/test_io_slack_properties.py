@@ -415,7 +415,7 @@ def test_overlapping_exports_keep_each_message_once(items: list, data: st.DataOb
     st.permutations(["channels.json", "groups.json", "mpims.json", "dms.json"]), st.integers(1, 4)
 )
 def test_conversations_are_named_by_their_lists_or_folder(names: list[str], n: int) -> None:
-    listed = {
+    listed: dict[str, list[dict[str, object]]] = {
         "channels.json": [{"id": "C1", "name": "general"}],
         "groups.json": [{"id": "G2", "name": "secret"}],
         "mpims.json": [{"id": "G3", "name": "mpdm-ann--bob-1"}],
