@@ -109,6 +109,24 @@ def test_messages_threads_reactions_and_mentions(tmp_path):
     assert f"C1:{T2}" in got and got[f"C1:{T2}"]["actor_id"] == "U3"  # not the join (ignored)
 
 
+def test_notices_about_other_messages_are_no_events(tmp_path):
+    """An edit, a deletion and a thread-reply notice name another message and have no
+    top-level user: not records (they were bad records that stopped a strict read)."""
+    edited = REPLY | {"text": "yes!", "edited": {"user": "U2", "ts": T2}}
+    notices = [
+        {"type": "message", "subtype": "message_changed", "ts": T3, "hidden": True,
+         "message": edited, "previous_message": REPLY},
+        {"type": "message", "subtype": "message_deleted", "ts": T3, "hidden": True,
+         "deleted_ts": "1700000030.000000", "previous_message": {"ts": "1700000030.000000"}},
+        {"type": "message", "subtype": "message_replied", "ts": T3, "hidden": True,
+         "message": PARENT},
+    ]  # fmt: skip
+    root = export(tmp_path / "ws", {"general": {"2023-11-14": [PARENT, edited, *notices]}})
+    result = slack.read([root])
+    assert (result.records_read, result.records_loaded, result.skipped) == (2, 2, [])
+    assert rows(result)[f"C1:{T1}"]["text"] == "yes!"
+
+
 def test_unlisted_folder_uses_its_name(tmp_path):
     root = export(tmp_path / "ws", {"secret": {"2023-11-14": [PARENT]}}, channels=[])
     assert f"secret:{T0}" in rows(slack.read([root]))

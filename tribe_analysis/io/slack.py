@@ -70,9 +70,16 @@ IGNORED_SUBTYPES = frozenset(
         "bot_add",
         "bot_remove",
         "tombstone",
+        "message_changed",
+        "message_deleted",
+        "message_replied",
     }
 )
-"""Message subtypes that are not interactions (membership and channel housekeeping)."""
+"""Message subtypes that are not interactions (membership and channel housekeeping), and
+notices about other messages: an edit (``message_changed``: the edited message is in the
+export itself), a deletion (``message_deleted``) and a reply to a thread
+(``message_replied``: the reply is in the export itself). Notices have no top-level
+``user``, so they were bad records that stopped a strict read."""
 
 _log = logging.getLogger(__name__)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
