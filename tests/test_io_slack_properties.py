@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -343,6 +344,17 @@ def test_mentions_are_the_typed_user_references(pieces: list[tuple[str, str | No
         [row] = _events(slack.read([root])).iter_rows(named=True)
     assert row["mentions"] == list(dict.fromkeys(u for _, u in pieces if u is not None))
     assert row["text"] == (text or None)
+
+
+@SETTINGS
+@hypothesis.given(st.lists(st.sampled_from(["<@", ">", "|", "U1", "W2", "é", " ", "<", "@", "x"])))
+def test_mentions_in_any_text_are_the_regular_expressions(pieces: list[str]) -> None:
+    """Any text, stray ``<@``, ``>`` and ``|`` included: each ``<@…>`` whose id (before a
+    ``|``) is ASCII letters and digits, in order, once (one pass over the text)."""
+    text = "".join(pieces)
+    found = (m.group(1).split("|", 1)[0] for m in re.finditer(r"<@([^>]*)>", text))
+    want = [user for user in found if user.isascii() and user.isalnum()]
+    assert slack._mentions(text) == list(dict.fromkeys(want))
 
 
 # --------------------------------------------------------------------------- layout

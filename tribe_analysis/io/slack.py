@@ -364,15 +364,14 @@ def _mentions(text: str) -> list[str]:
     >>> _mentions("hi <@U1> and <@W2|bea>, not @U3 or <#C1>; again <@U1>")
     ['U1', 'W2']
     """
-    out: list[str] = []
-    rest = text
-    while "<@" in rest:
-        rest = rest[rest.index("<@") + 2 :]
-        end = rest.find(">")
+    out: dict[str, None] = {}  # in order, once each (linear in the text's length)
+    start = text.find("<@")
+    while start >= 0:
+        end = text.find(">", start + 2)
         if end < 0:
             break
-        user = rest[:end].split("|", 1)[0]
-        rest = rest[end + 1 :]
-        if user and user.isascii() and user.isalnum() and user not in out:
-            out.append(user)
-    return out
+        user = text[start + 2 : end].split("|", 1)[0]
+        if user and user.isascii() and user.isalnum():
+            out.setdefault(user)
+        start = text.find("<@", end + 1)
+    return list(out)
