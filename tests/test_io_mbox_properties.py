@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import mailbox
 import random
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from hypothesis import strategies as st
 from tests.conftest import consistent
 from tribe_analysis import events as ev
 from tribe_analysis import io
+from tribe_analysis.io import mbox
 
 SETTINGS = hypothesis.settings(
     max_examples=60, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
@@ -346,3 +348,24 @@ def test_the_same_events_whatever_the_order_and_line_ends(
         again = check_nothing_lost(path, len(messages))
     assert again.equals(first)
     assert not any("\r" in (t or "") for t in again["text"])
+
+
+def _ids_by_expression(value: str) -> list[str]:
+    """What ``mbox._ids`` documents, by regular expressions (a reference, not the reader)."""
+    out = [inner.strip() for inner in re.findall(r"<([^>]*)>", value) if inner.strip()]
+    tail = value[value.rfind(">") + 1 :] if ">" in value else value
+    if "<" in tail:  # an unterminated last id, when one word
+        rest = tail[tail.index("<") + 1 :]
+        if len(rest.split()) == 1 and "<" not in rest:
+            out.append(rest.strip())
+    if not out and value.strip() and len(value.split()) == 1 and "<" not in value:
+        out.append(value.strip())
+    return out
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(st.lists(st.sampled_from(["<", ">", "a@b", " ", "<x>", "(c)", "-AT-", "é"])))
+def test_message_ids_in_any_header_value(pieces: list[str]) -> None:
+    """Ids of In-Reply-To/References in one pass over the value, as documented."""
+    value = "".join(pieces)
+    assert mbox._ids(value) == _ids_by_expression(value)

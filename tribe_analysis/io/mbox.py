@@ -251,17 +251,18 @@ def _ids(value: str) -> list[str]:
     (['a@b', 'c@d'], ['a@b'], ['a@b', 'c-AT-'])
     """
     out = []
-    rest = value
-    while "<" in rest:
-        rest = rest[rest.index("<") + 1 :]
-        if ">" not in rest:  # unterminated (seen in real archives): the rest, if one word
+    start = value.find("<")
+    while start >= 0:  # one pass over the value (a References header can be long)
+        end = value.find(">", start + 1)
+        if end < 0:  # unterminated (seen in real archives): the rest, if one word
+            rest = value[start + 1 :]
             if len(rest.split()) == 1 and "<" not in rest:
                 out.append(rest.strip())
             break
-        inner = rest[: rest.index(">")].strip()
-        rest = rest[rest.index(">") + 1 :]
+        inner = value[start + 1 : end].strip()
         if inner:
             out.append(inner)
+        start = value.find("<", end + 1)
     if not out and value.strip() and len(value.split()) == 1 and "<" not in value:
         out.append(value.strip())
     return out
