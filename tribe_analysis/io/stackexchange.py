@@ -14,14 +14,18 @@ not conversation) are ignored: they are neither loaded nor counted as records
 present it is read once, for display names (:attr:`ReadResult.names`).
 
 The XML is streamed row by row with :class:`xml.etree.ElementTree.XMLPullParser`
-(the incremental parser behind ``iterparse``), fed one line at a time so every row
-has its line number; a malformed row is reported (or quarantined) and parsing
-resumes after it.
+(the incremental parser behind ``iterparse``), fed one line at a time, each line cut
+before every ``<`` (attribute values and text hold no raw ``<``), so every row has its
+line number and its own text even when rows share a line; a malformed row is reported
+(or quarantined) and parsing resumes at the next element, so it never swallows the row
+after it. Text outside a ``<row>`` (e.g. a row that lost its ``<``) is a bad record, and a
+line that is not UTF-8 makes the row holding it bad.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -64,6 +68,8 @@ WIKI_TYPES = frozenset({"3", "4", "5", "7", "8"})
 
 _log = logging.getLogger(__name__)
 _RESUME = b"<resume>"
+_OPENS = re.compile(r"<[^/!?]")
+_ROOT_END = re.compile(r"</(posts|comments|resume)\s*>")
 
 
 def sniff(path: Path) -> bool:
@@ -118,7 +124,7 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     for folder in folders:
         posts = folder / "Posts.xml"
         for line, raw, attrs in _rows(posts, "posts", sink):
-            if attrs.get("PostTypeId") in WIKI_TYPES:
+            if _post_type(attrs) in WIKI_TYPES:
                 ignored += 1
                 continue
             sink.record(posts, line, raw, _builder(_post, sink, attrs, posts, line, raw))
@@ -151,6 +157,7 @@ def _post(a: dict) -> dict:
         raise RecordError("missing PostTypeId")
     if not _is_int(kind):
         raise RecordError(f"malformed PostTypeId '{kind}'")
+    kind = _post_type(a)
     event_id = f"post:{post_id}"
     row = {
         "event_id": event_id,
@@ -181,6 +188,12 @@ def _comment(a: dict) -> dict:
         "parent_id": f"post:{_int_attr(a, 'PostId')}",
         "text": a.get("Text"),
     }
+
+
+def _post_type(a: dict) -> str | None:
+    """``PostTypeId`` as a plain decimal (``02`` is an answer too), or as written if not an integer."""
+    kind = a.get("PostTypeId")
+    return str(int(kind)) if kind is not None and _is_int(kind) else kind
 
 
 def _post_text(a: dict) -> str | None:
@@ -265,20 +278,61 @@ def _check_folder(folder: Path) -> None:
 
 
 def _structural(text: str) -> bool:
-    """A line that is only a declaration, a doctype or a closing tag (no record)."""
+    """A piece that is only a declaration, a doctype, a comment or the root's closing tag."""
     text = text.strip().lstrip("\ufeff")
-    if text.startswith(("<?", "<!")):
-        return True
-    return text.startswith("</") and text.endswith(">") and text.count("<") == 1
+    return text.startswith(("<?", "<!")) or _ROOT_END.fullmatch(text) is not None
 
 
-def _row_alone(text: str) -> dict | None:
-    """The attributes of ``text`` if it is one complete ``<row .../>`` on its own."""
-    try:
-        elem = ET.fromstring(text.strip())
-    except ET.ParseError:
+Piece = tuple[int, str]
+"""A line number and a piece of that line: markup starts at ``<``, so each line is cut
+before every ``<`` (attribute values and text hold no raw ``<``); the last piece of a
+line ends with its line break."""
+
+
+def _pieces(number: int, text: str) -> list[Piece]:
+    cut = [p for p in re.split("(?=<)", text) if p]
+    return [(number, p) for p in cut[:-1]] + [(number, (cut[-1] if cut else "") + "\n")]
+
+
+def _text(pieces: Sequence[Piece]) -> tuple[int, str] | None:
+    """First line and text of ``pieces`` (each line stripped), or None when they hold no record."""
+    kept = [(n, t) for n, t in pieces if t.strip() and not _structural(t)]
+    if not kept:
         return None
-    return dict(elem.attrib) if elem.tag == "row" else None
+    return kept[0][0], _stripped("".join(t for _, t in kept))
+
+
+def _stripped(text: str) -> str:
+    """``text`` with each line stripped and blank lines left out."""
+    return "\n".join(s for line in text.split("\n") if (s := line.strip()))
+
+
+def _after(tag: str) -> str:
+    """What follows the tag that starts ``tag`` (quoted ``>`` are inside attribute values)."""
+    quote = ""
+    for k, char in enumerate(tag):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == ">":
+            return tag[k + 1 :]
+    return ""
+
+
+def _records(pieces: Sequence[Piece]) -> list[list[Piece]]:
+    """``pieces`` cut before each element's start tag: one bad row never holds the next."""
+    parts: list[list[Piece]] = [[]]
+    for piece in pieces:
+        if _OPENS.match(piece[1]) and _text(parts[-1]) is not None:
+            parts.append([])
+        parts[-1].append(piece)
+    return parts
+
+
+def _start(pieces: Sequence[Piece]) -> int:
+    """Index of the last piece that opens markup (where the element being read begins)."""
+    return max((k for k, (_, t) in enumerate(pieces) if t.startswith("<")), default=-1)
 
 
 def _message(exc: ET.ParseError) -> str:
@@ -290,12 +344,20 @@ def _reason(exc: ET.ParseError) -> str:
     return f"malformed XML row ({_message(exc)})"
 
 
+class _Unclosed(Exception):
+    """A ``<row>`` opened inside a row: the row before it was not closed."""
+
+
+_UNCLOSED = "malformed XML row (not closed before the next <row>)"
+
+
 def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     """Yield ``(line, raw text, attributes)`` of each ``<row>`` of a dump file.
 
-    Lines that are not UTF-8, rows that are not well-formed XML and rows holding a
-    line over :data:`MAX_RECORD_BYTES` are counted as records and reported to
-    ``sink``; parsing resumes on the next line.
+    Lines that are not UTF-8 make the row (or the text between rows) holding them bad;
+    rows that are not well-formed XML, rows holding a line over
+    :data:`MAX_RECORD_BYTES` and text outside a row are counted as records and
+    reported to ``sink``; parsing resumes with the next element.
     """
     stream = _RowStream(path, root_name, sink)
     number = 0
@@ -308,9 +370,12 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 reason = ev.not_utf8(data, exc)[1]
-                sink.reject(path, number, reason, data.decode("utf-8", "replace").strip())
-                continue
-            yield from stream.feed(number, text, data + b"\n")
+                text = data.decode("utf-8", "replace")
+                if stream.root is None:
+                    sink.reject(path, number, reason, text.strip())
+                    continue
+                stream.tainted[number] = reason  # the record holding this line is bad
+            yield from stream.feed(number, text)
     stream.close(number)
 
 
@@ -321,24 +386,44 @@ class _RowStream:
         self.path, self.root_name, self.sink = path, root_name, sink
         self.parser: ET.XMLPullParser = ET.XMLPullParser(events=("start", "end"))
         self.root: ET.Element | None = None  # the element whose children are rows
+        self.last: ET.Element | None = None  # the last row (its tail: text after it)
         self.depth = 0
-        self.pending: list[tuple[int, str]] = []  # lines fed since the last complete row
+        self.pending: list[Piece] = []  # pieces fed since the last complete row
+        self.broken: tuple[list[Piece], str] | None = None  # a bad row, reported at the next "<"
+        self.tainted: dict[int, str] = {}  # lines that are not UTF-8, by number
 
-    def _lines(self, lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-        return [(n, t.strip()) for n, t in lines if t.strip() and not _structural(t)]
+    def _reasons(self, reason: str | None, pieces: Sequence[Piece]) -> str | None:
+        """``reason`` and the not-UTF-8 reasons of the lines of ``pieces`` (joined by ``; ``)."""
+        found = [reason] if reason else []
+        lines = list(dict.fromkeys(n for n, t in pieces if t.strip()))
+        for n in lines:
+            if n in self.tainted:
+                where = f" of line {n}" if n != lines[0] else ""
+                found.append(self.tainted.pop(n) + where)
+        return "; ".join(found) or None
 
-    def _bad(self, lines: list[tuple[int, str]], reason: str) -> None:
-        lines = self._lines(lines)
-        if lines:
-            self.sink.reject(self.path, lines[0][0], reason, "\n".join(t for _, t in lines))
+    def _bad(self, pieces: Sequence[Piece], reason: str) -> None:
+        for part in _records(pieces):
+            found = _text(part)
+            reasons = self._reasons(reason, part)
+            if found is not None and reasons:
+                self.sink.reject(self.path, found[0], reasons, found[1])
+
+    def _flush(self) -> None:
+        """Report the bad row waiting for the text that still belonged to it."""
+        if self.broken is not None:
+            pieces, reason = self.broken
+            self.broken = None
+            self._bad(pieces, reason)
 
     def _restart(self) -> None:
         self.parser = ET.XMLPullParser(events=("start", "end"))
         self.parser.feed(_RESUME)
         _, root = cast(tuple[str, ET.Element], next(iter(self.parser.read_events())))
         self.root = root  # a "start" event's element
+        self.last = None
         self.depth = 1
-        self.pending.clear()
+        self.pending = []
 
     def _fail(self, number: int | None, reason: str) -> ev.EventsError:
         return ev.EventsError([ev.Problem(str(self.path), number, reason)])
@@ -347,30 +432,46 @@ class _RowStream:
         """A line over the size limit: the row holding it is one bad record."""
         if self.root is None:
             raise self._fail(number, f"not an XML file ({too_long(size)})")
-        before = self._lines(self.pending)
-        text = "".join(f"{t}\n" for _, t in before) + truncated(data, size)
-        self.sink.reject(self.path, before[0][0] if before else number, too_long(size), text)
+        self._flush()
+        before = _text(self.pending)
+        text = (f"{before[1]}\n" if before else "") + truncated(data, size)
+        self.sink.reject(self.path, before[0] if before else number, too_long(size), text)
         self._restart()
 
-    def feed(self, number: int, text: str, data: bytes) -> Iterator[tuple[int, str, dict]]:
+    def feed(self, number: int, text: str) -> Iterator[tuple[int, str, dict]]:
         """Feed one line; yield the rows it completes."""
-        self.pending.append((number, text))
-        self.parser.feed(data)
+        for piece in _pieces(number, text):
+            yield from self._piece(piece)
+
+    def _piece(self, piece: Piece) -> Iterator[tuple[int, str, dict]]:
+        if self.broken is not None:
+            if not piece[1].startswith("<"):  # the rest of the bad row
+                self.broken[0].append(piece)
+                return
+            self._flush()
+        self.pending.append(piece)
+        self.parser.feed(piece[1].encode("utf-8"))
         try:
             for event in self.parser.read_events():  # start and end events: elements
                 kind, elem = cast(tuple[str, ET.Element], event)
-                row = self._event(kind, elem, number)
+                row = self._event(kind, elem, piece[0])
                 if row is not None:
                     yield row
         except ET.ParseError as exc:
             if self.root is None:
-                raise self._fail(number, f"not an XML file ({_message(exc)})") from None
-            *before, (last_number, last_text) = self.pending
-            alone = None if _structural(last_text) else _row_alone(last_text)
-            self._bad(before if alone is not None else self.pending, _reason(exc))
-            self._restart()
-            if alone is not None:
-                yield last_number, last_text.strip(), alone
+                raise self._fail(piece[0], f"not an XML file ({_message(exc)})") from None
+            yield from self._recover(_reason(exc))
+        except _Unclosed:
+            yield from self._recover(_UNCLOSED)
+
+    def _recover(self, reason: str) -> Iterator[tuple[int, str, dict]]:
+        """A bad row: report it and read again from the element the parser stopped at."""
+        pending, at = self.pending, _start(self.pending)
+        again = pending[at:] if at > 0 and _text(pending[:at]) is not None else []
+        self.broken = (pending[: len(pending) - len(again)], reason)
+        self._restart()
+        for piece in again:
+            yield from self._piece(piece)
 
     def _event(self, kind: str, elem: ET.Element, number: int) -> tuple[int, str, dict] | None:
         if kind == "start":
@@ -382,25 +483,57 @@ class _RowStream:
                         f"not a Stack Exchange {self.path.name} "
                         f"(root element <{elem.tag}>, expected <{self.root_name}>)",
                     )
-                self.root = elem
-                self.pending.clear()
+                self.root, self.pending = elem, self._ended()
+            elif self.depth == 2:
+                self._between(_start(self.pending))
+            elif self.depth == 3 and elem.tag == "row":
+                raise _Unclosed
             return None
         self.depth -= 1
+        if self.depth == 0:
+            self._between(len(self.pending))
         if self.depth != 1:  # inside a row, or the root closing
             return None
-        lines = self._lines(self.pending)
-        self.pending.clear()
-        line = lines[0][0] if lines else number
-        raw = "\n".join(t for _, t in lines) or ET.tostring(elem, encoding="unicode")
+        return self._element(elem, number)
+
+    def _between(self, at: int) -> None:
+        """Report what lies between two rows (``pending[:at]``): text, or a line not UTF-8."""
+        gap, self.pending = self.pending[: max(at, 0)], self.pending[max(at, 0) :]
+        if self.last is not None:  # the text after the last row, or after the root's start tag
+            stray = self.last.tail or ""
+        else:
+            stray = (self.root.text if self.root is not None else None) or ""
+        reason = self._reasons("text outside a <row>" if stray.strip() else None, gap)
+        found = _text(gap)
+        if reason is not None and found is not None:
+            self.sink.reject(self.path, found[0], reason, found[1])
+
+    def _ended(self) -> list[Piece]:
+        """Cut ``pending`` after the element that just ended; return what follows it there."""
+        number, last = self.pending[-1]
+        rest = _after("".join(t for _, t in self.pending[max(_start(self.pending), 0) :]))
+        if len(rest) > len(last) or not rest.strip():
+            return []
+        self.pending[-1] = (number, last[: len(last) - len(rest)])
+        return [(number, rest)]
+
+    def _element(self, elem: ET.Element, number: int) -> tuple[int, str, dict] | None:
+        """A complete child of the root: a row, or a bad record."""
+        after = self._ended()
+        found = _text(self.pending)
+        line, raw = found or (number, ET.tostring(elem, encoding="unicode"))
+        reason = self._reasons(None, self.pending)
+        self.pending, self.last = after, elem
         if self.root is not None:  # the rows' parent, set by its start event
             self.root.clear()
-        if elem.tag == "row":
+        if reason is None and elem.tag == "row":
             return line, raw, dict(elem.attrib)
-        self.sink.reject(self.path, line, f"unexpected element <{elem.tag}>", raw)
+        self.sink.reject(self.path, line, reason or f"unexpected element <{elem.tag}>", raw)
         return None
 
     def close(self, number: int) -> None:
         """End of the file: a truncated last row is a bad record (a missing closing tag is none)."""
+        self._flush()
         try:
             self.parser.close()
         except ET.ParseError as exc:
