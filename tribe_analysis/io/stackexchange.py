@@ -307,17 +307,21 @@ def _stripped(text: str) -> str:
     return "\n".join(s for line in text.split("\n") if (s := line.strip()))
 
 
+_TAG_END = re.compile(r"""(?:[^"'>]++|"[^"]*+"|'[^']*+')*+>""")
+"""A start tag up to its ``>``: quoted ``>`` are inside attribute values (possessive, so a
+tag whose quote is left open fails in one pass)."""
+
+
 def _after(tag: str) -> str:
-    """What follows the tag that starts ``tag`` (quoted ``>`` are inside attribute values)."""
-    quote = ""
-    for k, char in enumerate(tag):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char == ">":
-            return tag[k + 1 :]
-    return ""
+    """What follows the tag that starts ``tag`` ("" when it does not end).
+
+    Examples
+    --------
+    >>> _after('<row Body="a > b" /> rest'), _after('<row Body="open />')
+    (' rest', '')
+    """
+    found = _TAG_END.match(tag)
+    return tag[found.end() :] if found else ""
 
 
 def _records(pieces: Sequence[Piece]) -> list[list[Piece]]:
