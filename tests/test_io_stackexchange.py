@@ -321,3 +321,22 @@ def test_real_history_meta_names_from_the_read_pass():
     names = io.read([folder]).names
     assert names == io.account_names([folder], "stackexchange")
     assert len(names) > 1000 and names["771"]
+
+
+def test_integer_ids_are_read_as_numbers(tmp_path):
+    """``ParentId="01"`` names post 1 (the dump writes ``post:<Id>`` of a number)."""
+    answer = A2.replace(
+        'Id="2" PostTypeId="2" ParentId="1"', 'Id="002" PostTypeId="2" ParentId="01"'
+    )
+    comment = C1.replace('PostId="2"', 'PostId="02"').replace('UserId="7"', 'UserId="07"')
+    signed = C2.replace('Id="2" PostId="1"', 'Id="3" PostId="+1"')
+    result = se.read(
+        [write_dump(tmp_path / "site", [Q1, answer], [comment, signed])], on_error="skip"
+    )
+    assert [s.reason for s in result.skipped] == ["malformed PostId '+1' (expected an integer)"]
+    got = result.events.select("event_id", "parent_id", "actor_id", "target_actor_id").rows()
+    assert got == [
+        ("post:1", None, "7", None),
+        ("post:2", "post:1", "8", "7"),
+        ("comment:1", "post:2", "7", "8"),
+    ]

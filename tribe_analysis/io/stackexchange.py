@@ -215,7 +215,7 @@ def _int_attr(a: dict, name: str) -> str:
         raise RecordError(f"missing {name}")
     if not _is_int(value):
         raise RecordError(f"malformed {name} '{value}' (expected an integer)")
-    return value
+    return str(int(value))  # as the dump writes ids: '01' is post 1, and '-0' user 0
 
 
 def _actor(a: dict, id_name: str, name_name: str) -> str:
