@@ -302,6 +302,8 @@ def test_read_collects_the_names_of_users_xml(tmp_path):
         '  <row Id="7" DisplayName="Ann" />\n'
         '  <row Id="8" DisplayName="" />\n'
         '  <row Id="9" DisplayName="Cid" />\n'
+        '  <row Id="010" DisplayName="Dee" />\n'  # user 10, as the rows' ids are read
+        '  <row Id="x" DisplayName="Eve" />\n'
         "</users>\n",
         "utf-8",
     )
@@ -310,7 +312,7 @@ def test_read_collects_the_names_of_users_xml(tmp_path):
             paths, "stackexchange"
         )
     assert io.read([bare]).names == {}
-    assert io.read([named]).names == {"7": "Ann", "9": "Cid"}
+    assert io.read([named]).names == {"7": "Ann", "9": "Cid", "10": "Dee"}
 
 
 @pytest.mark.real

@@ -565,10 +565,16 @@ def _user_names(folder: Path, names: dict[str, str]) -> None:
     users = folder / "Users.xml"
     if not users.is_file():
         return
+    root: ET.Element | None = None
     try:
-        for _, elem in ET.iterparse(users, events=("end",)):
-            if elem.tag == "row" and elem.get("Id") is not None and elem.get("DisplayName"):
-                names[elem.get("Id")] = elem.get("DisplayName")
-            elem.clear()
+        for event, elem in ET.iterparse(users, events=("start", "end")):
+            if root is None:  # the <users> element, which would keep every row it read
+                root = elem
+            if event == "start" or elem is root:
+                continue
+            user, name = elem.get("Id"), elem.get("DisplayName")
+            if elem.tag == "row" and user is not None and _is_int(user) and name:
+                names[str(int(user))] = name  # read as the rows' user ids are
+            root.clear()  # memory stays flat however many users the site has
     except (ET.ParseError, OSError):
         return  # names are a convenience; the events do not depend on them
