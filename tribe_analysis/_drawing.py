@@ -100,15 +100,17 @@ def images(spec: dict, *, scale: float = 2.0) -> dict[str, bytes]:
 def draw(spec: dict, scale: float | None, stem: Path, prefix: str) -> str:
     """Write ``stem.svg`` (and ``stem.png`` at ``scale``, unless it is None) of a spec (:func:`svg`).
 
+    The suffix is added to the stem's whole name: a stem holding a dot
+    (``card_john.smith``) keeps it (``card_john.smith.svg``, never ``card_john.svg``).
     Returns the compact SVG (ids ``prefix-*``).
     """
     if scale is None:
         drawn = svg(spec)
     else:
         out = images(spec, scale=scale)
-        stem.with_suffix(".png").write_bytes(out["png"])
+        stem.with_name(f"{stem.name}.png").write_bytes(out["png"])
         drawn = out["svg"].decode("utf-8")
-    stem.with_suffix(".svg").write_text(drawn, encoding="utf-8")
+    stem.with_name(f"{stem.name}.svg").write_text(drawn, encoding="utf-8")
     return compact_svg(drawn, prefix)
 
 
