@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 
 Box = tuple[float, float, float, float]
@@ -39,6 +40,48 @@ _CALLOUT_GAPS = (14.0, 26.0, 42.0, 62.0, 86.0, 114.0, 146.0)
 _SAME_SPOT = 3.0
 """Points whose centres are closer than this (pixels), or than half the smaller mark's
 half-side, are on one spot: a callout could not say which it names."""
+
+
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Characters that draw nothing though Unicode does not call them space: the Hangul fillers
+and the blank Braille pattern (favourites for a name that looks empty)."""
+
+
+def _invisible(char: str, *, marks: bool = False) -> bool:
+    """Whether ``char`` draws nothing by itself (with ``marks``, a combining mark too)."""
+    kind = unicodedata.category(char)
+    return (
+        char.isspace()
+        or kind in ("Cc", "Cf", "Zs", "Zl", "Zp")
+        or char in _BLANK_LETTERS
+        or (marks and kind in ("Mn", "Me"))
+    )
+
+
+def visible_name(name: str | None) -> str | None:
+    r"""A display name as the report and the charts write it; None when nothing of it shows.
+
+    Runs of white space (line breaks too) are one space, and white space and
+    invisible characters (zero-width spaces, direction marks, fillers) at either
+    end are dropped. A name that is only white space, invisible characters or
+    combining marks is None: the caller shows the account's id instead.
+
+    Examples
+    --------
+    >>> visible_name("  Ann\n  Lee "), visible_name("\u200bZoë\u200e")
+    ('Ann Lee', 'Zoë')
+    >>> [visible_name(n) for n in (None, "", "   ", "\u200b", "\u3164", "\u0301")]
+    [None, None, None, None, None, None]
+    """
+    if name is None or all(_invisible(c, marks=True) for c in name):
+        return None
+    text = " ".join(name.split())
+    start, end = 0, len(text)
+    while _invisible(text[start]):
+        start += 1
+    while _invisible(text[end - 1]):
+        end -= 1
+    return text[start:end]
 
 
 def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:

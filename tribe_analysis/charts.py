@@ -22,7 +22,7 @@ import networkx as nx
 import polars as pl
 
 from tribe_analysis import graph
-from tribe_analysis._labels import natural_key
+from tribe_analysis._labels import natural_key, visible_name
 from tribe_analysis._labels import place_labels as _place_labels
 from tribe_analysis.participation import LEVEL, PARTS
 from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD, PROFILES
@@ -300,27 +300,37 @@ def _short(name: pl.Expr) -> pl.Expr:
 def _label(frame: pl.DataFrame, labels: Mapping[str, str] | None, column: str = "leader_id"):
     """Add ``leader``: the name from ``labels``, else from ``leader_name``, else the id.
 
-    Names are cut to :data:`NAME_LIMIT` characters. Two leaders never share a label
-    (charts group and place rows by it): where names coincide, each is followed by the
-    leader's id.
+    Names are written as :func:`tribe_analysis._labels.visible_name` writes them (one
+    that shows nothing gives way to the id) and cut to :data:`NAME_LIMIT` characters.
+    Two leaders never share a label (charts group and place rows by it): where names
+    coincide, each is followed by the leader's id.
 
     Examples
     --------
-    >>> f = pl.DataFrame({"leader_id": ["a1", "a2", "b"], "leader_name": ["Tom", "Tom", None]})
+    >>> f = pl.DataFrame({"leader_id": ["a1", "a2", "b"], "leader_name": ["Tom", " Tom", "  "]})
     >>> _label(f, None)["leader"].to_list()
     ['Tom (a1)', 'Tom (a2)', 'b']
     """
-    name = pl.col(column)
+    ids = frame.get_column(column).to_list()
     if labels:
-        name = name.replace_strict(dict(labels), default=name, return_dtype=pl.String)
+        given = [labels.get(leader) for leader in ids]
     elif "leader_name" in frame.columns:
-        name = pl.col("leader_name").fill_null(name)
-    shown = frame.with_columns(_short(name).alias("leader"))
+        given = frame.get_column("leader_name").to_list()
+    else:
+        given = [None] * len(ids)
+    names = [visible_name(name) or leader for leader, name in zip(ids, given, strict=True)]
+    shown = frame.with_columns(pl.Series("leader", names, dtype=pl.String))
+    shown = shown.with_columns(_short(pl.col("leader")).alias("leader"))
     shared = pl.col(column).n_unique().over("leader") > 1
     alone = pl.format("{} ({})", pl.col("leader"), pl.col(column))
     return shown.with_columns(
         pl.when(shared).then(alone).otherwise(pl.col("leader")).alias("leader")
     )
+
+
+def _shown_name(labels: Mapping[str, str] | None, leader: str) -> str:
+    """The leader's name in ``labels`` as charts write it (:func:`visible_name`), else its id."""
+    return visible_name((labels or {}).get(leader)) or leader
 
 
 def _short_text(name: str) -> str:
@@ -765,11 +775,11 @@ def _ego_data(
     ties, keep, sub, pos = _ego_layout(ego, leader, max_alters=max_alters, seed=seed)
     if replied is None:
         replied = _replied_of(edges, [leader])[leader]
-    show = dict(labels or {})
+    name = _short_text(_shown_name(labels, leader))
     nodes = pl.DataFrame(
         {
             "node": list(keep),
-            "label": [_short_text(show.get(n, n)) if n == leader else "" for n in keep],
+            "label": [name if n == leader else "" for n in keep],
             "role": ["leader" if n == leader else "tribe member" for n in keep],
             "x": [float(pos[n][0]) for n in keep],
             "y": [float(pos[n][1]) for n in keep],
@@ -794,7 +804,7 @@ def _ego_data(
     )
     if labels:
         node_data = node_data.with_columns(pl.lit(None, pl.String).alias("account"))
-    title = f"Ego network of {_short_text(show.get(leader, leader))}"
+    title = f"Ego network of {name}"
     subtitle = (
         f"{len(ties)} strongest of {ego.graph.get('alters', ego.degree(leader))} ties"
         if ties
@@ -957,7 +967,7 @@ def thread_view(
     >>> thread_view(tribe.events, "L003", limit=5).to_dict()["title"]
     'Threads started by L003, Jan 09 – Jan 14, 2024 (latest 5 of 20)'
     """
-    name = _short_text((labels or {}).get(leader, leader))
+    name = _short_text(_shown_name(labels, leader))
     threads = _thread_data(events, leader, limit)
     rows = _with_message(threads.rows, name)
     return _thread_chart(rows, _threads_title(name, threads), legends=legends)

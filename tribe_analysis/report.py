@@ -26,7 +26,7 @@ import polars as pl
 from altair.utils.schemapi import debug_mode
 
 from tribe_analysis import _drawing, charts, graph
-from tribe_analysis._labels import natural_key
+from tribe_analysis._labels import natural_key, visible_name
 from tribe_analysis.participation import LEVEL, MIN_PARTS, PARTS
 from tribe_analysis.profiles import CONFIDENCE, PARTICIPATOR_THRESHOLD, PROFILES
 
@@ -88,22 +88,24 @@ a { color: inherit; }
 def _display_names(table: pl.DataFrame, labels: Mapping[str, str] | None) -> dict[str, str]:
     """Leader id -> the name shown: from ``labels``, else ``leader_name``, else the id.
 
-    A name two leaders share is followed by each one's id, as in the charts.
+    Names are written as :func:`tribe_analysis._labels.visible_name` writes them; one
+    that shows nothing (white space, zero-width characters) gives way to the id. A
+    name two leaders share is followed by each one's id, as in the charts.
 
     Examples
     --------
-    >>> t = pl.DataFrame({"leader_id": ["a1", "a2", "b"], "leader_name": ["Tom", "Tom", None]})
+    >>> t = pl.DataFrame({"leader_id": ["a1", "a2", "b"], "leader_name": ["Tom", "Tom ", "\u200b"]})
     >>> _display_names(t, None)
     {'a1': 'Tom (a1)', 'a2': 'Tom (a2)', 'b': 'b'}
     """
     ids = table.get_column("leader_id").to_list()
     if labels:
-        names = {leader: labels.get(leader, leader) for leader in ids}
+        given = [labels.get(leader) for leader in ids]
     elif "leader_name" in table.columns:
         given = table.get_column("leader_name").to_list()
-        names = {leader: name or leader for leader, name in zip(ids, given, strict=True)}
     else:
-        names = {leader: leader for leader in ids}
+        given = [None] * len(ids)
+    names = {leader: visible_name(name) or leader for leader, name in zip(ids, given, strict=True)}
     shared = {name for name, n in Counter(names.values()).items() if n > 1}
     return {
         leader: f"{name} ({leader})" if name in shared else name for leader, name in names.items()
@@ -113,7 +115,7 @@ def _display_names(table: pl.DataFrame, labels: Mapping[str, str] | None) -> dic
 def _leader_cell(leader: str, shown: str, row: dict, number: int) -> str:
     """The name (a link to card ``number``), with the id when the name is the account's own."""
     cell = f"<a href='#card-{number}'>{html.escape(shown)}</a>"
-    if shown != leader and shown == row.get("leader_name"):
+    if shown != leader and shown == visible_name(row.get("leader_name")):
         cell += f" <span class='id'>{html.escape(leader)}</span>"
     return cell
 
