@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -1828,6 +1828,27 @@ def render(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> dict[str, bytes]:
     return images(_render_spec(chart), scale=scale)
 
 
+class _ScriptSafeJSON(json.JSONEncoder):
+    r"""JSON that can stand inside an HTML ``<script>``: ``<``, ``>`` and ``&`` as ``\uXXXX``.
+
+    A chart's data holds names from the export: ``</script>`` in one would end the
+    page's script there and run what follows. JSON has these characters in strings
+    only, where the escapes mean the same text.
+
+    Examples
+    --------
+    >>> json.dumps({"name": "</script>&"}, cls=_ScriptSafeJSON)
+    '{"name": "\\u003c/script\\u003e\\u0026"}'
+    """
+
+    def iterencode(self, o: object, _one_shot: bool = False) -> Iterator[str]:
+        for chunk in super().iterencode(o, _one_shot):
+            yield chunk.translate(_SCRIPT_ESCAPES)
+
+
+_SCRIPT_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "<>&"}
+
+
 def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> Path:
     """Save a chart offline as PNG, SVG or self-contained HTML (by suffix).
 
@@ -1859,7 +1880,7 @@ def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".html":
         with alt.theme.enable(THEME):
-            chart.save(path, inline=True)
+            chart.save(path, inline=True, json_kwds={"cls": _ScriptSafeJSON})
     else:
         path.write_bytes(render(chart, scale=scale)[suffix[1:]])
     return path
