@@ -64,6 +64,7 @@ _STYLE = """
 body { font-family: Arial, Helvetica, 'Liberation Sans', sans-serif; margin: 1.5em auto;
   max-width: 1240px; padding: 0 16px; color: #222; line-height: 1.35; }
 h1 { font-size: 1.7em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+h1, h2, td:first-child { overflow-wrap: anywhere; } td:first-child { min-width: 9em; }
 p.about { color: #555; }
 table { border-collapse: collapse; font-size: 0.82em; width: 100%; }
 th, td { padding: 4px 5px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
@@ -80,6 +81,8 @@ a { color: inherit; }
 @media print { section.card { break-before: page; } }
 """
 # Grey text is #767676 (4.5:1 on white, WCAG AA); the charts keep the lighter #999999.
+# A name or id of 200 characters with no space breaks anywhere: it never widens the table
+# past the page (the table fits a laptop screen).
 # Text in the charts is laid out for Liberation Sans' widths (Arial's); where a browser has
 # neither (a bare Linux: DejaVu Sans, about 10% wider), long labels reach past the SVG's
 # edge: they are shown in the figure's padding (overflow: visible), never cut.
