@@ -419,3 +419,44 @@ def test_pseudonyms_hide_ids_and_names_in_the_table(table):
     html = _table_html(chosen, labels)
     assert "Leader 1" in html and "Real Name" not in html
     assert not any(leader in html for leader in chosen["leader_id"])
+
+
+def test_characters_no_font_draws_are_gathered_not_printed(monkeypatch, capsys):
+    """vl-convert's one line per character and drawing becomes one set, said once."""
+    import io
+
+    monkeypatch.setattr(_drawing, "_missing", set())
+    lines = [
+        "No fonts with a ب/U+628 character were found.\n",
+        "something else went wrong\n",
+        "No fonts with a 👩/U+1F469 character were found.\n",
+        "No fonts with a ب/U+628 character were found.\n",
+    ]
+    _drawing._relay(io.StringIO("".join(lines)))
+    assert _drawing.missing_glyphs() == ["ب", "👩"]
+    assert capsys.readouterr().err == "something else went wrong\n"
+
+
+def test_profile_says_once_which_characters_no_font_draws(tmp_path):
+    """A leader named in a script the machine has no font for: one note, no flood of lines."""
+    from tribe_analysis.events import write_events
+
+    tribe = simulate_tribe(n_leaders=3, days=20, seed=3)
+    name = "مرحبا 👩"
+    events = tribe.events.with_columns(
+        pl.col(c).replace({tribe.leaders[0]: name}) for c in ("actor_id", "target_actor_id")
+    )
+    write_events(events, tmp_path / "events.parquet")
+    (tmp_path / "leaders.txt").write_text("\n".join([name, *tribe.leaders[1:]]) + "\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "tribe_analysis.cli", "profile", str(tmp_path / "events.parquet"),
+         "--leaders", str(tmp_path / "leaders.txt"), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300, check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "No fonts with" not in run.stderr
+    notes = [line for line in run.stderr.splitlines() if "no font on this machine" in line]
+    assert len(notes) <= 1  # none where the machine has an emoji font
+    if notes:
+        assert "👩" in notes[0]

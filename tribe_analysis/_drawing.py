@@ -36,6 +36,7 @@ __all__ = [
     "draw",
     "drawers",
     "images",
+    "missing_glyphs",
     "start",
     "started",
     "svg",
@@ -166,10 +167,13 @@ class _Worker:
             [sys.executable, "-P", str(Path(__file__).resolve())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
+            errors="replace",
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None  # both piped
+        assert self.proc.stderr is not None
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
         self.waiting: deque[Future[str]] = deque()
         self.lock = threading.Lock()
@@ -177,8 +181,10 @@ class _Worker:
         self.jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.writer = threading.Thread(target=self._write, daemon=True)
+        self.notes = threading.Thread(target=_relay, args=(self.proc.stderr,), daemon=True)
         self.reader.start()
         self.writer.start()
+        self.notes.start()
 
     def submit(self, job: str) -> Future[str]:
         """Queue one JSON job; its future gets the answer, or the error of a stopped worker."""
@@ -218,11 +224,43 @@ class _Worker:
             self.stdin.close()
 
     def join(self) -> None:
-        """Wait for the process and both threads (after ``None`` was queued)."""
+        """Wait for the process and its threads (after ``None`` was queued)."""
         self.writer.join()
         self.proc.wait()
         self.reader.join()
+        self.notes.join()
         self.stdout.close()
+
+
+_NO_GLYPH = re.compile(r"No fonts with a (.)/U\+[0-9A-F]+ character were found\.")
+_missing: set[str] = set()
+
+
+def _relay(stream: IO[str]) -> None:
+    """Pass a worker's messages on to stderr, but gather the characters no font draws.
+
+    vl-convert says so once per character and drawing ("No fonts with a 👩/U+1F469
+    character were found."): a name in another script filled stderr with such lines
+    while its PNG drew empty boxes. :func:`missing_glyphs` gives them, to say once.
+    """
+    for line in stream:
+        found = _NO_GLYPH.fullmatch(line.strip())
+        if found is not None:
+            _missing.add(found.group(1))
+        else:
+            sys.stderr.write(line)
+    stream.close()
+
+
+def missing_glyphs() -> list[str]:
+    """Characters no font on this machine draws, met by the workers so far (sorted).
+
+    Examples
+    --------
+    >>> missing_glyphs()
+    []
+    """
+    return sorted(_missing)
 
 
 WORKER_NICENESS = 10

@@ -782,6 +782,22 @@ def profile(
             bar.close()
     click.echo(format_profiles(run.profiles))
     click.echo(f"\nresults in {out}/: " + ", ".join(written))
+    _missing_glyphs_note()
+
+
+def _missing_glyphs_note() -> None:
+    """Say once which characters of the names no font here draws (vl-convert said it per drawing)."""
+    from tribe_analysis._drawing import missing_glyphs
+
+    chars = missing_glyphs()
+    if chars:
+        shown = " ".join(chars[:12]) + (" …" if len(chars) > 12 else "")
+        click.echo(
+            f"note: no font on this machine draws {len(chars)} character(s) of the names "
+            f"({shown}): the PNG charts show empty boxes for them (install fonts that have "
+            "them, e.g. Debian's fonts-noto-core and fonts-noto-color-emoji)",
+            err=True,
+        )
 
 
 def _spill_folder(params: dict, inputs: Sequence[Path]) -> contextlib.AbstractContextManager:
@@ -935,6 +951,7 @@ def _profile_on_dask(params: dict) -> None:
             bar.close()
     click.echo(format_profiles(run.profiles))
     click.echo(f"\nresults in {out}/: " + ", ".join(written))
+    _missing_glyphs_note()
 
 
 def _dask_run(dx, pipeline, client, params: dict):
