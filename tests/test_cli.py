@@ -997,6 +997,24 @@ def test_format_profiles_lists_leaders_by_name_in_natural_order():
     assert [line.split()[0] for line in lines] == ["9", "AFP", "cnni", "FoxNews"]
 
 
+def test_format_profiles_shows_names_safe_for_a_terminal():
+    """An export's name can hold an escape sequence, a line break or a direction override."""
+    base = {"profile": "undetermined", "probability": None, "participation_index": None,
+            "index_low": None, "index_high": None, "sub_profile": "undetermined",
+            "reason": "insufficient evidence", "stability": None}  # fmt: skip
+    names = {"a": "Ann\x1b[2J\x1b[31m", "b": "Bo\nb", "c": "\u202eevil", "d\x07": " \u200b "}
+    table = pl.DataFrame([{"leader_id": i, "leader_name": n, **base} for i, n in names.items()])
+    text = format_profiles(table)
+    assert not any(ch in text for ch in "\x1b\x07\u202e") and text.count("\n") == 7
+    lines = text.splitlines()[2:6]
+    assert [line[:22].rstrip() for line in lines] == [
+        "Ann�[2J�[31m (a)",
+        "Bo b (b)",
+        "d�",
+        "evil (c)",  # a direction override at an end is dropped
+    ]
+
+
 def test_leaders_txt_profiles_the_same_leaders_again(tmp_path, sample_csv):
     """profile writes leaders.txt: --leaders reads it back (a window, another run)."""
     first = run("profile", sample_csv, "--top-leaders", 3, "--out", tmp_path / "a", "--no-report")

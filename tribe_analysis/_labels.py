@@ -84,6 +84,25 @@ def visible_name(name: str | None) -> str | None:
     return text[start:end]
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def terminal_text(text: str) -> str:
+    r"""``text`` safe to print on a terminal: control characters and direction overrides shown as ``�``.
+
+    An export's name can hold an escape sequence (``[2J`` clears the screen) or
+    a right-to-left override that reverses what follows it on the line.
+
+    Examples
+    --------
+    >>> terminal_text("Ann[2J"), terminal_text("‮evil"), terminal_text("Zoë 👩‍🔬")
+    ('Ann�[2J', '�evil', 'Zoë 👩‍🔬')
+    """
+    return "".join(
+        "\ufffd" if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS else c for c in text
+    )
+
+
 def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:
     """Sort key of a name in natural order: case folded, runs of digits as numbers.
 

@@ -549,17 +549,20 @@ def _hint(
 
 
 def _shown(row: dict) -> str:
-    name = row.get("leader_name")
+    """The leader as the summary names it: its visible name and id, safe for a terminal."""
+    from tribe_analysis._labels import terminal_text, visible_name
+
+    name = visible_name(row.get("leader_name"))
     leader = row["leader_id"]
-    text = leader if not name or name == leader else f"{name} ({leader})"
+    text = terminal_text(leader if not name or name == leader else f"{name} ({leader})")
     return text if len(text) <= 21 else text[:20] + "…"
 
 
 def _name_order(row: dict) -> tuple:
     """Rows by the leader's shown name in natural order ("Leader 2" before "Leader 10")."""
-    from tribe_analysis._labels import natural_key
+    from tribe_analysis._labels import natural_key, visible_name
 
-    return natural_key(row.get("leader_name") or row["leader_id"]), row["leader_id"]
+    return natural_key(visible_name(row.get("leader_name")) or row["leader_id"]), row["leader_id"]
 
 
 def format_profiles(table: pl.DataFrame) -> str:
