@@ -468,6 +468,10 @@ def test_unobservable_signals_make_measures_null_never_zero():
     table = ft.leader_measures(tiny_events(no_shares), ["B"], min_denominator=1)
     assert table["promotion_share"].to_list() == [None]
     assert table["promoted_breadth"].to_list() == [None]
+    assert table["shares"].to_list() == [None]  # unknown, not "never shared"
+    assert table["reactions"].to_list() == [2]  # B's reactions: reactions are seen
+    hidden = ft.leader_measures(tiny_events(), ["B"], observability={"reaction": False})
+    assert (hidden["reactions"].to_list(), hidden["shares"].to_list()) == ([None], [1])
     orphan = [r if r[3] != "reply" else (*r[:4], "outside", r[5]) for r in ROWS]
     table = ft.leader_measures(tiny_events(orphan), ["B"], min_denominator=1)
     for name in (

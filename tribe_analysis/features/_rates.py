@@ -16,7 +16,11 @@ COUNTS: tuple[str, ...] = (
     "interactions_out",
     "interactions_in",
 )
-"""Count columns of :func:`tribe_analysis.features.leader_measures`, 0 when a leader has none."""
+"""Count columns of :func:`tribe_analysis.features.leader_measures`, 0 when a leader has none
+(``shares`` and ``reactions``: null when the input does not show the signal, see :data:`COUNTED`)."""
+
+COUNTED = {"shares": "shares", "reactions": "reactions"}
+"""Count -> the signal it counts: unknown (null), never 0, where the signal is unobservable."""
 
 _MEDIANS = ("participants", "depth", "focus_ratio", "conversation_yield")
 
@@ -134,32 +138,42 @@ def finish(out: pl.LazyFrame, m: int, seen: Mapping[str, bool]) -> pl.LazyFrame:
         return (pl.lit(None, pl.Float64) if name in hidden else expr).alias(name)
 
     promo_num, promo_den = _promotion(seen)
-    return out.with_columns(c(list(COUNTS)).fill_null(0).cast(pl.Int64)).with_columns(
-        *rate("see_coverage", c("see_num"), c("see_den")),
-        *rate("see_breadth", c("see_breadth_num"), c("tribe_size")),
-        *rate("comment_share", c("comment_n"), c("authored")),
-        *rate("reply_concentration", c("top5_replies"), c("replies_to_others")),
-        *rate("reply_rate", c("reply_rate_num"), c("reply_rate_den")),
-        *rate("answer_rate", *_answering(seen)),
-        *rate("conversation_share", c("started"), c("discussions")),
-        *rate("dialogic_loop_share", c("loops"), c("drew_comment")),
-        *rate("promotion_share", promo_num, promo_den),
-        *rate("mention_share", c("posts_mentioning"), c("posts")),
-        *rate("promoted_breadth", c("promoted_n"), c("tribe_size")),
-        *rate("broadcast_share", c("posts_silent"), c("authored")),
-        *rate("unanswered_share", c("drew_comment") - c("loops"), c("drew_comment")),
-        *rate("alter_reciprocity", c("reciprocal_alters"), c("tribe_size")),
-        known("comment_targets", c("comment_targets").fill_null(0).cast(pl.Int64)).cast(pl.Int64),
-        known(
-            "reply_latency_h",
-            pl.when(c("reply_rate_den") >= m).then(c("reply_latency_h")),
-        ),
-        *[
-            known(name, pl.when(c("conversation_posts") >= m).then(c(name).cast(pl.Float64)))
-            for name in _MEDIANS
-        ],
-        c("conversation_posts").fill_null(0).cast(pl.Int64),
-        ((c("interactions_out").fill_null(0) + 1) / (c("interactions_in").fill_null(0) + 1))
-        .log()
-        .alias("give_receive_log_ratio"),
+    return (
+        out.with_columns(c(list(COUNTS)).fill_null(0).cast(pl.Int64))
+        .with_columns(
+            *rate("see_coverage", c("see_num"), c("see_den")),
+            *rate("see_breadth", c("see_breadth_num"), c("tribe_size")),
+            *rate("comment_share", c("comment_n"), c("authored")),
+            *rate("reply_concentration", c("top5_replies"), c("replies_to_others")),
+            *rate("reply_rate", c("reply_rate_num"), c("reply_rate_den")),
+            *rate("answer_rate", *_answering(seen)),
+            *rate("conversation_share", c("started"), c("discussions")),
+            *rate("dialogic_loop_share", c("loops"), c("drew_comment")),
+            *rate("promotion_share", promo_num, promo_den),
+            *rate("mention_share", c("posts_mentioning"), c("posts")),
+            *rate("promoted_breadth", c("promoted_n"), c("tribe_size")),
+            *rate("broadcast_share", c("posts_silent"), c("authored")),
+            *rate("unanswered_share", c("drew_comment") - c("loops"), c("drew_comment")),
+            *rate("alter_reciprocity", c("reciprocal_alters"), c("tribe_size")),
+            known("comment_targets", c("comment_targets").fill_null(0).cast(pl.Int64)).cast(
+                pl.Int64
+            ),
+            known(
+                "reply_latency_h",
+                pl.when(c("reply_rate_den") >= m).then(c("reply_latency_h")),
+            ),
+            *[
+                known(name, pl.when(c("conversation_posts") >= m).then(c(name).cast(pl.Float64)))
+                for name in _MEDIANS
+            ],
+            c("conversation_posts").fill_null(0).cast(pl.Int64),
+            ((c("interactions_out").fill_null(0) + 1) / (c("interactions_in").fill_null(0) + 1))
+            .log()
+            .alias("give_receive_log_ratio"),
+        )
+        .with_columns(  # last: the rates above count the leader's own shares where they are seen
+            pl.lit(None, pl.Int64).alias(name)
+            for name, signal in COUNTED.items()
+            if not seen.get(signal, True)
+        )
     )
