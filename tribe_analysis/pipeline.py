@@ -709,7 +709,7 @@ def _choose(
         )
         return leaders, note
     for by in ("audience", "activity"):
-        leaders = ranked_candidates(own, by, 10, edges, lf).head(top).to_list()
+        leaders = ranked_candidates(own, by, 10, edges, lf).to_list()[:top]
         if leaders and (by == "activity" or has_audience()):
             how = "authored actions" if by == "activity" else "audience"
             note = (

@@ -155,7 +155,8 @@ def with_evidence(ranked: pl.Series, top: int, able: Callable[[pl.Series], set[s
     machine; a distributed engine computes the same on its workers).
     """
     chosen: list[str] = []
-    start, size = 0, max(5 * top, 100)
+    # never a batch longer than the candidates: polars takes no length beyond 64 bits
+    start, size = 0, min(max(5 * top, 100), max(ranked.len(), 1))
     while len(chosen) < top and start < ranked.len():  # best-ranked candidates first
         batch = ranked.slice(start, size)
         found = able(batch)
