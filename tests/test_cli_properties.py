@@ -65,3 +65,52 @@ def test_top_leaders_of_any_size(
     result = run("profile", events_csv, "--top-leaders", top, "--out", out, "--no-report", how)
     assert result.exit_code == 0, result.output
     assert (out / "profiles.csv").is_file()
+
+
+SIZES = {
+    "--leaders": st.one_of(st.integers(1, 3), HUGE),
+    "--members": st.one_of(st.none(), st.integers(2, 60), HUGE),
+    "--days": st.one_of(st.integers(1, 3), HUGE),
+    "--scale": st.one_of(
+        st.floats(0.05, 2), st.sampled_from(["nan", "inf", "-inf", "1e300", "0", "-1"])
+    ),
+}
+
+
+@settings(max_examples=25, deadline=None)
+@given(sizes=st.fixed_dictionaries(SIZES))
+def test_simulate_sizes(tmp_path_factory: pytest.TempPathFactory, sizes: dict) -> None:
+    """Sizes NumPy cannot draw, and NaN or infinite scales, are one error line naming them."""
+    out = tmp_path_factory.mktemp("sim") / "out"
+    args = [x for option, value in sizes.items() if value is not None for x in (option, value)]
+    result = run("simulate", "--out", out, *args)
+    assert_handled(result)
+    if result.exit_code == 0:
+        assert (out / "events.parquet").is_file()
+    else:
+        assert not out.exists() and left_beside(out) == []
+    errors = errors_of(result)
+    if errors:
+        assert errors[0].startswith("error: cannot simulate --leaders")
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--leaders", 2**64), ("--days", 2**64), ("--leaders", 10**20)],
+)
+def test_demo_sizes_beyond_reach(tmp_path: Path, option: str, value: int) -> None:
+    out = tmp_path / "demo"
+    result = run("demo", "--out", out, "--no-report", option, value)
+    assert_handled(result)
+    assert result.exit_code == 2
+    assert errors_of(result)[0].startswith("error: cannot simulate")
+    assert f"{option} {value}" in errors_of(result)[0]
+    assert not out.exists() and left_beside(out) == []
+
+
+@pytest.mark.parametrize("scale", ["nan", "inf", "-nan"])
+def test_a_scale_that_is_no_number_is_a_usage_error(tmp_path: Path, scale: str) -> None:
+    result = run("simulate", "--out", tmp_path / "sim", "--scale", scale)
+    assert result.exit_code == 2
+    assert "Invalid value for '--scale'" in result.stderr
+    assert not (tmp_path / "sim").exists()

@@ -176,6 +176,7 @@ def main() -> None:
     default=1.0,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
+    callback=lambda ctx, param, value: _finite(value, param),
     help="Multiply every activity volume.",
 )
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Random seed.")
@@ -198,7 +199,6 @@ def simulate(
 ) -> None:
     """Simulate a tribe with planted broadcaster / participator leaders."""
     from tribe_analysis import pipeline
-    from tribe_analysis.synth import simulate_tribe
 
     options = {
         "leaders": n_leaders,
@@ -210,7 +210,7 @@ def simulate(
         "mastodon": write_mastodon,
     }
     with pipeline.OutputFolder(out, command="simulate", options=options) as folder:
-        tribe = simulate_tribe(
+        tribe = _simulate(
             n_leaders=n_leaders,
             n_members=n_members,
             days=days,
@@ -227,6 +227,43 @@ def simulate(
     )
     for path in paths:
         click.echo(f"wrote {out / path.name}")
+
+
+def _finite(value: float, param: click.Parameter) -> float:
+    """A float option's value, refused when it is NaN or infinite (FloatRange lets them by)."""
+    import math
+
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", param=param)
+    return value
+
+
+_SIZE_OPTIONS = {
+    "n_leaders": "--leaders",
+    "n_members": "--members",
+    "days": "--days",
+    "activity_scale": "--scale",
+}
+
+
+def _simulate(**sizes: Any) -> SimulatedTribe:
+    """:func:`tribe_analysis.synth.simulate_tribe`; sizes beyond its reach are one error line.
+
+    NumPy refuses arrays or Poisson means that large (ValueError, OverflowError),
+    or the memory runs out: the options are named, never an 'unexpected failure'.
+    """
+    from tribe_analysis.synth import simulate_tribe
+
+    try:
+        return simulate_tribe(**sizes)
+    except (ValueError, OverflowError, MemoryError) as exc:
+        given = ", ".join(
+            f"{option} {sizes[name]}"
+            for name, option in _SIZE_OPTIONS.items()
+            if sizes.get(name) is not None
+        )
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _error(f"cannot simulate {given}: too large ({reason})")
 
 
 def write_simulation(
@@ -1069,14 +1106,13 @@ def _profiles_option(value: str) -> int | str:
 def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png: bool) -> None:
     """Simulate a tribe, profile it, compare with the planted styles; write all into OUT."""
     from tribe_analysis import pipeline
-    from tribe_analysis.synth import simulate_tribe
 
     _check_card_png(click.get_current_context().params)
     _start_background_work(report)
     options = {"leaders": n_leaders, "days": days, "seed": seed, "report": report}
     options["card_png"] = card_png
     with pipeline.OutputFolder(out, command="demo", options=options) as folder:
-        tribe = simulate_tribe(n_leaders=n_leaders, days=days, seed=seed)
+        tribe = _simulate(n_leaders=n_leaders, days=days, seed=seed)
         with folder.writing():
             paths = write_simulation(tribe, folder.path, write_csv=True)
         result = _load([folder.path / "events.csv"], "events", "strict")
