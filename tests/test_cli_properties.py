@@ -114,3 +114,49 @@ def test_a_scale_that_is_no_number_is_a_usage_error(tmp_path: Path, scale: str) 
     assert result.exit_code == 2
     assert "Invalid value for '--scale'" in result.stderr
     assert not (tmp_path / "sim").exists()
+
+
+@pytest.fixture(scope="module")
+def bad_csv(events_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tribe's events and one record ``--on-error skip`` quarantines (a 'like')."""
+    path = tmp_path_factory.mktemp("bad") / "events.csv"
+    bad = "zz,2024-01-02T00:00:00Z,m00001,like,e000000001,,,,,synthetic\n"
+    path.write_text(events_csv.read_text() + bad)
+    return path
+
+
+@settings(max_examples=8, deadline=None)
+@given(named=st.sampled_from(["input", "leaders", "key", "input folder"]), pseudo=st.booleans())
+def test_quarantine_raw_never_overwrites_what_the_run_reads(
+    bad_csv: Path, tmp_path_factory: pytest.TempPathFactory, named: str, pseudo: bool
+) -> None:
+    """--quarantine-raw naming an input, the leaders or the key file would destroy it."""
+    folder = tmp_path_factory.mktemp("reads")
+    events, leaders, key = folder / "events.csv", folder / "leaders.txt", folder / "key"
+    events.write_bytes(bad_csv.read_bytes())
+    leaders.write_text("L001\nL002\n")
+    key.write_text("a key that is long enough\n")
+    target = {"input": events, "leaders": leaders, "key": key, "input folder": folder / "q"}
+    inputs = folder if named == "input folder" else events
+    before = {p: p.read_bytes() for p in (events, leaders, key)}
+    pseudonymize = ["--pseudonymize", "--key-file", key] if pseudo or named == "key" else []
+    result = run("profile", inputs, "--leaders", leaders, "--on-error", "skip", "--no-report",
+                 "--quarantine-raw", target[named], "--out", folder.parent / f"{folder.name}-out",
+                 *pseudonymize)  # fmt: skip
+    assert_handled(result)
+    assert result.exit_code == 2
+    assert errors_of(result)[0].startswith(f"error: {target[named]}: --quarantine-raw must not be")
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (folder / "q").exists()
+
+
+def test_validate_quarantine_never_overwrites_an_input(bad_csv: Path, tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_bytes(bad_csv.read_bytes())
+    result = run("validate", events, "--on-error", "skip", "--quarantine", events)
+    assert_handled(result)
+    assert errors_of(result) == [
+        f"error: {events}: --quarantine must not be a file the run reads, nor inside one "
+        f"({events}): name another file"
+    ]
+    assert events.read_bytes() == bad_csv.read_bytes()

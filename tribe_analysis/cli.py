@@ -359,6 +359,8 @@ def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path
     """
     from tribe_analysis import pipeline
 
+    if quarantine is not None:
+        _refuse_overwriting_inputs(quarantine, "--quarantine", inputs)
     result = _load(inputs, fmt, on_error)
     if result.skipped and quarantine is not None:
         pipeline.write_quarantine(result.skipped, quarantine)
@@ -900,11 +902,26 @@ def _check_profile_options(params: dict) -> None:
         _error(f"{raw}: --quarantine-raw must be outside --out (the results hold no raw records)")
     local = [p for p in params["inputs"] if "://" not in p]
     named = [*local, params["leaders_file"], params["key_file"]]
+    if raw is not None:
+        _refuse_overwriting_inputs(raw, "--quarantine-raw", named)
     for path in (p for p in named if p is not None):
         if Path(os.path.realpath(path)).is_relative_to(out):
             _error(
                 f"{params['out']}: holds {path}, which a run replaces with its results: "
                 "name another --out"
+            )
+
+
+def _refuse_overwriting_inputs(
+    target: Path, option: str, named: Sequence[str | Path | None]
+) -> None:
+    """Refuse a file to write that is a file the run reads, or inside a folder it reads."""
+    where = Path(os.path.realpath(target))
+    for path in (p for p in named if p is not None and "://" not in str(p)):
+        if where.is_relative_to(os.path.realpath(path)):
+            _error(
+                f"{target}: {option} must not be a file the run reads, nor inside one "
+                f"({path}): name another file"
             )
 
 
