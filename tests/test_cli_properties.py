@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tribe_analysis.cli import main
@@ -32,13 +32,16 @@ def errors_of(result: Result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("error:")]
 
 
-def assert_handled(result: Result) -> None:
-    """Exit 0, or exit 2 with one ``error:`` line or a usage error; never a crash."""
+def assert_handled(result: Result, *, one: bool = True) -> None:
+    """Exit 0, or exit 2 with one ``error:`` line or a usage error; never a crash.
+
+    ``one=False``: input with several problems, each one line (``FILE:LINE: reason``).
+    """
     assert result.exit_code in (0, 2), result.output
     assert "unexpected failure" not in result.stderr
     assert "Traceback" not in result.stderr
     if result.exit_code == 2 and "Usage:" not in result.stderr:
-        assert len(errors_of(result)) == 1, result.stderr
+        assert len(errors_of(result)) == 1 or (not one and errors_of(result)), result.stderr
 
 
 def left_beside(out: Path) -> list[str]:
@@ -160,3 +163,43 @@ def test_validate_quarantine_never_overwrites_an_input(bad_csv: Path, tmp_path: 
         f"({events}): name another file"
     ]
     assert events.read_bytes() == bad_csv.read_bytes()
+
+
+KNOWN = ["L001", "L002", "L003", "  L004  # with a name", "L005\t# tab then comment"]
+WRONG = ["nobody", "name#1234", "@L001", "l002", "[deleted]", "deleted:bob", "L001 L002"]
+OTHER = ["", "# a comment", "   # indented comment", "\t"]
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(KNOWN + WRONG + OTHER), max_size=8),
+    bom=st.booleans(),
+    crlf=st.booleans(),
+)
+@example(lines=["L001", "[deleted]"], bom=False, crlf=False)
+def test_leaders_files(
+    events_csv: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[str],
+    bom: bool,
+    crlf: bool,
+) -> None:
+    """Known ids profile; each wrong line is one error line naming it (a pseudo-account too)."""
+    folder = tmp_path_factory.mktemp("leaders")
+    path = folder / "leaders.txt"
+    text = ("\r\n" if crlf else "\n").join(lines)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    result = run("profile", events_csv, "--leaders", path, "--out", folder / "out", "--no-report")
+    assert_handled(result, one=False)
+    ids = [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+    wrong = [n for n, line in enumerate(lines, start=1) if line in WRONG]
+    errors = errors_of(result)
+    if not ids:
+        assert errors == [f"error: {path}: no leader ids in the file"]
+    elif wrong:
+        where = sorted(e.split(": ", 2)[1] for e in errors)  # unknown ids, then pseudo-accounts
+        assert where == sorted(f"{path}:{n}" for n in wrong)
+    else:
+        assert result.exit_code == 0, result.output
+        profiled = (folder / "out" / "profiles.csv").read_text().splitlines()[1:]
+        assert sorted(row.split(",")[0] for row in profiled) == sorted(set(ids))

@@ -508,14 +508,15 @@ def _read_leader_file(
     actors = present(named)
     ids = pl.DataFrame({"id": [leader for _, leader in wanted]}, schema={"id": pl.String})
     pseudo = set(ids.filter(is_pseudo_account("id"))["id"].to_list())
-    unknown = sorted({leader for _, leader in wanted if leader not in actors})
+    accounted_for = actors | pseudo  # a pseudo-account is refused as one, in the data or not
+    unknown = sorted({leader for _, leader in wanted if leader not in accounted_for})
     hints = resemble(unknown) if resemble is not None and unknown else {}
     problems = [
         ev.Problem(
             str(path), number, f"leader '{leader}' is not in the data{hints.get(leader, '')}"
         )
         for number, leader in wanted
-        if leader not in actors
+        if leader not in accounted_for
     ] + [
         ev.Problem(str(path), number, f"'{leader}' is a pseudo-account, not one person")
         for number, leader in wanted
