@@ -203,3 +203,29 @@ def test_leaders_files(
         assert result.exit_code == 0, result.output
         profiled = (folder / "out" / "profiles.csv").read_text().splitlines()[1:]
         assert sorted(row.split(",")[0] for row in profiled) == sorted(set(ids))
+
+
+def test_demo_leaders_txt_names_only_leaders_with_events(tmp_path: Path) -> None:
+    """The simulation's note says leaders.txt leaves out the silent leaders: the run's does too."""
+    out = tmp_path / "demo"
+    result = run("demo", "--out", out, "--no-report", "--leaders", 3, "--days", 1, "--seed", 1)
+    assert result.exit_code == 0, result.output
+    assert "for 1 of the leaders (L003): truth.csv lists them, leaders.txt does not" in (
+        result.stderr
+    )
+    listed = [line for line in (out / "leaders.txt").read_text().splitlines() if line[:1] != "#"]
+    assert listed == ["L001", "L002"]
+    again = run("profile", out / "events.csv", "--leaders", out / "leaders.txt",
+                "--out", tmp_path / "again", "--no-report")  # fmt: skip
+    assert again.exit_code == 0, again.output
+
+
+def test_demo_without_a_leader_with_events_is_one_error_line(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = run("demo", "--out", out, "--no-report", "--leaders", 1, "--days", 1, "--seed", 0)
+    assert_handled(result)
+    assert errors_of(result) == [
+        "error: no simulated leader has an event of their own in 1 day(s): "
+        "give more --days or --leaders"
+    ]
+    assert not out.exists() and left_beside(out) == []

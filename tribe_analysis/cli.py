@@ -1133,9 +1133,11 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png
         tribe = _simulate(n_leaders=n_leaders, days=days, seed=seed)
         with folder.writing():
             paths = write_simulation(tribe, folder.path, write_csv=True)
+        # the leaders write_simulation listed: the run's leaders.txt replaces its list
+        leaders = _demo_leaders(tribe, days)
         result = _load([folder.path / "events.csv"], "events", "strict")
         click.echo(format_summary(ev.summarize_events(result.events)))
-        run = pipeline.profile(result.events, tribe.leaders, seed=seed, n_profiles=2)
+        run = pipeline.profile(result.events, leaders, seed=seed, n_profiles=2)
         folder.counts.update(records_read=result.records_read, records_loaded=result.records_loaded)
         written = pipeline.write_outputs(run, folder, report=report, card_png=card_png)
     click.echo("")
@@ -1150,6 +1152,18 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png
     )
     names = list(dict.fromkeys([p.name for p in paths] + written))  # leaders.txt: the run's
     click.echo(f"results in {out}/: " + ", ".join(names))
+
+
+def _demo_leaders(tribe: SimulatedTribe, days: int) -> list[str]:
+    """The simulated leaders with events of their own; none is one error line."""
+    silent = set(_silent_leaders(tribe))
+    leaders = [leader for leader in tribe.leaders if leader not in silent]
+    if not leaders:
+        _error(
+            f"no simulated leader has an event of their own in {days} day(s): "
+            "give more --days or --leaders"
+        )
+    return leaders
 
 
 if __name__ == "__main__":  # pragma: no cover
