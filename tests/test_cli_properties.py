@@ -229,3 +229,11 @@ def test_demo_without_a_leader_with_events_is_one_error_line(tmp_path: Path) -> 
         "give more --days or --leaders"
     ]
     assert not out.exists() and left_beside(out) == []
+
+
+def test_validate_quarantine_needs_skip(bad_csv: Path, tmp_path: Path) -> None:
+    """--quarantine without --on-error skip is a usage error, as profile's --quarantine-raw."""
+    result = run("validate", bad_csv, "--quarantine", tmp_path / "q.jsonl")
+    assert result.exit_code == 2
+    assert "--quarantine needs --on-error skip" in result.stderr
+    assert not (tmp_path / "q.jsonl").exists()

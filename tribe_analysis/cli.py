@@ -359,6 +359,8 @@ def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path
     """
     from tribe_analysis import pipeline
 
+    if quarantine is not None and on_error != "skip":  # as profile's --quarantine-raw
+        raise click.UsageError("--quarantine needs --on-error skip")
     if quarantine is not None:
         _refuse_overwriting_inputs(quarantine, "--quarantine", inputs)
     result = _load(inputs, fmt, on_error)
