@@ -488,3 +488,20 @@ def test_a_folder_of_unrecognised_files_gets_the_first_ones_reason(tmp_path):
     (tmp_path / "a.csv").write_text("event_id,timestamp,actor\ne1,2024-01-01T00:00:00Z,ann\n")
     with pytest.raises(ev.EventsError, match=r"a.csv:1: column 'actor' is not read: did you mean"):
         io.read(tmp_path)
+
+
+def test_an_input_named_twice_is_one_error(tmp_path):
+    """Read twice, each record would be reported as a duplicate of itself."""
+    export = write_export("reddit", tmp_path / "data", [_good("reddit", i) for i in range(3)])
+    (tmp_path / "link.jsonl").symlink_to(export.path)
+    for twice in (
+        [export.path, export.path],
+        [export.path, tmp_path / "link.jsonl"],
+        [tmp_path / "data", export.path],
+    ):
+        with pytest.raises(ev.EventsError) as caught:
+            io.read(twice)
+        (problem,) = caught.value.problems
+        assert problem.reason.startswith("named twice (also as ") and problem.line is None
+    result = CliRunner().invoke(main, ["validate", str(export.path), str(export.path)])
+    assert result.exit_code == 2 and result.output.count("error:") == 1

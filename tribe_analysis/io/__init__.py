@@ -82,7 +82,22 @@ def _expand(paths: list[Path], format: str) -> list[Path]:
             out += files
         else:
             out.append(path)
+    _refuse_repeats(out)
     return out
+
+
+def _refuse_repeats(files: list[Path]) -> None:
+    """A file named twice (as itself, through a link, or by its folder too) is an error.
+
+    Read twice, each of its records would be reported as a duplicate of itself.
+    """
+    first: dict[Path, Path] = {}
+    for path in files:
+        real = path.resolve()
+        if real in first:
+            reason = f"named twice (also as {first[real]}): give each input once"
+            raise ev.EventsError([ev.Problem(str(path), None, reason)])
+        first[real] = path
 
 
 def _folder_files(folder: Path, format: str) -> list[Path]:
