@@ -265,7 +265,13 @@ def _typed_files(
         if column_problems:
             continue
         problems += ev._row_problems(typed, source, unit)
-        ids.append(typed.select(*_IDS, _LINE))
+        # parent_id is optional: a file without the column has posts only (no parent ids)
+        ids.append(
+            typed.select(
+                *(c if c in typed.columns else pl.lit(None, pl.String).alias(c) for c in _IDS),
+                _LINE,
+            )
+        )
         spans.append((source, unit, typed.height))
         if not problems:  # else nothing will be completed: only the checks go on
             target = folder / f"typed-{len(typed_files)}.parquet"
