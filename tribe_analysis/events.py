@@ -686,7 +686,8 @@ def _header_reasons(names: Sequence[str], word: str = "column") -> tuple[list[st
 def _typed(raw: pl.DataFrame, source: str, unit: str) -> tuple[pl.DataFrame, list[Problem]]:
     """Coerce a raw file frame to canonical dtypes; report columns that cannot be coerced.
 
-    Ids given as integers are accepted as strings. The frame returned keeps the raw
+    Ids given as integers are accepted as strings (``text`` and ``platform``
+    must be text, as in NDJSON). The frame returned keeps the raw
     strings of ``timestamp`` and ``action`` (as ``__raw_*``) for row-level messages.
     """
     header_line = 1 if unit == "line" and source.lower().endswith(".csv") else None
@@ -746,7 +747,9 @@ def _column_exprs(name: str, have: pl.DataType) -> tuple[list[pl.Expr], str | No
         if have in (pl.String, pl.Categorical) or isinstance(have, pl.Enum):
             return [pl.col(name).cast(pl.String).str.strip_chars().alias("__raw_action")], None
         return [], f"column 'action' has type {have} (expected text)"
-    if have in (pl.String, pl.Null) or have.is_integer() or isinstance(have, pl.Categorical):
+    if have in (pl.String, pl.Null) or isinstance(have, pl.Categorical):
+        return [pl.col(name).cast(pl.String).alias(name)], None
+    if have.is_integer() and name in _NDJSON_IDS:  # ids may be integers; text never a number
         return [pl.col(name).cast(pl.String).alias(name)], None
     return [], f"column {name!r} has type {have} (expected text)"
 
