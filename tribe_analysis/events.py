@@ -432,9 +432,17 @@ def _ndjson_suspects(frame: pl.DataFrame) -> np.ndarray:
                 number = col.cast(pl.Float64, strict=False).is_not_null()
                 if name in _NDJSON_IDS:  # an integer id is fine; a fractional one is not
                     number = number & col.cast(pl.Int64, strict=False).is_null()
-                checks.append(folded | number)
+                # polars reads an escaped lone surrogate (\ud800) as a NUL: json tells them apart
+                nul = col.str.contains("\x00", literal=True)
+                checks.append(folded | number | nul)
             elif not (dtype == pl.Null or (name in _NDJSON_IDS and dtype.is_integer())):
                 checks.append(col.is_not_null())
+        elif name == "mentions" and dtype == pl.List(pl.String):
+            inner = col.list.explode().str.contains("\x00", literal=True)
+            if frame.select(inner.any()).item():  # one flat pass; per row only when needed
+                checks.append(
+                    col.list.eval(pl.element().str.contains("\x00", literal=True)).list.any()
+                )
         elif name == "mentions" and not (
             dtype == pl.Null
             or (
@@ -476,10 +484,21 @@ def _ndjson_type_problem(obj: dict) -> str | None:
         else:
             what = "a string id" if name in _NDJSON_IDS else "a string"
         shown = json.dumps(value, ensure_ascii=False)
+        shown = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", shown)  # printable
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
         kind = {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
         reasons.append(f"{name} must be {what}, got {kind.get(type(value), 'object')} {shown}")
+    for name in (*_NDJSON_IDS, *_NDJSON_TEXTS, "mentions"):
+        value = obj.get(name)
+        texts = value if isinstance(value, list) else [value]
+        found = next((m for t in texts if isinstance(t, str) for m in _SURROGATE.findall(t)), None)
+        if found is not None:  # no character: UTF-8 text (and the events table) cannot hold it
+            reasons.append(f"lone surrogate \\u{ord(found):04x} in {name} (not Unicode text)")
     return "; ".join(reasons).replace('"', "'") or None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A UTF-16 surrogate code point: JSON can escape one alone (``\\ud800``), UTF-8 cannot hold it."""
 
 
 def _ndjson_line(text: str) -> dict | str:
