@@ -505,3 +505,17 @@ def test_an_input_named_twice_is_one_error(tmp_path):
         assert problem.reason.startswith("named twice (also as ") and problem.line is None
     result = CliRunner().invoke(main, ["validate", str(export.path), str(export.path)])
     assert result.exit_code == 2 and result.output.count("error:") == 1
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("on_error", ["strict", "skip"])
+def test_carriage_return_line_breaks_are_named(fmt, on_error, tmp_path):
+    """A text file saved with classic Mac OS line breaks: one reason for the whole file
+    (CSV said 'no events (the input has no rows)', JSON lines 'invalid JSON')."""
+    export = write_export(fmt, tmp_path / "x", [_good(fmt, i) for i in range(3)])
+    export.source.write_bytes(export.source.read_bytes().replace(b"\n", b"\r"))
+    with pytest.raises(ev.EventsError) as caught:
+        io.read(export.path, format=fmt, on_error=on_error)
+    (problem,) = caught.value.problems
+    assert problem.source == str(export.source) and problem.line is None
+    assert problem.reason.startswith("line breaks are carriage returns only")

@@ -83,6 +83,8 @@ def head_problem(head: bytes) -> str | None:
     ('binary data, not text (a NUL byte at byte 1)', 'UTF-16 text (save the file as UTF-8)', None)
     >>> head_problem(b"\x1f\x8b\x08\x00")
     'compressed (gzip), not text: decompress it first (gunzip)'
+    >>> head_problem(b"a,b\r1,2\r")
+    'line breaks are carriage returns only (classic Mac OS): save the file with LF or CRLF line breaks'
     """
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "UTF-16 text (save the file as UTF-8)"
@@ -92,6 +94,11 @@ def head_problem(head: bytes) -> str | None:
     nul = head.find(b"\x00", 0, 8192)
     if nul >= 0:
         return f"binary data, not text (a NUL byte at byte {nul + 1})"
+    if b"\n" not in head and (head.count(b"\r") > 1 or head.endswith(b"\r")):
+        return (
+            "line breaks are carriage returns only (classic Mac OS): "
+            "save the file with LF or CRLF line breaks"
+        )
     return None
 
 
