@@ -27,11 +27,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import hypothesis
-import polars as pl
 from hypothesis import strategies as st
 
-from tests.conftest import consistent
-from tribe_analysis import events as ev
+from tests.json_records import (
+    checked,
+    frame,
+    loaded_or_reported,
+    reported_after_array,
+    text,
+    write,
+)
 from tribe_analysis.io import mastodon
 from tribe_analysis.io._base import ReadResult
 
@@ -104,32 +109,8 @@ BAD_RECORDS: dict[str, Callable[[int], dict | str]] = {
 }
 
 
-def _text(record: dict | str) -> str:
-    return record if isinstance(record, str) else json.dumps(record)
-
-
-def _write(path: Path, texts: list[str], layout: str, *, windows: bool = False) -> list[int]:
-    """Write statuses as JSON lines or as an array (one element a line); their line numbers."""
-    if layout == "lines":
-        data, lines = "".join(f"{t}\n" for t in texts), list(range(1, len(texts) + 1))
-    else:
-        data, lines = "[\n" + ",\n".join(texts) + "\n]\n", list(range(2, len(texts) + 2))
-    raw = data.encode()
-    path.write_bytes(b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n") if windows else raw)
-    return lines
-
-
 def _read(paths: list[Path], on_error: str = "strict") -> ReadResult:
-    result = mastodon.read(paths, on_error=on_error)
-    consistent(result)
-    assert result.events.collect_schema() == ev.SCHEMA
-    return result
-
-
-def _frame(result: ReadResult) -> pl.DataFrame:
-    """The events of a read (always a DataFrame here: nothing is spilled)."""
-    assert isinstance(result.events, pl.DataFrame)
-    return result.events
+    return checked(mastodon.read(paths, on_error=on_error))
 
 
 @SETTINGS
@@ -142,29 +123,9 @@ def _frame(result: ReadResult) -> pl.DataFrame:
 )
 def test_every_status_loaded_once_or_reported(items, bad, rnd, layout, windows):
     records = [("good", json.dumps(i)) for i in items]
-    records += [(b, _text(BAD_RECORDS[b](k))) for k, b in enumerate(bad)]
-    if layout == "array":  # an element that is not JSON ends an array (tested in _base)
-        records = [r for r in records if r[0] != "invalid JSON"]
-    rnd.shuffle(records)
-    if layout == "lines":  # a first line '[…]' would make the file a JSON array
-        first = next((k for k, r in enumerate(records) if r[0] != "not an object"), 0)
-        records.insert(0, records.pop(first))
-    wrong = [k for k, (kind, _) in enumerate(records) if kind != "good"]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "statuses.json"
-        lines = _write(path, [t for _, t in records], layout, windows=windows)
-        try:
-            _read([path])
-        except ev.EventsError as exc:
-            assert wrong, f"a good file was refused: {exc}"
-            assert str(exc).startswith(f"{path}:{lines[wrong[0]]}: ") and "\n" not in str(exc)
-        else:
-            assert not wrong
-        result = _read([path], on_error="skip")
-    assert result.records_read == len(records)
-    got = sorted((s.line, s.record) for s in result.skipped)
-    assert got == [(lines[k], records[k][1]) for k in wrong]
-    assert sorted(_frame(result)["event_id"]) == sorted(i["id"] for i in items)
+    records += [(b, text(BAD_RECORDS[b](k))) for k, b in enumerate(bad)]
+    result = loaded_or_reported(_read, "statuses.json", records, layout, windows, rnd)
+    assert sorted(frame(result)["event_id"]) == sorted(i["id"] for i in items)
 
 
 @SETTINGS
@@ -184,8 +145,8 @@ def test_created_at_with_any_offset_gives_its_utc_instant(when, minutes, zone, s
     text = text[:-3] + text[-2:] if zone == "compact" else text  # +0130
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "statuses.jsonl"
-        _write(path, [json.dumps(_status(1, 0, created_at=text))], "lines")
-        [stamp] = _frame(_read([path]))["timestamp"]
+        write(path, [json.dumps(_status(1, 0, created_at=text))], "lines")
+        [stamp] = frame(_read([path]))["timestamp"]
     assert stamp == local.astimezone(UTC)
 
 
@@ -196,7 +157,7 @@ def test_created_at_outside_years_1_to_9999_in_utc_is_a_bad_record(minutes, earl
     text = f"{day}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "statuses.jsonl"
-        _write(path, [json.dumps(_status(1, 0, created_at=text))], "lines")
+        write(path, [json.dumps(_status(1, 0, created_at=text))], "lines")
         result = _read([path], on_error="skip")
     [skipped] = result.skipped
     assert skipped.reason == f"created_at out of range '{text}' (years 1 to 9999 in UTC)"
@@ -229,10 +190,10 @@ def _check_row(row: dict, item: dict, authors: dict[str, str]) -> None:
 def test_authors_mentions_boosts_and_replies_map_as_documented(items):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "statuses.jsonl"
-        _write(path, [json.dumps(i) for i in items], "lines")
+        write(path, [json.dumps(i) for i in items], "lines")
         result = _read([path])
         assert result.names == mastodon.account_names([path])
-    got = {r["event_id"]: r for r in _frame(result).iter_rows(named=True)}
+    got = {r["event_id"]: r for r in frame(result).iter_rows(named=True)}
     authors = {i["id"]: str(i["account"]["id"]) for i in items}
     for item in items:
         _check_row(got[item["id"]], item, authors)
@@ -255,32 +216,19 @@ def test_layouts_order_bom_and_crlf_change_nothing(items, rnd):
     with tempfile.TemporaryDirectory() as folder:
         for k, (texts, layout, windows) in enumerate(variants):
             path = Path(folder) / f"{k}.json"
-            _write(path, texts, layout, windows=windows)
-            frames.append(_frame(_read([path])))
+            write(path, texts, layout, windows=windows)
+            frames.append(frame(_read([path])))
         if len(items) == 1:  # one pretty-printed status
             path = Path(folder) / "one.json"
             path.write_text(json.dumps(items[0], indent=2))
-            frames.append(_frame(_read([path])))
-    for frame in frames[1:]:
-        assert frame.equals(frames[0])
+            frames.append(frame(_read([path])))
+    for other in frames[1:]:
+        assert other.equals(frames[0])
 
 
 @SETTINGS
 @hypothesis.given(timelines(), timelines())
 def test_a_page_appended_after_an_array_is_reported(first, second):
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "page.json"
-        lines = _write(path, [json.dumps(i) for i in first], "array")
-        page = json.dumps([_status(500 + int(i["id"]), 0) for i in second])
-        with path.open("a") as fh:
-            fh.write(page + "\n")
-        at = lines[-1] + 2
-        try:
-            _read([path])
-        except ev.EventsError as exc:
-            assert str(exc).startswith(f"{path}:{at}: invalid JSON (extra data after")
-        else:
-            raise AssertionError("a page after the array was dropped unseen")
-        result = _read([path], on_error="skip")
-    assert [(s.line, s.record) for s in result.skipped] == [(at, page)]
-    assert sorted(_frame(result)["event_id"]) == sorted(i["id"] for i in first)
+    page = json.dumps([_status(500 + int(i["id"]), 0) for i in second])
+    result = reported_after_array(_read, [json.dumps(i) for i in first], page)
+    assert sorted(frame(result)["event_id"]) == sorted(i["id"] for i in first)

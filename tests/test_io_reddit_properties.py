@@ -29,11 +29,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import hypothesis
-import polars as pl
 from hypothesis import strategies as st
 
-from tests.conftest import consistent
-from tribe_analysis import events as ev
+from tests.json_records import (
+    checked,
+    frame,
+    loaded_or_reported,
+    reported_after_array,
+    text,
+    write,
+)
 from tribe_analysis.io import reddit
 from tribe_analysis.io._base import ReadResult
 
@@ -125,32 +130,8 @@ def _bad_time(k: int, value: object) -> dict:
     return _comment(k, "a", "t3_x", "t3_x", bare=False, cmv=False) | {"created_utc": value}
 
 
-def _text(record: dict | str) -> str:
-    return record if isinstance(record, str) else json.dumps(record)
-
-
-def _write(path: Path, texts: list[str], layout: str, *, windows: bool = False) -> list[int]:
-    """Write records as JSON lines or as an array (one element a line); their line numbers."""
-    if layout == "lines":
-        data, lines = "".join(f"{t}\n" for t in texts), list(range(1, len(texts) + 1))
-    else:
-        data, lines = "[\n" + ",\n".join(texts) + "\n]\n", list(range(2, len(texts) + 2))
-    raw = data.encode()
-    path.write_bytes(b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n") if windows else raw)
-    return lines
-
-
 def _read(paths: list[Path], on_error: str = "strict") -> ReadResult:
-    result = reddit.read(paths, on_error=on_error)
-    consistent(result)
-    assert result.events.collect_schema() == ev.SCHEMA
-    return result
-
-
-def _frame(result: ReadResult) -> pl.DataFrame:
-    """The events of a read (always a DataFrame here: nothing is spilled)."""
-    assert isinstance(result.events, pl.DataFrame)
-    return result.events
+    return checked(reddit.read(paths, on_error=on_error))
 
 
 @SETTINGS
@@ -162,33 +143,10 @@ def _frame(result: ReadResult) -> pl.DataFrame:
     st.booleans(),
 )
 def test_every_record_loaded_once_or_reported(items, bad, rnd, layout, windows):
-    records = [("good", json.dumps(i)) for i in items] + [
-        (b, _text(BAD_RECORDS[b](k))) for k, b in enumerate(bad)
-    ]
-    if layout == "array":  # an element that is not JSON ends an array (tested in _base)
-        records = [r for r in records if r[0] != "invalid JSON"]
-    rnd.shuffle(records)
-    if layout == "lines":  # a first line '[…]' would make the file a JSON array
-        first = next((k for k, r in enumerate(records) if r[0] != "not an object"), 0)
-        records.insert(0, records.pop(first))
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "rc.json"
-        lines = _write(path, [t for _, t in records], layout, windows=windows)
-        wrong = [k for k, (kind, _) in enumerate(records) if kind != "good"]
-        try:
-            strict = _read([path])
-        except ev.EventsError as exc:
-            assert wrong, f"a good file was refused: {exc}"
-            assert str(exc).startswith(f"{path}:{lines[wrong[0]]}: ") and "\n" not in str(exc)
-        else:
-            assert not wrong
-            assert strict.records_read == len(records)
-        result = _read([path], on_error="skip")
-    assert result.records_read == len(records)
-    assert sorted((s.line, s.record) for s in result.skipped) == [
-        (lines[k], records[k][1]) for k in wrong
-    ]
-    assert sorted(_frame(result)["event_id"]) == sorted(_fullname(i) for i in items)
+    records = [("good", json.dumps(i)) for i in items]
+    records += [(b, text(BAD_RECORDS[b](k))) for k, b in enumerate(bad)]
+    result = loaded_or_reported(_read, "rc.json", records, layout, windows, rnd)
+    assert sorted(frame(result)["event_id"]) == sorted(_fullname(i) for i in items)
 
 
 def _time_variants(seconds: int, micros: int) -> list[object]:
@@ -210,8 +168,8 @@ def test_created_utc_of_every_type_gives_the_same_instant(seconds, micros):
     ]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rc.jsonl"
-        _write(path, [json.dumps(i) for i in items], "lines")
-        stamps = set(_frame(_read([path]))["timestamp"])
+        write(path, [json.dumps(i) for i in items], "lines")
+        stamps = set(frame(_read([path]))["timestamp"])
     assert stamps == {datetime.fromtimestamp(seconds + micros / 1_000_000, UTC)}
 
 
@@ -228,11 +186,11 @@ def test_times_outside_years_1_to_9999_are_bad_records(value):
     item = _bad_time(0, value)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rc.jsonl"
-        _write(path, [json.dumps(item)], "lines")
+        write(path, [json.dumps(item)], "lines")
         result = _read([path], on_error="skip")
     [skipped] = result.skipped
     assert skipped.line == 1 and skipped.reason.startswith("created_utc")
-    assert _frame(result).height == 0
+    assert frame(result).height == 0
 
 
 @SETTINGS
@@ -240,8 +198,8 @@ def test_times_outside_years_1_to_9999_are_bad_records(value):
 def test_documented_mapping_of_ids_parents_threads_and_authors(items):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "rc.jsonl"
-        _write(path, [json.dumps(i) for i in items], "lines")
-        got = {r["event_id"]: r for r in _frame(_read([path])).iter_rows(named=True)}
+        write(path, [json.dumps(i) for i in items], "lines")
+        got = {r["event_id"]: r for r in frame(_read([path])).iter_rows(named=True)}
     actors = {_fullname(i): _actor(i) for i in items}
     for item in items:
         row = got[_fullname(item)]
@@ -283,10 +241,10 @@ def test_layouts_wrappers_order_bom_and_crlf_change_nothing(items, rnd):
         frames = []
         for k, (texts, layout, windows) in enumerate(variants):
             path = base / f"{k}.json"
-            _write(path, texts, layout, windows=windows)
-            frames.append(_frame(_read([path])))
-    for frame in frames[1:]:
-        assert frame.equals(frames[0])
+            write(path, texts, layout, windows=windows)
+            frames.append(frame(_read([path])))
+    for other in frames[1:]:
+        assert other.equals(frames[0])
 
 
 @SETTINGS
@@ -301,7 +259,7 @@ def test_an_item_in_several_files_is_loaded_once(items, data):
         b.write_text("".join(json.dumps(i) + "\n" for i in items[back:]))
         for mode in ("strict", "skip"):
             result = _read([a, b], on_error=mode)
-            assert sorted(_frame(result)["event_id"]) == sorted(_fullname(i) for i in items)
+            assert sorted(frame(result)["event_id"]) == sorted(_fullname(i) for i in items)
             assert [s.line for s in result.skipped] == list(range(1, cut - back + 1))
             assert all(s.source == str(b) and "duplicate id" in s.reason for s in result.skipped)
 
@@ -313,18 +271,5 @@ def test_an_item_in_several_files_is_loaded_once(items, data):
     st.integers(0, 2),
 )
 def test_anything_after_the_closing_bracket_of_an_array_is_reported(items, extra, blank):
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "rc.json"
-        lines = _write(path, [json.dumps(i) for i in items], "array")
-        with path.open("a") as fh:
-            fh.write("\n" * blank + extra + "\n")
-        at = lines[-1] + 2 + blank
-        try:
-            _read([path])
-        except ev.EventsError as exc:
-            assert str(exc).startswith(f"{path}:{at}: invalid JSON (extra data after")
-        else:
-            raise AssertionError("data after the array was dropped unseen")
-        result = _read([path], on_error="skip")
-    assert [(s.line, s.record) for s in result.skipped] == [(at, extra)]
-    assert sorted(_frame(result)["event_id"]) == sorted(_fullname(i) for i in items)
+    result = reported_after_array(_read, [json.dumps(i) for i in items], extra, blank)
+    assert sorted(frame(result)["event_id"]) == sorted(_fullname(i) for i in items)
