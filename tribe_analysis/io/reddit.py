@@ -155,13 +155,13 @@ def _things(obj: Mapping, raw: str) -> Iterator[tuple[str, Mapping]]:
     stack: list[tuple[str, Mapping]] = [(raw, obj)]
     while stack:
         text, thing = stack.pop()
-        kind = _unwrap(thing)[1]
-        children = _children(thing)
+        item, kind = _unwrap(thing)
         if kind == "more":
             continue
-        if kind != "Listing" or children is None:
+        children = _children(thing)  # a well-formed Listing's
+        if children is None:  # an item (then the comments under it), or a bad Listing
             yield text, thing
-            children = _children(_unwrap(thing)[0].get("replies"))
+            children = _children(item.get("replies"))
         nested = [(json.dumps(child, ensure_ascii=False), child) for child in children or ()]
         stack.extend(reversed(nested))
 

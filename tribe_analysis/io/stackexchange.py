@@ -157,7 +157,7 @@ def _post(a: dict) -> dict:
         raise RecordError("missing PostTypeId")
     if not _is_int(kind):
         raise RecordError(f"malformed PostTypeId '{kind}'")
-    kind = _post_type(a)
+    kind = str(int(kind))  # "02" is an answer too
     event_id = f"post:{post_id}"
     row = {
         "event_id": event_id,
