@@ -28,6 +28,7 @@ import click  # noqa: E402
 import polars as pl  # noqa: E402
 
 from tribe_analysis import events as ev  # noqa: E402
+from tribe_analysis.errors import first_line  # noqa: E402
 
 if TYPE_CHECKING:
     from tribe_analysis.synth import SimulatedTribe
@@ -262,8 +263,7 @@ def _simulate(**sizes: Any) -> SimulatedTribe:
             for name, option in _SIZE_OPTIONS.items()
             if sizes.get(name) is not None
         )
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        _error(f"cannot simulate {given}: too large ({reason})")
+        _error(f"cannot simulate {given}: too large ({first_line(exc)})")
 
 
 def write_simulation(

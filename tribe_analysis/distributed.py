@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
-from tribe_analysis.errors import EventsError, Problem
+from tribe_analysis.errors import EventsError, Problem, first_line
 from tribe_analysis.events import ACTIONS, REQUIRED_COLUMNS, SCHEMA, _header_reasons
 from tribe_analysis.features._scope import COLUMNS
 from tribe_analysis.threads import MAX_THREAD_DEPTH
@@ -239,8 +239,8 @@ def _check_file(path: str, options: dict[str, Any]) -> int:
             info = pq.ParquetFile(handle)
             schema, groups = info.schema_arrow, info.metadata.num_row_groups
     except (OSError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise EventsError([Problem(path, None, f"not readable as Parquet ({reason})")]) from None
+        reason = f"not readable as Parquet ({first_line(exc)})"
+        raise EventsError([Problem(path, None, reason)]) from None
     near_misses, _ = _header_reasons(schema.names)  # a column that would be lost unread
     if near_misses:
         raise EventsError([Problem(path, None, near_misses[0])])

@@ -21,7 +21,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["EventsError", "Problem", "RecordError", "io_reason", "json_reason", "one_per_record"]
+__all__ = [
+    "EventsError",
+    "Problem",
+    "RecordError",
+    "first_line",
+    "io_reason",
+    "json_reason",
+    "one_per_record",
+]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 """Characters shown escaped in a printed problem (it stays one printable line)."""
@@ -140,6 +148,18 @@ def json_reason(msg: str, where: str) -> str:
 
 
 _ERRNO = re.compile(r"\[Errno (\d+)\]|\(os error (\d+)\)")
+
+
+def first_line(exc: BaseException) -> str:
+    r"""The first line of an exception's message (its type's name when it has none), for one-line reasons.
+
+    Examples
+    --------
+    >>> first_line(ValueError("bad page\nat src/parquet.rs:12")), first_line(OverflowError())
+    ('bad page', 'OverflowError')
+    """
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def io_reason(exc: BaseException) -> str | None:

@@ -40,6 +40,7 @@ from tribe_analysis.errors import (
     _SOURCE,
     EventsError,
     Problem,
+    first_line,
     json_reason,
     one_per_record,
 )
@@ -266,7 +267,7 @@ def _read_raw(path: Path, fmt: str) -> tuple[pl.DataFrame, str]:
     # polars raises several error types for corrupt files, and panics on some (a BaseException)
     except (Exception, pl.exceptions.PanicException) as exc:
         raise EventsError(
-            [Problem(source, None, f"not a readable Parquet file ({_short(exc)})")]
+            [Problem(source, None, f"not a readable Parquet file ({first_line(exc)})")]
         ) from None
     return frame, "row"
 
@@ -372,7 +373,7 @@ def _csv_frame(path: Path, layout: _textscan.Layout, keep: np.ndarray) -> pl.Dat
         )
     except Exception as exc:  # polars raises several error types for malformed CSV
         raise EventsError(
-            [Problem(str(path), None, f"not a readable CSV file ({_short(exc)})")]
+            [Problem(str(path), None, f"not a readable CSV file ({first_line(exc)})")]
         ) from None
     if frame.height != keep.size:
         raise EventsError(
@@ -508,7 +509,7 @@ def _ndjson_line(text: str) -> dict | str:
     except json.JSONDecodeError as exc:
         return json_reason(exc.msg, f"column {exc.colno}")
     except (ValueError, RecursionError) as exc:  # over-long numbers, deep nesting
-        return f"invalid JSON ({_short(exc)})"
+        return f"invalid JSON ({first_line(exc)})"
     if not isinstance(obj, dict):
         return "expected a JSON object on each line"
     return _ndjson_type_problem(obj) or obj
@@ -553,11 +554,6 @@ def _ndjson_value(name: str, value: object) -> object:
     if name == "mentions" and isinstance(value, list):  # the type checks made it a list
         return [None if m is None else str(m) for m in value]
     return str(value)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _timestamp_expr(dtype: pl.DataType) -> pl.Expr | None:
@@ -935,11 +931,11 @@ def _duplicate_problems(frame: pl.DataFrame, spans: list[tuple[str, str, int]]) 
         return source, unit
 
     out = []
-    for event_id, row, line, first_row, first_line in dup.select(
+    for event_id, row, line, first_row, first_at in dup.select(
         "event_id", "__row", _LINE, "first_row", "first_line"
     ).iter_rows():
         first_source, first_unit = part(first_row)
-        where = str(Problem(first_source, int(first_line), "", first_unit))[:-2]
+        where = str(Problem(first_source, int(first_at), "", first_unit))[:-2]
         source, unit = part(row)
         out.append(
             Problem(source, int(line), f"duplicate event_id '{event_id}' (first at {where})", unit)

@@ -47,6 +47,7 @@ from typing import TypeVar
 import polars as pl
 
 from tribe_analysis import events as ev
+from tribe_analysis.errors import first_line
 from tribe_analysis.io._base import (
     ReadResult,
     RecordError,
@@ -248,9 +249,8 @@ def _unreadable_parquet(path: Path, read: Callable[[Path], T]) -> T:
         return read(path)
     # polars raises several types for a corrupt file, and panics on some (a BaseException)
     except (Exception, pl.exceptions.PanicException) as exc:  # noqa: BLE001
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ev.EventsError(
-            [ev.Problem(str(path), None, f"not a readable Parquet file ({first})")]
+            [ev.Problem(str(path), None, f"not a readable Parquet file ({first_line(exc)})")]
         ) from None
 
 

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tribe_analysis import events as ev
+from tribe_analysis.errors import first_line
 from tribe_analysis.io._base import (
     ReadResult,
     RecordError,
@@ -203,9 +204,8 @@ def _conversations(path: Path) -> Iterator[tuple[str, str]]:
             [ev.Problem(str(path), None, f"unreadable ({exc.strerror})")]
         ) from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deep nesting, long numbers
-        reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ev.EventsError(
-            [ev.Problem(str(path), None, f"not a JSON channel list ({reason})")]
+            [ev.Problem(str(path), None, f"not a JSON channel list ({first_line(exc)})")]
         ) from None
     if not isinstance(items, list):
         raise ev.EventsError([ev.Problem(str(path), None, "expected a JSON array of channels")])
