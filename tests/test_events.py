@@ -10,6 +10,7 @@ import pytest
 from hypothesis import strategies as st
 
 from tribe_analysis import events as ev
+from tribe_analysis import io
 
 from .conftest import GOOD_ROWS, HEADER
 
@@ -123,8 +124,60 @@ def test_csv_refuses_a_mention_it_cannot_hold(tmp_path, mention):
         ev.write_events(events, tmp_path / "events.csv")
     assert not (tmp_path / "events.csv").exists()
     for suffix in (".parquet", ".ndjson"):  # the other forms hold it
-        back = ev.read_events(ev.write_events(events, tmp_path / f"events{suffix}"))
-        assert back["mentions"].to_list() == [["cid", mention]]
+        path = ev.write_events(events, tmp_path / f"events{suffix}")
+        if mention:
+            assert ev.read_events(path)["mentions"].to_list() == [["cid", mention]]
+        else:  # but an empty mention names no one: the row is bad, in every form
+            with pytest.raises(ev.EventsError, match=r":row 1: empty mention|:1: empty mention"):
+                ev.read_events(path)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "mentions"),
+    [
+        (".csv", "m1||m2"),
+        (".csv", "m1|"),
+        (".csv", "| m1"),
+        (".csv", "m1| \t |m2"),
+        (".ndjson", ["m1", ""]),
+        (".ndjson", ["m1", None]),
+        (".ndjson", ["  "]),
+        (".parquet", ["m1", None]),
+        (".parquet", [""]),
+    ],
+)
+@pytest.mark.parametrize("on_error", ["strict", "skip"])
+def test_an_empty_mention_makes_its_row_bad(tmp_path, suffix, mentions, on_error):
+    """It named no one but counted as mentioning someone; the other rows still load."""
+    path = tmp_path / f"events{suffix}"
+    rows = [
+        {"event_id": "e1", "timestamp": "2024-01-01T00:00:00Z", "actor_id": "a", "action": "post"},
+        {"event_id": "e2", "timestamp": "2024-01-01T00:01:00Z", "actor_id": "b", "action": "post"},
+    ]
+    if suffix == ".csv":
+        header = "event_id,timestamp,actor_id,action,mentions\n"
+        lines = [",".join(r.values()) + "," for r in rows]
+        lines[1] += mentions.replace("\\t", "\t")
+        path.write_text(header + "\n".join(lines) + "\n")
+    elif suffix == ".ndjson":
+        rows[1]["mentions"] = mentions
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        frame = pl.DataFrame(rows).with_columns(
+            pl.col("timestamp").str.to_datetime(time_zone="UTC"),
+            pl.Series("mentions", [[], mentions], dtype=pl.List(pl.String)),
+        )
+        frame.write_parquet(path)
+    where = f"{path}:row 2" if suffix == ".parquet" else f"{path}:{3 if suffix == '.csv' else 2}"
+    reason = "empty mention (a mention names an account; in CSV, nothing between two '|')"
+    if on_error == "strict":
+        with pytest.raises(ev.EventsError) as err:
+            io.read(path)
+        assert str(err.value).splitlines()[0] == f"{where}: {reason}"
+    else:
+        result = io.read(path, on_error="skip")
+        assert result.events["event_id"].to_list() == ["e1"]
+        assert [s.reason for s in result.skipped] == [reason]
 
 
 def test_write_is_byte_identical(write_csv, tmp_path):

@@ -17,6 +17,7 @@ import json
 import lzma
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -27,6 +28,7 @@ from tests.conftest import consistent
 from tribe_analysis import _textscan, io
 from tribe_analysis import events as ev
 from tribe_analysis.cli import main
+from tribe_analysis.errors import RecordError
 from tribe_analysis.io import _base, mbox, stackexchange, twitter
 
 BOM = b"\xef\xbb\xbf"
@@ -519,3 +521,18 @@ def test_carriage_return_line_breaks_are_named(fmt, on_error, tmp_path):
     (problem,) = caught.value.problems
     assert problem.source == str(export.source) and problem.line is None
     assert problem.reason.startswith("line breaks are carriage returns only")
+
+
+@pytest.mark.parametrize("mentions", [["m1", ""], ["  "], ["\t", "m2"]])
+def test_reader_rows_with_an_empty_mention_are_bad(mentions):
+    """Every platform reader's rows pass one check: an empty mention names no one."""
+    row = {
+        "event_id": "e1",
+        "timestamp": datetime(2024, 1, 1, tzinfo=UTC),
+        "actor_id": "a",
+        "action": "post",
+        "mentions": mentions,
+    }
+    with pytest.raises(RecordError, match=r"^empty mention \(a mention names an account\)$"):
+        _base._checked(row)
+    assert _base._checked(row | {"mentions": ["m1"]})["mentions"] == ["m1"]

@@ -217,6 +217,21 @@ def test_flat_rows_in_json_csv_and_parquet(tmp_path):
     assert rows(bs.read([csv]))[P1]["actor_id"] == ANN
 
 
+@pytest.mark.parametrize("mentions", [f"{ANN}||{BOB}", f"{ANN}|", f" | {ANN}"])
+def test_flat_csv_empty_mention_makes_the_row_bad(tmp_path, mentions):
+    """It was dropped without a word; as in the events CSV, the row is bad."""
+    csv = tmp_path / "flat.csv"
+    csv.write_text(
+        "uri,created_at,is_reply,mentions\n"
+        f"{P1},2024-05-01T10:00:00.000Z,False,{mentions}\n"
+        f"{P2},2024-05-01T10:05:00.000Z,False,{ANN}| {BOB}\n"
+    )
+    result = bs.read([csv], on_error="skip")
+    assert rows(result)[P2]["mentions"] == [ANN, BOB]
+    reason = "empty mention (a mention names an account; in CSV, nothing between two '|')"
+    assert [(s.line, s.reason) for s in result.skipped] == [(2, reason)]
+
+
 def _named_feed(display_name: str | None = None) -> list[dict]:
     """A feed reply by bob (to ann.test), a repost of ann's post (as ann.old, by an
     invalid handle) and a Jetstream identity event naming cid."""

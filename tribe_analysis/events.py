@@ -783,6 +783,7 @@ def _is_action_enum(dtype: pl.DataType) -> bool:
 def _row_problems(frame: pl.DataFrame, source: str, unit: str) -> list[Problem]:
     """Row-level checks on a typed frame (all checks at once, vectorised)."""
     checks = _missing_checks(frame) + _value_checks(frame) + _nul_checks(frame)
+    checks += _mention_checks(frame)
     if not checks:
         return []
     # one cheap pass finds the bad rows; messages are built for those rows only
@@ -876,6 +877,35 @@ def _blank(text: pl.Expr) -> pl.Expr:
     [True, True, False, None]
     """
     return text.str.strip_chars() == ""
+
+
+_EMPTY_MENTION = "empty mention (a mention names an account; in CSV, nothing between two '|')"
+"""The reason a record with an empty mention is bad (every reader gives the same)."""
+
+
+def _mention_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
+    """A mention that is null or blank makes a bad row: a mention names an account.
+
+    In CSV it is nothing between two ``|`` (``m1||m2``) or a ``|`` at either end; in
+    Parquet and NDJSON an empty string or a null in the list. Loaded, it would count
+    as mentioning someone (``mention_share``) while naming no one.
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"mentions": [["a", ""], ["b"], [None]]})
+    >>> f.select(_mention_checks(f)[0][0]).to_series().to_list()
+    [True, False, True]
+    >>> _mention_checks(pl.DataFrame({"mentions": [["a"], []]}))
+    []
+    """
+    if frame.schema.get("mentions") != pl.List(pl.String):
+        return []
+    flat = pl.col("mentions").explode(keep_nulls=False)
+    if not frame.select((flat.is_null() | _blank(flat)).any()).item():  # one flat pass first
+        return []
+    element = pl.element()
+    empty = pl.col("mentions").list.eval(element.is_null() | _blank(element)).list.any()
+    return [(empty, pl.lit(_EMPTY_MENTION))]
 
 
 def _nul_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:

@@ -193,6 +193,8 @@ def _checked(row: Mapping) -> dict:
         out["mentions"] = []
     elif not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
         raise RecordError(f"mentions must be a list of account ids, got {mentions!r:.60}")
+    elif not all(m.strip() for m in mentions):  # it would count as mentioning no one
+        raise RecordError("empty mention (a mention names an account)")
     _check_nul(out)
     return out
 

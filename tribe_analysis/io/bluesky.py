@@ -270,7 +270,9 @@ def _csv_rows(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
             row: dict[str, object] = dict(zip(header, values, strict=True))
             mentions = row.get("mentions")
             if isinstance(mentions, str):  # DIDs joined with '|', as in the events CSV
-                row["mentions"] = [m.strip() for m in mentions.split("|") if m.strip()]
+                # an empty one (``a||b``) is refused below, as the events CSV refuses it
+                split = [m.strip() for m in mentions.split("|")]
+                row["mentions"] = split if mentions.strip() else []
             yield line, raw, row
 
 
@@ -655,6 +657,8 @@ def _flat(obj: dict) -> dict:
     if not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
         raise RecordError(f"mentions must be a list of DIDs, got {type(mentions).__name__}")
     for mention in mentions:  # a handle is a name, not an account id
+        if not mention.strip():
+            raise RecordError(ev._EMPTY_MENTION)
         _did(mention, "mentions")
     text = obj.get("text")
     if text is not None and not isinstance(text, str):
