@@ -250,6 +250,33 @@ def test_v2_page_without_results_is_no_record(tmp_path: Path, v2_page: dict):
     assert (result.records_read, result.events.height) == (4, 4)
 
 
+def test_v2_lookup_page_of_errors_only_is_no_record(tmp_path: Path, v2_page: dict):
+    """twarc2 hydrate of deleted tweets: the page was 'not a Twitter tweet' and stopped the read."""
+    gone = {
+        "errors": [
+            {
+                "value": "99",
+                "detail": "Could not find tweet with ids: [99].",
+                "title": "Not Found Error",
+                "resource_type": "tweet",
+                "parameter": "ids",
+                "resource_id": "99",
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            }
+        ],
+        "__twarc": {"version": "2.14.0"},
+    }
+    path = write_lines(tmp_path / "hydrated.jsonl", [gone, v2_page])
+    assert twitter.sniff(path)
+    result = twitter.read([path])
+    assert (result.records_read, result.events.height, result.skipped) == (4, 4, [])
+    # a v1.1 stream's error line is no API v2 problem: still a bad record
+    v1_error = {"errors": [{"message": "Rate limit exceeded", "code": 88}]}
+    path = write_lines(tmp_path / "stream.jsonl", [v1_error, v2_page])
+    with pytest.raises(ev.EventsError, match=r"stream.jsonl:1: not a Twitter tweet"):
+        twitter.read([path])
+
+
 def test_v2_page_as_one_pretty_json_file_and_as_array(tmp_path: Path, v2_page: dict):
     pretty = tmp_path / "page.json"
     pretty.write_text(json.dumps(v2_page, indent=2), encoding="utf-8")

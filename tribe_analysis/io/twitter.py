@@ -87,7 +87,30 @@ def _is_v2_page(obj: Mapping) -> bool:
     if "data" in obj:
         return not isinstance(obj["data"], str)
     meta = obj.get("meta")  # a page with no results has no "data"
-    return isinstance(meta, dict) and "result_count" in meta
+    return isinstance(meta, dict) and "result_count" in meta or _is_errors_page(obj)
+
+
+def _is_errors_page(obj: Mapping) -> bool:
+    """A v2 lookup page whose every tweet was not returned: ``errors``, no ``data``.
+
+    Hydrating old tweet ids gives such pages (deleted or protected tweets); each error
+    is an API problem object (``type`` ``https://api.twitter.com/2/problems/...``).
+
+    Examples
+    --------
+    >>> _is_errors_page({"errors": [{"title": "Not Found Error", "resource_id": "1",
+    ...     "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+    True
+    >>> _is_errors_page({"errors": [{"message": "Rate limit exceeded", "code": 88}]})
+    False
+    """
+    errors = obj.get("errors")
+    return (
+        "data" not in obj
+        and isinstance(errors, list)
+        and bool(errors)
+        and all(isinstance(e, dict) and "/2/problems/" in str(e.get("type", "")) for e in errors)
+    )
 
 
 def sniff(path: Path) -> bool:
@@ -104,7 +127,7 @@ def sniff(path: Path) -> bool:
         if isinstance(data, list) and data and isinstance(data[0], dict):
             return _is_v2_tweet(data[0])
         meta = obj.get("meta")
-        return isinstance(meta, dict) and "result_count" in meta
+        return isinstance(meta, dict) and "result_count" in meta or _is_errors_page(obj)
     return False
 
 
