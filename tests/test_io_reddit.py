@@ -115,6 +115,14 @@ def test_cmv_style_author_name_and_empty_author(tmp_path: Path):
     assert r["t1_c1"]["actor_id"] == "[deleted]"
 
 
+@pytest.mark.parametrize("author", ["", None, "[deleted]"])
+def test_empty_author_falls_back_to_author_name(tmp_path: Path, author):
+    """An empty ``author`` beside a named ``author_name`` made the named author '[deleted]'."""
+    reply = comment("c1", "ann", "t3_s1", author_name="bob") | {"author": author}
+    path = write_lines(tmp_path / "items.json", [submission("s1", "op"), reply])
+    assert rows(reddit.read([path]))["t1_c1"]["actor_id"] == "bob"
+
+
 def test_json_array_file(tmp_path: Path):
     path = tmp_path / "items.json"
     path.write_text(json.dumps([submission("s1", "op"), comment("c1", "ann", "t3_s1")], indent=2))

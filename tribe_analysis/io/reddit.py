@@ -131,15 +131,23 @@ def _identity(item: Mapping, kind: str | None) -> tuple[str, str]:
 
 
 def _actor(item: Mapping) -> str:
-    for field in ("author", "author_name"):
-        if field in item:
-            value = item[field]
-            if value is None or value == "" or value == DELETED:
-                return DELETED
-            if not isinstance(value, str):
-                raise RecordError(f"{field} must be a user name string, got {_json_type(value)}")
+    """``author``, else ``author_name``; ``[deleted]`` when neither names someone.
+
+    Examples
+    --------
+    >>> _actor({"author": "", "author_name": "bob"}), _actor({"author": None})
+    ('bob', '[deleted]')
+    """
+    given = [field for field in ("author", "author_name") if field in item]
+    if not given:
+        raise RecordError("missing author (or author_name)")
+    for field in given:
+        value = item[field]
+        if value is not None and not isinstance(value, str):
+            raise RecordError(f"{field} must be a user name string, got {_json_type(value)}")
+        if value not in (None, "", DELETED):
             return value
-    raise RecordError("missing author (or author_name)")
+    return DELETED
 
 
 def _things(obj: Mapping, raw: str) -> Iterator[tuple[str, Mapping]]:
