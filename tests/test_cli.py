@@ -41,13 +41,16 @@ def test_validate_names_the_signals_the_input_cannot_show(write_csv):
     result = run("validate", write_csv(rows))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert "  share           0" in lines
+    # shown as unknown, not as 0 (the count is of a signal no record could carry)
+    assert "  share           - (unobservable, below)" in lines
+    assert "  reaction        - (unobservable, below)" in lines
     assert lines[-2:] == [
         "unobservable      reactions — no reaction in any record of the input",
         "unobservable      shares — no share in any record of the input",
     ]
     everything = run("validate", write_csv(GOOD_ROWS)).stdout
     assert "unobservable" not in everything
+    assert "  share           1" in everything.splitlines()
 
 
 def test_mentions_written_with_an_at_sign_are_pointed_out(write_csv, tmp_path):

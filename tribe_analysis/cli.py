@@ -367,12 +367,13 @@ def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path
     if result.skipped and quarantine is not None:
         pipeline.write_quarantine(result.skipped, quarantine)
     _report_skipped(result, f" (written to {quarantine})" if quarantine else "")
-    click.echo(format_summary(ev.summarize_events(result.events)))
     from tribe_analysis.observability import observe, unobservable
 
     # a count of 0 where the platform or the data cannot show the signal is unknown, not 0
     seen = observe(result.events, result.observability, platform_name=result.platform)
-    for signal, reason in unobservable(seen).items():
+    hidden = unobservable(seen)
+    click.echo(format_summary(ev.summarize_events(result.events), unobservable=hidden))
+    for signal, reason in hidden.items():
         click.echo(f"unobservable      {signal} — {reason}")
 
 
@@ -422,8 +423,17 @@ def _reason_counts(skipped) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def format_summary(summary: dict[str, Any]) -> str:
+_ACTION_SIGNALS = {"share": "shares", "reaction": "reactions"}
+"""The signal (:mod:`tribe_analysis.observability`) each action's count stands for."""
+
+
+def format_summary(
+    summary: dict[str, Any], *, unobservable: Mapping[str, str] | None = None
+) -> str:
     """Render :func:`tribe_analysis.events.summarize_events` as aligned text lines.
+
+    The count of an action whose signal is in ``unobservable`` is shown as unknown
+    (``-``), not as 0: the platform or the data cannot show it.
 
     Examples
     --------
@@ -447,7 +457,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         return "-" if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     rows = [("events", f"{summary['rows']:,}")]
-    rows += [(f"  {name}", f"{count:,}") for name, count in summary["actions"].items()]
+    for name, count in summary["actions"].items():
+        hidden = _ACTION_SIGNALS.get(name) in (unobservable or {}) and not count
+        rows.append((f"  {name}", "- (unobservable, below)" if hidden else f"{count:,}"))
     rows += [
         ("actors", f"{summary['actors']:,}"),
         ("time span", f"{stamp(summary['first'])} .. {stamp(summary['last'])}"),
