@@ -372,7 +372,7 @@ def test_leaders_whose_ids_make_one_file_name_get_a_card_each(write_csv, tmp_pat
     assert len({p.name.casefold() for p in cards}) == len(cards) == len(names)
     page = (out / "report.html").read_text(encoding="utf-8")
     for name in names:  # each section shows its own leader's card
-        section = page.split(f"<h2>Report card: {name}</h2>")[1].split("</section>")[0]
+        section = page.split(f"<h2>Report card: <bdi>{name}</bdi></h2>")[1].split("</section>")[0]
         assert f"Report card — {name}: " in section
 
 

@@ -344,10 +344,13 @@ def test_write_report_with_names_and_unobservable(tmp_path, tribe, table):
         assert row["reason"] in text
         assert row["ways"] in text
     # rows and cards by name in natural order: "Ghost Writer" before the L-numbered leaders
-    assert "<a href='#card-1'>Ghost Writer</a> <span class='id'>ghost</span>" in text
-    cards = re.findall(r"<h2>Report card: ([^<]+)</h2>", page)
+    assert (
+        "<a href='#card-1'><bdi>Ghost Writer</bdi></a> <span class='id'><bdi>ghost</bdi></span>"
+        in text
+    )
+    cards = re.findall(r"<h2>Report card: <bdi>([^<]+)</bdi></h2>", page)
     assert cards[0] == "Ghost Writer" and cards[1:] == sorted(cards[1:])
-    assert "Report card: Ghost Writer" in text
+    assert "Report card: <bdi>Ghost Writer</bdi>" in text
     assert "<b>reactions</b>: the platform (twitter) does not expose" in text
     assert "<b>shares</b>: no share in any record of the input" in text
     # the signals come before the table, the table before the charts
@@ -391,7 +394,7 @@ def test_leaders_sharing_a_name_are_told_apart_in_the_report(tmp_path, tribe, ta
     page = write_report(
         tmp_path, _chosen(table), graph.edge_list(tribe.events), tribe.events, labels=labels
     ).read_text(encoding="utf-8")
-    heads = re.findall(r"<h2>Report card: ([^<]*)</h2>", page)
+    heads = re.findall(r"<h2>Report card: <bdi>([^<]*)</bdi></h2>", page)
     assert len(set(heads)) == len(heads) == 3 and all(h.startswith("Tom (") for h in heads)
 
 
@@ -403,7 +406,7 @@ def test_report_parts_without_optional_columns(table):
     assert html.count("<tr>") == chosen.height + 1
     assert "<span class='id'>" not in html and "label rests on" not in html
     assert all(
-        f"<td class='text'><a href='#card-{i}'>{leader}</a></td>" in html
+        f"<td class='text'><a href='#card-{i}'><bdi>{leader}</bdi></a></td>" in html
         for i, leader in enumerate(chosen["leader_id"], 1)
     )
 

@@ -72,8 +72,12 @@ def test_a_name_that_shows_nothing_gives_way_to_the_id(blank: str) -> None:
 
 def test_the_report_names_each_leader_visibly_and_apart(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
-    heads = [html.unescape(h) for h in re.findall(r"<h2>Report card: ([^<]*)</h2>", text)]
-    links = [html.unescape(a) for a in re.findall(r"<a href='#card-\d+'>([^<]*)</a>", text)]
+    heads = [
+        html.unescape(h) for h in re.findall(r"<h2>Report card: <bdi>([^<]*)</bdi></h2>", text)
+    ]
+    links = [
+        html.unescape(a) for a in re.findall(r"<a href='#card-\d+'><bdi>([^<]*)</bdi></a>", text)
+    ]
     assert sorted(heads) == sorted(links) == sorted(SHOWN.values())
     assert "<script" not in text and "<img" not in text
     drawn = (page.parent / "charts" / "profile_map.svg").read_text(encoding="utf-8")
@@ -172,3 +176,34 @@ def test_save_chart_html_draws_and_runs_no_name(browser: object, run, tmp_path: 
     view.wait_for_selector("svg, canvas", timeout=10_000)
     view.close()
     assert not said, said
+
+
+BIDI = {"L001": "Ann\u202eEvil", "L004": "Tom\u202eX", "L005": "Tom\u202eX"}
+"""Names opening a right-to-left override they never close (two alike: ids follow them)."""
+
+LEFT_TO_RIGHT_JS = """els => els.map(el => {
+  const node = el.firstChild, text = node.textContent, range = document.createRange();
+  const from = Math.max(text.lastIndexOf('('), 0);
+  const xs = [];
+  for (let i = from; i < text.length; i++) {
+    range.setStart(node, i); range.setEnd(node, i + 1);
+    xs.push(range.getBoundingClientRect().left);
+  }
+  return [text.slice(from), xs.every((x, i) => i === 0 || x > xs[i - 1])];
+})"""
+"""For each element: its id text (all of it, or from its last '('), and whether it reads left to right."""
+
+
+@pytest.mark.browser
+def test_a_name_reversing_text_reverses_only_itself(browser: object, tmp_path: Path) -> None:
+    """An unclosed U+202E in a name reversed the id after it ('L001' drawn as '100L')."""
+    tribe = simulate_tribe(n_leaders=5, days=14, seed=1)
+    run = pipeline.profile(tribe.events, sorted(tribe.leaders), names=BIDI, seed=1)
+    path = report.write_report(tmp_path, run.profiles, run.edges, run.events, labels=run.names)
+    view, said = _open(browser, path)
+    ids = view.eval_on_selector_all("table span.id bdi", LEFT_TO_RIGHT_JS)
+    alike = view.eval_on_selector_all("table a bdi", LEFT_TO_RIGHT_JS)
+    view.close()
+    assert not said, said
+    assert ids == [["L001", True]]
+    assert sorted(t for t, ok in alike if ok and t.startswith("(")) == ["(L004)", "(L005)"]

@@ -81,10 +81,43 @@ def visible_name(name: str | None) -> str | None:
         start += 1
     while _invisible(text[end - 1]):
         end -= 1
-    return text[start:end]
+    return closed_bidi(text[start:end])
 
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_OPENERS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c"}
+_OPENERS |= dict.fromkeys("\u2066\u2067\u2068", "\u2069")
+
+
+def closed_bidi(text: str) -> str:
+    r"""``text`` with each direction embedding, override or isolate it opens closed at its end.
+
+    A name holding a right-to-left override (U+202E) and no closing U+202C
+    reverses whatever follows it on the line (in the report, the account id and
+    the text after it); closed (Unicode UAX #9: PDF for an embedding or override,
+    PDI for an isolate), it reverses only itself.
+
+    Examples
+    --------
+    >>> [hex(ord(c)) for c in closed_bidi("a‮b")[1:]]
+    ['0x202e', '0x62', '0x202c']
+    >>> closed_bidi("a⁧b‫c⁩") == "a⁧b‫c⁩"
+    True
+    >>> closed_bidi("plain") == "plain"
+    True
+    """
+    if not _BIDI_CONTROLS.intersection(text):
+        return text
+    stack: list[str] = []
+    for c in text:
+        if c in _OPENERS:
+            stack.append(c)
+        elif c == "\u202c" and stack and _OPENERS[stack[-1]] == "\u202c":
+            stack.pop()
+        elif c == "\u2069" and any(_OPENERS[o] == "\u2069" for o in stack):
+            while _OPENERS[stack.pop()] != "\u2069":  # closes the embeddings inside it too
+                pass
+    return text + "".join(_OPENERS[o] for o in reversed(stack))
 
 
 def terminal_text(text: str) -> str:

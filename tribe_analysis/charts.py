@@ -22,7 +22,7 @@ import networkx as nx
 import polars as pl
 
 from tribe_analysis import graph
-from tribe_analysis._labels import natural_key, visible_name
+from tribe_analysis._labels import closed_bidi, natural_key, visible_name
 from tribe_analysis._labels import place_labels as _place_labels
 from tribe_analysis.participation import LEVEL, PARTS
 from tribe_analysis.profiles import PARTICIPATOR_THRESHOLD, PROFILES
@@ -291,12 +291,6 @@ NAME_LIMIT = 40
 display name would otherwise widen a report card past a slide and cover its ego network."""
 
 
-def _short(name: pl.Expr) -> pl.Expr:
-    """``name`` cut to :data:`NAME_LIMIT` characters, the last one "…", where it is longer."""
-    cut = name.str.slice(0, NAME_LIMIT - 1).str.strip_chars_end() + "…"
-    return pl.when(name.str.len_chars() > NAME_LIMIT).then(cut).otherwise(name)
-
-
 def _label(frame: pl.DataFrame, labels: Mapping[str, str] | None, column: str = "leader_id"):
     """Add ``leader``: the name from ``labels``, else from ``leader_name``, else the id.
 
@@ -318,14 +312,18 @@ def _label(frame: pl.DataFrame, labels: Mapping[str, str] | None, column: str = 
         given = frame.get_column("leader_name").to_list()
     else:
         given = [None] * len(ids)
-    names = [visible_name(name) or leader for leader, name in zip(ids, given, strict=True)]
-    shown = frame.with_columns(pl.Series("leader", names, dtype=pl.String))
-    shown = shown.with_columns(_short(pl.col("leader")).alias("leader"))
+    names = [
+        _short_text(visible_name(name) or leader) for leader, name in zip(ids, given, strict=True)
+    ]
+    shown = frame.with_columns(
+        pl.Series("leader", names, dtype=pl.String),
+        pl.Series("__id", [closed_bidi(leader) for leader in ids], dtype=pl.String),
+    )
     shared = pl.col(column).n_unique().over("leader") > 1
-    alone = pl.format("{} ({})", pl.col("leader"), pl.col(column))
+    alone = pl.format("{} ({})", pl.col("leader"), pl.col("__id"))
     return shown.with_columns(
         pl.when(shared).then(alone).otherwise(pl.col("leader")).alias("leader")
-    )
+    ).drop("__id")
 
 
 def _shown_name(labels: Mapping[str, str] | None, leader: str) -> str:
@@ -334,8 +332,14 @@ def _shown_name(labels: Mapping[str, str] | None, leader: str) -> str:
 
 
 def _short_text(name: str) -> str:
-    """:func:`_short` of one name."""
-    return name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1].rstrip() + "…"
+    """``name`` cut to :data:`NAME_LIMIT` characters, the last one "…", where it is longer.
+
+    Direction overrides it opens are closed after the cut (:func:`closed_bidi`), so
+    that a name reverses only itself.
+    """
+    if len(name) > NAME_LIMIT:
+        name = name[: NAME_LIMIT - 1].rstrip() + "…"
+    return closed_bidi(name)
 
 
 def _nice_domain(values: Sequence[float], step: float = 0.5) -> tuple[float, float]:

@@ -26,7 +26,7 @@ import polars as pl
 from altair.utils.schemapi import debug_mode
 
 from tribe_analysis import _drawing, charts, graph
-from tribe_analysis._labels import natural_key, visible_name
+from tribe_analysis._labels import closed_bidi, natural_key, visible_name
 from tribe_analysis.participation import LEVEL, MIN_PARTS, PARTS
 from tribe_analysis.profiles import CONFIDENCE, PARTICIPATOR_THRESHOLD, PROFILES
 
@@ -108,18 +108,22 @@ def _display_names(table: pl.DataFrame, labels: Mapping[str, str] | None) -> dic
         given = table.get_column("leader_name").to_list()
     else:
         given = [None] * len(ids)
-    names = {leader: visible_name(name) or leader for leader, name in zip(ids, given, strict=True)}
+    names = {
+        leader: visible_name(name) or closed_bidi(leader)
+        for leader, name in zip(ids, given, strict=True)
+    }
     shared = {name for name, n in Counter(names.values()).items() if n > 1}
     return {
-        leader: f"{name} ({leader})" if name in shared else name for leader, name in names.items()
+        leader: f"{name} ({closed_bidi(leader)})" if name in shared else name
+        for leader, name in names.items()
     }
 
 
 def _leader_cell(leader: str, shown: str, row: dict, number: int) -> str:
     """The name (a link to card ``number``), with the id when the name is the account's own."""
-    cell = f"<a href='#card-{number}'>{html.escape(shown)}</a>"
+    cell = f"<a href='#card-{number}'><bdi>{html.escape(shown)}</bdi></a>"
     if shown != leader and shown == visible_name(row.get("leader_name")):
-        cell += f" <span class='id'>{html.escape(leader)}</span>"
+        cell += f" <span class='id'><bdi>{html.escape(closed_bidi(leader))}</bdi></span>"
     return cell
 
 
@@ -437,7 +441,8 @@ def _page(
 
     cards = "".join(
         f"<section class='card' id='card-{number}'>"
-        f"<h2>Report card: {html.escape(names[leader])}</h2>{figure(f'card_{stems[leader]}')}"
+        f"<h2>Report card: <bdi>{html.escape(names[leader])}</bdi></h2>"
+        f"{figure(f'card_{stems[leader]}')}"
         "</section>"
         for number, leader in enumerate(stems, 1)
     )
