@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import consistent, one_problem, real_data_dir, rows
 from tribe_analysis import events as ev
+from tribe_analysis.errors import RecordError
 from tribe_analysis.io import mbox
 
 SEP = "From MAILER-DAEMON Mon Jan  1 00:00:00 2024"
@@ -423,3 +424,12 @@ def test_real_everything_list_names_from_the_read_pass():
     names = io.read([path], on_error="skip").names
     assert names == io.account_names([path], "mbox")
     assert names["weidai.domain.name.hidden"] == "Wei Dai"
+
+
+def test_a_date_header_utc_moves_out_of_range_says_so():
+    """As every reader says it (a year below 100 is read as 19xx or 20xx: RFC 5322 4.3)."""
+    date = "Fri, 31 Dec 9999 23:30:00 -0100"
+    msg = mbox._parse(f"From: a@b\nDate: {date}\n\nbody\n".encode())
+    with pytest.raises(RecordError) as err:
+        mbox._date_header(msg)
+    assert str(err.value) == f"Date header out of range '{date}' (years 1 to 9999 in UTC)"

@@ -51,6 +51,7 @@ from tribe_analysis.io._base import (
     iter_lines,
     too_long,
     truncated,
+    utc,
 )
 
 __all__ = ["NAME", "OBSERVABILITY", "normalise_subject", "read", "sniff"]
@@ -351,10 +352,7 @@ def _date_header(msg: Message) -> datetime:
         if "-0000" not in value.replace("(", " ").split():
             raise RecordError(f"Date header has no time zone '{value}'")
         return stamp.replace(tzinfo=UTC)
-    try:
-        return stamp.astimezone(UTC)
-    except OverflowError:  # e.g. 31 Dec 9999 23:00 -0100
-        raise RecordError(f"Date header is after the year 9999 in UTC '{value}'") from None
+    return utc(stamp, "Date header", value)  # e.g. 31 Dec 9999 23:00 -0100: out of range
 
 
 def _parse_date(value: str) -> datetime:
