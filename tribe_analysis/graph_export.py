@@ -17,10 +17,12 @@ networkx writes and read back with :func:`networkx.read_graphml` and
 :func:`networkx.read_gexf` (tested), plus a boolean ``leader`` node attribute and,
 where the export gives display names, each node's name as its ``label`` (what Gephi
 shows on the node; GEXF's label is the id otherwise).
-Characters XML 1.0 forbids (control characters such as NUL) cannot appear in a
-valid file; in ids they are written as U+FFFD, so the file always parses. A tab, line
-feed or carriage return in an id is written as a character reference, so it reads back
-as itself (a parser turns one written as is into a space).
+Characters XML 1.0 forbids (control characters such as U+0001, and U+FFFE, U+FFFF)
+cannot appear in a valid file, so the file always parses: in an id each is written as
+U+FFFD followed by its code point in four hex digits (U+0001 as ``\ufffd0001``), so two
+accounts whose ids differ only there stay two nodes; in a display name it is U+FFFD
+alone. A tab, line feed or carriage return is written as a character reference, so it
+reads back as itself (a parser turns one written as is into a space).
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ from tribe_analysis.graph import _ATTRS, EDGE_SCHEMA
 __all__ = ["tribe_edges", "write_edges", "write_graph_file", "write_graph_files"]
 
 _INVALID_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
+_FORBIDDEN = [chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)]
+"""The characters of :data:`_INVALID_XML`, one by one."""
+_FORBIDDEN_IN_IDS = [f"\ufffd{ord(c):04X}" for c in _FORBIDDEN]
+"""How each of :data:`_FORBIDDEN` is written in an id: U+FFFD and its code point."""
 
 _GRAPHML_HEAD = (
     "<?xml version='1.0' encoding='utf-8'?>\n"
@@ -129,15 +135,20 @@ carriage return written as itself would be read back as a space (XML attribute-v
 normalisation), so an id holding one would come back changed."""
 
 
-def _xml(column: str, escape: bool = True) -> pl.Expr:
-    """An id as XML attribute text: escaped, forbidden characters as U+FFFD.
+def _xml(column: str, escape: bool = True, *, name: bool = False) -> pl.Expr:
+    """An id (or, with ``name``, a display name) as XML text, escaped.
 
-    ``escape=False`` when no id needs it (:func:`_needs_escape`): eight string
-    passes fewer per column.
+    A character XML forbids is written as U+FFFD and its code point in an id (two
+    ids never come out the same, :func:`_check_distinct`), as U+FFFD alone in a
+    name. ``escape=False`` when no id needs it (:func:`_needs_escape`): eight
+    string passes fewer per column.
     """
     if not escape:
         return pl.col(column)
-    text = pl.col(column).str.replace_all(_INVALID_XML, "\ufffd")
+    if name:
+        text = pl.col(column).str.replace_all(_INVALID_XML, "\ufffd")
+    else:
+        text = pl.col(column).str.replace_many(_FORBIDDEN, _FORBIDDEN_IN_IDS)
     for char, reference in _ESCAPES:
         text = text.str.replace_all(char, reference, literal=True)
     return text
@@ -147,6 +158,22 @@ def _needs_escape(nodes: pl.DataFrame) -> bool:
     """Whether any node id holds a character that XML attribute text must escape or replace."""
     special = pl.col("id").str.contains(_INVALID_XML + r'|[&<>"\t\n\r]')
     return bool(nodes.select(special.any()).item())
+
+
+def _check_distinct(nodes: pl.DataFrame) -> None:
+    """Raise ValueError when two node ids would be written as the same text.
+
+    Only possible when an id holds a character XML forbids and another holds, as
+    such, the U+FFFD and four hex digits it is written as.
+    """
+    shown = nodes.select(pl.col("id"), _xml("id").alias("shown"))
+    twice = shown.filter(pl.col("shown").is_duplicated()).sort("shown", "id")
+    if twice.height:
+        first, second = twice.get_column("id").head(2).to_list()
+        raise ValueError(
+            f"the ids {first!r} and {second!r} cannot be told apart in a GraphML or GEXF "
+            "file (XML 1.0 has no control characters)"
+        )
 
 
 def _nodes(
@@ -175,7 +202,8 @@ def _leader_text() -> pl.Expr:
 
 def _graphml_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
     """GraphML node elements, one string per node (a ``label`` only where there is a name)."""
-    label = pl.format('      <data key="label">{}</data>\n', _xml("label")).fill_null("")
+    label = pl.format('      <data key="label">{}</data>\n', _xml("label", name=True))
+    label = label.fill_null("")
     return nodes.select(
         pl.format(
             '    <node id="{}">\n{}      <data key="leader">{}</data>\n    </node>\n',
@@ -206,7 +234,7 @@ def _gexf_nodes(nodes: pl.DataFrame, escape: bool) -> pl.Series:
             '      <node id="{}" label="{}">\n        <attvalues>\n'
             '          <attvalue for="0" value="{}" />\n        </attvalues>\n      </node>\n',
             _xml("id", escape),
-            pl.coalesce(_xml("label"), _xml("id", escape)),
+            pl.coalesce(_xml("label", name=True), _xml("id", escape)),
             _leader_text(),
         )
     ).to_series()
@@ -319,6 +347,8 @@ def write_graph_files(
     edges = _sorted(edges.select(EDGE_SCHEMA.names()))
     nodes = _nodes(edges, leaders, names)
     escape = _needs_escape(nodes)
+    if escape:
+        _check_distinct(nodes)
     if len(files) < 2:
         for path in files:
             _write_graph(edges, nodes, escape, path)
