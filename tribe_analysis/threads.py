@@ -153,14 +153,17 @@ def _jump(
     Returns the top row reached, the distance to it (None without ``distances``),
     and a mask of rows whose chain does not end within ``max_depth`` steps (cycles,
     over-deep chains). Each round doubles the distance followed, so a chain of depth
-    d costs log2(d) vectorised rounds.
+    d costs log2(d) vectorised rounds. The rounds follow up to the next power of two
+    at or above ``max_depth`` (and at least 2) steps; when that is more, the distances
+    tell the chains between the two apart.
     """
     has = parent >= 0
     ptr = parent.copy()
     top = np.flatnonzero(~has)
     ptr[top] = top  # a row without a parent points at itself
-    dist = has.astype(np.int64) if distances else None
     rounds = max(1, math.ceil(math.log2(max(max_depth, 2))))
+    overshoot = 2**rounds > max_depth
+    dist = has.astype(np.int64) if distances or overshoot else None
     # only rows whose pointer still has a parent move; the others are final (most
     # events hang right below a root, so the rounds shrink fast)
     active = np.flatnonzero(has[ptr])
@@ -172,7 +175,10 @@ def _jump(
             dist[active] += dist[up]
         ptr[active] = ptr[up]
         active = active[has[ptr[active]]]
-    return ptr, dist, has[ptr]
+    stuck = has[ptr]
+    if overshoot and dist is not None:
+        stuck |= dist > max_depth
+    return ptr, dist if distances else None, stuck
 
 
 def reply_depths(events: pl.DataFrame, *, max_depth: int = MAX_THREAD_DEPTH) -> pl.Series:
