@@ -142,3 +142,66 @@ def test_ids_the_files_cannot_tell_apart_are_an_error_not_one_node(tmp_path) -> 
     )
     with pytest.raises(ValueError, match="cannot be told apart in a GraphML or GEXF file"):
         write_graph_files(edges, [tmp_path / "g.graphml"])
+
+
+ACCOUNTS_E2E = ["ann", "b<&>\"'", " sp ", "1", "01", "😀", "tab\there", "c\x01", "c\x02", "x" * 300]
+
+
+@st.composite
+def export_rows(draw: st.DrawFn) -> pl.DataFrame:
+    """Canonical events of hostile accounts: replies, shares, reactions, mentions."""
+    rows = []
+    for i in range(draw(st.integers(5, 60))):
+        action = draw(st.sampled_from(["post", "reply", "share", "reaction"])) if i else "post"
+        parent = draw(st.sampled_from([f"e{j}" for j in range(i)] + ["gone"])) if i else None
+        rows.append(
+            {
+                "event_id": f"e{i}",
+                "timestamp": f"2024-03-01T{draw(st.integers(0, 23)):02d}:00:00Z",
+                "actor_id": draw(st.sampled_from(ACCOUNTS_E2E)),
+                "action": action,
+                "parent_id": None if action == "post" else parent,
+                "mentions": draw(st.lists(st.sampled_from(ACCOUNTS_E2E), max_size=2)),
+            }
+        )
+    return pl.DataFrame(rows, schema_overrides={"mentions": pl.List(pl.String)})
+
+
+@hypothesis.settings(max_examples=6, deadline=None)
+@hypothesis.given(frame=export_rows(), seed=st.integers(0, 99))
+def test_the_profile_command_writes_graph_files_of_its_edges(tmp_path_factory, frame, seed):
+    """``profile`` end to end: both graph files hold edges.parquet (all, or the tribe's).
+
+    The same events in another row order give the same bytes of every graph file.
+    """
+    from click.testing import CliRunner
+
+    from tribe_analysis.cli import main
+    from tribe_analysis.graph_export import tribe_edges
+
+    folder = tmp_path_factory.mktemp("run")
+    leaders = sorted(set(frame["actor_id"]))[:2]
+    (folder / "leaders.txt").write_text("".join(f"{a}\n" for a in leaders if a.strip() == a))
+    leaders = [a for a in leaders if a.strip() == a]
+    hypothesis.assume(leaders)
+    for name, rows in (("a", frame), ("b", frame.sample(fraction=1.0, shuffle=True, seed=seed))):
+        rows.write_parquet(folder / f"{name}.parquet")
+        for scope in ("tribe", "full"):
+            args = ["profile", str(folder / f"{name}.parquet"), "--no-report", "--graph", scope]
+            args += ["--leaders", str(folder / "leaders.txt"), "--out", str(folder / name / scope)]
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 0, result.output
+    for scope in ("tribe", "full"):
+        out = folder / "a" / scope
+        edges = pl.read_parquet(out / "edges.parquet")
+        shown_edges = edges if scope == "full" else tribe_edges(edges, leaders)
+        nodes, want = _expected(shown_edges, leaders)
+        for file, read in (("graph.graphml", nx.read_graphml), ("graph.gexf", nx.read_gexf)):
+            back = read(out / file)
+            assert type(back) is nx.DiGraph and set(back.nodes) == nodes, (scope, file)
+            got = {(u, v): {k: int(d[k]) for k in gr._ATTRS} for u, v, d in back.edges(data=True)}
+            assert got == want, (scope, file)
+            assert (out / file).read_bytes() == (folder / "b" / scope / file).read_bytes()
+        assert (out / "edges.parquet").read_bytes() == (
+            folder / "b" / scope / "edges.parquet"
+        ).read_bytes()
