@@ -142,6 +142,8 @@ def test_ids_the_files_cannot_tell_apart_are_an_error_not_one_node(tmp_path) -> 
     )
     with pytest.raises(ValueError, match="cannot be told apart in a GraphML or GEXF file"):
         write_graph_files(edges, [tmp_path / "g.graphml"])
+    with pytest.raises(ValueError, match="cannot be told apart in a GraphML or GEXF file"):
+        gr.write_graph(gr.to_networkx(edges), tmp_path / "n.gexf")
 
 
 ACCOUNTS_E2E = ["ann", "b<&>\"'", " sp ", "1", "01", "😀", "tab\there", "c\x01", "c\x02", "x" * 300]
@@ -205,3 +207,22 @@ def test_the_profile_command_writes_graph_files_of_its_edges(tmp_path_factory, f
         assert (out / "edges.parquet").read_bytes() == (
             folder / "b" / scope / "edges.parquet"
         ).read_bytes()
+
+
+@hypothesis.settings(max_examples=30, deadline=None)
+@hypothesis.given(case=graphs())
+def test_networkx_writer_files_parse_and_hold_the_same_graph(tmp_path_factory, case) -> None:
+    """``graph.write_graph`` (of the whole graph or an ego network) writes ids as the files do."""
+    edges, leaders, _ = case
+    folder = tmp_path_factory.mktemp("g")
+    nodes, want = _expected(edges, leaders)
+    for suffix, read in ((".graphml", nx.read_graphml), (".gexf", nx.read_gexf)):
+        whole = gr.write_graph(gr.to_networkx(edges, actors=leaders), folder / f"g{suffix}")
+        back = read(whole)
+        assert set(back.nodes) == nodes and back.number_of_nodes() == len(nodes)
+        got = {(u, v): {k: int(d[k]) for k in gr._ATTRS} for u, v, d in back.edges(data=True)}
+        assert got == want
+        for leader, ego in gr.ego_networks(edges, leaders).items():
+            back = read(gr.write_graph(ego, folder / f"ego{suffix}"))
+            assert set(back.nodes) == {shown(a) for a in ego.nodes}, leader
+            assert back.number_of_edges() == ego.number_of_edges()

@@ -103,6 +103,11 @@ GRAPH_FORMATS: dict[str, str] = {".graphml": "graphml", ".gexf": "gexf"}
 """File suffix -> graph export format of :func:`write_graph`."""
 
 _ATTRS: tuple[str, ...] = (*INTERACTIONS, "weight")
+_XML_IDS: dict[int, str] = {
+    c: f"\ufffd{c:04X}" for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)
+}
+"""Each character XML 1.0 forbids (a :meth:`str.translate` table) -> how graph files write
+it in an id: U+FFFD and its code point, so two ids that differ there stay apart."""
 _CODE = {name: ACTIONS.index(name) for name in ("reply", "reaction", "share")}
 # Mention rows reuse the physical code of ``post``, which never makes an edge itself.
 _CODE["mention"] = ACTIONS.index("post")
@@ -566,7 +571,9 @@ def write_graph(graph: nx.Graph, path: str | Path) -> Path:
     is the edge weight, a float when read back, and the other counts are
     ``long`` attributes). The output is byte-identical for the same graph:
     the date networkx writes in the GEXF ``<meta lastmodifieddate=...>`` is
-    removed (the attribute is optional in GEXF 1.2).
+    removed (the attribute is optional in GEXF 1.2). A character XML 1.0
+    forbids in a node id is written as U+FFFD and its code point (as
+    :mod:`tribe_analysis.graph_export` does), so the file parses.
 
     Parameters
     ----------
@@ -583,7 +590,8 @@ def write_graph(graph: nx.Graph, path: str | Path) -> Path:
     Raises
     ------
     ValueError
-        When the suffix is not one of :data:`GRAPH_FORMATS`.
+        When the suffix is not one of :data:`GRAPH_FORMATS`, or two node ids
+        would be written alike.
 
     Examples
     --------
@@ -604,6 +612,7 @@ def write_graph(graph: nx.Graph, path: str | Path) -> Path:
             f"unknown graph file type {path.suffix or '(none)'!r} for {path.name!r} "
             f"(expected one of {valid})"
         )
+    graph = _xml_safe(graph)
     buffer = BytesIO()
     if fmt == "graphml":
         nx.write_graphml(graph, buffer)
@@ -613,6 +622,32 @@ def write_graph(graph: nx.Graph, path: str | Path) -> Path:
         data = _GEXF_DATE.sub(b"", buffer.getvalue(), count=1)
     path.write_bytes(data)
     return path
+
+
+def _xml_safe(graph: nx.Graph) -> nx.Graph:
+    """``graph`` with each character XML 1.0 forbids in a node id written as :data:`_XML_IDS`.
+
+    Raises ValueError when two ids would then be the same (an id holding, as such, the
+    text another id's character is written as).
+    """
+    import networkx as nx
+
+    mapping = {
+        node: node.translate(_XML_IDS)
+        for node in graph
+        if isinstance(node, str) and node.translate(_XML_IDS) != node
+    }
+    if not mapping:
+        return graph
+    taken: dict[object, object] = {}
+    for node in graph:
+        other = taken.setdefault(mapping.get(node, node), node)
+        if other != node:
+            raise ValueError(
+                f"the ids {other!r} and {node!r} cannot be told apart in a GraphML or GEXF "
+                "file (XML 1.0 has no control characters)"
+            )
+    return nx.relabel_nodes(graph, mapping, copy=True)
 
 
 # --------------------------------------------------------------------------- helpers

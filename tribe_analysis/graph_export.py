@@ -33,14 +33,14 @@ from pathlib import Path
 
 import polars as pl
 
-from tribe_analysis.graph import _ATTRS, EDGE_SCHEMA
+from tribe_analysis.graph import _ATTRS, _XML_IDS, EDGE_SCHEMA
 
 __all__ = ["tribe_edges", "write_edges", "write_graph_file", "write_graph_files"]
 
 _INVALID_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]"
-_FORBIDDEN = [chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF)]
+_FORBIDDEN = [chr(c) for c in _XML_IDS]
 """The characters of :data:`_INVALID_XML`, one by one."""
-_FORBIDDEN_IN_IDS = [f"\ufffd{ord(c):04X}" for c in _FORBIDDEN]
+_FORBIDDEN_IN_IDS = list(_XML_IDS.values())
 """How each of :data:`_FORBIDDEN` is written in an id: U+FFFD and its code point."""
 
 _GRAPHML_HEAD = (
