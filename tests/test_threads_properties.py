@@ -11,7 +11,9 @@ walk follows ``parent_id`` one link at a time through a dict of ids:
 - a chain that returns to an event, or is longer than ``max_depth`` links (whatever
   ``max_depth``, a power of two or not), is reported for exactly the rows it holds,
   with its reason, never dropped or cut short;
-- none of it depends on the row order.
+- none of it depends on the row order;
+- a ``parent_id`` naming an ``event_id`` that is not unique is reported, never followed
+  to one of them at random (nor a frame of another length returned).
 """
 
 from __future__ import annotations
@@ -136,3 +138,25 @@ def test_row_order_changes_nothing(case, data) -> None:
         return
     assert derive_threads(shuffled).equals(first[list(order)])
     assert reply_depths(shuffled).to_list() == reply_depths(frame).gather(list(order)).to_list()
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(case=forests(), data=st.data())
+def test_a_parent_naming_a_repeated_event_id_is_reported(case, data) -> None:
+    ids, actors, parents = case
+    copied = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3))
+    frame = frame_of(ids + copied, actors + ["dan"] * len(copied), parents + [None] * len(copied))
+    named = [i for i in copied if i in parents]
+    if not named:  # repeated, but no one's parent: each row's links are still the walk's
+        hypothesis.assume(
+            not any(w[0] in ("cycle", "deep") for w in walk(ids, actors, parents, 64))
+        )
+        assert reply_depths(frame).len() == frame.height
+        assert derive_threads(frame).height == frame.height
+        return
+    for derive in (derive_threads, reply_depths):
+        with pytest.raises(EventsError, match="duplicate event_id .* named as a parent") as info:
+            derive(frame)
+        (problem,) = info.value.problems
+        assert frame["event_id"][problem.line - 1] in named
+        assert problem.line > ids.index(frame["event_id"][problem.line - 1]) + 1

@@ -134,15 +134,26 @@ def _parent_index(frame: pl.DataFrame) -> pl.Series:
 
 
 def _parent_index_exact(frame: pl.DataFrame) -> pl.Series:
-    """:func:`_parent_index` by joining the id strings themselves."""
+    """:func:`_parent_index` by joining the id strings themselves.
+
+    Raises :class:`EventsError` when a ``parent_id`` names more than one event
+    (a repeated ``event_id``: which is the parent cannot be told).
+    """
     ids = frame.select(
         pl.col("event_id"), pl.int_range(frame.height, dtype=pl.Int64).alias("__idx")
     )
-    return (
-        frame.select(pl.col("parent_id").alias("event_id"))
-        .join(ids, on="event_id", how="left", maintain_order="left")
-        .get_column("__idx")
+    found = frame.select(pl.col("parent_id").alias("event_id")).join(
+        ids, on="event_id", how="left", maintain_order="left"
     )
+    if found.height == frame.height:
+        return found.get_column("__idx")
+    named = ids.filter(
+        pl.col("event_id").is_duplicated(), pl.col("event_id").is_in(frame["parent_id"].implode())
+    )
+    event_id, first = named.row(0)
+    again = int(named.filter(pl.col("event_id") == event_id)["__idx"][1])
+    reason = f"duplicate event_id '{event_id}' (first at row {first + 1}) named as a parent"
+    raise EventsError([Problem("<frame>", again + 1, reason, "row")])
 
 
 def _jump(
@@ -186,6 +197,12 @@ def reply_depths(events: pl.DataFrame, *, max_depth: int = MAX_THREAD_DEPTH) -> 
 
     A chain whose top parent is outside the data counts that parent as the root,
     so its top known reply has depth 1.
+
+    Raises
+    ------
+    EventsError
+        As :func:`derive_threads`: a cycle, a chain deeper than ``max_depth``, or a
+        ``parent_id`` naming an ``event_id`` that is not unique.
 
     Examples
     --------
@@ -264,7 +281,8 @@ def derive_threads(events: pl.DataFrame, *, max_depth: int = MAX_THREAD_DEPTH) -
     Raises
     ------
     EventsError
-        When a ``parent_id`` chain forms a cycle or is deeper than ``max_depth``.
+        When a ``parent_id`` chain forms a cycle or is deeper than ``max_depth``,
+        or a ``parent_id`` names an ``event_id`` that is not unique.
 
     Examples
     --------
