@@ -160,3 +160,28 @@ def test_a_parent_naming_a_repeated_event_id_is_reported(case, data) -> None:
         (problem,) = info.value.problems
         assert frame["event_id"][problem.line - 1] in named
         assert problem.line > ids.index(frame["event_id"][problem.line - 1]) + 1
+
+
+@hypothesis.settings(max_examples=80, deadline=None)
+@hypothesis.given(case=forests(), data=st.data())
+def test_values_the_platform_gave_are_kept_where_documented(case, data) -> None:
+    """A given ``thread_id`` is kept; a given ``target_actor_id`` only when the parent is outside."""
+    ids, actors, parents = case
+    want = walk(ids, actors, parents, 64)
+    hypothesis.assume(not any(w[0] in ("cycle", "deep") for w in want))
+    n = len(ids)
+    threads = data.draw(st.lists(st.sampled_from([None, "T1", "T2"]), min_size=n, max_size=n))
+    targets = data.draw(st.lists(st.sampled_from([None, "zed", "ann"]), min_size=n, max_size=n))
+    frame = frame_of(ids, actors, parents).with_columns(
+        pl.Series("thread_id", threads, dtype=pl.String),
+        pl.Series("target_actor_id", targets, dtype=pl.String),
+    )
+    out = derive_threads(frame)
+    inside = set(ids)
+    assert out["thread_id"].to_list() == [
+        given if given is not None else w[0] for given, w in zip(threads, want, strict=True)
+    ]
+    assert out["target_actor_id"].to_list() == [
+        w[1] if parent in inside else given
+        for parent, given, w in zip(parents, targets, want, strict=True)
+    ]
