@@ -70,7 +70,7 @@ def svg(spec: dict) -> str:
     """
     vlc = vl_convert()
     if "template" not in spec:
-        return vlc.vegalite_to_svg(spec)
+        return _numbered_from_start(vlc.vegalite_to_svg(spec))
     compiled = _COMPILED.get(spec["template"])
     if compiled is None:
         compiled = json.dumps(vlc.vegalite_to_vega(json.loads(spec["template"])))
@@ -82,7 +82,44 @@ def svg(spec: dict) -> str:
     for data in vega["data"]:
         if data["name"] in spec["datasets"]:
             data["values"] = spec["datasets"][data["name"]]
-    return vlc.vega_to_svg(vega)
+    return _numbered_from_start(vlc.vega_to_svg(vega))
+
+
+_DRAWN_ID = re.compile(r'(\sid="|="url\(#)(clip|gradient_)(\d+)(?=[")])')
+"""An id Vega numbers from a count kept for the whole process (``clip3``, ``gradient_2``),
+where it is defined (``id="clip3"``) or used (``clip-path="url(#clip3)"``)."""
+_FIRST_ID = {"clip": 1, "gradient_": 0}
+"""The number of each kind of id in the first drawing of a process."""
+_TAG = re.compile(r"<[^>]*>")
+"""A tag: ids are looked for only there (the text of a name may look like one)."""
+
+
+def _numbered_from_start(drawn: str) -> str:
+    """An SVG with its clip and gradient ids numbered as in a process's first drawing.
+
+    Vega counts them over every drawing of the process, so the same chart drawn
+    again (a second ``write_outputs`` or ``save_chart`` in one session) came out as
+    other bytes; the ids of one drawing are consecutive, and are shifted back.
+
+    Examples
+    --------
+    >>> _numbered_from_start('<g clip-path="url(#clip7)"><text>id="clip7"</text></g>'
+    ...     '<clipPath id="clip7"/><clipPath id="clip8"/>')
+    '<g clip-path="url(#clip1)"><text>id="clip7"</text></g><clipPath id="clip1"/><clipPath id="clip2"/>'
+    """
+    lowest: dict[str, int] = {}
+    for tag in _TAG.finditer(drawn):
+        for found in _DRAWN_ID.finditer(tag[0]):
+            kind, number = found[2], int(found[3])
+            lowest[kind] = min(number, lowest.get(kind, number))
+    shift = {kind: number - _FIRST_ID[kind] for kind, number in lowest.items()}
+    if not any(shift.values()):
+        return drawn
+
+    def renumber(found: re.Match) -> str:
+        return f"{found[1]}{found[2]}{int(found[3]) - shift[found[2]]}"
+
+    return _TAG.sub(lambda tag: _DRAWN_ID.sub(renumber, tag[0]), drawn)
 
 
 _COMPILED: dict[str, str] = {}
