@@ -271,7 +271,9 @@ class OutputFolder:
         """Turn a failed write inside the block into ``OutputError: OUT: cannot write (why)``."""
         try:
             yield
-        except OutputError:
+        except OutputError as exc:  # a file of the staging folder: the folder is what failed
+            if self.path != self.out and Path(exc.path).is_relative_to(self.path):
+                raise OutputError(self.out, exc.reason) from exc
             raise
         except Exception as exc:
             reason = io_reason(exc)
