@@ -1,12 +1,15 @@
-"""Every write of a run can fail: the results are whole or as they were.
+"""Every write of a run can fail: the results and the raw quarantine are whole or as they were.
 
 A fault is injected at the k-th write of a run, for every k (the file opens for
 writing, the renames, polars' writers, vl-convert's drawings, the lock and the
 folders made), as a full disk (``OSError(ENOSPC)``) or as Ctrl-C
-(``KeyboardInterrupt``). After it the promise of README.md (output folders)
-holds: one error naming the results folder and why (never a file of the staging
-folder, which is gone), or the interrupt; ``--out`` holds exactly the previous
-run's bytes; nothing is left beside it. Without a fault the run writes it whole.
+(``KeyboardInterrupt``). After it the promise of README.md (output folders, and
+``--quarantine-raw``) holds: one ``error:`` line naming the results folder or
+the raw file and why (never a file of the staging folder, which is gone), exit
+status 2 (Ctrl-C: click's ``Aborted!``, 1), no traceback; ``--out`` holds exactly
+the previous run's bytes and the raw quarantine file what it held, unless the
+fault hit the raw file's rename, after the results were in place; nothing is
+left beside either. Without a fault the run writes both whole.
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import CliRunner, Result
 
 from tribe_analysis import _drawing, pipeline
+from tribe_analysis.cli import main
 from tribe_analysis.io import Skipped
 from tribe_analysis.synth import simulate_tribe
 
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "events.csv"
+BAD_LINE = "zz1,2024-01-03T10:00:00Z,m00001,like,e000000001,,,,,"
 FULL = "No space left on device"
 
 
@@ -117,6 +124,68 @@ def hidden(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+def _export_with_a_bad_line(folder: Path) -> Path:
+    lines = SAMPLE.read_text().splitlines()
+    export = folder / "in" / "events.csv"
+    export.parent.mkdir()
+    export.write_text("\n".join([*lines[:5], BAD_LINE, *lines[5:]]) + "\n")
+    return export
+
+
+@pytest.mark.parametrize("interrupt", [False, True], ids=["full-disk", "ctrl-c"])
+def test_profile_with_a_raw_quarantine_is_whole_or_as_it_was_at_every_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interrupt: bool
+) -> None:
+    export = _export_with_a_bad_line(tmp_path)
+    out, raw = tmp_path / "res" / "out", tmp_path / "raw" / "raw.jsonl"
+    args = ["profile", str(export), "--on-error", "skip", "--no-report", "--out", str(out)]
+    assert CliRunner().invoke(main, [*args, "--top-leaders", "3"]).exit_code == 0
+    previous = files_of(out)
+    raw.parent.mkdir()
+    raw.write_text("the previous run's records\n")
+    run_args = [*args, "--top-leaders", "1", "--quarantine-raw", str(raw)]
+    faults = Faults(monkeypatch)
+    if interrupt:
+        faults.error = KeyboardInterrupt()
+    faults.install()
+    done = 0
+    for k, write, result in faults.runs(
+        lambda: CliRunner().invoke(main, run_args), [out, raw.parent]
+    ):
+        assert isinstance(result, Result)
+        where = f"fault at write {k} ({write})"
+        assert "Traceback" not in result.stderr, where
+        assert hidden(out.parent) == [] and hidden(raw.parent) == [], where
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        if result.exit_code == 0:  # no fault, or one the run may pass by (a folder that exists)
+            assert write is None or write.startswith("mkdir"), where
+            assert files_of(out) != previous and (out / "graph.gexf").exists(), where
+            assert BAD_LINE in raw.read_text() and len(raw.read_text().splitlines()) == 1
+            continue
+        done += 1
+        if interrupt:
+            assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "Aborted!", where
+            assert errors == [], where
+        else:
+            assert result.exit_code == 2, (where, result.output)
+            assert errors in (
+                [f"error: {out}: cannot write ({FULL})"],
+                [f"error: {raw}: cannot write ({FULL})"],
+                [f"error: {raw}: cannot write ({FULL}); the results in {out} are written"],
+            ), where
+        if write == f"replace .raw.jsonl.tmp-{os.getpid()}":  # the last rename: after the results'
+            assert files_of(out) != previous and (out / "graph.gexf").exists(), where
+            if interrupt:  # the results are in place, so is their raw quarantine
+                assert BAD_LINE in raw.read_text(), where
+            else:
+                assert errors[0].endswith("are written"), where
+                assert raw.read_text() == "the previous run's records\n", where
+            continue
+        assert files_of(out) == previous, where
+        assert raw.read_text() == "the previous run's records\n", where
+    assert done > 12  # the tables, the graphs, the quarantines, the renames
+
+
 def test_write_outputs_with_the_report_is_whole_or_as_it_was_at_every_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,3 +229,26 @@ def test_write_outputs_with_the_report_is_whole_or_as_it_was_at_every_write(
 
 def full() -> OSError:
     return OSError(errno.ENOSPC, FULL)
+
+
+def test_a_raw_quarantine_holds_the_run_that_wrote_it(tmp_path: Path) -> None:
+    """A run that skipped nothing leaves the file empty, not another run's records."""
+    lines = SAMPLE.read_text().splitlines()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([*lines[:5], BAD_LINE, *lines[5:]]) + "\n")
+    raw, kept = tmp_path / "raw.jsonl", tmp_path / "kept.jsonl"
+    common = ["--on-error", "skip", "--top-leaders", "2", "--no-report"]
+    for export in (bad, SAMPLE):
+        profiled = CliRunner().invoke(
+            main,
+            ["profile", str(export), *common, "--out", str(tmp_path / "out"), "--quarantine-raw"]
+            + [str(raw)],
+        )
+        assert profiled.exit_code == 0, profiled.output
+        validated = CliRunner().invoke(
+            main, ["validate", str(export), "--on-error", "skip", "--quarantine", str(kept)]
+        )
+        assert validated.exit_code == 0, validated.output
+        expected = 1 if export == bad else 0
+        assert len(raw.read_text().splitlines()) == expected
+        assert len(kept.read_text().splitlines()) == expected

@@ -364,7 +364,7 @@ def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path
     if quarantine is not None:
         _refuse_overwriting_inputs(quarantine, "--quarantine", inputs)
     result = _load(inputs, fmt, on_error)
-    if result.skipped and quarantine is not None:
+    if quarantine is not None:  # empty when nothing was skipped: never another run's records
         pipeline.write_quarantine(result.skipped, quarantine)
     _report_skipped(result, f" (written to {quarantine})" if quarantine else "")
     from tribe_analysis.observability import observe, unobservable
@@ -809,7 +809,7 @@ def profile(
                 "export is read in memory",
                 err=True,
             )
-        _keep_skipped(result, out, quarantine_raw, pseudonymize)
+        _keep_skipped(result, folder, quarantine_raw, pseudonymize)
         leaders = None
         if leaders_file is not None:
             leaders = _read_leader_file(
@@ -1061,14 +1061,20 @@ def _key(key_file: Path | None) -> bytes:
         _error(str(exc))
 
 
-def _keep_skipped(result, out: Path, raw: Path | None, pseudonymize: bool) -> None:
-    """Write the raw quarantine where the user asked; say where the skipped records are."""
+def _keep_skipped(result, folder, raw: Path | None, pseudonymize: bool) -> None:
+    """Have the raw quarantine written where the user asked; say where the skipped records are.
+
+    The raw file goes in place with the results (:meth:`OutputFolder.write_beside`):
+    a failed run leaves it as it was; a run that skipped nothing leaves it empty, so
+    it never holds the records of another run.
+    """
     from tribe_analysis import pipeline
 
+    if raw is not None:
+        folder.write_beside(raw, pipeline.quarantine_text(result.skipped))
     if not result.skipped:
         return
-    if raw is not None:
-        pipeline.write_quarantine(result.skipped, raw)
+    out = folder.out
     where = out / pipeline.QUARANTINE
     if not pseudonymize:
         also = f" and {raw}" if raw is not None else ""

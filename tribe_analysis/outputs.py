@@ -37,6 +37,7 @@ __all__ = [
     "QUARANTINE",
     "OutputError",
     "OutputFolder",
+    "quarantine_text",
     "write_quarantine",
 ]
 
@@ -85,6 +86,13 @@ def write_quarantine(skipped: Sequence[Skipped], path: str | Path, *, masked: bo
     {'source': 'tweets.ndjson', 'line': 3, 'reason': "duplicate id '…' (kept once)", 'record': None}
     >>> tmp.cleanup()
     """
+    path = Path(path)
+    _write_text_whole(path, quarantine_text(skipped, masked=masked))
+    return path
+
+
+def quarantine_text(skipped: Sequence[Skipped], *, masked: bool = False) -> str:
+    """The JSON lines :func:`write_quarantine` writes (empty for no skipped record)."""
     from tribe_analysis.privacy import mask_reason
 
     lines = []
@@ -96,17 +104,13 @@ def write_quarantine(skipped: Sequence[Skipped], path: str | Path, *, masked: bo
             "record": None if masked else item.record,
         }
         lines.append(json.dumps(entry, ensure_ascii=False) + "\n")
-    path = Path(path)
-    _write_text_whole(path, "".join(lines))
-    return path
+    return "".join(lines)
 
 
 def _write_text_whole(path: Path, text: str) -> None:
     """Write ``text`` to a file beside ``path`` and rename it into place (OutputError on failure)."""
-    part = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    part = _write_part(path, text)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_text(text, encoding="utf-8")
         os.replace(part, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -114,6 +118,21 @@ def _write_text_whole(path: Path, text: str) -> None:
         if isinstance(exc, OSError):
             raise OutputError(path, f"cannot write ({io_reason(exc)})") from exc
         raise
+
+
+def _write_part(path: Path, text: str) -> Path:
+    """Write ``text`` to ``.{name}.tmp-{pid}`` beside ``path``; return it (OutputError on failure)."""
+    part = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(text, encoding="utf-8")
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        if isinstance(exc, OSError):
+            raise OutputError(path, f"cannot write ({io_reason(exc)})") from exc
+        raise
+    return part
 
 
 # --------------------------------------------------------------------------- output folders
@@ -213,6 +232,8 @@ class OutputFolder:
         self._cancel = threading.Event()
         self._described: list[dict] = []
         self._describer: threading.Thread | None = None
+        self._companions: list[tuple[Path, Path]] = []
+        self._companion_folders: list[Path] = []
 
     def _beside(self, kind: str) -> Path:
         return self._target.parent / f".{self._target.name}.{kind}-{os.getpid()}"
@@ -257,14 +278,17 @@ class OutputFolder:
                     if reason is None:
                         raise
                     raise OutputError(self.out, f"cannot write ({reason})") from error
+                self._put_companions()
         finally:
             self._cancel.set()
             if not committed:
                 _remove_tree(self._beside("tmp"))
                 self.path = self.out
+            self._drop_companions()
             self._release()
             if not committed:
                 _remove_empty(self._made)
+                _remove_empty(self._companion_folders)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -280,6 +304,52 @@ class OutputFolder:
             if reason is None:
                 raise
             raise OutputError(self.out, f"cannot write ({reason})") from exc
+
+    def write_beside(self, path: str | Path, text: str) -> None:
+        """Write a file outside the folder that is put in place with it (``--quarantine-raw``).
+
+        ``text`` is written now beside ``path`` (``.{name}.tmp-{pid}``: a full disk
+        fails the run before anything is replaced) and renamed into ``path`` just
+        after the folder is put in place. A failed or interrupted run leaves
+        ``path`` as it was, never a file about a run that wrote no results.
+
+        Raises
+        ------
+        OutputError
+            ``PATH: cannot write (why)``.
+        """
+        path = Path(path)
+        try:
+            self._companion_folders = _make_folders(path.parent) + self._companion_folders
+        except OSError as exc:
+            raise OutputError(path, f"cannot write ({io_reason(exc)})") from exc
+        self._companions.append((_write_part(path, text), path))
+
+    def _put_companions(self) -> None:
+        """Rename the files of :meth:`write_beside` into place (after the folder's swap).
+
+        The results are in place: Ctrl-C now still puts their files in place.
+        """
+        while self._companions:
+            part, path = self._companions[0]
+            try:
+                os.replace(part, path)
+            except OSError as exc:
+                done = f"the results in {self.out} are written"
+                raise OutputError(path, f"cannot write ({io_reason(exc)}); {done}") from exc
+            except BaseException:
+                for part, path in self._companions:
+                    with contextlib.suppress(OSError):  # FileNotFoundError: renamed already
+                        os.replace(part, path)
+                self._companions.clear()
+                raise
+            self._companions.pop(0)
+
+    def _drop_companions(self) -> None:
+        for part, _ in self._companions:
+            with contextlib.suppress(OSError):
+                part.unlink()
+        self._companions.clear()
 
     def _check_kind(self) -> None:
         """Refuse a file, the file system's root, or the current folder (or one holding it)."""

@@ -37,6 +37,7 @@ from tribe_analysis.outputs import (
     QUARANTINE,
     OutputError,
     OutputFolder,
+    quarantine_text,
     write_quarantine,
 )
 
@@ -61,6 +62,7 @@ __all__ = [
     "own_threads",
     "profile",
     "profile_distributed",
+    "quarantine_text",
     "read_leaders",
     "write_outputs",
     "write_quarantine",
