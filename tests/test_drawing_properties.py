@@ -1,4 +1,4 @@
-"""Drawings are the same bytes whatever the process drew before (Hypothesis).
+"""Drawings are the same bytes whatever the process drew before (Hypothesis); Ctrl-C is quiet.
 
 Vega numbers the clip paths and gradients of its SVG from counts kept for the
 whole process: a chart drawn a second time in one session (a notebook saving the
@@ -9,6 +9,7 @@ process drawing the chart first.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,19 @@ def test_a_chart_draws_the_same_whatever_was_drawn_before(specs: list[dict], ord
     again = {i: _drawing.svg(specs[i]) for i in set(order)}
     for i, svg in zip(order, drawn, strict=True):
         assert svg == again[i]
+
+
+def test_ctrl_c_stops_a_drawing_worker_without_a_traceback(
+    tmp_path: Path, specs: list[dict], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C at a terminal reaches the drawing processes too (one process group)."""
+    drawers = _drawing.Drawers(1)
+    worker = drawers._workers[0]
+    try:
+        assert drawers.submit(specs[2], None, tmp_path / "a", "a").result(timeout=60)
+        worker.proc.send_signal(signal.SIGINT)  # waiting for its next job
+        assert worker.proc.wait(timeout=60) == -signal.SIGINT
+    finally:
+        drawers.kill()
+    said = capfd.readouterr().err
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said

@@ -19,6 +19,7 @@ import os
 import queue
 import re
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -425,7 +426,13 @@ def _job_waiting(stream: IO[str]) -> bool:
 
 
 def _serve() -> None:
-    """A worker: one JSON job per line on stdin, one JSON answer per line on stdout."""
+    """A worker: one JSON job per line on stdin, one JSON answer per line on stdout.
+
+    Ctrl-C at a terminal reaches the worker too: it stops at once and says nothing
+    (Python's KeyboardInterrupt printed a traceback on the user's console, after the
+    command's own ``Aborted!``); the command stops or waits for its workers.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     if hasattr(os, "nice"):  # the command's own work (read, measures, specs) goes first
         os.nice(WORKER_NICENESS)
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
