@@ -29,7 +29,7 @@ from collections import Counter, deque
 from concurrent.futures import Future
 from pathlib import Path
 from types import ModuleType
-from typing import IO
+from typing import IO, Any
 
 __all__ = [
     "Drawers",
@@ -42,6 +42,7 @@ __all__ = [
     "started",
     "svg",
     "vl_convert",
+    "xml_text",
 ]
 
 
@@ -70,6 +71,7 @@ def svg(spec: dict) -> str:
     each marker string by its text, then Vega draws it.
     """
     vlc = vl_convert()
+    spec = xml_text(spec)
     if "template" not in spec:
         return _numbered_from_start(vlc.vegalite_to_svg(spec))
     compiled = _COMPILED.get(spec["template"])
@@ -84,6 +86,30 @@ def svg(spec: dict) -> str:
         if data["name"] in spec["datasets"]:
             data["values"] = spec["datasets"][data["name"]]
     return _numbered_from_start(vlc.vega_to_svg(vega))
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 does not allow (control characters, lone surrogates, U+FFFE/U+FFFF)."""
+
+
+def xml_text(value: object) -> Any:
+    r"""``value`` (a spec: dicts, lists, strings) with each character SVG cannot hold as ``�``.
+
+    A name or id from an export can hold a control character (``\x04``); vl-convert
+    then failed to draw the chart ("a non-XML character"), and the command with it.
+
+    Examples
+    --------
+    >>> xml_text({"values": [{"name": "Ann\x04", "n": 1}], "title": "tab\tand\nline"})
+    {'values': [{'name': 'Ann�', 'n': 1}], 'title': 'tab\tand\nline'}
+    """
+    if isinstance(value, str):
+        return _NOT_XML.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {xml_text(key): xml_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [xml_text(item) for item in value]
+    return value
 
 
 _DRAWN_ID = re.compile(r'(\sid="|="url\(#)(clip|gradient_)(\d+)(?=[")])')

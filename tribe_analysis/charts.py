@@ -174,12 +174,12 @@ def _offline_bundle(spec: dict, **metadata) -> dict | tuple[dict, dict]:
     offline. Both are deterministic, so nbval compares both. Altair's
     ``embed_options`` (``chart.display(actions=False)``) go to JupyterLab as metadata.
     """
-    from tribe_analysis._drawing import vl_convert
+    from tribe_analysis._drawing import vl_convert, xml_text
 
     vlc = vl_convert()
     bundle = {
         _VEGALITE5_MIME: spec,
-        "image/svg+xml": vlc.vegalite_to_svg(spec, vl_version=_vl_convert_version()),
+        "image/svg+xml": vlc.vegalite_to_svg(xml_text(spec), vl_version=_vl_convert_version()),
         "text/plain": "<Altair chart>",
     }
     if embed_options := metadata.get("embed_options"):
