@@ -1,4 +1,5 @@
-"""Drawings are the same bytes whatever the process drew before (Hypothesis); Ctrl-C is quiet.
+"""Drawings are the same bytes whatever the process drew before (Hypothesis); a failed
+drawing says why; Ctrl-C is quiet.
 
 Vega numbers the clip paths and gradients of its SVG from counts kept for the
 whole process: a chart drawn a second time in one session (a notebook saving the
@@ -15,10 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tribe_analysis import _drawing, charts, features
+from tribe_analysis.cli import main
 from tribe_analysis.profiles import profile_leaders
 from tribe_analysis.synth import simulate_tribe
 
@@ -109,3 +112,37 @@ def test_ctrl_c_stops_a_drawing_worker_without_a_traceback(
         drawers.kill()
     said = capfd.readouterr().err
     assert "Traceback" not in said and "KeyboardInterrupt" not in said
+
+
+def test_a_drawing_that_fails_says_why_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """vl-convert says what failed on its message's second line: the error line shows it.
+
+    It said ``unexpected failure (RuntimeError: drawing failed:)`` (a drawing process) or
+    ``(ValueError: Vega-Lite to SVG conversion failed:)`` (drawn here): no reason.
+    """
+    with _drawing.Drawers(1) as drawers:
+        failed = drawers.submit({"mark": "no-such-mark"}, None, tmp_path / "x", "x").exception()
+    assert (
+        str(failed)
+        .splitlines()[0]
+        .startswith("drawing failed (ValueError: Vega-Lite to SVG conversion failed: TypeError: ")
+    )
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise ValueError("Vega-Lite to SVG conversion failed:\nTypeError: no 'filled'\n  at Ye")
+
+    monkeypatch.setattr(_drawing, "start", lambda workers=2: None)  # drawn here: 3 charts
+    monkeypatch.setattr(_drawing.vl_convert(), "vegalite_to_svg", broken)
+    sample = ROOT / "data" / "sample" / "events.csv"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["profile", str(sample), "--top-leaders", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "error: unexpected failure (ValueError: Vega-Lite to SVG conversion failed: "
+        "TypeError: no 'filled'); TRIBE_ANALYSIS_DEBUG=1 shows the traceback"
+    )
+    assert not out.exists()

@@ -270,7 +270,9 @@ class _Worker:
             with self.lock:
                 future = self.waiting.popleft()
             if "error" in answer:
-                future.set_exception(RuntimeError(f"drawing failed:\n{answer['error']}"))
+                reason = answer.get("reason") or "see below"
+                error = RuntimeError(f"drawing failed ({reason})\n{answer['error']}")
+                future.set_exception(error)
             else:
                 future.set_result(answer["svg"])
         with self.lock:  # the worker is gone: its jobs, and any later one, fail
@@ -451,6 +453,19 @@ def _job_waiting(stream: IO[str]) -> bool:
     return bool(ready)
 
 
+def _reason(exc: BaseException) -> str:
+    r"""An exception in one line: vl-convert's say what failed on their second line.
+
+    Examples
+    --------
+    >>> _reason(ValueError("Vega-Lite to SVG conversion failed:\nTypeError: no 'filled'\n  at Ye"))
+    "ValueError: Vega-Lite to SVG conversion failed: TypeError: no 'filled'"
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " ".join(lines[:2]) if len(lines) > 1 and lines[0].endswith(":") else "".join(lines[:1])
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _serve() -> None:
     """A worker: one JSON job per line on stdin, one JSON answer per line on stdout.
 
@@ -472,8 +487,8 @@ def _serve() -> None:
         job = json.loads(line)
         try:
             answer = {"svg": draw(job["spec"], job["scale"], Path(job["stem"]), job["prefix"])}
-        except Exception:  # noqa: BLE001 - reported to the caller, who raises it
-            answer = {"error": traceback.format_exc()}
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, who raises it
+            answer = {"error": traceback.format_exc(), "reason": _reason(exc)}
         out.write(json.dumps(answer) + "\n")
         out.flush()
 

@@ -127,7 +127,9 @@ def _unexpected(exc: BaseException) -> str:
     """The one line of an unexpected failure (masked when the command pseudonymises)."""
     from tribe_analysis.privacy import mask_reason
 
-    text = (str(exc).strip().splitlines() or [""])[0]
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # "Vega-Lite to SVG conversion failed:" says why on its next line
+    text = " ".join(lines[:2]) if len(lines) > 1 and lines[0].endswith(":") else "".join(lines[:1])
     text = mask_reason(text) if _masking() else text
     return (
         f"unexpected failure ({type(exc).__name__}: {text}); "
