@@ -252,3 +252,13 @@ def test_a_raw_quarantine_holds_the_run_that_wrote_it(tmp_path: Path) -> None:
         expected = 1 if export == bad else 0
         assert len(raw.read_text().splitlines()) == expected
         assert len(kept.read_text().splitlines()) == expected
+
+
+def test_a_failed_out_of_core_run_leaves_no_folder_it_made(tmp_path: Path) -> None:
+    """The spill folder beside ``--out`` made its parents before the run took the folder."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SAMPLE.read_text().splitlines()[0] + "\n" + BAD_LINE + "\n")
+    out = tmp_path / "new" / "deeper" / "results"
+    result = CliRunner().invoke(main, ["profile", str(bad), "--out-of-core", "--out", str(out)])
+    assert result.exit_code == 2 and "unknown action 'like'" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]

@@ -799,10 +799,11 @@ def profile(
         "card_png": card_png,
         "graph": graph_scope,
     }
-    spill = _spill_folder(ctx.params, paths)
+    # the spill folder is made beside --out once the output folder made its parents and
+    # holds the lock: a failed run removes both, and the parents it made
     with (
-        spill as spill_to,
         pipeline.OutputFolder(out, command="profile", options=options, inputs=paths) as folder,
+        _spill_folder(ctx.params, paths) as spill_to,
     ):
         result = _load(paths, fmt, on_error, spill_to)
         if out_of_core and not isinstance(result.events, pl.LazyFrame):
@@ -885,8 +886,7 @@ def _spill_folder(params: dict, inputs: Sequence[Path]) -> contextlib.AbstractCo
             return contextlib.nullcontext()  # the reader says what is wrong
         if not needs_spill(estimated_events(files, None if fmt == "auto" else fmt)):
             return contextlib.nullcontext()
-    parent = Path(os.path.realpath(params["out"])).parent
-    parent.mkdir(parents=True, exist_ok=True)
+    parent = Path(os.path.realpath(params["out"])).parent  # made by the OutputFolder
     return tempfile.TemporaryDirectory(prefix=".tribe-analysis-spill-", dir=parent)
 
 
