@@ -30,7 +30,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tribe_analysis import charts, pipeline, report
+from tribe_analysis import _drawing, charts, pipeline, report
 from tribe_analysis.cli import main
 
 from .test_pipeline_properties import random_events
@@ -143,3 +143,25 @@ def test_an_account_id_holding_a_control_character_is_drawn(tmp_path: Path) -> N
     chart = charts.measure_comparison(pl.read_csv(out / "profiles.csv"))
     bundle = charts._offline_bundle(chart.to_dict())
     assert isinstance(bundle, dict) and "ann\ufffdlee" in bundle["image/svg+xml"]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    events=random_events(),
+    actors=st.one_of(st.none(), st.lists(st.sampled_from(["a0", "a1", "a2", "nobody"]))),
+    every=st.sampled_from(["1d", "1w"]),
+)
+def test_activity_timeline_counts_every_event_and_draws_quietly(
+    events: pl.DataFrame, actors: list[str] | None, every: str, vega_warnings: list[str]
+) -> None:
+    """Its bars add up to the events of the accounts; none (a window or accounts without
+    events) is said in words: Vega warned 'Infinite extent for field "period"' four times."""
+    chart = charts.activity_timeline(events, actors=actors, every=every)
+    spec = chart.to_dict(validate=True)
+    chosen = events if actors is None else events.filter(pl.col("actor_id").is_in(actors))
+    bars = [row for rows in spec.get("datasets", {}).values() for row in rows if "events" in row]
+    assert sum(row["events"] for row in bars) == chosen.height
+    drawn = _drawing.svg(charts._render_spec(chart))
+    assert vega_warnings == []
+    if chosen.is_empty():
+        assert "No events" in drawn

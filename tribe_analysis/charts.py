@@ -1206,7 +1206,7 @@ def activity_timeline(
     -------
     altair.Chart
         Stacked bars, one per period and action (``period``, ``period_end``,
-        ``action``, ``events``).
+        ``action``, ``events``); without events (none of ``actors``), words saying so.
 
     Examples
     --------
@@ -1220,6 +1220,11 @@ def activity_timeline(
     ['post', 'reply', 'share', 'reaction']
     """
     chosen = events if actors is None else events.filter(pl.col("actor_id").is_in(list(actors)))
+    if chosen.is_empty():  # no bar: no time axis to draw (Vega warned "Infinite extent")
+        whose = "" if actors is None else " of these accounts"
+        return _words_in_plot([f"No events{whose}"], 230, 100).properties(
+            title=title, width=460, height=200
+        )
     span = chosen.select(pl.col("timestamp").min().alias("a"), pl.col("timestamp").max().alias("b"))
     held = set(chosen.get_column("action").cast(pl.String).unique().to_list())
     present = [action for action in ACTION_COLORS if action in held]
