@@ -133,7 +133,9 @@ def test_a_drawing_that_fails_says_why_in_one_line(
     def broken(*args: object, **kwargs: object) -> str:
         raise ValueError("Vega-Lite to SVG conversion failed:\nTypeError: no 'filled'\n  at Ye")
 
-    monkeypatch.setattr(_drawing, "start", lambda workers=2: None)  # drawn here: 3 charts
+    # drawn here (3 charts), never by workers an earlier test started
+    monkeypatch.setattr(_drawing, "start", lambda workers=2: None)
+    monkeypatch.setattr(_drawing, "started", lambda: False)
     monkeypatch.setattr(_drawing.vl_convert(), "vegalite_to_svg", broken)
     sample = ROOT / "data" / "sample" / "events.csv"
     out = tmp_path / "out"

@@ -190,7 +190,9 @@ def test_write_outputs_with_the_report_is_whole_or_as_it_was_at_every_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A full disk at the odd writes, Ctrl-C at the even ones (each run draws three charts)."""
-    monkeypatch.setattr(_drawing, "start", lambda workers=2: None)  # drawn here, where faults are
+    # drawn in this process, where the faults are (never by workers an earlier test started)
+    monkeypatch.setattr(_drawing, "start", lambda workers=2: None)
+    monkeypatch.setattr(_drawing, "started", lambda: False)
     tribe = simulate_tribe(n_leaders=2, days=10, seed=3)
     run = pipeline.profile(tribe.events, tribe.leaders[:1], names={tribe.leaders[0]: "Ann"})
     out = tmp_path / "out"

@@ -67,6 +67,7 @@ def _svg_texts(svg: str) -> list[str]:
 def _drawn_here(monkeypatch: pytest.MonkeyPatch) -> None:
     """Few charts a run: drawn in this process (no workers to start)."""
     monkeypatch.setattr(report, "WORKERS", 1)
+    monkeypatch.setattr(_drawing, "started", lambda: False)  # nor workers an earlier test started
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
