@@ -205,7 +205,7 @@ def test_write_outputs_with_the_report_is_whole_or_as_it_was_at_every_write(
     def write() -> BaseException | None:
         faults.error = KeyboardInterrupt() if faults.at and faults.at % 2 == 0 else full()
         try:
-            pipeline.write_outputs(run, out, report=True, card_png=True, skipped=skipped)
+            pipeline.write_outputs(run, out, report=True, skipped=skipped)
         except (pipeline.OutputError, KeyboardInterrupt) as caught:
             return caught
         return None
@@ -216,7 +216,7 @@ def test_write_outputs_with_the_report_is_whole_or_as_it_was_at_every_write(
         assert hidden(tmp_path) == [], where
         if caught is None:  # no fault, or one the run may pass by (a folder that exists)
             assert at is None or at.startswith("mkdir"), where
-            assert {"report.html", "charts/card_L001.png", "quarantine.jsonl"} <= set(
+            assert {"report.html", "charts/card_L001.svg", "quarantine.jsonl"} <= set(
                 files_of(out) or {}
             )
             continue
