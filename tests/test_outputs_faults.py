@@ -264,3 +264,18 @@ def test_a_failed_out_of_core_run_leaves_no_folder_it_made(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["profile", str(bad), "--out-of-core", "--out", str(out)])
     assert result.exit_code == 2 and "unknown action 'like'" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_a_run_that_fails_after_reading_leaves_the_raw_quarantine_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """No events in the window: the skipped records were read, but no results were written."""
+    export = _export_with_a_bad_line(tmp_path)
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text("the previous run's records\n")
+    args = ["profile", str(export), "--on-error", "skip", "--quarantine-raw", str(raw)]
+    args += ["--since", "2031-01-01", "--no-report", "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "error: no events in the window" in result.stderr
+    assert raw.read_text() == "the previous run's records\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "raw.jsonl"]
