@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import hypothesis
 import polars as pl
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from tribe_analysis import events as ev
 from tribe_analysis import features as ft
@@ -300,3 +302,28 @@ def test_windowed_measures_count_each_event_in_its_window(events, every) -> None
     """``every``: each event in its own window; threads by their root post's, seeing at any time."""
     seen = dict(observe(events).select("signal", "observable").iter_rows())
     _check(events, seen, every=every)
+
+
+@SETTINGS
+@hypothesis.given(
+    events=random_events(),
+    hours=st.tuples(st.integers(0, 40), st.integers(1, 41)),
+    zone=st.sampled_from(["Europe/Paris", "America/St_Johns", "Asia/Kolkata", "UTC", "+05:45"]),
+)
+def test_a_window_bound_is_an_instant_in_any_time_zone(events, hours, zone) -> None:
+    """``since``/``until`` in a named zone or an offset keep the events of the same UTC instants.
+
+    Before, a datetime in a named zone (``ZoneInfo("Europe/Paris")``) raised polars'
+    SchemaError (a traceback) from ``leader_measures`` and ``pipeline.profile``.
+    """
+    lo, hi = (START + timedelta(hours=h) for h in sorted(hours))
+    hypothesis.assume(lo < hi)
+    tz = timezone(timedelta(hours=5, minutes=45)) if zone.startswith("+") else ZoneInfo(zone)
+    leaders = sorted(set(events["actor_id"]))
+    utc = ft.leader_measures(events, leaders, since=lo, until=hi, ego=False)
+    local = ft.leader_measures(
+        events, leaders, since=lo.astimezone(tz), until=hi.astimezone(tz), ego=False
+    )
+    assert_frame_equal(local, utc)
+    inside = events.filter(pl.col("timestamp").is_between(lo, hi, closed="left"))
+    assert utc["authored"].sum() == inside["action"].is_in(["post", "reply", "share"]).sum()

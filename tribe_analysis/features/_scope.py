@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -107,4 +107,5 @@ def _utc(value: datetime | str) -> datetime:
         return parsed
     if value.tzinfo is None:
         raise ValueError(f"date {value!r} has no time zone (give UTC or an offset)")
-    return value
+    # the same instant in UTC: polars compares no UTC column with a named zone's literal
+    return value.astimezone(UTC)
