@@ -327,3 +327,22 @@ def test_a_window_bound_is_an_instant_in_any_time_zone(events, hours, zone) -> N
     assert_frame_equal(local, utc)
     inside = events.filter(pl.col("timestamp").is_between(lo, hi, closed="left"))
     assert utc["authored"].sum() == inside["action"].is_in(["post", "reply", "share"]).sum()
+
+
+@SETTINGS
+@hypothesis.given(events=random_events(), minimum=st.integers(-1, 2))
+def test_a_rate_without_a_case_is_null_never_nan_whatever_the_minimum(events, minimum) -> None:
+    """``min_denominator`` 0 (or less) keeps the null rule for an empty denominator.
+
+    Before, ``min_denominator=0`` gave NaN (0 ÷ 0) for every rate without a case, in the
+    measures and ``features.parquet``: a leader without posts had ``mention_share`` NaN.
+    """
+    leaders = [*sorted(set(events["actor_id"])), "nobody"]
+    got = ft.leader_measures(events, leaders, min_denominator=minimum, ego=False)
+    floats = got.select(pl.selectors.float())
+    bad = floats.select(pl.all().is_nan().any() | pl.all().is_infinite().any()).row(0)
+    assert not any(bad), [c for c, b in zip(floats.columns, bad, strict=True) if b]
+    for name in ft.RATES:
+        den = got[f"{name}_den"]
+        known = den.is_not_null() & (den >= max(minimum, 1))
+        assert (got[name].is_not_null() == known).all(), name

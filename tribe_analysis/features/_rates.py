@@ -86,7 +86,8 @@ def _rate(
             pl.lit(None, pl.Int64).alias(f"{name}_num"),
             pl.lit(None, pl.Int64).alias(f"{name}_den"),
         ]
-    value = pl.when(den >= min_den).then(num / den).otherwise(None)
+    # never 0/0 (NaN), whatever the minimum: a rate without a case is unknown
+    value = pl.when((den >= min_den) & (den > 0)).then(num / den).otherwise(None)
     return [value.alias(name), num.alias(f"{name}_num"), den.alias(f"{name}_den")]
 
 
