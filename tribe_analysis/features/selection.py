@@ -20,7 +20,8 @@ PSEUDO_ACCOUNTS: dict[str, str] = {
 PSEUDO_PATTERNS: dict[str, str] = {
     r"^deleted:": "Stack Exchange: a deleted account, known by display name only",
     r"^(mailer-daemon|postmaster|majordomo|listserv)\b": "mailing list: mail system",
-    r"-(request|owner|bounces)\.": "mailing list: list robot address",
+    # name-request@host, Mailman's name-bounces+user=host@host, name-request.domain (anonymised)
+    r"-(request|owner|bounces)[.@+]": "mailing list: list robot address",
 }
 """Regular expressions on account ids of pseudo-accounts, and why."""
 
