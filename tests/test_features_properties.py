@@ -10,6 +10,7 @@ counted again here one event at a time, from the definitions of ``docs/methods.m
 from __future__ import annotations
 
 import math
+import random
 import statistics
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -346,3 +347,45 @@ def test_a_rate_without_a_case_is_null_never_nan_whatever_the_minimum(events, mi
         den = got[f"{name}_den"]
         known = den.is_not_null() & (den >= max(minimum, 1))
         assert (got[name].is_not_null() == known).all(), name
+
+
+def _relabeled(events: pl.DataFrame, seed: int) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The events with every account and event id renamed (a bijection), rows shuffled."""
+    actors = sorted(set(events["actor_id"]) | set(events["mentions"].explode().drop_nulls()))
+    shuffle = random.Random(seed).sample
+    rename = {
+        a: f"u{k:03d}"
+        for k, a in zip(shuffle(range(len(actors)), len(actors)), actors, strict=True)
+    }
+    ids = {
+        e: f"x{k:04d}"
+        for k, e in zip(
+            shuffle(range(events.height), events.height), events["event_id"], strict=True
+        )
+    }
+
+    def mapped(column: str, table: dict[str, str]) -> pl.Expr:
+        return pl.col(column).replace_strict(table, default=pl.col(column), return_dtype=pl.String)
+
+    raw = events.select(
+        mapped("event_id", ids),
+        "timestamp",
+        mapped("actor_id", rename),
+        "action",
+        mapped("parent_id", ids),
+        pl.col("mentions").list.eval(mapped("", rename).alias("")),
+        "platform",
+    ).sample(fraction=1.0, shuffle=True, seed=seed)
+    return ev.complete_events(raw), rename
+
+
+@SETTINGS
+@hypothesis.given(events=random_events(), seed=st.integers(0, 1000))
+def test_renaming_every_account_and_event_changes_no_measure(events, seed) -> None:
+    leaders = sorted(set(events["actor_id"]))
+    renamed, rename = _relabeled(events, seed)
+    before = ft.leader_measures(events, leaders, min_denominator=M)
+    after = ft.leader_measures(renamed, [rename[a] for a in leaders], min_denominator=M)
+    back = {new: old for old, new in rename.items()}
+    after = after.with_columns(pl.col("leader_id").replace_strict(back)).sort("leader_id")
+    assert_frame_equal(after, before)
