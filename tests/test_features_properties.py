@@ -25,7 +25,7 @@ from tribe_analysis import features as ft
 from tribe_analysis.observability import observe
 
 SETTINGS = hypothesis.settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.data_too_large],
 )
