@@ -389,3 +389,28 @@ def test_renaming_every_account_and_event_changes_no_measure(events, seed) -> No
     back = {new: old for old, new in rename.items()}
     after = after.with_columns(pl.col("leader_id").replace_strict(back)).sort("leader_id")
     assert_frame_equal(after, before)
+
+
+@SETTINGS
+@hypothesis.given(
+    events=random_events(),
+    every=st.sampled_from(["3h", "1d", "1w"]),
+    since=st.integers(-5, 45),
+)
+def test_windows_of_a_period_hold_its_events_and_an_empty_period_has_none(
+    events, every, since
+) -> None:
+    """``every`` with ``since``: one row per leader and window with data; none without events.
+
+    Before, a period without events (``since`` after the last event) with the ego measures
+    (the default) raised polars' 'cannot concat empty list' instead of giving no windows.
+    """
+    start = START + timedelta(hours=since)
+    leaders = sorted(set(events["actor_id"]))
+    got = ft.leader_measures(events, leaders, every=every, since=start, min_denominator=M)
+    inside = events.filter(pl.col("timestamp") >= start)
+    assert got.columns == ft.leader_measures(events, leaders, every=every).columns
+    assert (got.height == 0) == inside.is_empty()
+    assert got["authored"].sum() == inside["action"].is_in(["post", "reply", "share"]).sum()
+    assert got["reactions"].fill_null(0).sum() <= (inside["action"] == "reaction").sum()
+    assert (got["window_start"] < got["window_end"]).all()

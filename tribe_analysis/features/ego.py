@@ -15,6 +15,9 @@ def _ego(lf: pl.LazyFrame, leaders: Sequence[str], by: Sequence[str]) -> pl.Data
     if not by:
         return graph.ego_measures(graph.edge_list(lf), leaders)
     windows = lf.select(by).unique().sort(by).collect()
+    if windows.is_empty():  # no event in the period: no window, no row (not a failed concat)
+        start = pl.lit(None, lf.collect_schema()["window_start"]).alias("window_start")
+        return graph.ego_measures(graph.edge_list(lf), leaders).clear().with_columns(start)
     parts = []
     for (start,) in windows.iter_rows():
         edges = graph.edge_list(lf.filter(pl.col("window_start") == start))
