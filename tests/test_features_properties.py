@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import hypothesis
 import polars as pl
+import pytest
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
@@ -25,7 +26,7 @@ from tribe_analysis import features as ft
 from tribe_analysis.observability import observe
 
 SETTINGS = hypothesis.settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.data_too_large],
 )
@@ -414,3 +415,30 @@ def test_windows_of_a_period_hold_its_events_and_an_empty_period_has_none(
     assert got["authored"].sum() == inside["action"].is_in(["post", "reply", "share"]).sum()
     assert got["reactions"].fill_null(0).sum() <= (inside["action"] == "reaction").sum()
     assert (got["window_start"] < got["window_end"]).all()
+
+
+@SETTINGS
+@hypothesis.given(
+    events=random_events(),
+    every=st.one_of(
+        st.sampled_from(["0d", "-1d", "", "d", "1", "week", "banana", "1ns"]),
+        st.text(max_size=4).filter(lambda s: not any(c.isdigit() for c in s)),
+    ),
+)
+def test_a_window_length_that_is_no_positive_duration_is_one_clear_error(events, every) -> None:
+    """Before, ``every="0d"`` gave windows that end where they start (one per timestamp),
+    and ``"-1d"`` or ``"banana"`` raised polars' ComputeError or InvalidOperationError."""
+    with pytest.raises(ValueError, match="is not a positive duration") as raised:
+        ft.leader_measures(events, ["a0"], every=every)
+    assert len(str(raised.value).splitlines()) == 1
+
+
+@SETTINGS
+@hypothesis.given(events=random_events(), hours=st.tuples(st.integers(0, 40), st.integers(0, 40)))
+def test_a_reversed_or_empty_period_is_an_error_not_a_run_of_zeros(events, hours) -> None:
+    """``since`` at or after ``until`` is refused, as ``pipeline.profile`` refuses it; before,
+    ``leader_measures`` gave every leader zero counts (read as an empty period)."""
+    lo, hi = (START + timedelta(hours=h) for h in hours)
+    hypothesis.assume(lo >= hi)
+    with pytest.raises(ValueError, match="is not before"):
+        ft.leader_measures(events, ["a0"], since=lo, until=hi)

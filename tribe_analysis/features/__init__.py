@@ -165,6 +165,13 @@ def leader_measures(
         ``_den``, ``_low`` and ``_high`` of each rate. Sorted by leader (and
         window). Definitions in ``docs/methods.md``.
 
+    Raises
+    ------
+    ValueError
+        When ``every`` is not a positive polars duration, ``since`` or ``until``
+        cannot be read (or has no time zone), ``since`` is not before ``until``,
+        or ``edges`` is given with ``every``, ``since`` or ``until``.
+
     Examples
     --------
     >>> from tribe_analysis.synth import simulate_tribe

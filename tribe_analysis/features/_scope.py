@@ -69,12 +69,17 @@ def scope(
     """Filter ``events`` to ``since <= timestamp < until``, add windows, pick the leaders' events."""
     leaders = sorted(set(leaders))
     lf = events.lazy()
-    if since is not None:
-        lf = lf.filter(pl.col("timestamp") >= _utc(since))
-    if until is not None:
-        lf = lf.filter(pl.col("timestamp") < _utc(until))
+    lo = None if since is None else _utc(since)
+    hi = None if until is None else _utc(until)
+    if lo is not None and hi is not None and lo >= hi:
+        raise ValueError(f"since {since} is not before until {until}")
+    if lo is not None:
+        lf = lf.filter(pl.col("timestamp") >= lo)
+    if hi is not None:
+        lf = lf.filter(pl.col("timestamp") < hi)
     by: list[str] = []
     if every is not None:
+        _check_every(every)
         lf = lf.with_columns(pl.col("timestamp").dt.truncate(every).alias("window_start"))
         by = ["window_start"]
     lead = pl.LazyFrame({"leader_id": leaders}, schema={"leader_id": pl.String})
@@ -93,6 +98,19 @@ def merge(keys: Sequence[str], *frames: pl.LazyFrame) -> pl.LazyFrame:
     for frame in frames[1:]:
         out = out.join(frame, on=list(keys), how="full", coalesce=True)
     return out
+
+
+def _check_every(every: str) -> None:
+    """Refuse a window length that is not a positive polars duration (one clear error)."""
+    probe = pl.Series([datetime(2001, 1, 1, tzinfo=UTC)])
+    try:
+        later = probe.dt.offset_by(every).item()
+    except (pl.exceptions.PolarsError, TypeError):
+        later = None
+    if later is None or later <= probe.item():
+        raise ValueError(
+            f"every={every!r} is not a positive duration (e.g. '1w', '1mo', '14d', '12h')"
+        )
 
 
 def _utc(value: datetime | str) -> datetime:
