@@ -23,6 +23,7 @@ from polars.testing import assert_frame_equal
 
 from tribe_analysis import events as ev
 from tribe_analysis import features as ft
+from tribe_analysis import pipeline
 from tribe_analysis.observability import observe
 
 SETTINGS = hypothesis.settings(
@@ -442,3 +443,17 @@ def test_a_reversed_or_empty_period_is_an_error_not_a_run_of_zeros(events, hours
     hypothesis.assume(lo >= hi)
     with pytest.raises(ValueError, match="is not before"):
         ft.leader_measures(events, ["a0"], since=lo, until=hi)
+
+
+@SETTINGS
+@hypothesis.given(events=random_events(), data=st.data())
+def test_one_leader_given_as_a_bare_string_is_refused_not_split_into_letters(events, data) -> None:
+    """Before, ``leader_measures(events, "a0")`` and ``pipeline.profile(events, "a0")``
+    measured the accounts 'a' and '0' (the string's characters): rows of zeros, labelled
+    undetermined, and no row for a0. ``graph.ego_measures`` already refused it."""
+    leader = data.draw(st.sampled_from(sorted(set(events["actor_id"]))))
+    with pytest.raises(TypeError, match="not the string"):
+        ft.leader_measures(events, leader, ego=False)
+    with pytest.raises(TypeError, match="not the string"):
+        pipeline.profile(events, leader)
+    assert ft.leader_measures(events, [leader], ego=False)["leader_id"].to_list() == [leader]

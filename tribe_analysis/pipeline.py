@@ -288,6 +288,8 @@ def profile(
         (pseudonymising maps every id in memory).
     tribe_analysis.events.EventsError
         When no account can be chosen as a leader.
+    TypeError
+        When ``leaders`` is a single string (one leader is ``["ann"]``).
 
     Examples
     --------
@@ -299,6 +301,8 @@ def profile(
     """
     from tribe_analysis.observability import observe
 
+    if isinstance(leaders, str):  # else sorted(set("ann")) would profile 'a' and 'n'
+        raise TypeError(f"leaders must be a sequence of actor ids, not the string {leaders!r}")
     step = on_step or (lambda _: None)
     lazy = isinstance(events, pl.LazyFrame)
     if lazy and key is not None:

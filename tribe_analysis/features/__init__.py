@@ -171,6 +171,8 @@ def leader_measures(
         When ``every`` is not a positive polars duration, ``since`` or ``until``
         cannot be read (or has no time zone), ``since`` is not before ``until``,
         or ``edges`` is given with ``every``, ``since`` or ``until``.
+    TypeError
+        When ``leaders`` is a single string (one leader is ``["ann"]``).
 
     Examples
     --------
@@ -182,6 +184,8 @@ def leader_measures(
     >>> m.select("parts_observed").to_series().to_list()
     [5, 5, 5, 5]
     """
+    if isinstance(leaders, str):  # else sorted(set("ann")) would measure 'a' and 'n'
+        raise TypeError(f"leaders must be a sequence of actor ids, not the string {leaders!r}")
     leaders = sorted(set(leaders))
     if edges is not None and (every or since or until):
         raise ValueError("edges= is the whole period's edge list: not with every, since or until")
