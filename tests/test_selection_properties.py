@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tribe_analysis import events as ev
 from tribe_analysis import features as ft
-from tribe_analysis import pipeline
+from tribe_analysis import graph, pipeline
 from tribe_analysis.observability import observe
 from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS
 
@@ -115,6 +115,8 @@ def test_select_leaders_is_the_documented_rule_and_chooses_labellable_accounts(e
     seen = dict(observe(events).select("signal", "observable").iter_rows())
     chosen = ft.select_leaders(events, top=top, min_denominator=M)
     assert chosen == _documented(events, top, seen)
+    edges = graph.edge_list(events)  # "faster; the same result"
+    assert ft.select_leaders(events, top=top, min_denominator=M, edges=edges) == chosen
     if chosen:
         measures = ft.leader_measures(events, chosen, min_denominator=M, ego=False)
         assert (measures["parts_observed"] >= MIN_PARTS).all()
