@@ -20,6 +20,7 @@ import polars as pl
 import pytest
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from scipy import stats
 
 from tribe_analysis import events as ev
 from tribe_analysis import features as ft
@@ -272,7 +273,14 @@ def _check_index(row: dict) -> None:
         return
     mean = sum(row[p] for p in parts) / len(parts)
     assert math.isclose(row["participation_index"], mean)
-    assert 0 <= row["index_low"] <= row["participation_index"] <= row["index_high"] <= 1
+    posterior = [  # Jeffreys: Beta(x + 1/2, n - x + 1/2)
+        stats.beta(row[f"{p}_num"] + 0.5, row[f"{p}_den"] - row[f"{p}_num"] + 0.5) for p in parts
+    ]
+    se = math.sqrt(sum(b.var() for b in posterior)) / len(parts)
+    assert math.isclose(row["index_se"], se, rel_tol=1e-9)
+    z = stats.norm.ppf(0.95)
+    assert math.isclose(row["index_low"], max(mean - z * se, 0.0), rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(row["index_high"], min(mean + z * se, 1.0), rel_tol=1e-9, abs_tol=1e-12)
 
 
 @SETTINGS
