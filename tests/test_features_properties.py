@@ -298,6 +298,8 @@ def test_every_measure_is_its_definition_counted_event_by_event(events) -> None:
             "reaction": st.booleans(),
             "share": st.booleans(),
             "mention": st.booleans(),
+            "reply": st.booleans(),
+            "reply_answer": st.booleans(),
             "reply_chain": st.booleans(),
         }
     ),
