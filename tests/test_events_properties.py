@@ -8,7 +8,8 @@ the optional columns, in any order, with extra ones, reads the same both ways;
 a strict read fails exactly when :func:`~tribe_analysis.events.validate_events`
 reports a problem, at the same rows; a Parquet column of the wrong type is
 refused, never turned into text; and an escaped lone surrogate in canonical
-NDJSON makes its line bad with its own reason, never a crash.
+NDJSON makes its line bad with its own reason, never a crash; a key given twice on a
+line reads with its first value whichever way the file is read.
 """
 
 from __future__ import annotations
@@ -245,3 +246,36 @@ def test_escaped_lone_surrogates_in_ndjson_are_bad_lines_with_their_reason(kinds
     message = _error(ev.read_events, [path])
     assert [line.split(": ")[0] for line in message.splitlines()] == [f"{path}:{n}" for n in bad]
     assert "NUL" not in message
+
+
+CANONICAL_TEXT_KEYS = ["event_id", "actor_id", "text", "platform", "parent_id"]
+
+
+@SETTINGS
+@hypothesis.given(
+    repeats=st.lists(
+        st.tuples(st.sampled_from(CANONICAL_TEXT_KEYS), st.text(_CHARS, min_size=1, max_size=4)),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_a_key_given_twice_reads_the_same_whatever_else_is_in_the_file(repeats):
+    """polars kept a repeated key's first value and json its last: the value of a line
+    depended on whether another line sent the whole file through json."""
+    first = {"event_id": "e1", "actor_id": "a1", "timestamp": "2024-01-01T00:00:00Z"}
+    first |= {"action": "post", "text": "t", "platform": "p"}
+    pairs = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in first.items()]
+    pairs += [f"{json.dumps(k)}: {json.dumps(v.strip() or 'x')}" for k, v in repeats]
+    if any(k == "parent_id" for k, _ in repeats):  # a post has no parent: make it a reply
+        pairs.insert(0, '"parent_id": "p0"')
+        pairs = [p.replace('"post"', '"reply"') for p in pairs]
+    line = "{" + ", ".join(pairs) + "}\n"
+    folder = Path(tempfile.mkdtemp())
+    alone = folder / "alone.ndjson"
+    alone.write_text(line)
+    mixed = folder / "mixed.ndjson"  # a number as text is a bad line, read with json
+    mixed.write_text(line + json.dumps({"event_id": "e2", "text": 5, **_GOOD}) + "\n")
+    want = io.read([alone]).events
+    got = io.read([mixed], on_error="skip").events
+    assert got.filter(pl.col("event_id") == "e1").equals(want)
+    assert want.row(0, named=True)["actor_id"] == "a1"  # the first value

@@ -502,10 +502,28 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 """A UTF-16 surrogate code point: JSON can escape one alone (``\\ud800``), UTF-8 cannot hold it."""
 
 
+def _first_wins(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose repeated keys keep their first value, as polars reads them.
+
+    Examples
+    --------
+    >>> json.loads('{"a": 1, "b": 2, "a": 3}', object_pairs_hook=_first_wins)
+    {'a': 1, 'b': 2}
+    """
+    obj: dict = {}
+    for key, value in pairs:
+        obj.setdefault(key, value)
+    return obj
+
+
 def _ndjson_line(text: str) -> dict | str:
-    """One NDJSON line as an object, or (text) why it is not a well-typed JSON object."""
+    """One NDJSON line as an object, or (text) why it is not a well-typed JSON object.
+
+    A key given twice keeps its first value, as on the lines polars reads (which
+    lines those are depends on the rest of the file; the value must not).
+    """
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, object_pairs_hook=_first_wins)
     except json.JSONDecodeError as exc:
         return json_reason(exc.msg, f"column {exc.colno}")
     except (ValueError, RecursionError) as exc:  # over-long numbers, deep nesting
