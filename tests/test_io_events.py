@@ -222,3 +222,23 @@ def test_skip_canonical_cycle_quarantines_its_members_only(write_csv):
     assert [(s.line, s.record) for s in result.skipped] == [(3, rows[1]), (4, rows[2])]
     assert all(s.reason.startswith("parent_id chain forms a cycle") for s in result.skipped)
     assert sorted(result.events["event_id"]) == ["c3", "p1"]
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\x1c", "\x0b"])
+@pytest.mark.parametrize("suffix", [".ndjson", ".csv"])
+def test_a_line_separator_inside_a_value_is_not_a_line_break(tmp_path, char, suffix):
+    """Found by Hypothesis: an id holding U+2028 (JSON writes it as it is) made the file
+    'format not recognised': sniffing split its first line there, as str.splitlines does."""
+    frame = pl.DataFrame(
+        {
+            "event_id": [f"e{char}1"],
+            "timestamp": ["2024-01-01T00:00:00Z"],
+            "actor_id": ["a"],
+            "action": ["post"],
+        }
+    )
+    path = tmp_path / f"events{suffix}"
+    frame.write_csv(path) if suffix == ".csv" else frame.write_ndjson(path)
+    result = io.read([path])
+    assert result.platform == "events"
+    assert result.events["event_id"].to_list() == [f"e{char}1"]

@@ -39,9 +39,7 @@ def sniff(path: Path) -> bool:
         if ev.FORMATS[suffix] == "parquet":
             names = list(pl.read_parquet_schema(path))
         else:
-            with path.open("rb") as fh:
-                head = fh.read(65536).decode("utf-8-sig", "replace")
-            lines = [line for line in head.splitlines()[:6] if line.strip()]
+            lines = _first_lines(path)
             if ev.FORMATS[suffix] == "csv":
                 names = [c.strip() for c in next(csv.reader(lines[:1]))]
             else:  # the first line that is a JSON object (a bad first line is only a bad record)
@@ -49,6 +47,28 @@ def sniff(path: Path) -> bool:
     except Exception:  # noqa: BLE001 - sniffing must never fail
         return False
     return all(c in names for c in ev.REQUIRED_COLUMNS)
+
+
+_SNIFF_LINES = 6
+_SNIFF_LINE_BYTES = 16 * 2**20
+
+
+def _first_lines(path: Path) -> list[str]:
+    r"""The file's first non-blank lines (up to 6, each up to 16 MiB), split at ``\n`` only.
+
+    :meth:`str.splitlines` would also split at U+2028, U+0085 and other characters
+    a JSON string holds as they are (an id with one made the file unrecognised).
+    """
+    lines: list[str] = []
+    with path.open("rb") as fh:
+        while len(lines) < _SNIFF_LINES:
+            raw = fh.readline(_SNIFF_LINE_BYTES)
+            if not raw:
+                break
+            line = raw.decode("utf-8", "replace").removeprefix("\ufeff").rstrip("\r\n")
+            if line.strip():
+                lines.append(line)
+    return lines
 
 
 def _json_keys(line: str) -> list[str]:
