@@ -29,6 +29,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -857,6 +858,8 @@ def _value_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
                 ),
             )
         )
+    if "timestamp" in names:
+        checks.append(_range_check(pl.col("timestamp"), names))
     if "__raw_action" not in names:
         return checks
     action = pl.col("__raw_action")
@@ -881,6 +884,29 @@ def _value_checks(frame: pl.DataFrame) -> list[tuple[pl.Expr, pl.Expr]]:
         )
     )
     return checks
+
+
+_FIRST_TIME = datetime(1, 1, 1, tzinfo=UTC)
+_LAST_TIME = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def _range_check(ts: pl.Expr, names: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
+    """(row is bad, reason): a time outside the years 1-9999 in UTC, as every reader refuses.
+
+    Polars holds such times (``+10000-01-01T00:00:00Z``, ``0001-01-01T00:30:00+01:00``,
+    any Parquet value), but Python's datetime, which the outputs are written with,
+    does not: they failed late as an unexpected ``OverflowError``. The reason quotes
+    the time as written (text), or as polars writes it (Parquet).
+    """
+    shown = (
+        pl.col("__raw_timestamp")
+        if "__raw_timestamp" in names
+        else ts.dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")
+    )
+    return (
+        (ts < _FIRST_TIME) | (ts > _LAST_TIME),
+        pl.format("timestamp out of range '{}' (years 1 to 9999 in UTC)", shown),
+    )
 
 
 def _blank(text: pl.Expr) -> pl.Expr:

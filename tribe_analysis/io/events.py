@@ -204,5 +204,14 @@ def _record_text(problem: ev.Problem, layouts: dict, parts) -> str:
         if source == problem.source:
             row = frame.filter(pl.col(_LINE) == problem.line).drop(_LINE)
             if row.height:
-                return json.dumps(row.row(0, named=True), default=str, sort_keys=True)
+                return json.dumps(_python_row(row), default=str, sort_keys=True)
     return ""
+
+
+def _python_row(row: pl.DataFrame) -> dict:
+    """A Parquet row as Python values; a time Python cannot hold (after the year 9999) as text."""
+    try:
+        return row.row(0, named=True)
+    except (OverflowError, ValueError):
+        times = pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%:z")
+        return row.with_columns(times).row(0, named=True)

@@ -1,0 +1,167 @@
+"""Property tests: the ways of reading canonical events agree (in memory, out of core, Dask).
+
+``profile`` reads canonical events files in memory (:func:`tribe_analysis.events.read_events`),
+out of core (:mod:`tribe_analysis.spill`, ``--out-of-core``) or on a Dask cluster
+(``--engine dask``). Whatever the engine: an input one of them refuses is refused by
+the others, as one ``error:`` line per problem and exit 2, never a traceback nor an
+"unexpected failure"; an input one of them reads gives the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import polars as pl
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tribe_analysis import io
+from tribe_analysis.cli import main
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FIRST_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00Z in microseconds since the epoch
+AFTER_US = 253_402_300_800_000_000  # 10000-01-01T00:00:00Z
+
+
+def run(*args: object) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def python_time(micros: int) -> datetime | None:
+    """The oracle: the UTC time Python's datetime holds for ``micros``, or None (outside it)."""
+    try:
+        return EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        return None
+
+
+def _posts(times: list[object], leader_rows: int = 6) -> pl.DataFrame:
+    """Posts of ``L1`` and ``bob`` at ``times`` (one leader with events of its own)."""
+    n = len(times)
+    return pl.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(n)],
+            "timestamp": times,
+            "actor_id": ["L1" if i < leader_rows else "bob" for i in range(n)],
+            "action": ["post"] * n,
+        }
+    )
+
+
+# microseconds near the ends of the years 1-9999, and anywhere Parquet can hold
+MICROS = st.one_of(
+    st.integers(FIRST_US - 3, FIRST_US + 3),
+    st.integers(AFTER_US - 3, AFTER_US + 3),
+    st.integers(-(2**62), 2**62),
+    st.integers(0, 2_000_000_000_000_000),
+)
+
+
+def _text_time(year: int, rest: datetime, offset_minutes: int) -> str:
+    sign = "+" if offset_minutes >= 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    stamp = rest.strftime("%m-%dT%H:%M:%S.%f")
+    year_text = f"+{year}" if year > 9999 else f"{year:04d}"
+    return f"{year_text}-{stamp}{sign}{hours:02d}:{minutes:02d}"
+
+
+@st.composite
+def text_times(draw) -> tuple[str, bool]:
+    """An ISO-8601 time with an offset, near the ends of the years 1-9999; and whether UTC holds it."""
+    year = draw(st.sampled_from([0, 1, 2, 2024, 9998, 9999, 10000]))
+    rest = draw(st.datetimes(datetime(2001, 1, 1), datetime(2001, 12, 31, 23, 59, 59)))
+    offset = draw(st.integers(-14 * 60, 14 * 60))
+    text = _text_time(year, rest, offset)
+    if not 1 <= year <= 9999:
+        return text, False
+    local = rest.replace(year=year, tzinfo=timezone(timedelta(minutes=offset)))
+    try:
+        local.astimezone(UTC)
+    except OverflowError:
+        return text, False
+    return text, True
+
+
+def _refused_in_both_modes(path: Path, line: str, shown: str, tmp: Path) -> None:
+    """``profile`` in memory and out of core: one line naming the record, exit 2, no output."""
+    leaders = tmp / "leaders.txt"
+    leaders.write_text("L1\n")
+    want = f"error: {path}:{line}: timestamp out of range '{shown}' (years 1 to 9999 in UTC)"
+    for mode in ("--in-memory", "--out-of-core"):
+        out = tmp / mode
+        result = run("profile", path, "--leaders", leaders, "--no-report", "--out", out, mode)
+        errors = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+        assert (result.exit_code, errors) == (2, [want]), (mode, result.output)
+        assert not out.exists() and not list(tmp.glob(".tribe-analysis-spill-*"))
+    skipped = io.read([path], on_error="skip").skipped  # the record goes to the quarantine
+    assert [(s.line, s.reason) for s in skipped] == [
+        (int(line.split()[-1]), want[len(f"error: {path}:{line}: ") :])
+    ]
+
+
+@SETTINGS
+@given(st.lists(MICROS, min_size=1, max_size=4))
+def test_a_parquet_time_outside_the_years_1_to_9999_is_refused_in_both_modes(micros):
+    """The oracle is Python's datetime: polars holds ±292,000 years, the outputs' writers do not.
+
+    Such a time was read, then failed as 'unexpected failure (OverflowError: date value
+    out of range)', exit 1, in memory and out of core alike.
+    """
+    tmp = Path(tempfile.mkdtemp())
+    base = 1_700_000_000_000_000
+    values = [base + i for i in range(12)]
+    for k, value in enumerate(micros):  # rows 2, 5, 8, 11 may be out of range
+        values[1 + 3 * k] = value
+    path = tmp / "events.parquet"
+    _posts(pl.Series(values).cast(pl.Datetime("us", "UTC"))).write_parquet(path)
+    outside = [k for k, v in enumerate(values) if python_time(v) is None]
+    if not outside:
+        result = run("profile", path, "--leaders", _leaders(tmp), "--no-report", "--out", tmp / "o")
+        assert result.exit_code == 0, result.output
+        got = pl.read_parquet(tmp / "o" / "features.parquet")
+        assert got.height == 1
+        return
+    if len(outside) > 1:  # each bad row has its line; the first one is checked in full
+        result = run("profile", path, "--leaders", _leaders(tmp), "--no-report", "--out", tmp / "o")
+        errors = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+        assert result.exit_code == 2 and len(errors) == len(outside), result.output
+        assert all("timestamp out of range" in e for e in errors)
+        return
+    row = outside[0]
+    shown = pl.Series([values[row]]).cast(pl.Datetime("us", "UTC"))
+    text = shown.dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ").item()
+    _refused_in_both_modes(path, f"row {row + 1}", text, tmp)
+
+
+def _leaders(tmp: Path) -> Path:
+    path = tmp / "leaders.txt"
+    path.write_text("L1\n")
+    return path
+
+
+@SETTINGS
+@given(text_times(), st.sampled_from(["csv", "ndjson"]))
+def test_a_text_time_that_utc_moves_out_of_the_years_1_to_9999_is_refused(case, suffix):
+    """``0001-01-01T00:30:00+01:00`` is in year 0 in UTC; ``+10000-...`` after 9999: both refused."""
+    text, holds = case
+    tmp = Path(tempfile.mkdtemp())
+    times = [f"2024-01-01T00:00:{i:02d}Z" for i in range(12)]
+    times[4] = text
+    path = tmp / f"events.{suffix}"
+    frame = _posts(times)
+    if suffix == "csv":
+        frame.write_csv(path)
+    else:
+        path.write_text("".join(json.dumps(row) + "\n" for row in frame.iter_rows(named=True)))
+    if holds:
+        result = run("profile", path, "--leaders", _leaders(tmp), "--no-report", "--out", tmp / "o")
+        assert result.exit_code == 0, result.output
+        return
+    line = 6 if suffix == "csv" else 5  # the header is line 1 of a CSV file
+    _refused_in_both_modes(path, str(line), text, tmp)
