@@ -15,10 +15,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
+import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tribe_analysis import events as ev
 from tribe_analysis import io
 from tribe_analysis.cli import main
 
@@ -165,3 +167,78 @@ def test_a_text_time_that_utc_moves_out_of_the_years_1_to_9999_is_refused(case, 
         return
     line = 6 if suffix == "csv" else 5  # the header is line 1 of a CSV file
     _refused_in_both_modes(path, str(line), text, tmp)
+
+
+# --------------------------------------------------------------------------- the dask engine
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A local Dask cluster of one worker process for the module (skipped without Dask)."""
+    from tribe_analysis import distributed as dx
+
+    if dx.available():
+        pytest.skip(dx.available())
+    with dx.cluster(workers=1) as c:
+        yield c
+
+
+_GOOD_US = 1_700_000_000_000_000
+
+
+@st.composite
+def rows_to_check(draw) -> pl.DataFrame:
+    """Parquet rows as a user might give them: blank, null or NUL values, odd actions and times."""
+    n = draw(st.integers(1, 6))
+
+    def column(values):
+        return draw(st.lists(st.sampled_from(values), min_size=n, max_size=n))
+
+    times = column([_GOOD_US, _GOOD_US + 1, None, AFTER_US, FIRST_US - 1])
+    return pl.DataFrame(
+        {
+            "event_id": column(["a", "b", "c", "d", "e", "", " ", "a\x00", None]),
+            "timestamp": pl.Series(times, dtype=pl.Int64).cast(pl.Datetime("us", "UTC")),
+            "actor_id": column(["u", "v", "", " \t", "u\x00", None]),
+            "action": column(["post", "reply", "share", "reaction", "like", "Post", "", None]),
+            "parent_id": column(["a", "b", "zz", "", " ", None]),
+            "mentions": column([[], ["u"], ["v\x00"], None]),
+        },
+        schema_overrides={"mentions": pl.List(pl.String)},
+    )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(rows_to_check())
+def test_the_dask_engine_refuses_every_row_the_default_engine_refuses(client, frame):
+    """The default engine's strict read is the oracle: Dask accepted replies without a parent,
+    posts with one, blank ids and actors, NUL bytes (and crashed on a time after 9999)."""
+    from tribe_analysis import distributed as dx
+
+    path = Path(tempfile.mkdtemp()) / "events.parquet"
+    frame.write_parquet(path)
+    try:
+        ev.read_events(path)
+        refused = None
+    except ev.EventsError as exc:
+        refused = exc
+    try:
+        with dx.settings():
+            dask_frame = dx.read_parquet([str(path)])
+            dx.summarize(dask_frame)
+            dx.threads_of(dask_frame, client).compute()
+    except ev.EventsError as exc:
+        assert refused is not None, f"dask refused what polars reads: {exc}"
+        assert all(p.source == "<parquet>" for p in exc.problems)
+        named = {line.split("'")[1] for line in str(refused).splitlines() if "'" in line}
+        for problem in exc.problems:  # an example event is one the default engine refuses
+            if "(e.g. event '" in problem.reason:
+                eid = problem.reason.split("(e.g. event '")[1].split("')")[0]
+                rows = frame.with_row_index("row", 1).filter(pl.col("event_id") == eid)
+                assert any(f":row {r}:" in str(refused) for r in rows["row"]) or eid in named
+        return
+    assert refused is None, f"dask read what polars refuses: {refused}"

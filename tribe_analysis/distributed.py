@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING, Any, cast
 import polars as pl
 
 from tribe_analysis.errors import EventsError, Problem, first_line
-from tribe_analysis.events import ACTIONS, REQUIRED_COLUMNS, SCHEMA, _header_reasons
+from tribe_analysis.events import (
+    _FIRST_TIME,
+    _LAST_TIME,
+    ACTIONS,
+    REQUIRED_COLUMNS,
+    SCHEMA,
+    _blank,
+    _header_reasons,
+)
 from tribe_analysis.features._scope import COLUMNS
 from tribe_analysis.threads import MAX_THREAD_DEPTH
 
@@ -342,8 +350,9 @@ def summarize(frame, since: datetime | None = None, until: datetime | None = Non
     Raises
     ------
     EventsError
-        When a required value is missing, an action is unknown or an event id repeats
-        (one problem per kind, naming an example event).
+        When a row holds what the default engine refuses (:func:`_row_checks`: a
+        required value missing, an unknown action, ...) or an event id repeats (one
+        problem per kind, naming an example event).
     """
     import dask
 
@@ -378,21 +387,33 @@ def _reduce(frame, per_part: Callable, combine: Callable, *args: Any, fan_in: in
 
 
 def _partition_checks(part, since: datetime | None, until: datetime | None) -> dict[str, Any]:
-    """Counts of one partition: events, missing values, unknown actions, time span, window."""
+    """Counts of one partition: events, bad values (:func:`_row_checks`), time span, window.
+
+    Each kind of bad value is counted, with an example: the first event id that has
+    it (the value itself for an unknown action).
+    """
     events = pl.from_pandas(part.reset_index(drop=True))
     ts = pl.col("timestamp")
-    inside = ts.is_not_null()
+    held = ts.is_between(_FIRST_TIME, _LAST_TIME)  # Python (the outputs) holds no other time
+    inside = held
     if since is not None:
         inside = inside & (ts >= since)
     if until is not None:
         inside = inside & (ts < until)
-    action = pl.col("action")
+    checks = {key: bad.fill_null(False) for key, bad in _row_checks().items()}
+    eid = pl.col("event_id")
+    named = ~_blank(eid).fill_null(True)  # an event that can be named as an example
     return events.select(
         pl.len().alias("events"),
-        *[pl.col(c).null_count().alias(f"null_{c}") for c in REQUIRED_COLUMNS],
-        (~action.is_in(list(ACTIONS)) & action.is_not_null()).sum().alias("bad_action"),
-        ts.min().alias("first"),
-        ts.max().alias("last"),
+        *[bad.sum().alias(key) for key, bad in checks.items()],
+        *[
+            eid.filter(bad & named).first().alias(f"eg_{key}")
+            for key, bad in checks.items()
+            if key != "bad_action"
+        ],
+        pl.col("action").filter(checks["bad_action"]).first().alias("eg_bad_action"),
+        ts.filter(held).min().alias("first"),
+        ts.filter(held).max().alias("last"),
         ts.filter(inside).min().alias("window_first"),
         ts.filter(inside).max().alias("window_last"),
         inside.sum().alias("in_window"),
@@ -400,12 +421,52 @@ def _partition_checks(part, since: datetime | None, until: datetime | None) -> d
     ).row(0, named=True)
 
 
+def _row_checks() -> dict[str, pl.Expr]:
+    """Kind of bad value -> whether a row has it: what the default engine refuses in a row.
+
+    As :func:`tribe_analysis.events.read_events`: a required value null or blank, an
+    unknown action, a time outside the years 1-9999 in UTC, a reply, share or
+    reaction without ``parent_id``, a post with one, a NUL byte in a text value.
+    """
+    action, parent = pl.col("action"), pl.col("parent_id")
+    no_parent = parent.is_null() | _blank(parent)
+    texts = [c for c in COLUMNS if c not in ("timestamp", "mentions")]
+    nul = [pl.col(c).cast(pl.Binary).bin.contains(b"\x00") for c in texts]
+    nul.append(
+        pl.col("mentions").list.eval(pl.element().str.contains("\x00", literal=True)).list.any()
+    )
+    missing = {f"null_{c}": pl.col(c).is_null() | _blank(pl.col(c)) for c in REQUIRED_COLUMNS}
+    missing["null_timestamp"] = pl.col("timestamp").is_null()
+    return {
+        **missing,
+        "bad_action": ~action.is_in(list(ACTIONS)) & ~_blank(action),
+        "out_of_range": ~pl.col("timestamp").is_between(_FIRST_TIME, _LAST_TIME),
+        "no_parent": action.is_in(["reply", "share", "reaction"]) & no_parent,
+        "post_parent": (action == "post") & ~no_parent,
+        "nul": pl.any_horizontal(nul),
+    }
+
+
+_ROW_REASONS = {
+    "out_of_range": "a timestamp out of range (years 1 to 9999 in UTC)",
+    "no_parent": "no parent_id (a reply, share or reaction acts on one)",
+    "post_parent": "a parent_id but are posts (a post starts a thread; use reply or share)",
+    "nul": "a NUL byte in an id, the action or a mention (binary data, not text)",
+}
+"""Kinds of bad value of :func:`_row_checks` worded alike by :func:`_raise_problems`."""
+
+
 def _combine_checks(*parts: dict[str, Any]) -> dict[str, Any]:
-    """Partitions' :func:`_partition_checks` as one: sums, and the earliest and latest times."""
+    """Partitions' :func:`_partition_checks` as one: sums, first examples, earliest and latest times."""
     times = ("first", "last", "window_first", "window_last")
-    out: dict[str, Any] = {k: sum(int(p[k]) for p in parts) for k in parts[0] if k not in times}
+    examples = [k for k in parts[0] if k.startswith("eg_")]
+    out: dict[str, Any] = {
+        k: sum(int(p[k]) for p in parts) for k in parts[0] if k not in times and k not in examples
+    }
     for key, pick in zip(times, (min, max, min, max), strict=True):
         out[key] = pick((p[key] for p in parts if p[key] is not None), default=None)
+    for key in examples:
+        out[key] = next((p[key] for p in parts if p[key] is not None), None)
     return out
 
 
@@ -452,21 +513,24 @@ def _raise_problems(frame, got: Mapping[str, Any]) -> None:
 
     problems = []
 
-    def example(mask) -> str:
-        ids = frame[mask]["event_id"].head(1, npartitions=-1).tolist()
-        return f" (e.g. event '{ids[0]}')" if ids and ids[0] is not None else ""
+    def example(key: str) -> str:
+        eid = got[f"eg_{key}"]
+        return f" (e.g. event '{eid}')" if eid is not None else ""
 
     for column in REQUIRED_COLUMNS:
         n = int(got[f"null_{column}"])
         if n:
-            problems.append(f"{n:,} events have no {column}{example(frame[column].isnull())}")
+            problems.append(f"{n:,} events have no {column}{example(f'null_{column}')}")
     if int(got["bad_action"]):
-        bad = ~frame["action"].isin(list(ACTIONS)) & frame["action"].notnull()
-        value = frame[bad]["action"].head(1, npartitions=-1).tolist()
         problems.append(
-            f"{int(got['bad_action']):,} events have an unknown action (e.g. {value[0]!r}; "
-            f"expected one of {', '.join(ACTIONS)})"
+            f"{int(got['bad_action']):,} events have an unknown action "
+            f"(e.g. {got['eg_bad_action']!r}; expected one of {', '.join(ACTIONS)})"
         )
+    problems += [
+        f"{int(got[key]):,} events have {reason}{example(key)}"
+        for key, reason in _ROW_REASONS.items()
+        if int(got[key])
+    ]
     if int(got["events"]) > int(got["ids"]):  # equal hashes: count the repeats exactly
         counts = frame["event_id"].value_counts()
         repeated = counts[counts > 1]
