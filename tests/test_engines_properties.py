@@ -216,7 +216,8 @@ def rows_to_check(draw) -> pl.DataFrame:
 @given(rows_to_check())
 def test_the_dask_engine_refuses_every_row_the_default_engine_refuses(client, frame):
     """The default engine's strict read is the oracle: Dask accepted replies without a parent,
-    posts with one, blank ids and actors, NUL bytes (and crashed on a time after 9999)."""
+    posts with one, blank ids and actors, NUL bytes, an event that is its own parent (and
+    crashed on a time after 9999)."""
     from tribe_analysis import distributed as dx
 
     path = Path(tempfile.mkdtemp()) / "events.parquet"
@@ -233,12 +234,47 @@ def test_the_dask_engine_refuses_every_row_the_default_engine_refuses(client, fr
             dx.threads_of(dask_frame, client).compute()
     except ev.EventsError as exc:
         assert refused is not None, f"dask refused what polars reads: {exc}"
-        assert all(p.source == "<parquet>" for p in exc.problems)
-        named = {line.split("'")[1] for line in str(refused).splitlines() if "'" in line}
+        assert all(p.source in ("<parquet>", str(path)) for p in exc.problems)
+        lines = {p.line for p in refused.problems}
         for problem in exc.problems:  # an example event is one the default engine refuses
-            if "(e.g. event '" in problem.reason:
+            if "(e.g. event '" in problem.reason and None not in lines:
                 eid = problem.reason.split("(e.g. event '")[1].split("')")[0]
                 rows = frame.with_row_index("row", 1).filter(pl.col("event_id") == eid)
-                assert any(f":row {r}:" in str(refused) for r in rows["row"]) or eid in named
+                assert lines & set(rows["row"]), (eid, str(refused))
         return
     assert refused is None, f"dask read what polars refuses: {refused}"
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.sampled_from([1, 2, 4, 8]))  # a ring of 3 is tests/test_distributed.py's
+def test_a_cycle_of_parents_of_any_length_is_refused_by_every_engine(client, length):
+    """Dask followed parents by pointer jumping, which stops moving on a cycle whose length is
+    a power of two: an event that was its own parent, or 2, 4, 8 events in a ring, were read."""
+    from tribe_analysis import distributed as dx
+    from tribe_analysis.spill import spill_events
+
+    ring = [f"c{k}" for k in range(length)]
+    frame = pl.DataFrame(
+        {
+            "event_id": [*ring, "p", "r"],
+            "timestamp": [datetime(2024, 1, 1, tzinfo=UTC)] * (length + 2),
+            "actor_id": [("ann", "bob", "cid")[k % 3] for k in range(length + 2)],
+            "action": ["reply"] * length + ["post", "reply"],
+            "parent_id": [ring[(k + 1) % length] for k in range(length)] + [None, "c0"],
+        }
+    )
+    path = Path(tempfile.mkdtemp()) / "events.parquet"
+    frame.write_parquet(path)
+    with pytest.raises(ev.EventsError, match="cycle") as in_memory:
+        ev.read_events(path)
+    with pytest.raises(ev.EventsError, match="cycle") as out_of_core:
+        spill_events([path], tempfile.mkdtemp())
+    assert str(out_of_core.value) == str(in_memory.value)
+    with dx.settings(), pytest.raises(ev.EventsError, match="parent_id chain forms a cycle"):
+        dask_frame = dx.read_parquet([str(path)])
+        dx.summarize(dask_frame)
+        dx.threads_of(dask_frame, client).compute()

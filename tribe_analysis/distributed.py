@@ -573,34 +573,44 @@ def threads_of(frame, client: Client, *, unthreaded: bool = True):
 
 
 def _roots(links, client: Client):
-    """``event_id`` -> ``_root``: the root id of each event's chain of parents."""
+    """``event_id`` -> ``_root``: the root id of each event's chain of parents.
+
+    Pointer jumping: each round points every event at its pointer's pointer, until
+    none moves. A chain that leaves the data ends at an event whose parent is unknown
+    (or none); a cycle whose length is a power of two (an event that is its own parent,
+    two events each other's) also stops moving, at an event whose parent is known:
+    that is a cycle, as one that never stops moving is.
+    """
     known = links[["event_id"]].assign(_known=True).rename(columns={"event_id": "parent_id"})
     up = links.merge(known, on="parent_id", how="left")
-    up["up"] = up["parent_id"].where(up["_known"].fillna(False), up["event_id"])
-    up = client.persist(up[["event_id", "parent_id", "up"]])
+    up["_known"] = up["_known"].fillna(False).astype(bool)
+    up["up"] = up["parent_id"].where(up["_known"], up["event_id"])
+    up = client.persist(up[["event_id", "parent_id", "up", "_known"]])
     for _ in range(MAX_THREAD_DEPTH.bit_length() + 1):
         step = up[["event_id", "up"]].rename(columns={"event_id": "up", "up": "up2"})
         nxt = up.merge(step, on="up", how="left")
         nxt["moved"] = nxt["up2"] != nxt["up"]
         nxt = client.persist(nxt)
         if not int(nxt["moved"].sum().compute()):
+            looped = up[(up["up"] == up["event_id"]) & up["_known"]]
+            _raise_cycle(looped[["event_id", "parent_id"]].head(1, npartitions=-1), "")
             top = links.rename(columns={"event_id": "up", "parent_id": "_top_parent"})
             rooted = up[["event_id", "up"]].merge(top, on="up", how="left")
             rooted["_root"] = rooted["_top_parent"].fillna(rooted["up"])
             return rooted[["event_id", "_root"]]
-        up = client.persist(nxt[["event_id", "parent_id", "up2"]].rename(columns={"up2": "up"}))
+        up = client.persist(
+            nxt[["event_id", "parent_id", "up2", "_known"]].rename(columns={"up2": "up"})
+        )
     stuck = nxt[nxt["moved"]][["event_id", "parent_id"]].head(1, npartitions=-1)
-    eid, pid = stuck.iloc[0]
-    raise EventsError(
-        [
-            Problem(
-                "<parquet>",
-                None,
-                f"parent_id chain forms a cycle or is deeper than {MAX_THREAD_DEPTH} "
-                f"(event '{eid}' -> parent '{pid}')",
-            )
-        ]
-    )
+    _raise_cycle(stuck, f" or is deeper than {MAX_THREAD_DEPTH}")
+
+
+def _raise_cycle(example, deeper: str) -> None:
+    """Raise the problem of a cycle of parents, naming its first event, if ``example`` has one."""
+    if len(example):
+        eid, pid = example.iloc[0]
+        reason = f"parent_id chain forms a cycle{deeper} (event '{eid}' -> parent '{pid}')"
+        raise EventsError([Problem("<parquet>", None, reason)])
 
 
 def persist(frame, client: Client):
