@@ -278,3 +278,64 @@ def test_a_cycle_of_parents_of_any_length_is_refused_by_every_engine(client, len
         dask_frame = dx.read_parquet([str(path)])
         dx.summarize(dask_frame)
         dx.threads_of(dask_frame, client).compute()
+
+
+@st.composite
+def parquet_forms(draw) -> pl.DataFrame:
+    """Valid events as other tools write Parquet: integer ids, padded or categorical actions,
+    nanosecond times in any zone, mentions as a list, as '|'-joined text or absent."""
+    n = draw(st.integers(1, 6))
+    integer_ids = draw(st.booleans())
+    rows = []
+    for k in range(n):
+        parent = draw(st.sampled_from([None, 99, *range(k)])) if k else None
+        rows.append(
+            {
+                "event_id": k,
+                "timestamp": draw(st.integers(-(10**18), 10**18)) // 7 * 7,  # nanoseconds
+                "actor_id": draw(st.integers(0, 3)),
+                "action": draw(st.sampled_from(["reply", "share", "reaction"]))
+                if parent is not None
+                else "post",
+                "parent_id": parent,
+                "mentions": draw(st.lists(st.sampled_from(["0", "1", "x"]), max_size=2)),
+            }
+        )
+    frame = pl.DataFrame(
+        rows, schema_overrides={"parent_id": pl.Int64, "mentions": pl.List(pl.String)}
+    )
+    if not integer_ids:
+        frame = frame.with_columns(pl.col("event_id", "actor_id", "parent_id").cast(pl.String))
+    zone = draw(st.sampled_from(["UTC", "Europe/Paris", "America/St_Johns"]))
+    stamps = pl.col("timestamp").cast(pl.Datetime("ns", "UTC")).dt.convert_time_zone(zone)
+    pad = draw(st.sampled_from(["", " ", "\t"]))
+    action = draw(st.sampled_from(["text", "categorical"]))
+    actions = pl.col("action") + pad if action == "text" else pl.col("action").cast(pl.Categorical)
+    mentions = draw(st.sampled_from(["list", "text", "absent"]))
+    frame = frame.with_columns(stamps, actions)
+    if mentions == "text":
+        return frame.with_columns(pl.col("mentions").list.join("|"))
+    return frame.drop("mentions") if mentions == "absent" else frame
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(parquet_forms())
+def test_the_dask_engine_reads_the_parquet_forms_the_default_engine_reads(client, frame):
+    """Dask refused integer ids ('column event_id is int64, expected string'), '|'-joined
+    mentions and ' post '; a nanosecond time was 'Casting from timestamp[ns, tz=UTC] to
+    timestamp[us, tz=UTC] would lose data', naming no file."""
+    from tribe_analysis import distributed as dx
+    from tribe_analysis.features._scope import COLUMNS
+
+    path = Path(tempfile.mkdtemp()) / "events.parquet"
+    frame.write_parquet(path)
+    want = ev.read_events(path).select(COLUMNS).sort("event_id")
+    with dx.settings():
+        dask_frame = dx.read_parquet([str(path)])
+        dx.summarize(dask_frame)
+        got = dx._to_polars(dx.threads_of(dask_frame, client).compute())
+    assert got.select(COLUMNS).sort("event_id").equals(want)

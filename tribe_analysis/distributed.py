@@ -39,6 +39,7 @@ from tribe_analysis.events import (
     REQUIRED_COLUMNS,
     SCHEMA,
     _blank,
+    _column_exprs,
     _header_reasons,
 )
 from tribe_analysis.features._scope import COLUMNS
@@ -265,14 +266,13 @@ def _check_file(path: str, options: dict[str, Any]) -> int:
 
 
 def _type_problem(name: str, given) -> str | None:
-    """Why a column of type ``given`` cannot be read as canonical ``name``, or None."""
+    """Why a column of Arrow type ``given`` cannot be read as canonical ``name``, or None.
+
+    As the default engine reads Parquet (:func:`_canonical`), but for ``timestamp``:
+    the workers do not parse text, so it must be a time-zone-aware timestamp.
+    """
     import pyarrow as pa
     import pyarrow.types as t
-
-    def texty(kind) -> bool:
-        if t.is_dictionary(kind):
-            kind = kind.value_type
-        return t.is_string(kind) or t.is_large_string(kind) or t.is_null(kind)
 
     if name == "timestamp":
         if t.is_timestamp(given) and given.tz is not None:
@@ -281,20 +281,32 @@ def _type_problem(name: str, given) -> str | None:
             f"column timestamp is {given}: the dask engine needs time-zone-aware timestamps "
             "(the default engine also reads ISO-8601 text)"
         )
-    if name == "mentions":
-        if (t.is_list(given) or t.is_large_list(given)) and texty(given.value_type):
-            return None
-        if t.is_null(given):
-            return None
-        return f"column mentions is {given}, expected a list of strings"
-    if texty(given):
-        return None
-    return f"column {name} is {given}, expected {pa.string()}"
+    try:
+        empty = cast(pl.DataFrame, pl.from_arrow(pa.schema([(name, given)]).empty_table()))
+        dtype = empty.schema[name]
+    except Exception:  # noqa: BLE001 - a type polars cannot hold is no canonical column
+        return f"column {name!r} has type {given} (expected text)"
+    return _column_exprs(name, dtype)[1]
+
+
+def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """A row group's columns with the canonical types, as the default engine types them.
+
+    :func:`tribe_analysis.events._column_exprs` is the one definition: integer ids
+    become text, an ``action`` is stripped of white space, ``mentions`` may be
+    ``|``-joined text, a time is truncated to microseconds as polars does.
+    """
+    exprs = []
+    for name, dtype in frame.schema.items():
+        typed, _ = _column_exprs(name, dtype)
+        exprs.append(typed[0].alias(name) if typed else pl.col(name))
+    return frame.select(exprs)
 
 
 def _read_piece(piece: tuple[str, int], options: dict[str, Any]):
     """One row group of one file as a pandas frame of :data:`COLUMNS` (pyarrow types)."""
     import fsspec
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -304,6 +316,7 @@ def _read_piece(piece: tuple[str, int], options: dict[str, Any]):
         info = pq.ParquetFile(handle)
         names = [c for c in COLUMNS if c in info.schema_arrow.names]
         table = info.read_row_group(group, columns=names)
+    table = _canonical(cast(pl.DataFrame, pl.from_arrow(table))).to_arrow()
     schema = _arrow_schema()
     columns = []
     for field in schema:
@@ -312,6 +325,9 @@ def _read_piece(piece: tuple[str, int], options: dict[str, Any]):
             if pa.types.is_dictionary(column.type):
                 column = column.cast(column.type.value_type)
             columns.append(column.cast(field.type))
+        elif field.name == "mentions":  # none, as the default engine reads a file without it
+            offsets = pa.array(np.zeros(table.num_rows + 1, dtype=np.int32))
+            columns.append(pa.ListArray.from_arrays(offsets, pa.array([], pa.string())))
         else:
             columns.append(pa.nulls(table.num_rows, field.type))
     out = pa.Table.from_arrays(columns, schema=schema)
