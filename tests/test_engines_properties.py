@@ -339,3 +339,65 @@ def test_the_dask_engine_reads_the_parquet_forms_the_default_engine_reads(client
         dx.summarize(dask_frame)
         got = dx._to_polars(dx.threads_of(dask_frame, client).compute())
     assert got.select(COLUMNS).sort("event_id").equals(want)
+
+
+# --------------------------------------------------------------------------- faults out of core
+
+_STOPPED_SCRIPT = """
+import pathlib, sys, time
+from tribe_analysis import pipeline
+
+mark = pathlib.Path(sys.argv[1])
+
+def measuring(*args, **kwargs):  # the run is under way: its folders exist
+    mark.touch()
+    time.sleep(120)
+
+pipeline._measure = measuring
+from tribe_analysis.cli import main
+sys.argv = ["tribe-analysis", "profile", *sys.argv[2:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("mode", ["--out-of-core", "--in-memory"])
+def test_a_run_stopped_by_sigterm_leaves_nothing_beside_out(tmp_path, mode):
+    """``kill``, ``timeout`` or a batch job's time limit: Python's default ended the process at
+    once, leaving the spill folder (gigabytes at scale), the staging folder and the lock."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    work = tmp_path / "work"
+    work.mkdir()
+    mark = tmp_path / "measuring"
+    args = [root / "data" / "sample" / "events.csv", "--no-report", "--out", work / "res", mode]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STOPPED_SCRIPT, mark, *args],
+        cwd=root,  # the package of this checkout
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not mark.exists():
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the run did not reach its measures"
+            time.sleep(0.05)
+        under_way = sorted(p.name for p in work.iterdir())
+        assert ".res.lock" in under_way, under_way
+        if mode == "--out-of-core":
+            assert any(n.startswith(".tribe-analysis-spill-") for n in under_way), under_way
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.splitlines()[-1] == "error: stopped by SIGTERM (the run's partial files are removed)"
+    assert "Traceback" not in err
+    assert list(work.iterdir()) == []

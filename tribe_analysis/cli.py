@@ -3,7 +3,8 @@
 Exit codes: 0 success, 2 bad input, bad usage or an output that cannot be
 written (one ``error: FILE:LINE: reason`` or ``error: PATH: reason`` line per
 problem on stderr, never a traceback), 1 an unexpected failure (one ``error:``
-line too; ``TRIBE_ANALYSIS_DEBUG=1`` shows the traceback). With
+line too; ``TRIBE_ANALYSIS_DEBUG=1`` shows the traceback), 143 stopped by SIGTERM
+(its partial files removed, as on Ctrl-C). With
 ``--pseudonymize`` the values these lines quote are masked
 (:func:`tribe_analysis.privacy.mask_reason`).
 """
@@ -14,8 +15,11 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from signal import SIG_DFL, SIGTERM
+from signal import signal as _handle
 from typing import TYPE_CHECKING, Any, NoReturn
 
 # NumPy's and SciPy's OpenBLAS each start a worker thread per core when loaded, and
@@ -100,10 +104,42 @@ class _steps:  # noqa: N801 - used like a function
         self._bar.close()
 
 
+TERMINATED = 128 + SIGTERM
+"""Exit code of a run stopped by SIGTERM (143, as the shell reports a process it ended)."""
+
+
+def _terminate(signum: int, frame: object) -> NoReturn:
+    """SIGTERM (``kill``, ``timeout``, a batch job's time limit) ends the run as Ctrl-C does.
+
+    Python's default ends the process at once: the staging folder beside ``--out`` and
+    the out-of-core spill folder (gigabytes) were left behind. Raised as
+    ``SystemExit``, the run's folders are removed on the way out.
+    """
+    click.echo("error: stopped by SIGTERM (the run's partial files are removed)", err=True)
+    raise SystemExit(TERMINATED)
+
+
+@contextlib.contextmanager
+def _sigterm_ends_the_run() -> Iterator[None]:
+    """:func:`_terminate` handles SIGTERM while a command runs (main thread only), then as before."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = _handle(SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        _handle(SIGTERM, SIG_DFL if previous is None else previous)
+
+
 class _Main(click.Group):
     """The command group: a failure of any command is one ``error:`` line, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
+        with _sigterm_ends_the_run():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> object:
         from tribe_analysis.pipeline import OutputError
 
         try:
