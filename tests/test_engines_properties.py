@@ -4,7 +4,12 @@
 out of core (:mod:`tribe_analysis.spill`, ``--out-of-core``) or on a Dask cluster
 (``--engine dask``). Whatever the engine: an input one of them refuses is refused by
 the others, as one ``error:`` line per problem and exit 2, never a traceback nor an
-"unexpected failure"; an input one of them reads gives the same files.
+"unexpected failure"; an input one of them reads gives the same events and files.
+
+Oracles: Python's datetime (which times the outputs can hold), the default engine's
+strict read (what Dask must refuse and read alike), the in-memory run (what the
+out-of-core run and any row order must write, byte for byte). Dask runs on one local
+worker started once for the module; those tests are few and small.
 """
 
 from __future__ import annotations
@@ -209,7 +214,7 @@ def rows_to_check(draw) -> pl.DataFrame:
 
 
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -401,3 +406,123 @@ def test_a_run_stopped_by_sigterm_leaves_nothing_beside_out(tmp_path, mode):
     assert err.splitlines()[-1] == "error: stopped by SIGTERM (the run's partial files are removed)"
     assert "Traceback" not in err
     assert list(work.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- in memory = out of core
+
+_ACTORS = ["L1", "L2", "ann", "bob"]
+
+
+@st.composite
+def event_sets(draw) -> tuple[pl.DataFrame, list[int], list[str], tuple[int, int] | None]:
+    """Small events: parents inside and outside the data, given threads and targets, null
+    optional values, ties in time, now and then an id repeated (in another file or not);
+    cut into 1-3 files of any of the three forms, and a window at two events' times."""
+    n = draw(st.integers(2, 16))
+    rows = []
+    for k in range(n):
+        parent = None
+        if k and draw(st.booleans()):
+            parent = draw(st.sampled_from([*(f"e{j}" for j in range(k)), "gone"]))
+        rows.append(
+            {
+                "event_id": f"e{draw(st.integers(0, k))}"
+                if draw(st.integers(0, 9)) == 0
+                else f"e{k}",
+                "timestamp": T0 + timedelta(minutes=draw(st.integers(0, 6))),
+                "actor_id": draw(st.sampled_from(_ACTORS)),
+                "action": draw(st.sampled_from(["reply", "share", "reaction"]))
+                if parent
+                else "post",
+                "parent_id": parent,
+                "thread_id": draw(st.sampled_from([None, None, "t"])),
+                "target_actor_id": draw(st.sampled_from([None, None, "ann", "zed"])),
+                "mentions": draw(
+                    st.one_of(st.none(), st.lists(st.sampled_from([*_ACTORS, "zed"]), max_size=2))
+                ),
+                "text": draw(st.sampled_from([None, "", 'hi, "you"\nthere'])),
+            }
+        )
+    frame = pl.DataFrame(rows, schema_overrides={"mentions": pl.List(pl.String)})
+    cuts = sorted(set(draw(st.lists(st.integers(1, n - 1), max_size=2))))
+    kinds = draw(st.lists(st.sampled_from(["parquet", "csv", "ndjson"]), min_size=3, max_size=3))
+    window = draw(st.none() | st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)))
+    return frame, cuts, kinds, window
+
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def _write_parts(
+    frame: pl.DataFrame, cuts: list[int], kinds: list[str], folder: Path
+) -> list[Path]:
+    """``frame`` cut at ``cuts`` into files, the k-th of form ``kinds[k]``."""
+    folder.mkdir()
+    bounds = [0, *cuts, frame.height]
+    paths = []
+    for k, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        part = frame.slice(lo, hi - lo)
+        path = folder / f"part-{k}.{kinds[k]}"
+        stamps = pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")
+        if kinds[k] == "parquet":
+            part.write_parquet(path)
+        elif kinds[k] == "csv":
+            part.with_columns(stamps, pl.col("mentions").list.join("|")).write_csv(path)
+        else:
+            part.with_columns(stamps).write_ndjson(path)
+        paths.append(path)
+    return paths
+
+
+def _outputs(folder: Path) -> dict[str, bytes] | None:
+    """Every file of an output folder (the manifest without its inputs' names and hashes)."""
+    if not folder.exists():
+        return None
+    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    manifest = json.loads(files.pop("manifest.json"))
+    manifest.pop("inputs")
+    return files | {"manifest.json": json.dumps(manifest, sort_keys=True).encode()}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event_sets(), st.randoms(use_true_random=False))
+def test_in_memory_out_of_core_and_any_row_order_write_the_same_files(case, random):
+    """docs/performance.md: 'the same checks, the same error lines and byte-identical results';
+    README: the same events give the same bytes whatever their input order."""
+    frame, cuts, kinds, window = case
+    tmp = Path(tempfile.mkdtemp())
+    order = list(range(frame.height))
+    random.shuffle(order)
+    inputs = {
+        "given": _write_parts(frame, cuts, kinds, tmp / "given"),
+        "shuffled": _write_parts(frame[order], cuts, kinds, tmp / "shuffled"),
+    }
+    (tmp / "leaders.txt").write_text("\n".join(sorted(set(frame["actor_id"]))[:2]) + "\n")
+    extra = []
+    if window is not None:  # exactly at two events' times: since is in, until is out
+        lo, hi = sorted(frame["timestamp"].gather(list(window)).to_list())
+        extra = ["--since", lo.isoformat()] + (["--until", hi.isoformat()] if hi > lo else [])
+    got = {}
+    for name, paths in inputs.items():
+        for mode in ("--in-memory", "--out-of-core"):
+            out = tmp / f"{name}{mode}"
+            result = run(
+                "profile",
+                *paths,
+                "--leaders",
+                tmp / "leaders.txt",
+                "--no-report",
+                "--out",
+                out,
+                mode,
+                *extra,
+            )
+            assert "Traceback" not in result.output and "unexpected" not in result.output
+            assert not list(tmp.glob(".tribe-analysis-spill-*"))
+            got[name, mode] = (result.exit_code, result.stderr.replace(str(tmp), ""), _outputs(out))
+    first = got["given", "--in-memory"]
+    assert got["given", "--out-of-core"] == first  # the same lines, even for refusals
+    for mode in ("--in-memory", "--out-of-core"):
+        code, _, files = got["shuffled", mode]
+        assert code == first[0]
+        assert files == first[2]  # refused: no folder; read: the same bytes
