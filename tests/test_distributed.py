@@ -156,6 +156,10 @@ def test_a_cycle_of_parents_is_an_error(tmp_path, client):
             lambda f: f.with_columns(pl.lit(None, pl.String).alias("actor_id")),
             "events have no actor_id \\(e.g. event 'e1'\\)",
         ),
+        (  # not read, but a number is not text: refused as the default engine refuses it
+            lambda f: f.with_columns(pl.lit(5).alias("text")),
+            "column 'text' has type Int32 \\(expected text\\)",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_problem(tmp_path, client, change, message):

@@ -256,10 +256,9 @@ def _check_file(path: str, options: dict[str, Any]) -> int:
     missing = [c for c in REQUIRED_COLUMNS if c not in schema.names]
     if missing:
         raise EventsError([Problem(path, None, f"missing column {', '.join(missing)}")])
-    for field in _arrow_schema():
-        if field.name in schema.names:
-            given = schema.field(field.name).type
-            why = _type_problem(field.name, given)
+    for name in SCHEMA:  # text and platform too: not read, but refused as the default engine does
+        if name in schema.names:
+            why = _type_problem(name, schema.field(name).type)
             if why:
                 raise EventsError([Problem(path, None, why)])
     return groups
