@@ -526,3 +526,38 @@ def test_in_memory_out_of_core_and_any_row_order_write_the_same_files(case, rand
         code, _, files = got["shuffled", mode]
         assert code == first[0]
         assert files == first[2]  # refused: no folder; read: the same bytes
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text_times(),
+    st.sampled_from(["--since", "--until"]),
+    st.sampled_from(["--in-memory", "--out-of-core"]),
+)
+def test_a_window_bound_outside_the_years_1_to_9999_is_one_error_line(case, option, mode):
+    """``--since 9999-12-31T23:59:59-01:00`` was 'unexpected failure (OverflowError: date value
+    out of range)', exit 1; ``0001-01-01T00:30:00+01:00`` 'year 0 is out of range'."""
+    text, holds = case
+    tmp = Path(tempfile.mkdtemp())
+    path = tmp / "events.csv"
+    _posts([f"2024-01-01T00:00:{i:02d}Z" for i in range(12)]).write_csv(path)
+    result = run(
+        "profile",
+        path,
+        "--leaders",
+        _leaders(tmp),
+        "--no-report",
+        "--out",
+        tmp / "o",
+        mode,
+        f"{option}={text}",
+    )
+    errors = [x for x in result.stderr.splitlines() if x.startswith("error:")]
+    if holds:  # a window that holds no event, or all of them
+        assert result.exit_code == 0 or errors[0].startswith("error: no events in the window")
+        return
+    assert result.exit_code == 2, result.output
+    assert errors in (
+        [f"error: date {text!r} is out of range (years 1 to 9999 in UTC)"],
+        [f"error: cannot parse date {text!r} (expected ISO-8601, e.g. 2024-05-01)"],  # +10000
+    )

@@ -117,9 +117,11 @@ def _utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         text = value.strip()
         text = f"{text}T00:00:00Z" if len(text) == 10 else text
-        parsed = (
-            pl.Series([text]).str.to_datetime(time_zone="UTC", time_unit="us", strict=False).item()
-        )
+        stamp = pl.Series([text]).str.to_datetime(time_zone="UTC", time_unit="us", strict=False)
+        try:
+            parsed = stamp.item()
+        except (OverflowError, ValueError):  # polars holds it, Python's datetime does not
+            raise ValueError(f"date {value!r} is out of range (years 1 to 9999 in UTC)") from None
         if parsed is None:
             raise ValueError(f"cannot parse date {value!r} (expected ISO-8601, e.g. 2024-05-01)")
         return parsed
