@@ -156,6 +156,12 @@ def test_a_cycle_of_parents_is_an_error(tmp_path, client):
             lambda f: f.with_columns(pl.lit(None, pl.String).alias("actor_id")),
             "events have no actor_id \\(e.g. event 'e1'\\)",
         ),
+        (  # it names no one, and the default engine refuses its row
+            lambda f: f.with_columns(
+                pl.Series("mentions", [["u", ""], []], dtype=pl.List(pl.String))
+            ),
+            "1 events have an empty mention \\(a mention names an account\\) \\(e.g. event 'e1'\\)",
+        ),
         (  # not read, but a number is not text: refused as the default engine refuses it
             lambda f: f.with_columns(pl.lit(5).alias("text")),
             "column 'text' has type Int32 \\(expected text\\)",

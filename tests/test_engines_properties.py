@@ -193,7 +193,8 @@ _GOOD_US = 1_700_000_000_000_000
 
 @st.composite
 def rows_to_check(draw) -> pl.DataFrame:
-    """Parquet rows as a user might give them: blank, null or NUL values, odd actions and times."""
+    """Parquet rows as a user might give them: blank, null or NUL values, empty mentions, odd
+    actions and times."""
     n = draw(st.integers(1, 6))
 
     def column(values):
@@ -207,7 +208,7 @@ def rows_to_check(draw) -> pl.DataFrame:
             "actor_id": column(["u", "v", "", " \t", "u\x00", None]),
             "action": column(["post", "reply", "share", "reaction", "like", "Post", "", None]),
             "parent_id": column(["a", "b", "zz", "", " ", None]),
-            "mentions": column([[], ["u"], ["v\x00"], None]),
+            "mentions": column([[], ["u"], ["v\x00"], None, [""], ["u", " "], [None]]),
         },
         schema_overrides={"mentions": pl.List(pl.String)},
     )

@@ -441,7 +441,8 @@ def _row_checks() -> dict[str, pl.Expr]:
 
     As :func:`tribe_analysis.events.read_events`: a required value null or blank, an
     unknown action, a time outside the years 1-9999 in UTC, a reply, share or
-    reaction without ``parent_id``, a post with one, a NUL byte in a text value.
+    reaction without ``parent_id``, a post with one, a NUL byte in a text value, an
+    empty mention.
     """
     action, parent = pl.col("action"), pl.col("parent_id")
     no_parent = parent.is_null() | _blank(parent)
@@ -459,6 +460,9 @@ def _row_checks() -> dict[str, pl.Expr]:
         "no_parent": action.is_in(["reply", "share", "reaction"]) & no_parent,
         "post_parent": (action == "post") & ~no_parent,
         "nul": pl.any_horizontal(nul),
+        "empty_mention": pl.col("mentions")
+        .list.eval(pl.element().is_null() | _blank(pl.element()))
+        .list.any(),
     }
 
 
@@ -467,6 +471,7 @@ _ROW_REASONS = {
     "no_parent": "no parent_id (a reply, share or reaction acts on one)",
     "post_parent": "a parent_id but are posts (a post starts a thread; use reply or share)",
     "nul": "a NUL byte in an id, the action or a mention (binary data, not text)",
+    "empty_mention": "an empty mention (a mention names an account)",
 }
 """Kinds of bad value of :func:`_row_checks` worded alike by :func:`_raise_problems`."""
 
