@@ -289,19 +289,25 @@ def _simulate(**sizes: Any) -> SimulatedTribe:
     """:func:`tribe_analysis.synth.simulate_tribe`; sizes beyond its reach are one error line.
 
     NumPy refuses arrays or Poisson means that large (ValueError, OverflowError),
-    or the memory runs out: the options are named, never an 'unexpected failure'.
+    a rate overflows, or the memory runs out: the options are named, never an
+    'unexpected failure'.
     """
+    import numpy as np
+
     from tribe_analysis.synth import simulate_tribe
 
+    given = ", ".join(
+        f"{option} {sizes[name]}"
+        for name, option in _SIZE_OPTIONS.items()
+        if sizes.get(name) is not None
+    )
     try:
-        return simulate_tribe(**sizes)
-    except (ValueError, OverflowError, MemoryError) as exc:
-        given = ", ".join(
-            f"{option} {sizes[name]}"
-            for name, option in _SIZE_OPTIONS.items()
-            if sizes.get(name) is not None
-        )
+        # an overflowing rate is an error here, not a RuntimeWarning printed above the line
+        with np.errstate(over="raise"):
+            tribe = simulate_tribe(**sizes)
+    except (ValueError, OverflowError, FloatingPointError, MemoryError) as exc:
         _error(f"cannot simulate {given}: too large ({first_line(exc)})")
+    return tribe
 
 
 def write_simulation(
