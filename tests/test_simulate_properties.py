@@ -7,16 +7,22 @@ Parquet and CSV, the Mastodon reader) and the stdlib ``csv`` module for truth.cs
 
 from __future__ import annotations
 
+import csv
+import os
 import subprocess
 import sys
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
+import polars as pl
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tribe_analysis import io
 from tribe_analysis.cli import main
+from tribe_analysis.synth import simulate_tribe
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = [
@@ -46,6 +52,55 @@ def _fresh(tmp_path: Path, name: str) -> Path:
 
 
 _counter = iter(range(10**9))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=CHECKS)
+@given(
+    n_leaders=st.integers(1, 3),
+    n_members=st.none() | st.integers(2, 40),
+    days=st.integers(1, 3),
+    scale=st.floats(0.005, 2.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+@example(n_leaders=1, n_members=2, days=1, scale=0.01, seed=0)  # a tribe without events
+def test_what_simulate_writes_reads_back_as_the_tribe(
+    tmp_path: Path, n_leaders: int, n_members: int | None, days: int, scale: float, seed: int
+) -> None:
+    out = _fresh(tmp_path, f"sim{next(_counter)}")
+    sizes = ["--leaders", n_leaders, "--days", days, "--scale", repr(scale), "--seed", seed]
+    sizes += [] if n_members is None else ["--members", n_members]
+    result = _invoke("simulate", "--out", out, *sizes, "--csv", "--mastodon")
+    tribe = simulate_tribe(
+        n_leaders=n_leaders, n_members=n_members, days=days, activity_scale=scale, seed=seed
+    )
+    events = tribe.events
+    if events.height == 0:  # profile and io.read refuse an events file without rows
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: simulated no events with --leaders ")
+        assert len(result.stderr.splitlines()) == 1 and not out.exists()
+        return
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == FILES
+    for name in ("events.parquet", "events.csv"):
+        read = io.read(out / name)
+        assert read.skipped == [] and read.events.equals(events), name
+
+    statuses = io.read(out / "statuses.jsonl")
+    assert statuses.platform == "mastodon"
+    columns = ["event_id", "actor_id", "action", "parent_id", "target_actor_id", "mentions"]
+    shown = events.filter(pl.col("action") != "reaction").sort("event_id")
+    back = statuses.events.sort("event_id")
+    assert back.select(columns).equals(shown.select(columns))
+    lag = (shown["timestamp"] - back["timestamp"]).to_list()  # the API's milliseconds
+    assert all(timedelta(0) <= d < timedelta(milliseconds=1) for d in lag)
+
+    with (out / "truth.csv").open(newline="") as handle:
+        truth = list(csv.DictReader(handle))
+    assert [row["leader_id"] for row in truth] == tribe.leaders
+    assert [row["style"] for row in truth] == tribe.truth["style"].to_list()
+    actors = set(events["actor_id"])
+    listed = (out / "leaders.txt").read_text().splitlines()
+    assert listed == [leader for leader in tribe.leaders if leader in actors]
 
 
 BAD = {
@@ -89,6 +144,28 @@ def test_bad_sizes_are_one_line_and_write_nothing(
     else:
         assert len(result.stderr.splitlines()) == 1, result.stderr
         assert result.stderr.startswith("error: cannot simulate ") and option in result.stderr
+
+
+def _run(out: Path, seed: int, hash_seed: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    args = ["simulate", "--out", str(out), "--leaders", "3", "--days", "2", "--seed", str(seed)]
+    code = "from tribe_analysis.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args, "--csv", "--mastodon"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_same_seed_same_bytes_in_fresh_processes_and_other_seeds_differ(tmp_path: Path) -> None:
+    runs = [(tmp_path / "a", 11, "1"), (tmp_path / "b", 11, "2"), (tmp_path / "c", 12, "1")]
+    for out, seed, hash_seed in runs:
+        done = _run(out, seed, hash_seed)
+        assert done.returncode == 0, done.stderr
+    a, b, c = (out for out, _, _ in runs)
+    for name in FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    for name in ("events.csv", "events.parquet", "statuses.jsonl", "truth.csv"):
+        assert (a / name).read_bytes() != (c / name).read_bytes(), name
 
 
 def test_an_overflowing_scale_is_one_line_on_the_console(tmp_path: Path) -> None:

@@ -290,7 +290,8 @@ def _simulate(**sizes: Any) -> SimulatedTribe:
 
     NumPy refuses arrays or Poisson means that large (ValueError, OverflowError),
     a rate overflows, or the memory runs out: the options are named, never an
-    'unexpected failure'.
+    'unexpected failure'. A tribe without events is refused too: the events file
+    written would be one that ``profile`` and :func:`tribe_analysis.io.read` refuse.
     """
     import numpy as np
 
@@ -307,6 +308,8 @@ def _simulate(**sizes: Any) -> SimulatedTribe:
             tribe = simulate_tribe(**sizes)
     except (ValueError, OverflowError, FloatingPointError, MemoryError) as exc:
         _error(f"cannot simulate {given}: too large ({first_line(exc)})")
+    if tribe.events.height == 0:  # no reader takes an events file without rows
+        _error(f"simulated no events with {given}: give more --days, --members or --scale")
     return tribe
 
 
