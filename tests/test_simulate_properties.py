@@ -181,3 +181,16 @@ def test_an_overflowing_scale_is_one_line_on_the_console(tmp_path: Path) -> None
         "(overflow encountered in multiply)"
     ]
     assert not out.exists()
+
+
+def test_demo_without_a_leader_with_events_is_one_line(tmp_path: Path) -> None:
+    tribe = simulate_tribe(n_leaders=1, days=1, seed=0)
+    assert tribe.leaders[0] not in set(tribe.events["actor_id"])  # the oracle: a silent leader
+    out = tmp_path / "demo"
+    result = _invoke("demo", "--out", out, "--leaders", 1, "--days", 1, "--seed", 0)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: no simulated leader has an event of their own in 1 day(s): "
+        "give more --days or --leaders"
+    ]
+    assert not out.exists()

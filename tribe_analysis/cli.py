@@ -1198,10 +1198,10 @@ def demo(out: Path, n_leaders: int, days: int, seed: int, report: bool, card_png
     options["card_png"] = card_png
     with pipeline.OutputFolder(out, command="demo", options=options) as folder:
         tribe = _simulate(n_leaders=n_leaders, days=days, seed=seed)
+        # the leaders write_simulation lists: the run's leaders.txt replaces its list
+        leaders = _demo_leaders(tribe, days)  # before its note on the silent leaders
         with folder.writing():
             paths = write_simulation(tribe, folder.path, write_csv=True)
-        # the leaders write_simulation listed: the run's leaders.txt replaces its list
-        leaders = _demo_leaders(tribe, days)
         result = _load([folder.path / "events.csv"], "events", "strict")
         click.echo(format_summary(ev.summarize_events(result.events)))
         run = pipeline.profile(result.events, leaders, seed=seed, n_profiles=2)
