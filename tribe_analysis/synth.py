@@ -182,6 +182,10 @@ _LATENCY_SELF_H = 2.0
 _MAX_DEPTH = 12
 
 _US_PER_HOUR = 3_600_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_US = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - _EPOCH) // timedelta(
+    microseconds=1
+)
 _US_PER_DAY = 24 * _US_PER_HOUR
 _MIN_LATENCY_US = 1_000_000
 _POST, _REPLY, _SHARE, _REACTION = (
@@ -447,10 +451,10 @@ def _parse_start(start: object) -> int | None:
         return None
     try:
         moment = datetime.fromisoformat(start)
-    except ValueError:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: before the year 1 in UTC
         return None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def _make_plan(
@@ -485,7 +489,15 @@ def _make_plan(
         problems.append(f"seed must be a non-negative integer, got {seed!r}")
     start_us = _parse_start(start)
     if start_us is None:
-        problems.append(f"start must be an ISO-8601 date or datetime string, got {start!r}")
+        problems.append(
+            f"start must be an ISO-8601 date or datetime string in the years 1 to 9999 in UTC, "
+            f"got {start!r}"
+        )
+    elif _is_real(days) and float(days) > (_LAST_US + 1 - start_us) / _US_PER_DAY:
+        problems.append(
+            f"start {start!r} and days {days!r} end the period after the year 9999 "
+            "(no time can be written there)"
+        )
     if styles is not None:
         if isinstance(styles, str) or not isinstance(styles, Sequence):
             problems.append(f"styles must be a sequence of style names, got {styles!r}")
