@@ -234,9 +234,20 @@ def reliability_table(frame: pl.DataFrame, bins: int = 10) -> pl.DataFrame:
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")
     p = pl.col("p_participator")
+    # Edges k / bins as Python divides them (polars multiplies by 1 / bins: 0.30000000000000004),
+    # and each p in the bin whose edges hold it (p * bins is 56.99999999999999 for p = 0.57).
+    edges = pl.Series([k / bins for k in range(bins + 1)], dtype=pl.Float64)
+    guess = (p * bins).floor().clip(0, bins - 1).cast(pl.Int64)
+    fixed = (
+        pl.when((p < pl.lit(edges).gather(guess)) & (guess > 0))
+        .then(guess - 1)
+        .when((p >= pl.lit(edges).gather(guess + 1)) & (guess < bins - 1))
+        .then(guess + 1)
+        .otherwise(guess)
+    )
     return (
         frame.filter(p.is_not_null() & p.is_not_nan())
-        .with_columns((p * bins).floor().clip(0, bins - 1).cast(pl.Int64).alias("_bin"))
+        .with_columns(fixed.alias("_bin"))
         .group_by("_bin")
         .agg(
             pl.len().cast(pl.Int64).alias("n"),
@@ -245,8 +256,8 @@ def reliability_table(frame: pl.DataFrame, bins: int = 10) -> pl.DataFrame:
         )
         .sort("_bin")
         .select(
-            (pl.col("_bin") / bins).alias("bin_low"),
-            ((pl.col("_bin") + 1) / bins).alias("bin_high"),
+            pl.lit(edges).gather(pl.col("_bin")).alias("bin_low"),
+            pl.lit(edges).gather(pl.col("_bin") + 1).alias("bin_high"),
             "n",
             "stated",
             "observed",
