@@ -63,6 +63,7 @@ _counter = iter(range(10**9))
     seed=st.integers(0, 2**32 - 1),
 )
 @example(n_leaders=1, n_members=2, days=1, scale=0.01, seed=0)  # a tribe without events
+@example(n_leaders=3, n_members=None, days=1, scale=1.0, seed=8)  # L002 only reacts
 def test_what_simulate_writes_reads_back_as_the_tribe(
     tmp_path: Path, n_leaders: int, n_members: int | None, days: int, scale: float, seed: int
 ) -> None:
@@ -101,6 +102,13 @@ def test_what_simulate_writes_reads_back_as_the_tribe(
     actors = set(events["actor_id"])
     listed = (out / "leaders.txt").read_text().splitlines()
     assert listed == [leader for leader in tribe.leaders if leader in actors]
+    # `profile statuses.jsonl --leaders leaders.txt` refuses a leader it does not hold: said
+    unseen = [leader for leader in listed if leader not in set(back["actor_id"])]
+    said = [line for line in result.stderr.splitlines() if "statuses.jsonl holds" in line]
+    if unseen:
+        assert len(said) == 1 and f"({', '.join(unseen)})" in said[0]
+    else:
+        assert said == []
 
 
 BAD = {

@@ -336,13 +336,31 @@ def write_simulation(
     (out / "leaders.txt").write_text("".join(f"{leader}\n" for leader in listed))
     paths.append(out / "leaders.txt")
     if silent:  # `profile --leaders leaders.txt` would refuse an id that is not in the data
-        shown = ", ".join(silent[:5]) + (", ..." if len(silent) > 5 else "")
         click.echo(
             f"note: no event of their own in the period for {len(silent)} of the leaders "
-            f"({shown}): truth.csv lists them, leaders.txt does not",
+            f"({_first_five(silent)}): truth.csv lists them, leaders.txt does not",
+            err=True,
+        )
+    unseen = _reacting_only(tribe, listed) if write_mastodon else []
+    if unseen:  # nor would `profile statuses.jsonl --leaders leaders.txt` take these
+        click.echo(
+            f"note: statuses.jsonl holds no event of {len(unseen)} of the leaders in "
+            f"leaders.txt ({_first_five(unseen)}): their only events are reactions, which "
+            "a Mastodon export leaves out",
             err=True,
         )
     return paths
+
+
+def _first_five(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+
+
+def _reacting_only(tribe: SimulatedTribe, leaders: list[str]) -> list[str]:
+    """The ``leaders`` whose every event is a reaction (none in a Mastodon export)."""
+    events = tribe.events
+    acting = set(events.filter(events["action"] != "reaction").get_column("actor_id").to_list())
+    return [leader for leader in leaders if leader not in acting]
 
 
 def _silent_leaders(tribe: SimulatedTribe) -> list[str]:
