@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 
@@ -113,7 +113,8 @@ def _check_every(every: str) -> None:
         )
 
 
-def _utc(value: datetime | str) -> datetime:
+def _utc(value: datetime | date | str) -> datetime:
+    """``value`` (a ``since`` or ``until``) as a UTC datetime, or one clear error."""
     if isinstance(value, str):
         text = value.strip()
         text = f"{text}T00:00:00Z" if len(text) == 10 else text
@@ -125,7 +126,19 @@ def _utc(value: datetime | str) -> datetime:
         if parsed is None:
             raise ValueError(f"cannot parse date {value!r} (expected ISO-8601, e.g. 2024-05-01)")
         return parsed
-    if value.tzinfo is None:
+    if not isinstance(value, date):
+        raise TypeError(
+            f"a date must be a datetime, a date or ISO-8601 text, not {type(value).__name__} "
+            f"{value!r}"
+        )
+    if not isinstance(value, datetime):  # a day: its start in UTC, as the text '2024-05-01'
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"date {value!r} has no time zone (give UTC or an offset)")
     # the same instant in UTC: polars compares no UTC column with a named zone's literal
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 01:00+02:00 is in year 0 in UTC
+        raise ValueError(
+            f"date '{value.isoformat()}' is out of range (years 1 to 9999 in UTC)"
+        ) from None
