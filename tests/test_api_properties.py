@@ -8,7 +8,7 @@ inside or a result that silently differs.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import hypothesis
 import polars as pl
@@ -27,9 +27,148 @@ SETTINGS = hypothesis.settings(
     suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.data_too_large],
 )
 
+ZONES = ["Asia/Tokyo", "America/St_Johns", "Europe/Paris", "Pacific/Kiritimati", "Etc/GMT+12"]
+
+RETYPED = {  # documented-equivalent forms of a canonical column, as a notebook may hold them
+    "timestamp in another zone": lambda z, u: pl.col("timestamp").dt.convert_time_zone(z),
+    "timestamp in another unit": lambda z, u: pl.col("timestamp").dt.cast_time_unit(u),
+    "zone and unit": lambda z, u: pl.col("timestamp").dt.convert_time_zone(z).dt.cast_time_unit(u),
+    "action as text": lambda z, u: pl.col("action").cast(pl.String),
+    "action categorical": lambda z, u: pl.col("action").cast(pl.String).cast(pl.Categorical),
+}
+
+UNREADABLE = {  # column -> a form that cannot be read as the canonical one
+    "timestamp": [
+        pl.col("timestamp").dt.replace_time_zone(None),  # naive: which zone?
+        pl.col("timestamp").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
+        pl.col("timestamp").dt.epoch("s"),
+    ],
+    "actor_id": [pl.col("actor_id").str.len_bytes().cast(pl.Float64)],
+    "thread_id": [pl.lit(1.5).alias("thread_id")],
+    "mentions": [pl.col("mentions").list.join("|")],
+    "action": [pl.col("action").to_physical()],
+}
+
 
 def _same(got: pl.DataFrame, want: pl.DataFrame) -> None:
     assert_frame_equal(got, want, check_exact=False, rel_tol=1e-9)
+
+
+@SETTINGS
+@hypothesis.given(
+    events=random_events(),
+    form=st.sampled_from(sorted(RETYPED)),
+    zone=st.sampled_from(ZONES),
+    unit=st.sampled_from(["ns", "ms"]),
+    every=st.sampled_from([None, "6h", "1d", "1w"]),
+    lazy=st.booleans(),
+)
+def test_a_retyped_frame_gives_the_canonical_frames_measures(
+    events, form, zone, unit, every, lazy
+) -> None:
+    """A timestamp in another zone or unit is the same instant; text actions are the Enum.
+
+    Before, a timestamp column in Asia/Tokyo (``.dt.convert_time_zone``) gave windows
+    (``every``) that started at Tokyo's midnight, with ``window_start`` in Tokyo time:
+    other counts per window than the same events in UTC, without a word.
+    """
+    leaders = sorted(set(events["actor_id"]))
+    want = ft.leader_measures(events, leaders, every=every, ego=False)
+    frame = events.with_columns(RETYPED[form](zone, unit).alias(form.split()[0]))
+    got = ft.leader_measures(frame.lazy() if lazy else frame, leaders, every=every, ego=False)
+    _same(got, want)
+
+
+@SETTINGS
+@hypothesis.given(
+    events=random_events(),
+    column=st.sampled_from(sorted(UNREADABLE)),
+    data=st.data(),
+    missing=st.booleans(),
+    lazy=st.booleans(),
+)
+def test_a_missing_or_unreadable_column_is_one_error_naming_it(
+    events, column, data, missing, lazy
+) -> None:
+    """Before: polars' ColumnNotFoundError, SchemaError or InvalidOperationError, or a result.
+
+    A frame without ``mentions`` (or ``thread_id``, ``target_actor_id``) raised polars'
+    ColumnNotFoundError from deep inside; timestamps as text raised InvalidOperationError
+    ('sub operation not supported for dtypes str and str'); naive timestamps were
+    profiled as if UTC (and failed as SchemaError once ``since`` was given).
+    """
+    if missing:
+        frame = events.drop(column)
+        expected = f"events lack column '{column}'"
+    else:
+        frame = events.with_columns(data.draw(st.sampled_from(UNREADABLE[column])).alias(column))
+        expected = f"events column '{column}' has"
+    given = frame.lazy() if lazy else frame
+    leaders = sorted(set(events["actor_id"]))
+    with pytest.raises(ValueError, match=expected):
+        ft.leader_measures(given, leaders, ego=False)
+    with pytest.raises(ValueError, match=expected):
+        pipeline.profile(given, leaders)
+
+
+def test_an_unknown_action_in_text_is_an_error_not_left_out() -> None:
+    """An ``action`` of text holding 'like' raised polars' InvalidOperationError
+    ('conversion from `str` to `enum` failed in column 'action'')."""
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    frame = pl.DataFrame(
+        {
+            "event_id": ["p", "l"],
+            "timestamp": [t, t],
+            "actor_id": ["ann", "bob"],
+            "action": ["post", "like"],
+            "parent_id": [None, "p"],
+            "thread_id": ["p", "p"],
+            "target_actor_id": [None, "ann"],
+            "mentions": [[], []],
+        },
+        schema_overrides={"mentions": pl.List(pl.String)},
+    )
+    for given in (frame, frame.lazy()):
+        with pytest.raises(ValueError, match="column 'action' has the unknown action 'like'"):
+            ft.leader_measures(given, ["ann"], ego=False)
+
+
+@SETTINGS
+@hypothesis.given(
+    events=random_events(),
+    form=st.sampled_from(["tuple", "set", "series", "generator", "repeated", "with unknown"]),
+)
+def test_leaders_in_any_collection_are_the_same_leaders(events, form) -> None:
+    leaders = sorted(set(events["actor_id"]))
+    given = {
+        "tuple": lambda: tuple(leaders),
+        "set": lambda: set(leaders),
+        "series": lambda: pl.Series(leaders),
+        "generator": lambda: (leader for leader in reversed(leaders)),
+        "repeated": lambda: leaders + leaders[::-1],
+        "with unknown": lambda: [*leaders, "nobody"],
+    }[form]()
+    want = ft.leader_measures(events, leaders, ego=False)
+    got = ft.leader_measures(events, given, ego=False)
+    if form == "with unknown":  # a leader without events: zero counts, null measures
+        assert got["leader_id"].to_list() == [*leaders, "nobody"]
+        got = got.filter(pl.col("leader_id") != "nobody")
+    _same(got, want)
+
+
+@SETTINGS
+@hypothesis.given(
+    events=random_events(),
+    odd=st.sampled_from([None, 7, 1.5, b"a0", ("a0",)]),
+    profile=st.booleans(),
+)
+def test_a_leader_that_is_not_an_id_is_a_type_error_naming_leaders(events, odd, profile) -> None:
+    """Before: '<' not supported between 'NoneType' and 'str', or polars' 'unexpected value
+    while building Series of type String' (both TypeErrors that named no argument)."""
+    leaders = [*sorted(set(events["actor_id"])), odd]
+    call = pipeline.profile if profile else ft.leader_measures
+    with pytest.raises(TypeError, match="leaders must be actor ids"):
+        call(events, leaders)
 
 
 @SETTINGS

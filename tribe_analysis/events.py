@@ -70,10 +70,12 @@ __all__ = [
     "derive_threads",
     "empty_events",
     "head_problem",
+    "leader_ids",
     "not_utf8",
     "read_events",
     "sort_events",
     "reply_depths",
+    "usable_events",
     "summarize_events",
     "validate_events",
     "write_events",
@@ -1398,3 +1400,136 @@ def summarize_events(events: pl.DataFrame) -> dict[str, object]:
         "prefixed_mentions": prefixed.join(actors, on="m", how="semi").height,
         "platforms": sorted(events.get_column("platform").unique().drop_nulls().to_list()),
     }
+
+
+# --------------------------------------------------------------------------- frames given in Python
+
+_ID_COLUMNS = ("event_id", "actor_id", "parent_id", "thread_id", "target_actor_id")
+
+
+def usable_events(
+    events: pl.DataFrame | pl.LazyFrame,
+    columns: Sequence[str] = tuple(SCHEMA),
+    *,
+    what: str = "events",
+) -> pl.DataFrame | pl.LazyFrame:
+    """``events`` with ``columns`` in their canonical dtypes, or a ValueError naming the column.
+
+    The functions that take an events frame from a notebook call this first, so that a
+    frame not of :data:`SCHEMA` is one clear error, never polars' error from deep inside
+    or a result that differs from the canonical frame's. Read as the files are
+    (:func:`read_events`): a timestamp in another time zone or unit is the same instant
+    in microseconds UTC; integer or categorical ids are text; an ``action`` of text or
+    a categorical is the Enum, every value an action. Columns not in ``columns`` are
+    left as they are.
+
+    Raises
+    ------
+    TypeError
+        When ``events`` is not a polars DataFrame or LazyFrame.
+    ValueError
+        Naming each missing column, a column of a type that cannot be read
+        (timestamps as text or without a time zone, text as numbers), or an unknown action.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> df = pl.DataFrame({"event_id": [1], "timestamp": [datetime(2024, 1, 1, tzinfo=timezone.utc)],
+    ...                    "actor_id": ["u1"], "action": ["post"]})
+    >>> usable_events(df, REQUIRED_COLUMNS).schema == pl.Schema(list(SCHEMA.items())[:4])
+    True
+    >>> usable_events(df.drop("action"), REQUIRED_COLUMNS)
+    Traceback (most recent call last):
+    ...
+    ValueError: events lack column 'action' (have: event_id, timestamp, actor_id): canonical events as read_events or complete_events return them
+    """
+    if not isinstance(events, pl.DataFrame | pl.LazyFrame):
+        raise TypeError(
+            f"{what} must be a polars DataFrame or LazyFrame, not {type(events).__name__}"
+        )
+    have = events.lazy().collect_schema()
+    missing = [c for c in columns if c not in have]
+    if missing:
+        names = ", ".join(repr(c) for c in missing)
+        raise ValueError(
+            f"{what} lack column{'s' if len(missing) > 1 else ''} {names} "
+            f"(have: {', '.join(have.names()) or 'none'}): canonical events as "
+            "read_events or complete_events return them"
+        )
+    exprs = [_usable_expr(name, have[name], what) for name in columns]
+    changed = [e for e in exprs if e is not None]
+    if "action" in columns and have["action"] != ACTION_DTYPE:
+        _check_actions(events, what)
+    return events.with_columns(changed) if changed else events
+
+
+def _usable_expr(name: str, dtype: pl.DataType, what: str) -> pl.Expr | None:
+    """The cast that makes column ``name`` canonical (None when it is), or a ValueError."""
+    want = SCHEMA[name]
+    if dtype == want or dtype == pl.Null:
+        return None if dtype == want else pl.col(name).cast(want)
+    col = pl.col(name)
+    if name == "timestamp" and isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+    if name == "action" and (dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)):
+        return col.cast(pl.String).cast(ACTION_DTYPE)
+    if name in _ID_COLUMNS and (dtype.is_integer() or dtype == pl.Categorical):
+        return col.cast(pl.String)
+    if name in ("text", "platform") and dtype == pl.Categorical:
+        return col.cast(pl.String)
+    if (
+        name == "mentions"
+        and isinstance(dtype, pl.List)
+        and dtype.inner in (pl.Null, pl.Categorical)
+    ):
+        return col.cast(want)
+    if name == "timestamp" and isinstance(dtype, pl.Datetime):
+        why = "timestamps without a time zone (give UTC: .dt.replace_time_zone('UTC'))"
+    else:
+        why = f"type {dtype} (expected {want})"
+    raise ValueError(f"{what} column {name!r} has {why}")
+
+
+def _check_actions(events: pl.DataFrame | pl.LazyFrame, what: str) -> None:
+    """Refuse an ``action`` value that is not one of :data:`ACTIONS` (or null)."""
+    action = pl.col("action").cast(pl.String)
+    unknown = (
+        events.lazy()
+        .select(action.filter(action.is_not_null() & ~action.is_in(list(ACTIONS))).first())
+        .collect()
+        .item()
+    )
+    if unknown is not None:
+        raise ValueError(
+            f"{what} column 'action' has the unknown action {unknown!r} "
+            f"(expected one of {', '.join(ACTIONS)})"
+        )
+
+
+def leader_ids(leaders: Iterable[str]) -> list[str]:
+    """``leaders`` sorted, each once: any iterable of account ids (list, tuple, set, Series).
+
+    Raises
+    ------
+    TypeError
+        When ``leaders`` is a single string (one leader is ``["ann"]``), or holds
+        something that is not an id (None, a number).
+
+    Examples
+    --------
+    >>> leader_ids(pl.Series(["b", "a", "b"]))
+    ['a', 'b']
+    >>> leader_ids(["ann", None])
+    Traceback (most recent call last):
+    ...
+    TypeError: leaders must be actor ids (strings): got None (NoneType)
+    """
+    if isinstance(leaders, str):  # else sorted(set("ann")) would measure 'a' and 'n'
+        raise TypeError(f"leaders must be a sequence of actor ids, not the string {leaders!r}")
+    if isinstance(leaders, pl.DataFrame | pl.LazyFrame) or not isinstance(leaders, Iterable):
+        raise TypeError(f"leaders must be a sequence of actor ids, not a {type(leaders).__name__}")
+    ids = list(leaders)
+    odd = next((leader for leader in ids if not isinstance(leader, str)), ids)
+    if odd is not ids:
+        raise TypeError(f"leaders must be actor ids (strings): got {odd!r} ({type(odd).__name__})")
+    return sorted(set(ids))

@@ -285,11 +285,14 @@ def profile(
     ValueError
         When ``since``/``until`` cannot be read, ``since`` is not before ``until``,
         or the window holds no events; when ``key`` is given with lazy ``events``
-        (pseudonymising maps every id in memory).
+        (pseudonymising maps every id in memory); when ``events`` lack a column or
+        hold one of a type that cannot be read as the canonical one
+        (:func:`tribe_analysis.events.usable_events`).
     tribe_analysis.events.EventsError
         When no account can be chosen as a leader.
     TypeError
-        When ``leaders`` is a single string (one leader is ``["ann"]``).
+        When ``leaders`` is a single string (one leader is ``["ann"]``) or holds
+        something that is not an id.
 
     Examples
     --------
@@ -299,10 +302,12 @@ def profile(
     >>> run.profiles.columns[:3], run.profiles.height
     (['leader_id', 'profile', 'reason'], 4)
     """
+    from tribe_analysis.features._scope import COLUMNS
     from tribe_analysis.observability import observe
 
-    if isinstance(leaders, str):  # else sorted(set("ann")) would profile 'a' and 'n'
-        raise TypeError(f"leaders must be a sequence of actor ids, not the string {leaders!r}")
+    if leaders is not None:
+        leaders = ev.leader_ids(leaders)
+    events = ev.usable_events(events, COLUMNS)
     step = on_step or (lambda _: None)
     lazy = isinstance(events, pl.LazyFrame)
     if lazy and key is not None:

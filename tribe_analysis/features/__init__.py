@@ -22,6 +22,7 @@ from datetime import datetime
 
 import polars as pl
 
+from tribe_analysis import events as ev
 from tribe_analysis import observability as obs
 from tribe_analysis import participation
 from tribe_analysis.features import (
@@ -36,7 +37,7 @@ from tribe_analysis.features import (
 )
 from tribe_analysis.features._rates import COUNTS, NEEDS, finish, unobserved_measures
 from tribe_analysis.features._rates import _rate as _rate
-from tribe_analysis.features._scope import Scope, scope
+from tribe_analysis.features._scope import COLUMNS, Scope, scope
 from tribe_analysis.features._scope import _utc as _utc
 from tribe_analysis.features.conversations import _depths as _depths
 from tribe_analysis.features.ego import _ego as _ego
@@ -170,9 +171,12 @@ def leader_measures(
     ValueError
         When ``every`` is not a positive polars duration, ``since`` or ``until``
         cannot be read (or has no time zone), ``since`` is not before ``until``,
-        or ``edges`` is given with ``every``, ``since`` or ``until``.
+        or ``edges`` is given with ``every``, ``since`` or ``until``; when ``events``
+        lack a column or hold one of a type that cannot be read as the canonical one
+        (:func:`tribe_analysis.events.usable_events`).
     TypeError
-        When ``leaders`` is a single string (one leader is ``["ann"]``).
+        When ``leaders`` is a single string (one leader is ``["ann"]``) or holds
+        something that is not an id.
 
     Examples
     --------
@@ -184,9 +188,8 @@ def leader_measures(
     >>> m.select("parts_observed").to_series().to_list()
     [5, 5, 5, 5]
     """
-    if isinstance(leaders, str):  # else sorted(set("ann")) would measure 'a' and 'n'
-        raise TypeError(f"leaders must be a sequence of actor ids, not the string {leaders!r}")
-    leaders = sorted(set(leaders))
+    leaders = ev.leader_ids(leaders)
+    events = ev.usable_events(events, COLUMNS)
     if edges is not None and (every or since or until):
         raise ValueError("edges= is the whole period's edge list: not with every, since or until")
     seen = signals_of(events, observability)
