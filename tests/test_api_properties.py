@@ -8,6 +8,7 @@ inside or a result that silently differs.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import hypothesis
@@ -17,9 +18,10 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from tests.test_features_properties import random_events
+from tribe_analysis import charts, pipeline
 from tribe_analysis import events as ev
 from tribe_analysis import features as ft
-from tribe_analysis import pipeline
+from tribe_analysis.synth import simulate_tribe
 
 SETTINGS = hypothesis.settings(
     max_examples=25,
@@ -214,3 +216,34 @@ def test_a_bound_of_another_type_is_a_type_error(value) -> None:
     events = ev.empty_events()
     with pytest.raises(TypeError, match="a date must be a datetime, a date or ISO-8601 text"):
         ft.leader_measures(events, ["ann"], since=value, ego=False)
+
+
+@functools.cache
+def _measures() -> pl.DataFrame:
+    tribe = simulate_tribe(n_leaders=4, days=14, seed=1)
+    return ft.leader_measures(tribe.events, tribe.leaders, ego=False)
+
+
+@SETTINGS
+@hypothesis.given(
+    chosen=st.lists(st.sampled_from(["L001", "L002", "L003", "L004", "nobody", "L1"]), max_size=5)
+)
+def test_the_comparison_shows_every_leader_asked_for_or_names_the_missing(chosen) -> None:
+    """``measure_comparison(table, leaders=[...])`` left a leader not in the table out of the
+    chart without a word (and a bare string, ``leaders="L001"``, showed no leader at all)."""
+    table = _measures()
+    missing = [leader for leader in chosen if leader not in table["leader_id"].to_list()]
+    if missing:
+        with pytest.raises(ValueError, match=f"leaders not in the table: '{missing[0]}'"):
+            charts.measure_comparison(table, leaders=chosen)
+        return
+    spec = charts.measure_comparison(table, leaders=chosen).to_dict()
+    rows = spec["datasets"][next(iter(spec["datasets"]))]
+    assert {row["leader"] for row in rows} == {*chosen, "tribe median"}
+
+
+def test_the_comparison_refuses_a_bare_string_and_an_unknown_measure() -> None:
+    with pytest.raises(TypeError, match="not the string 'L001'"):
+        charts.measure_comparison(_measures(), leaders="L001")
+    with pytest.raises(ValueError, match="measures 'answer_rat' are not columns"):
+        charts.measure_comparison(_measures(), measures=["answer_rate", "answer_rat"])

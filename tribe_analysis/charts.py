@@ -656,6 +656,14 @@ def measure_comparison(
         Cells (``rect``) and their values (``text``); the data has one row per
         shown leader (``leader``) and measure (``measure``, ``name``, ``value``).
 
+    Raises
+    ------
+    ValueError
+        When a leader of ``leaders`` is not in ``table`` (it would be left out of
+        the chart), or a measure is not a column of ``table``.
+    TypeError
+        When ``leaders`` or ``measures`` is a single string.
+
     Examples
     --------
     >>> from tribe_analysis import features
@@ -669,8 +677,10 @@ def measure_comparison(
     >>> next(r for r in rows if r["leader"] == "L001" and r["measure"] == "answer_rate")
     {'leader': 'L001', 'measure': 'answer_rate', 'value': 0.4615, 'name': 'answering'}
     """
-    measures = list(measures)
-    chosen = table if leaders is None else table.filter(pl.col("leader_id").is_in(list(leaders)))
+    measures = _known_columns(table, measures)
+    chosen = (
+        table if leaders is None else table.filter(pl.col("leader_id").is_in(_in(table, leaders)))
+    )
     named = ["leader_name"] if "leader_name" in chosen.columns else []
     long = (
         _label(chosen.select("leader_id", *named, *measures), labels)
@@ -719,6 +729,32 @@ def measure_comparison(
         width=70 * len(measures),
     )
     return cast(alt.LayerChart, chart)
+
+
+def _known_columns(table: pl.DataFrame, measures: Sequence[str]) -> list[str]:
+    """``measures`` as a list, or a ValueError naming those ``table`` lacks."""
+    if isinstance(measures, str):
+        raise TypeError(f"measures must be a sequence of column names, not the string {measures!r}")
+    missing = [m for m in measures if m not in table.columns]
+    if missing:
+        raise ValueError(
+            f"measures {', '.join(map(repr, missing))} are not columns of the table "
+            f"(e.g. {', '.join(COMPARISON_MEASURES)})"
+        )
+    return list(measures)
+
+
+def _in(table: pl.DataFrame, leaders: Sequence[str]) -> list[str]:
+    """``leaders`` as a list, or an error naming those not in ``table`` (none is left out)."""
+    if isinstance(leaders, str):
+        raise TypeError(f"leaders must be a sequence of leader ids, not the string {leaders!r}")
+    wanted = list(leaders)
+    have = set(table.get_column("leader_id").to_list())
+    missing = [leader for leader in wanted if leader not in have]
+    if missing:
+        shown = ", ".join(repr(m) for m in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise ValueError(f"leaders not in the table: {shown}")
+    return wanted
 
 
 def ego_network(
