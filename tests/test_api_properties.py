@@ -12,6 +12,7 @@ import functools
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import hypothesis
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import strategies as st
@@ -247,3 +248,31 @@ def test_the_comparison_refuses_a_bare_string_and_an_unknown_measure() -> None:
         charts.measure_comparison(_measures(), leaders="L001")
     with pytest.raises(ValueError, match="measures 'answer_rat' are not columns"):
         charts.measure_comparison(_measures(), measures=["answer_rate", "answer_rat"])
+
+
+@SETTINGS
+@hypothesis.given(
+    events=random_events(),
+    value=st.sampled_from(["3", 2.5, 3.0, None, [3]]),
+    which=st.sampled_from(["top", "min_denominator"]),
+)
+def test_a_count_argument_that_is_not_a_whole_number_is_a_type_error_naming_it(
+    events, value, which
+) -> None:
+    """Before: ``profile(events, top="3")`` raised "'<' not supported between 'str' and 'int'",
+    ``top=2.5`` 'slice indices must be integers', ``leader_measures(min_denominator="5")``
+    polars' ComputeError ('cannot compare string with numeric type')."""
+    with pytest.raises(TypeError, match=f"{which} must be a whole number"):
+        if which == "top":
+            pipeline.profile(events, top=value)
+        else:
+            ft.leader_measures(events, ["a0"], min_denominator=value, ego=False)
+
+
+@SETTINGS
+@hypothesis.given(events=random_events(), value=st.integers(-2, 3), numpy=st.booleans())
+def test_a_whole_number_of_any_integer_type_is_that_number(events, value, numpy) -> None:
+    given = np.int64(value) if numpy else value
+    leaders = sorted(set(events["actor_id"]))
+    want = ft.leader_measures(events, leaders, min_denominator=value, ego=False)
+    _same(ft.leader_measures(events, leaders, min_denominator=given, ego=False), want)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import numbers
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -74,6 +75,7 @@ __all__ = [
     "not_utf8",
     "read_events",
     "sort_events",
+    "whole_number",
     "reply_depths",
     "usable_events",
     "summarize_events",
@@ -1533,3 +1535,20 @@ def leader_ids(leaders: Iterable[str]) -> list[str]:
     if odd is not ids:
         raise TypeError(f"leaders must be actor ids (strings): got {odd!r} ({type(odd).__name__})")
     return sorted(set(ids))
+
+
+def whole_number(value: object, name: str) -> int:
+    """``value`` (the argument ``name``) as an int, or a TypeError naming the argument.
+
+    Examples
+    --------
+    >>> whole_number(np.int64(3), "top")
+    3
+    >>> whole_number("3", "top")
+    Traceback (most recent call last):
+    ...
+    TypeError: top must be a whole number, not str '3'
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, not {type(value).__name__} {value!r}")
+    return int(value)

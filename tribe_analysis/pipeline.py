@@ -292,7 +292,7 @@ def profile(
         When no account can be chosen as a leader.
     TypeError
         When ``leaders`` is a single string (one leader is ``["ann"]``) or holds
-        something that is not an id.
+        something that is not an id; when ``top`` is not a whole number (leaders chosen).
 
     Examples
     --------
@@ -705,6 +705,7 @@ def _choose(
     """
     from tribe_analysis.features.selection import ranked_candidates, with_evidence
 
+    top = ev.whole_number(top, "top")
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top}")
     ranked = ranked_candidates(own, "audience", 1, edges, lf)

@@ -176,7 +176,7 @@ def leader_measures(
         (:func:`tribe_analysis.events.usable_events`).
     TypeError
         When ``leaders`` is a single string (one leader is ``["ann"]``) or holds
-        something that is not an id.
+        something that is not an id; when ``min_denominator`` is not a whole number.
 
     Examples
     --------
@@ -189,6 +189,7 @@ def leader_measures(
     [5, 5, 5, 5]
     """
     leaders = ev.leader_ids(leaders)
+    min_denominator = ev.whole_number(min_denominator, "min_denominator")
     events = ev.usable_events(events, COLUMNS)
     if edges is not None and (every or since or until):
         raise ValueError("edges= is the whole period's edge list: not with every, since or until")
