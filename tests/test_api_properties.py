@@ -276,3 +276,52 @@ def test_a_whole_number_of_any_integer_type_is_that_number(events, value, numpy)
     leaders = sorted(set(events["actor_id"]))
     want = ft.leader_measures(events, leaders, min_denominator=value, ego=False)
     _same(ft.leader_measures(events, leaders, min_denominator=given, ego=False), want)
+
+
+def _charts_of(run: pipeline.ProfileRun) -> dict[str, tuple]:
+    """Each chart function and its frame arguments, as a notebook calls them on a run."""
+    leader = run.leaders[0]
+    weekly = ft.leader_measures(run.events, run.leaders, every="1w", ego=False)
+    return {
+        "profile_map": (charts.profile_map, (run.profiles,), {}),
+        "measure_comparison": (charts.measure_comparison, (run.profiles,), {}),
+        "ego_network": (charts.ego_network, (run.edges, leader), {}),
+        "thread_view": (charts.thread_view, (run.events, leader), {}),
+        "activity_timeline": (charts.activity_timeline, (run.events,), {}),
+        "style_over_time": (charts.style_over_time, (weekly,), {}),
+        "report_card": (charts.report_card, (leader, run.profiles, run.edges, run.events), {}),
+        "summarize_events": (ev.summarize_events, (run.events,), {}),
+        "validate_events": (ev.validate_events, (run.events,), {}),
+    }
+
+
+@functools.cache
+def _run() -> pipeline.ProfileRun:
+    tribe = simulate_tribe(n_leaders=2, days=10, seed=1)
+    return pipeline.profile(tribe.events, tribe.leaders)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "profile_map",
+        "measure_comparison",
+        "ego_network",
+        "thread_view",
+        "activity_timeline",
+        "style_over_time",
+        "report_card",
+        "summarize_events",
+        "validate_events",
+    ],
+)
+def test_a_lazy_frame_where_a_data_frame_is_documented_is_a_type_error_naming_it(name) -> None:
+    """Before: AttributeError ('LazyFrame' object has no attribute 'is_empty', 'get_column',
+    'iter_rows', 'height') or 'LazyFrame is not subscriptable', from deep inside."""
+    function, args, kwargs = _charts_of(_run())[name]
+    function(*args, **kwargs)  # the documented frames work
+    for k, arg in enumerate(args):
+        if isinstance(arg, pl.DataFrame):
+            lazy = [a.lazy() if j == k else a for j, a in enumerate(args)]
+            with pytest.raises(TypeError, match="must be a polars DataFrame, not a LazyFrame"):
+                function(*lazy, **kwargs)

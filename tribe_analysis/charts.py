@@ -216,6 +216,17 @@ def setup_notebook() -> None:
     pl.Config.set_engine_affinity("in-memory")
 
 
+def _frames(**frames: object) -> None:
+    """Refuse what is not a polars DataFrame, naming the argument (a chart needs the rows)."""
+    for name, frame in frames.items():
+        if isinstance(frame, pl.LazyFrame):
+            raise TypeError(
+                f"{name} must be a polars DataFrame, not a LazyFrame: .collect() it first"
+            )
+        if not isinstance(frame, pl.DataFrame):
+            raise TypeError(f"{name} must be a polars DataFrame, not {type(frame).__name__}")
+
+
 def _chart_data(
     frame: pl.DataFrame, sort: Sequence[str], *, descending: bool = False
 ) -> pl.DataFrame:
@@ -431,6 +442,7 @@ def profile_map(
     >>> spec["title"]["subtitle"][-1]
     '1 leader undetermined for lack of evidence is not shown'
     """
+    _frames(table=table)
     frame, hidden = _map_frame(table, labels)
     width, height = 460, 320
     y_domain = _balance_domain(frame["give_receive_log_ratio"].drop_nulls().to_list())
@@ -677,6 +689,7 @@ def measure_comparison(
     >>> next(r for r in rows if r["leader"] == "L001" and r["measure"] == "answer_rate")
     {'leader': 'L001', 'measure': 'answer_rate', 'value': 0.4615, 'name': 'answering'}
     """
+    _frames(table=table)
     measures = _known_columns(table, measures)
     chosen = (
         table if leaders is None else table.filter(pl.col("leader_id").is_in(_in(table, leaders)))
@@ -790,6 +803,7 @@ def ego_network(
     >>> chart.to_dict()["title"]
     {'text': 'Ego network of L001', 'subtitle': '5 strongest of 14 ties'}
     """
+    _frames(edges=edges)
     links, nodes, title, subtitle = _ego_data(
         edges, leader, max_alters=max_alters, seed=seed, labels=labels, ego=ego
     )
@@ -1007,6 +1021,7 @@ def thread_view(
     >>> thread_view(tribe.events, "L003", limit=5).to_dict()["title"]
     'Threads started by L003, Jan 09 – Jan 14, 2024 (latest 5 of 20)'
     """
+    _frames(events=events)
     name = _short_text(_shown_name(labels, leader))
     threads = _thread_data(events, leader, limit)
     rows = _with_message(threads.rows, name)
@@ -1255,6 +1270,7 @@ def activity_timeline(
     >>> spec["encoding"]["color"]["scale"]["domain"]
     ['post', 'reply', 'share', 'reaction']
     """
+    _frames(events=events)
     chosen = events if actors is None else events.filter(pl.col("actor_id").is_in(list(actors)))
     if chosen.is_empty():  # no bar: no time axis to draw (Vega warned "Infinite extent")
         whose = "" if actors is None else " of these accounts"
@@ -1329,6 +1345,7 @@ def style_over_time(
     >>> [layer["mark"]["type"] for layer in spec["layer"]]
     ['rule', 'line', 'point']
     """
+    _frames(windowed=windowed)
     ends = ["window_end"] if "window_end" in windowed.columns else []
     data = _label(
         windowed.select("leader_id", "window_start", *ends, "participation_index"), labels
@@ -1561,6 +1578,7 @@ def report_card(
     >>> card.to_dict()["title"]["text"]
     'Report card — L001: participator · reciprocator (probability 0.99)'
     """
+    _frames(table=table, edges=edges, events=events)
     return _card_chart(
         _card_data(
             leader, table, edges, events, labels=labels, seed=seed, max_alters=max_alters, ego=ego

@@ -1145,6 +1145,7 @@ def validate_events(
     ...     print(p)
     mine:row 2: duplicate event_id 'a' (first at mine:row 1); malformed timestamp 'yesterday' (expected ISO-8601 with an offset or Z, e.g. 2024-05-01T12:00:00Z); unknown action 'like' (expected one of post, reply, share, reaction: a like is a reaction)
     """
+    _in_memory(frame, "frame")
     raw = frame.with_row_index(_LINE, offset=1)
     _, problems = _check_parts([(raw, source, "row")], max_depth)
     return one_per_record(problems)
@@ -1375,6 +1376,7 @@ def summarize_events(events: pl.DataFrame) -> dict[str, object]:
     >>> s["rows"], s["actions"]["reply"], s["actors"], s["orphan_reply_share"]
     (3, 2, 3, 0.5)
     """
+    _in_memory(events, "events")
     counts = dict.fromkeys(ACTIONS, 0)
     for action, n in events.group_by("action").len().iter_rows():
         counts[str(action)] = int(n)
@@ -1552,3 +1554,11 @@ def whole_number(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number, not {type(value).__name__} {value!r}")
     return int(value)
+
+
+def _in_memory(frame: object, name: str) -> None:
+    """Refuse what is not a polars DataFrame, naming the argument ``name``."""
+    if isinstance(frame, pl.LazyFrame):
+        raise TypeError(f"{name} must be a polars DataFrame, not a LazyFrame: .collect() it first")
+    if not isinstance(frame, pl.DataFrame):
+        raise TypeError(f"{name} must be a polars DataFrame, not {type(frame).__name__}")
