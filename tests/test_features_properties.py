@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from scipy import stats
 
+from tests.event_strategies import canonical_events
 from tribe_analysis import events as ev
 from tribe_analysis import features as ft
 from tribe_analysis import pipeline
@@ -40,27 +41,17 @@ M = 2  # a small minimum denominator, so that small random sets have rates
 def random_events(draw: st.DrawFn) -> pl.DataFrame:
     """Canonical events of 1-5 accounts: any action, parent or mention, timestamps with ties."""
     actors = [f"a{i}" for i in range(draw(st.integers(1, 5)))]
-    rows: list[dict] = []
-    for i in range(draw(st.integers(1, 60))):
-        action = draw(st.sampled_from(["post", "reply", "share", "reaction"])) if i else "post"
-        parent = None
-        if action != "post":
-            parent = draw(st.sampled_from([*(f"e{j}" for j in range(i)), "elsewhere", "gone"]))
-        mentions: list[str] = []
-        if action != "reaction":
-            mentions = draw(st.lists(st.sampled_from([*actors, "zed"]), max_size=2))
-        rows.append(
-            {
-                "event_id": f"e{i}",
-                "timestamp": START + timedelta(hours=draw(st.integers(0, 40))),
-                "actor_id": draw(st.sampled_from(actors)),
-                "action": action,
-                "parent_id": parent,
-                "mentions": mentions,
-                "platform": "events",
-            }
-        )
-    return ev.complete_events(pl.DataFrame(rows, schema_overrides={"mentions": pl.List(pl.String)}))
+    return canonical_events(
+        draw,
+        actors,
+        start=START,
+        events=60,
+        outside=("elsewhere", "gone"),
+        mentioned_by=("post", "reply", "share"),
+        mentioned=[*actors, "zed"],
+        max_mentions=2,
+        hours=40,
+    )
 
 
 class Oracle:

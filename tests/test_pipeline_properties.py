@@ -36,6 +36,7 @@ from click.testing import CliRunner
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from tests.event_strategies import canonical_events
 from tribe_analysis import events as ev
 from tribe_analysis import io, pipeline
 from tribe_analysis.cli import main
@@ -61,28 +62,10 @@ OWN = ["profile", "reason", "probability", "p_participator", "participation_inde
 def random_events(draw: st.DrawFn) -> pl.DataFrame:
     """Canonical events of 1-5 accounts: any action, parent or mention, timestamps with ties."""
     actors = [f"a{i}" for i in range(draw(st.integers(1, 5)))]
-    rows: list[dict] = []
-    for i in range(draw(st.integers(1, 80))):
-        action = draw(st.sampled_from(["post", "reply", "share", "reaction"])) if i else "post"
-        parent = None
-        if action != "post":
-            parent = draw(st.sampled_from([*(f"e{j}" for j in range(i)), "elsewhere"]))
-        mentions: list[str] = []
-        if action in ("post", "reply"):
-            mentions = draw(st.lists(st.sampled_from([*actors, "zed"]), max_size=2))
-        hour = draw(st.integers(0, 30))  # few distinct hours: many ties, some replies early
-        rows.append(
-            {
-                "event_id": f"e{i}",
-                "timestamp": START + timedelta(hours=hour),
-                "actor_id": draw(st.sampled_from(actors)),
-                "action": action,
-                "parent_id": parent,
-                "mentions": mentions,
-                "platform": "events",
-            }
-        )
-    return ev.complete_events(pl.DataFrame(rows, schema_overrides={"mentions": pl.List(pl.String)}))
+    # few distinct hours: many ties, some replies early
+    return canonical_events(
+        draw, actors, start=START, events=80, mentioned=[*actors, "zed"], max_mentions=2, hours=30
+    )
 
 
 @st.composite

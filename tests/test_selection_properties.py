@@ -13,13 +13,14 @@ Over small random event sets whose accounts include pseudo-accounts (Reddit's
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import hypothesis
 import polars as pl
 import pytest
 from hypothesis import strategies as st
 
+from tests.event_strategies import canonical_events
 from tribe_analysis import events as ev
 from tribe_analysis import features as ft
 from tribe_analysis import graph, pipeline
@@ -51,29 +52,16 @@ def random_events(draw: st.DrawFn) -> pl.DataFrame:
     """Events of 2-6 accounts, some of them pseudo-accounts, with parents and mentions."""
     people = [f"a{i}" for i in range(draw(st.integers(1, 4)))]
     actors = people + draw(st.lists(st.sampled_from(PSEUDO), min_size=1, max_size=2, unique=True))
-    rows: list[dict] = []
-    for i in range(draw(st.integers(1, 90))):
-        action = (
-            draw(st.sampled_from(["post", "reply", "reply", "share", "reaction"])) if i else "post"
-        )
-        parent = None
-        if action != "post":
-            parent = draw(st.sampled_from([*(f"e{j}" for j in range(i)), "elsewhere"]))
-        mentions: list[str] = []
-        if action in ("post", "reply"):
-            mentions = draw(st.lists(st.sampled_from(actors), max_size=1))
-        rows.append(
-            {
-                "event_id": f"e{i}",
-                "timestamp": START + timedelta(hours=i),
-                "actor_id": draw(st.sampled_from(actors)),
-                "action": action,
-                "parent_id": parent,
-                "mentions": mentions,
-                "platform": "events",
-            }
-        )
-    return ev.complete_events(pl.DataFrame(rows, schema_overrides={"mentions": pl.List(pl.String)}))
+    return canonical_events(
+        draw,
+        actors,
+        start=START,
+        events=90,
+        actions=("post", "reply", "reply", "share", "reaction"),
+        mentioned=actors,
+        max_mentions=1,
+        hours=None,
+    )
 
 
 def _documented(events: pl.DataFrame, top: int, seen: dict[str, bool]) -> list[str]:
