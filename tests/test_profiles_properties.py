@@ -7,7 +7,8 @@ any number of authored actions), and with the slow reading of the rule written h
 - each leader's label, probability and reason are its own: the same fitted with any subset
   of the other leaders, and ``decide``'s rule (Φ((index − t) ÷ √(se² + τ²)) against 0.9);
 - clustering never changes a label; undetermined leaders have no cluster; a sub-profile is
-  named only after a measure observed for some leader of its label; drivers are observed
+  named only after a measure observed for some leader of its label; the leaders' order and
+  ids change no cluster, sub-profile or stability; drivers are observed
   parts on the label's side of the threshold; stability is a share;
 - scikit-learn conventions: ``get_params``/``set_params``/``clone``, ``fit`` returns self, a
   second ``fit`` leaves nothing of the first, an integer ``random_state`` repeats the fit.
@@ -133,6 +134,26 @@ def test_clusters_live_inside_labels_and_are_named_after_observed_measures(frame
         .agg(pl.col("profile").n_unique(), pl.col("sub_profile").n_unique())
     )
     assert (same_cluster["profile"] == 1).all() and (same_cluster["sub_profile"] == 1).all()
+
+
+@SETTINGS
+@hypothesis.given(frame=measure_frames(), data=st.data())
+def test_clusters_do_not_follow_the_leaders_order_or_ids(frame, data) -> None:
+    """The same leaders under other ids, in another order: the same clusters, names, stability.
+
+    The mixture's start and the bootstrap draw leaders by position; in the order of
+    the ids, re-keying an export (the same people, other ids) moved leaders between
+    clusters and changed the stability.
+    """
+    order = data.draw(st.permutations(range(frame.height)))
+    renamed = [f"R{i:02d}" for i in data.draw(st.permutations(range(frame.height)))]
+    other = frame.with_columns(pl.Series("leader_id", renamed))[list(order)]
+    _, table = profile_leaders(frame, n_bootstrap=3)
+    _, again = profile_leaders(other, n_bootstrap=3)
+    back = dict(zip(renamed, frame["leader_id"], strict=True))
+    again = again.with_columns(pl.col("leader_id").replace_strict(back)).sort("leader_id")
+    columns = ["leader_id", "profile", "sub_profile", "cluster", "stability"]
+    assert again.select(columns).equals(table.sort("leader_id").select(columns))
 
 
 def _fitted(profiler: LeaderProfiler) -> dict[str, object]:

@@ -309,7 +309,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         stability: list[float] = []
         with threadpool_limits(limits=1, user_api="openmp"):
             for label in PROFILES[:2]:
-                rows = np.flatnonzero(self.profiles_ == label)
+                rows = _by_values(np.flatnonzero(self.profiles_ == label), values)
                 if rows.size == 0:
                     continue
                 clusters, names, stab = self._cluster(label, values, rows, rng)
@@ -396,6 +396,24 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         return out
 
 
+def _by_values(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``rows`` ordered by their measures (first measure first; NaN last), not by leader id.
+
+    The mixture's start and the bootstrap draw rows by position: taken in the order
+    of the leaders' ids, the clusters, their numbers and stability changed when the
+    same accounts had other ids (a re-keyed export, another spelling of the same
+    people). Rows with equal measures are interchangeable, so their order among
+    themselves changes nothing.
+
+    Examples
+    --------
+    >>> v = np.array([[0.5, 1.0], [0.2, np.nan], [0.5, 0.3], [np.nan, 0.1]])
+    >>> _by_values(np.array([0, 1, 2, 3]), v).tolist()
+    [1, 2, 0, 3]
+    """
+    return rows[np.lexsort(values[rows].T[::-1])]
+
+
 def _logit(values: np.ndarray) -> np.ndarray:
     clipped = np.clip(values, _EPS, 1 - _EPS)
     return np.log(clipped / (1 - clipped))
@@ -418,6 +436,7 @@ def _nouns(
     above the fitted leaders' mean (else it keeps the bare label), and
     participator clusters never after ``broadcast_share``.
     """
+    everyone = np.sort(everyone, axis=0)  # sums in one order, whatever the leaders' order
     mean = np.nanmean(everyone, axis=0)
     std = np.nanstd(everyone, axis=0)
     z = (observed - mean) / np.where(std > 1e-12, std, 1.0)
