@@ -735,6 +735,36 @@ def test_profile_interrupted_leaves_the_previous_output(sample_csv, tmp_path, mo
     assert files_of(out) == before and left_beside(out) == []
 
 
+_CTRL_C_IN_IMPORT = """
+import importlib.abc, runpy, sys
+
+class Interrupted(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "polars":  # as Ctrl-C does while polars loads
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, Interrupted())
+sys.argv = ["tribe-analysis", "--help"]
+runpy.run_module("tribe_analysis.cli", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("how", ["-m", "script"])
+def test_ctrl_c_while_the_libraries_load_is_aborted_without_a_traceback(how, tmp_path):
+    """Ctrl-C in the first 0.3 s (polars loading) printed a traceback, not click's 'Aborted!'."""
+    code = _CTRL_C_IN_IMPORT
+    if how == "script":  # the console script: ``from tribe_analysis.cli import main``
+        code = code.replace(
+            'runpy.run_module("tribe_analysis.cli", run_name="__main__")',
+            "from tribe_analysis.cli import main\nsys.exit(main())",
+        )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", "\nAborted!\n")
+
+
 def test_unwritable_out_parent_is_one_line(sample_csv, tmp_path):
     parent = tmp_path / "a-file"
     parent.write_text("x")
