@@ -63,13 +63,15 @@ def visible_name(name: str | None) -> str | None:
 
     Runs of white space (line breaks too) are one space, and white space and
     invisible characters (zero-width spaces, direction marks, fillers) at either
-    end are dropped. A name that is only white space, invisible characters or
-    combining marks is None: the caller shows the account's id instead.
+    end are dropped. A control character inside it (an escape, a bell) is ``�``, as
+    on the console (:func:`terminal_text`) and in the drawings, which cannot hold one.
+    A name that is only white space, invisible characters or combining marks is
+    None: the caller shows the account's id instead.
 
     Examples
     --------
-    >>> visible_name("  Ann\n  Lee "), visible_name("\u200bZoë\u200e")
-    ('Ann Lee', 'Zoë')
+    >>> visible_name("  Ann\n  Lee "), visible_name("\u200bZoë\u200e"), visible_name("Bo\x1b[2J")
+    ('Ann Lee', 'Zoë', 'Bo�[2J')
     >>> [visible_name(n) for n in (None, "", "   ", "\u200b", "\u3164", "\u0301")]
     [None, None, None, None, None, None]
     """
@@ -81,7 +83,8 @@ def visible_name(name: str | None) -> str | None:
         start += 1
     while _invisible(text[end - 1]):
         end -= 1
-    return closed_bidi(text[start:end])
+    shown = "".join("\ufffd" if unicodedata.category(c) == "Cc" else c for c in text[start:end])
+    return closed_bidi(shown)
 
 
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
