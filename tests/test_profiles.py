@@ -340,3 +340,21 @@ def test_mixtures_are_fitted_on_one_openmp_thread(tribes, monkeypatch):
     LeaderProfiler(random_state=0).fit(tribes[0][0])
     assert seen and all(threads == {1} for threads in seen)
     assert openmp() == before
+
+
+def test_two_clusters_of_one_label_never_share_a_noun():
+    """Both clusters answer most above the mean: they were both 'responder' (forum_1M had
+    a 5-leader and a 1-leader 'participator · responder', counted as one on the console)."""
+    from tribe_analysis.profiles import _nouns
+
+    everyone = np.array([[0.8, 0.7], [0.7, 0.7], [0.3, 1.0], [0.3, 0.2]])
+    names = ["answer_rate", "see_breadth"]
+    assert _nouns("participator", everyone[:2], names, np.eye(2), everyone) == [
+        "responder",
+        "watcher",
+    ]
+    # a cluster with nothing left to stand out on keeps the bare label
+    assert _nouns("participator", everyone[:2, :1], names[:1], np.eye(2), everyone[:, :1]) == [
+        "responder",
+        "",
+    ]

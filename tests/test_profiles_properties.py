@@ -7,9 +7,9 @@ any number of authored actions), and with the slow reading of the rule written h
 - each leader's label, probability and reason are its own: the same fitted with any subset
   of the other leaders, and ``decide``'s rule (Φ((index − t) ÷ √(se² + τ²)) against 0.9);
 - clustering never changes a label; undetermined leaders have no cluster; a sub-profile is
-  named only after a measure observed for some leader of its label; the leaders' order and
-  ids change no cluster, sub-profile or stability; drivers are observed
-  parts on the label's side of the threshold; stability is a share;
+  named only after a measure observed for some leader of its label, and two clusters never
+  share a noun; the leaders' order and ids change no cluster, sub-profile or stability;
+  drivers are observed parts on the label's side of the threshold; stability is a share;
 - scikit-learn conventions: ``get_params``/``set_params``/``clone``, ``fit`` returns self, a
   second ``fit`` leaves nothing of the first, an integer ``random_state`` repeats the fit.
 """
@@ -134,6 +134,9 @@ def test_clusters_live_inside_labels_and_are_named_after_observed_measures(frame
         .agg(pl.col("profile").n_unique(), pl.col("sub_profile").n_unique())
     )
     assert (same_cluster["profile"] == 1).all() and (same_cluster["sub_profile"] == 1).all()
+    named = table.filter(pl.col("sub_profile").str.contains(" · ", literal=True))
+    one_name = named.group_by("sub_profile").agg(pl.col("cluster").n_unique())
+    assert (one_name["cluster"] == 1).all(), "two clusters of one label share a noun"
 
 
 @SETTINGS

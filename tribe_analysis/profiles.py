@@ -428,39 +428,65 @@ def _mixture(k: int, seed: int) -> GaussianMixture:
 def _nouns(
     label: str, observed: np.ndarray, names: Sequence[str], resp: np.ndarray, everyone: np.ndarray
 ) -> list[str]:
-    """The noun of the observed measure on which each cluster stands out most.
+    """The noun of the observed measure on which each cluster stands out, one noun per cluster.
 
     Measures are standardised over every fitted leader with a value; a cluster's
     score is the mean over its members' *observed* values (imputed values never
     name a cluster). A cluster is named only after a measure on which it stands
     above the fitted leaders' mean (else it keeps the bare label), and
-    participator clusters never after ``broadcast_share``.
+    participator clusters never after ``broadcast_share``. Two clusters never take
+    one noun: the highest score names first, and a cluster whose best measure is
+    taken is named after its next (two "responder" clusters read as one, and the
+    console counted them as one).
+
+    Examples
+    --------
+    Two clusters of one leader each, both answering most above the mean: the
+    first, further above, is the responder, the second is named after seeing.
+
+    >>> everyone = np.array([[0.8, 0.7], [0.7, 0.7], [0.3, 1.0], [0.3, 0.2]])
+    >>> _nouns("participator", everyone[:2], ["answer_rate", "see_breadth"], np.eye(2), everyone)
+    ['responder', 'watcher']
+    """
+    scores = _standing(label, observed, names, resp, everyone)
+    out = [""] * resp.shape[1]
+    taken: set[int] = set()
+    # every (cluster, measure) it stands above the mean on, highest score first
+    ranked = sorted(
+        (-scores[c, j], c, j)
+        for c in range(scores.shape[0])
+        for j in range(scores.shape[1])
+        if scores[c, j] > 0
+    )
+    for _, c, j in ranked:
+        if not out[c] and j not in taken:
+            out[c] = NAMING_MEASURES.get(names[j], names[j])
+            taken.add(j)
+    return out
+
+
+def _standing(
+    label: str, observed: np.ndarray, names: Sequence[str], resp: np.ndarray, everyone: np.ndarray
+) -> np.ndarray:
+    """Clusters x measures: the mean standardised observed value of each cluster's members.
+
+    NaN where no member has the measure, and for ``broadcast_share`` of participators.
     """
     everyone = np.sort(everyone, axis=0)  # sums in one order, whatever the leaders' order
     mean = np.nanmean(everyone, axis=0)
     std = np.nanstd(everyone, axis=0)
     z = (observed - mean) / np.where(std > 1e-12, std, 1.0)
-    out = []
+    scores = np.full((resp.shape[1], len(names)), np.nan)
     for c in range(resp.shape[1]):
         members = resp.argmax(axis=1) == c
         held = members[:, None] & ~np.isnan(z)
         count = held.sum(axis=0)
-        score = np.where(
+        scores[c] = np.where(
             count > 0, np.where(held, z, 0.0).sum(axis=0) / np.maximum(count, 1), np.nan
         )
-        allowed = [
-            j
-            for j, name in enumerate(names)
-            if not np.isnan(score[j])
-            and score[j] > 0
-            and not (label == PROFILES[1] and name == "broadcast_share")
-        ]
-        if not allowed:
-            out.append("")
-            continue
-        best = max(allowed, key=lambda j: (score[j], -j))
-        out.append(NAMING_MEASURES.get(names[best], names[best]))
-    return out
+    if label == PROFILES[1] and "broadcast_share" in names:
+        scores[:, list(names).index("broadcast_share")] = np.nan
+    return scores
 
 
 def _stability(
