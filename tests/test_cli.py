@@ -1023,18 +1023,39 @@ def test_format_profiles_lists_leaders_by_name_in_natural_order():
     # numeric ids sorted as text (the Twitter export) put FoxNews before AFP
     base = {"profile": "broadcaster", "probability": 1.0, "participation_index": 0.0,
             "index_low": 0.0, "index_high": 0.1, "sub_profile": "broadcaster · announcer",
-            "reason": "index 0.00", "stability": 1.0}  # fmt: skip
+            "reason": "index 0.00", "stability": 1.0, "cluster": 0}  # fmt: skip
     names = {"1367531": "FoxNews", "380648579": "AFP", "2097571": "cnni", "9": None}
     table = pl.DataFrame([{"leader_id": i, "leader_name": n, **base} for i, n in names.items()])
     lines = format_profiles(table).splitlines()[2:6]
     assert [line.split()[0] for line in lines] == ["9", "AFP", "cnni", "FoxNews"]
 
 
+def test_format_profiles_counts_each_cluster_with_its_own_stability():
+    """Two clusters of one name were one line: both sizes together, one cluster's stability."""
+    rows = [("a", "participator · responder", 1, 0.73), ("b", "participator · responder", 1, 0.73),
+            ("c", "participator · responder", 2, 0.34), ("d", "participator", 3, 0.5),
+            ("e", "broadcaster · announcer", 0, 1.0)]  # fmt: skip
+    table = pl.DataFrame(
+        [
+            {"leader_id": i, "leader_name": None, "profile": sub.split(" · ")[0],
+             "probability": 0.99, "participation_index": 0.5, "index_low": 0.4,
+             "index_high": 0.6, "sub_profile": sub, "reason": "", "cluster": c, "stability": st}
+            for i, sub, c, st in rows
+        ]
+    )  # fmt: skip
+    assert format_profiles(table).splitlines()[-4:] == [
+        "  broadcaster · announcer: 1, stability 1.00",
+        "  participator: 1, stability 0.50",
+        "  participator · responder (cluster 1): 2, stability 0.73",
+        "  participator · responder (cluster 2): 1, stability 0.34",
+    ]
+
+
 def test_format_profiles_shows_names_safe_for_a_terminal():
     """An export's name can hold an escape sequence, a line break or a direction override."""
     base = {"profile": "undetermined", "probability": None, "participation_index": None,
             "index_low": None, "index_high": None, "sub_profile": "undetermined",
-            "reason": "insufficient evidence", "stability": None}  # fmt: skip
+            "reason": "insufficient evidence", "stability": None, "cluster": None}  # fmt: skip
     names = {"a": "Ann\x1b[2J\x1b[31m", "b": "Bo\nb", "c": "\u202eevil", "d\x07": " \u200b "}
     table = pl.DataFrame([{"leader_id": i, "leader_name": n, **base} for i, n in names.items()])
     text = format_profiles(table)

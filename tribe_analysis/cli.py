@@ -712,16 +712,18 @@ def format_profiles(table: pl.DataFrame) -> str:
         for p in ("participator", "broadcaster", "undetermined")
         if p in counts
     ]
-    subs = (
+    subs = (  # one line per cluster: its own size and stability
         table.filter(pl.col("profile") != "undetermined")
-        .group_by("sub_profile")
+        .group_by("sub_profile", "cluster")
         .agg(pl.len(), pl.col("stability").first())
-        .sort("sub_profile")
+        .sort("sub_profile", "cluster")
     )
+    twice = set(subs.filter(pl.col("sub_profile").is_duplicated())["sub_profile"])
     lines += ["", "; ".join(parts)]
-    for sub, n, stab in subs.iter_rows():
+    for sub, cluster, n, stab in subs.iter_rows():
         verdict = "" if stab is None else f", stability {stab:.2f}"
-        lines.append(f"  {sub}: {n}{verdict}")
+        which = f" (cluster {cluster})" if sub in twice else ""
+        lines.append(f"  {sub}{which}: {n}{verdict}")
     return "\n".join(lines)
 
 
