@@ -110,29 +110,30 @@ def quarantine_text(skipped: Sequence[Skipped], *, masked: bool = False) -> str:
 def _write_text_whole(path: Path, text: str) -> None:
     """Write ``text`` to a file beside ``path`` and rename it into place (OutputError on failure)."""
     part = _write_part(path, text)
-    try:
+    with _part_removed_on_failure(part, path):
         os.replace(part, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        if isinstance(exc, OSError):
-            raise OutputError(path, f"cannot write ({io_reason(exc)})") from exc
-        raise
 
 
 def _write_part(path: Path, text: str) -> Path:
     """Write ``text`` to ``.{name}.tmp-{pid}`` beside ``path``; return it (OutputError on failure)."""
     part = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with _part_removed_on_failure(part, path):
         path.parent.mkdir(parents=True, exist_ok=True)
         part.write_text(text, encoding="utf-8")
+    return part
+
+
+@contextlib.contextmanager
+def _part_removed_on_failure(part: Path, path: Path) -> Iterator[None]:
+    """On any failure remove ``part``; an OSError becomes the OutputError of ``path``."""
+    try:
+        yield
     except BaseException as exc:
         with contextlib.suppress(OSError):
             part.unlink()
         if isinstance(exc, OSError):
             raise OutputError(path, f"cannot write ({io_reason(exc)})") from exc
         raise
-    return part
 
 
 # --------------------------------------------------------------------------- output folders
