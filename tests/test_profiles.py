@@ -45,10 +45,19 @@ def test_scikit_learn_estimator_contract(tribes):
     assert not [k for k in vars(profiler) if k.endswith("_")]
     with pytest.raises(NotFittedError):
         profiler.predict_profile(measures)
+    with pytest.raises(NotFittedError):
+        profiler.predict(measures)
     twin = clone(profiler).set_params(n_bootstrap=0)
     assert twin.fit(measures) is twin
     assert twin.profiles_.shape == (measures.height,)
     assert twin.labels_.shape == (measures.height,)
+    # a later window of the same leaders goes into the clusters found on the first
+    later, _ = tribes[1]
+    placed = twin.predict(later)
+    assert placed.shape == (later.height,)
+    assert set(placed.tolist()) <= set(range(-1, len(twin.sub_profiles_)))
+    with pytest.raises(ValueError, match="answer_rate, which the fit used"):
+        twin.predict(later.drop("answer_rate"))
 
 
 def test_decided_labels_agree_with_planted_styles(tribes):

@@ -11,7 +11,9 @@ any number of authored actions), and with the slow reading of the rule written h
   share a noun; the leaders' order and ids change no cluster, sub-profile or stability;
   drivers are observed parts on the label's side of the threshold; stability is a share;
 - scikit-learn conventions: ``get_params``/``set_params``/``clone``, ``fit`` returns self, a
-  second ``fit`` leaves nothing of the first, an integer ``random_state`` repeats the fit.
+  second ``fit`` leaves nothing of the first, an integer ``random_state`` repeats the fit;
+  ``predict`` of any frame places each leader by its own row (the fitted frame gives
+  ``labels_``, in any order or subset).
 """
 
 from __future__ import annotations
@@ -167,10 +169,22 @@ def _same_fit(a: LeaderProfiler, b: LeaderProfiler) -> None:
     one, two = _fitted(a), _fitted(b)
     assert one.keys() == two.keys()
     for key, value in one.items():
-        if isinstance(value, np.ndarray):
-            np.testing.assert_array_equal(value, two[key], err_msg=key)
-        else:
-            assert value == two[key], key
+        _same_value(value, two[key], key)
+
+
+def _same_value(one: object, two: object, where: str) -> None:
+    """Equal fitted state: arrays element-wise, the cluster models and mixtures by their fields."""
+    if isinstance(one, np.ndarray):
+        np.testing.assert_array_equal(one, two, err_msg=where)
+    elif isinstance(one, dict):
+        assert isinstance(two, dict) and one.keys() == two.keys(), where
+        for key, value in one.items():
+            _same_value(value, two[key], f"{where}[{key}]")
+    elif hasattr(one, "__dict__") and not isinstance(one, type):
+        assert type(one) is type(two), where
+        _same_value(vars(one), vars(two), where)
+    else:
+        assert one == two, where
 
 
 @SETTINGS
@@ -189,3 +203,24 @@ def test_scikit_learn_conventions(first, second, seed) -> None:
     assert np.array_equal(profiler.predict_profile(first), profiler.profiles_)
     twin.set_params(n_profiles=1)
     assert twin.get_params()["n_profiles"] == 1 and profiler.get_params()["n_profiles"] == "auto"
+
+
+@SETTINGS
+@hypothesis.given(first=measure_frames(), second=measure_frames(), data=st.data())
+def test_predict_places_each_leader_by_its_own_row(first, second, data) -> None:
+    """``predict`` of other frames: a subset, any order, leaders the fit never saw."""
+    profiler = LeaderProfiler("auto", n_bootstrap=0, random_state=0).fit(first)
+    order = data.draw(st.permutations(range(first.height)))
+    subset = sorted(data.draw(st.sets(st.integers(0, first.height - 1), min_size=1)))
+    assert np.array_equal(profiler.predict(first[order]), profiler.labels_[order])
+    assert np.array_equal(profiler.predict(first[subset]), profiler.labels_[subset])
+    new = profiler.predict(second)
+    alone = [int(profiler.predict(second[i : i + 1])[0]) for i in range(second.height)]
+    assert new.tolist() == alone  # a leader's cluster never depends on the others
+    labels = profiler.predict_profile(second)
+    assert set(new[labels == "undetermined"].tolist()) <= {-1}
+    for label in ("broadcaster", "participator"):
+        own = [i for i, name in enumerate(profiler.sub_profiles_) if name.split(" · ")[0] == label]
+        placed = new[labels == label]
+        # a decided leader joins a cluster of its own label, or none when the fit had none
+        assert set(placed.tolist()) <= (set(own) if own else {-1})

@@ -306,14 +306,17 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         values = X.select(pl.col(self.features_).cast(pl.Float64).fill_null(np.nan)).to_numpy()
         self.labels_ = np.full(X.height, -1, dtype=np.int64)
         self.sub_profiles_: list[str] = []
+        self.cluster_models_: dict[str, _ClusterModel] = {}
         stability: list[float] = []
         with threadpool_limits(limits=1, user_api="openmp"):
             for label in PROFILES[:2]:
                 rows = _by_values(np.flatnonzero(self.profiles_ == label), values)
                 if rows.size == 0:
                     continue
-                clusters, names, stab = self._cluster(label, values, rows, rng)
-                self.labels_[rows] = clusters + len(self.sub_profiles_)
+                model, clusters, names, stab = self._cluster(label, values, rows, rng)
+                model.offset = len(self.sub_profiles_)
+                self.cluster_models_[label] = model
+                self.labels_[rows] = clusters + model.offset
                 self.sub_profiles_ += names
                 stability += stab
         self.stability_ = np.array(stability, dtype=np.float64)
@@ -321,18 +324,22 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
 
     def _cluster(
         self, label: str, values: np.ndarray, rows: np.ndarray, rng: np.random.RandomState
-    ) -> tuple[np.ndarray, list[str], list[float]]:
-        """Clusters of one label's leaders, their names and bootstrap stability."""
+    ) -> tuple[_ClusterModel, np.ndarray, list[str], list[float]]:
+        """The fitted clustering of one label's leaders, their clusters, names and stability."""
         sub = values[rows]
         keep = ~np.all(np.isnan(sub), axis=0)
         if not keep.any():
-            return np.zeros(rows.size, dtype=np.int64), [label], [np.nan]
+            none = np.empty(0)
+            model = _ClusterModel(keep, none, none, none, None, np.zeros(1, dtype=np.int64))
+            return model, np.zeros(rows.size, dtype=np.int64), [label], [np.nan]
         names = [f for f, k in zip(self.features_, keep, strict=True) if k]
         observed = sub[:, keep]
         z = _logit(observed)
-        z = np.where(np.isnan(z), np.nanmedian(z, axis=0), z)
-        scale = z.std(axis=0)
-        s = (z - z.mean(axis=0)) / np.where(scale > 1e-9, scale, 1.0)
+        median = np.nanmedian(z, axis=0)
+        z = np.where(np.isnan(z), median, z)
+        centre, scale = z.mean(axis=0), z.std(axis=0)
+        scale = np.where(scale > 1e-9, scale, 1.0)
+        s = (z - centre) / scale
         distinct = np.unique(np.round(s, 9), axis=0).shape[0]
         top = self.max_profiles if self.n_profiles == "auto" else int(self.n_profiles)
         top = max(1, min(top, distinct, rows.size // 3 or 1))
@@ -344,18 +351,52 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         else:
             mixture = _mixture(top, seed).fit(fit_on)
         resp = mixture.predict_proba(fit_on)[: rows.size]
-        clusters = resp.argmax(axis=1)
-        used = np.unique(clusters)
-        clusters = np.searchsorted(used, clusters)
+        used = np.unique(resp.argmax(axis=1))
+        model = _ClusterModel(keep, median, centre, scale, mixture, used)
+        clusters = model.assign(observed)
         resp = resp[:, used]
         nouns = _nouns(label, observed, names, resp, values[:, keep])
         stab = _stability(s, clusters, used.size, self.n_bootstrap, rng)
-        return clusters, [f"{label} · {noun}" if noun else label for noun in nouns], stab
+        return model, clusters, [f"{label} · {noun}" if noun else label for noun in nouns], stab
 
     def predict(self, X) -> np.ndarray:
-        """Cluster index of each leader of the fitted frame (``-1`` when undetermined)."""
-        check_is_fitted(self, "labels_")
-        return self.labels_
+        """Cluster (index into ``sub_profiles_``) of each leader of ``X``.
+
+        Each leader is labelled from its own index (as ``predict_profile``), then
+        put in the fitted cluster of its label most likely to hold its measures
+        (imputed, logit-transformed and standardised as in ``fit``). Each row's
+        cluster depends on that row alone, so ``predict`` of the fitted frame is
+        ``labels_`` and ``predict`` of a subset is the subset of it. ``-1`` for an
+        undetermined leader and for a label that had no leader in the fit.
+
+        Raises
+        ------
+        ValueError
+            When ``X`` lacks a measure the fit clustered on.
+
+        Examples
+        --------
+        >>> from tribe_analysis.synth import simulate_tribe
+        >>> from tribe_analysis.features import leader_measures
+        >>> tribe = simulate_tribe(n_leaders=12, days=30, seed=4, mixed_share=0)
+        >>> measures = leader_measures(tribe.events, tribe.leaders, ego=False)
+        >>> profiler = LeaderProfiler(random_state=0).fit(measures)
+        >>> bool((profiler.predict(measures[::-1]) == profiler.labels_[::-1]).all())
+        True
+        """
+        check_is_fitted(self, "cluster_models_")
+        X = self._check(X)
+        missing = [f for f in self.features_ if f not in X.columns]
+        if missing:
+            raise ValueError(f"measures frame lacks {', '.join(missing)}, which the fit used")
+        labels = self._decide(X)[0]
+        values = X.select(pl.col(self.features_).cast(pl.Float64).fill_null(np.nan)).to_numpy()
+        out = np.full(X.height, -1, dtype=np.int64)
+        for label, model in self.cluster_models_.items():
+            rows = np.flatnonzero(labels == label)
+            if rows.size:
+                out[rows] = model.assign(values[rows][:, model.keep]) + model.offset
+        return out
 
     def predict_profile(self, X) -> np.ndarray:
         """Label of each leader of ``X``: its own, whatever else is in ``X``."""
@@ -394,6 +435,38 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
                 chosen = []
             out.append([p for p, _ in chosen[:top]])
         return out
+
+
+class _ClusterModel:
+    """What ``fit`` learnt about one label's clusters, enough to place a new leader.
+
+    ``keep``: which of ``features_`` the label's clustering used; ``median``,
+    ``centre``, ``scale``: imputation and standardisation of their logits;
+    ``used``: the mixture components that held a fitted leader (cluster ``i`` is
+    component ``used[i]``); ``offset``: the label's first index in ``sub_profiles_``.
+    Without a mixture (no measure observed) every leader is the label's one cluster.
+    """
+
+    def __init__(
+        self,
+        keep: np.ndarray,
+        median: np.ndarray,
+        centre: np.ndarray,
+        scale: np.ndarray,
+        mixture: GaussianMixture | None,
+        used: np.ndarray,
+    ) -> None:
+        self.keep, self.median, self.centre, self.scale = keep, median, centre, scale
+        self.mixture, self.used, self.offset = mixture, used, 0
+
+    def assign(self, observed: np.ndarray) -> np.ndarray:
+        """Cluster (0-based within the label) of each row of kept measures."""
+        if self.mixture is None:
+            return np.zeros(observed.shape[0], dtype=np.int64)
+        z = _logit(observed)
+        z = np.where(np.isnan(z), self.median, z)
+        resp = self.mixture.predict_proba((z - self.centre) / self.scale)[:, self.used]
+        return resp.argmax(axis=1).astype(np.int64)
 
 
 def _by_values(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
