@@ -357,7 +357,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         resp = resp[:, used]
         nouns = _nouns(label, observed, names, resp, values[:, keep])
         stab = _stability(s, clusters, used.size, self.n_bootstrap, rng)
-        return model, clusters, [f"{label} · {noun}" if noun else label for noun in nouns], stab
+        return model, clusters, _names(label, nouns), stab
 
     def predict(self, X) -> np.ndarray:
         """Cluster (index into ``sub_profiles_``) of each leader of ``X``.
@@ -536,6 +536,27 @@ def _nouns(
             out[c] = NAMING_MEASURES.get(names[j], names[j])
             taken.add(j)
     return out
+
+
+def _names(label: str, nouns: Sequence[str]) -> list[str]:
+    """``label · noun`` per cluster; clusters without a noun are the bare label, or numbered.
+
+    Two clusters without a noun are told apart by their place among the label's
+    clusters (``broadcaster · group 2``), so that no two clusters share a name: the
+    map would draw them as one shape and the report could not tell them apart.
+
+    Examples
+    --------
+    >>> _names("broadcaster", ["announcer", ""])
+    ['broadcaster · announcer', 'broadcaster']
+    >>> _names("broadcaster", ["", "announcer", ""])
+    ['broadcaster · group 1', 'broadcaster · announcer', 'broadcaster · group 3']
+    """
+    numbered = sum(not noun for noun in nouns) > 1
+    return [
+        f"{label} · {noun}" if noun else f"{label} · group {i}" if numbered else label
+        for i, noun in enumerate(nouns, start=1)
+    ]
 
 
 def _standing(
