@@ -136,6 +136,27 @@ def test_a_cycle_of_parents_is_an_error(tmp_path, client):
         dx.threads_of(dx.read_parquet([str(path)]), client)
 
 
+def test_a_chain_deeper_than_the_limit_is_an_error_as_on_one_machine(tmp_path, client):
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    n = 30  # the rounds for a limit of 16 see a chain of up to 32 end: this one is followed
+    ids = ["p", *(f"r{i}" for i in range(1, n + 1))]
+    rows = {
+        "event_id": ids,
+        "timestamp": [t] * (n + 1),
+        "actor_id": ["ann", "bob"] * (n // 2) + ["ann"],
+        "action": ["post", *["reply"] * n],
+        "parent_id": [None, *ids[:-1]],
+    }
+    path = tmp_path / "chain.parquet"
+    pl.DataFrame(rows).write_parquet(path)
+    with pytest.raises(ev.EventsError, match="deeper than 16"):
+        ev.read_events(path, max_depth=16)
+    with pytest.raises(ev.EventsError, match=r"parent_id chain deeper than 16 \(event 'r"):
+        dx.threads_of(dx.read_parquet([str(path)]), client, max_depth=16)
+    frame = dx.threads_of(dx.read_parquet([str(path)]), client, max_depth=n).compute()
+    assert set(dx._to_polars(frame)["thread_id"]) == {"p"}  # exactly the limit: accepted
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

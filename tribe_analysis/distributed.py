@@ -561,7 +561,9 @@ def _raise_problems(frame, got: Mapping[str, Any]) -> None:
         raise EventsError([Problem("<parquet>", None, p) for p in problems])
 
 
-def threads_of(frame, client: Client, *, unthreaded: bool = True):
+def threads_of(
+    frame, client: Client, *, unthreaded: bool = True, max_depth: int = MAX_THREAD_DEPTH
+):
     """``frame`` with ``target_actor_id`` (author of the parent) and ``thread_id`` derived.
 
     As :func:`tribe_analysis.threads.derive_threads`: a ``target_actor_id`` is the
@@ -575,8 +577,8 @@ def threads_of(frame, client: Client, *, unthreaded: bool = True):
     Raises
     ------
     EventsError
-        When a chain of parents forms a cycle or is deeper than
-        :data:`tribe_analysis.threads.MAX_THREAD_DEPTH`.
+        When a chain of parents forms a cycle or is deeper than ``max_depth``
+        (:data:`tribe_analysis.threads.MAX_THREAD_DEPTH`, as the default engine).
     """
     authors = frame[["event_id", "actor_id"]].rename(
         columns={"event_id": "parent_id", "actor_id": "_parent_actor"}
@@ -586,43 +588,60 @@ def threads_of(frame, client: Client, *, unthreaded: bool = True):
     out = out.drop(columns="_parent_actor")
     if not unthreaded:  # every thread_id is given (Summary.unthreaded is 0)
         return out[list(COLUMNS)]
-    roots = _roots(out[["event_id", "parent_id"]], client)
+    roots = _roots(out[["event_id", "parent_id"]], client, max_depth)
     out = out.merge(roots, on="event_id", how="left")
     out["thread_id"] = out["thread_id"].fillna(out["_root"])
     return out.drop(columns="_root")[list(COLUMNS)]
 
 
-def _roots(links, client: Client):
+def _roots(links, client: Client, max_depth: int = MAX_THREAD_DEPTH):
     """``event_id`` -> ``_root``: the root id of each event's chain of parents.
 
-    Pointer jumping: each round points every event at its pointer's pointer, until
-    none moves. A chain that leaves the data ends at an event whose parent is unknown
-    (or none); a cycle whose length is a power of two (an event that is its own parent,
-    two events each other's) also stops moving, at an event whose parent is known:
-    that is a cycle, as one that never stops moving is.
+    Pointer jumping: each round points every event at its pointer's pointer, and adds
+    the pointer's distance to its own, until none moves. A chain that leaves the data
+    ends at an event whose parent is unknown (or none); a cycle whose length is a
+    power of two (an event that is its own parent, two events each other's) also
+    stops moving, at an event whose parent is known: that is a cycle, as one that
+    never stops moving is. A chain longer than ``max_depth`` is refused as the default
+    engine refuses it, though the rounds (up to the power of two above ``max_depth``,
+    doubled) may have followed it to its end.
     """
     known = links[["event_id"]].assign(_known=True).rename(columns={"event_id": "parent_id"})
     up = links.merge(known, on="parent_id", how="left")
     up["_known"] = up["_known"].fillna(False).astype(bool)
     up["up"] = up["parent_id"].where(up["_known"], up["event_id"])
-    up = client.persist(up[["event_id", "parent_id", "up", "_known"]])
-    for _ in range(MAX_THREAD_DEPTH.bit_length() + 1):
-        step = up[["event_id", "up"]].rename(columns={"event_id": "up", "up": "up2"})
+    up["dist"] = up["_known"].astype("int64")  # a top event is 0 from itself
+    up = client.persist(up[["event_id", "parent_id", "up", "_known", "dist"]])
+    for _ in range(max(max_depth, 2).bit_length() + 1):
+        step = up[["event_id", "up", "dist"]].rename(
+            columns={"event_id": "up", "up": "up2", "dist": "dist2"}
+        )
         nxt = up.merge(step, on="up", how="left")
         nxt["moved"] = nxt["up2"] != nxt["up"]
+        nxt["dist"] = nxt["dist"] + nxt["dist2"]  # a top adds 0: the final ones stay
         nxt = client.persist(nxt)
         if not int(nxt["moved"].sum().compute()):
             looped = up[(up["up"] == up["event_id"]) & up["_known"]]
             _raise_cycle(looped[["event_id", "parent_id"]].head(1, npartitions=-1), "")
+            deep = up[up["dist"] > max_depth][["event_id", "parent_id"]]
+            _raise_deep(deep.head(1, npartitions=-1), max_depth)
             top = links.rename(columns={"event_id": "up", "parent_id": "_top_parent"})
             rooted = up[["event_id", "up"]].merge(top, on="up", how="left")
             rooted["_root"] = rooted["_top_parent"].fillna(rooted["up"])
             return rooted[["event_id", "_root"]]
         up = client.persist(
-            nxt[["event_id", "parent_id", "up2", "_known"]].rename(columns={"up2": "up"})
+            nxt[["event_id", "parent_id", "up2", "_known", "dist"]].rename(columns={"up2": "up"})
         )
     stuck = nxt[nxt["moved"]][["event_id", "parent_id"]].head(1, npartitions=-1)
-    _raise_cycle(stuck, f" or is deeper than {MAX_THREAD_DEPTH}")
+    _raise_cycle(stuck, f" or is deeper than {max_depth}")
+
+
+def _raise_deep(example, max_depth: int) -> None:
+    """Raise the problem of a chain deeper than ``max_depth``, naming an event of it, if any."""
+    if len(example):
+        eid, pid = example.iloc[0]
+        reason = f"parent_id chain deeper than {max_depth} (event '{eid}' -> parent '{pid}')"
+        raise EventsError([Problem("<parquet>", None, reason)])
 
 
 def _raise_cycle(example, deeper: str) -> None:
