@@ -478,6 +478,16 @@ def test_profile_skip_mode_writes_quarantine(tmp_path):
             "record": bad_line,
         }
     ]
+    # a run that fails after reading writes no quarantine, and never said it wrote one
+    late = run(
+        *("profile", path, "--on-error", "skip", "--since", "2030-01-01"),
+        *("--out", tmp_path / "late", "--no-report"),
+    )
+    assert late.exit_code == 2 and "error: no events in the window" in late.stderr
+    assert f"skipped 1 (to {tmp_path / 'late' / 'quarantine.jsonl'}, with the results)" in (
+        late.stderr
+    )
+    assert "written" not in late.stderr and not (tmp_path / "late").exists()
 
 
 def test_profile_pseudonymize(tmp_path, sample_csv, monkeypatch):
