@@ -484,7 +484,7 @@ def test_profile_skip_mode_writes_quarantine(tmp_path):
         *("--out", tmp_path / "late", "--no-report"),
     )
     assert late.exit_code == 2 and "error: no events in the window" in late.stderr
-    assert f"skipped 1 (to {tmp_path / 'late' / 'quarantine.jsonl'}, with the results)" in (
+    assert f"skipped 1 (kept with the results in {tmp_path / 'late' / 'quarantine.jsonl'})" in (
         late.stderr
     )
     assert "written" not in late.stderr and not (tmp_path / "late").exists()

@@ -245,7 +245,7 @@ def test_pseudonymised_run_leaks_no_raw_value_in_any_output_or_the_console(tmp_p
     assert {q["source"] for q in quarantined} == {str(export)}
     assert any(q["reason"].startswith("duplicate id '…'") for q in quarantined)
     # raw records only where the user asked, and the console says so
-    assert f"raw records to {raw}, with the results" in result.stderr
+    assert f"raw records in {raw} (it holds" in result.stderr
     raw_lines = [json.loads(line) for line in raw.read_text().splitlines()]
     assert {r["line"] for r in raw_lines} == {q["line"] for q in quarantined}
     assert any("zqbad1" in r["record"] for r in raw_lines)

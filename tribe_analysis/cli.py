@@ -1150,14 +1150,14 @@ def _keep_skipped(result, folder, raw: Path | None, pseudonymize: bool) -> None:
     # said before the run, written with its results: a run that fails writes neither
     if not pseudonymize:
         also = f" and {raw}" if raw is not None else ""
-        _report_skipped(result, f" (to {where}{also}, with the results)")
+        _report_skipped(result, f" (kept with the results in {where}{also})")
         return
     kept = (
-        f"raw records to {raw}, with the results (it holds ids, handles and text)"
+        f"raw records in {raw} (it holds ids, handles and text)"
         if raw is not None
         else "record text left out: pseudonymised run; --quarantine-raw FILE keeps it"
     )
-    _report_skipped(result, f" (reasons to {where}; {kept})")
+    _report_skipped(result, f" (reasons kept with the results in {where}; {kept})")
 
 
 def _profile_run(result, leaders, inputs, bar, top, since, until, k, seed, key):
