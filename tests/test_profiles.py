@@ -12,6 +12,7 @@ from tribe_analysis.profiles import (
     PARTICIPATOR_THRESHOLD,
     PROFILES,
     LeaderProfiler,
+    compare_periods,
     decide,
     describe_ways,
     profile_leaders,
@@ -367,3 +368,42 @@ def test_two_clusters_of_one_label_never_share_a_noun():
         "responder",
         "",
     ]
+
+
+def test_compare_periods_places_the_second_period_in_the_first_periods_clusters(tribes):
+    first, _ = tribes[0]
+    same = compare_periods(first, first)
+    assert same.height == first.height and not same["moved"].any()
+    assert same["sub_profile_after"].to_list() == same["sub_profile_before"].to_list()
+    _, table = profile_leaders(first, n_bootstrap=0)
+    assert same["sub_profile_before"].to_list() == table["sub_profile"].to_list()
+    # another tribe's leaders: each placed by its own row, its own label
+    second, _ = tribes[1]
+    second = second.with_columns(pl.col("leader_id") + "b")
+    both = compare_periods(first, pl.concat([first.head(5), second]))
+    assert both.height == first.height + second.height
+    only_after = both.filter(pl.col("leader_id").str.ends_with("b"))
+    assert only_after["moved"].is_null().all() and only_after["profile_before"].is_null().all()
+    labels = LeaderProfiler().fit(second).profiles_.tolist()
+    assert only_after.sort("leader_id")["profile_after"].to_list() == [
+        label for _, label in sorted(zip(second["leader_id"], labels, strict=True))
+    ]
+    fitted = set(LeaderProfiler(random_state=0, n_bootstrap=0).fit(first).sub_profiles_)
+    for profile, sub in only_after.select("profile_after", "sub_profile_after").iter_rows():
+        assert sub in fitted | {"undetermined"} and sub.split(" · ")[0] == profile
+
+
+def test_compare_periods_names_a_label_the_first_period_had_no_cluster_of(tribes):
+    first, truth = tribes[0]
+    broadcasters = truth.filter(pl.col("style") == "broadcaster")["leader_id"]
+    only = first.filter(pl.col("leader_id").is_in(broadcasters.implode()))
+    fit = LeaderProfiler(random_state=0).fit(only)
+    assert "participator" not in fit.profiles_.tolist()
+    out = compare_periods(only, first)
+    after = out.filter(pl.col("profile_after") == "participator")
+    assert after.height and (after["sub_profile_after"] == "participator").all()
+    weekly = ft.leader_measures(
+        simulate_tribe(n_leaders=4, days=30, seed=2).events, ["L001"], every="1w", ego=False
+    )
+    with pytest.raises(ValueError, match="more than one row for a leader"):
+        compare_periods(weekly, weekly)

@@ -31,6 +31,7 @@ __all__ = [
     "SUB_FEATURES",
     "LeaderProfiler",
     "decide",
+    "compare_periods",
     "describe_ways",
     "profile_leaders",
 ]
@@ -708,3 +709,84 @@ def profile_leaders(
     )
     rest = [c for c in measures.columns if c not in table.columns]
     return profiler, pl.concat([table, measures.select(rest)], how="horizontal")
+
+
+def compare_periods(
+    before: pl.DataFrame,
+    after: pl.DataFrame,
+    *,
+    n_profiles: int | str = "auto",
+    random_state: int = 0,
+) -> pl.DataFrame:
+    """Each leader's label and sub-profile in two periods, with the clusters of the first.
+
+    A :class:`LeaderProfiler` is fitted on ``before``; each leader of ``after`` gets
+    its own label there and is placed in the first period's clusters
+    (:meth:`LeaderProfiler.predict`), so that a sub-profile means the same in both
+    columns: a coach can see who moved after a workshop.
+
+    Parameters
+    ----------
+    before, after : polars.DataFrame
+        :func:`tribe_analysis.features.leader_measures` of two periods (``until=``
+        and ``since=`` a date), one row per leader.
+    n_profiles, random_state
+        Passed to :class:`LeaderProfiler`.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``leader_id``, ``profile_before``, ``sub_profile_before``, ``profile_after``,
+        ``sub_profile_after`` (``undetermined``; the bare label for a label the first
+        period had no cluster of), ``moved`` (the sub-profile differs; null for a
+        leader of one period only); sorted by ``leader_id``.
+
+    Raises
+    ------
+    ValueError
+        When a frame has more than one row for a leader (windowed measures).
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> from tribe_analysis.synth import simulate_tribe
+    >>> from tribe_analysis.features import leader_measures
+    >>> tribe = simulate_tribe(n_leaders=8, days=40, seed=5)
+    >>> split = datetime(2024, 1, 21, tzinfo=UTC)
+    >>> before = leader_measures(tribe.events, tribe.leaders, until=split, ego=False)
+    >>> after = leader_measures(tribe.events, tribe.leaders, since=split, ego=False)
+    >>> compare_periods(before, after).columns
+    ['leader_id', 'profile_before', 'sub_profile_before', 'profile_after', 'sub_profile_after', 'moved']
+    """
+    for name, frame in (("before", before), ("after", after)):
+        if frame.get_column("leader_id").is_duplicated().any():
+            raise ValueError(
+                f"{name} has more than one row for a leader (windowed measures?): "
+                "measure each period whole, with since= and until="
+            )
+    profiler = LeaderProfiler(n_profiles, random_state=random_state, n_bootstrap=0).fit(before)
+    names = profiler.sub_profiles_
+
+    def named(labels: np.ndarray, clusters: np.ndarray) -> list[str]:
+        return [names[c] if c >= 0 else str(lab) for lab, c in zip(labels, clusters, strict=True)]
+
+    later = profiler.predict_profile(after)
+    first = pl.DataFrame(
+        {
+            "leader_id": before.get_column("leader_id"),
+            "profile_before": profiler.profiles_.tolist(),
+            "sub_profile_before": named(profiler.profiles_, profiler.labels_),
+        }
+    )
+    second = pl.DataFrame(
+        {
+            "leader_id": after.get_column("leader_id"),
+            "profile_after": later.tolist(),
+            "sub_profile_after": named(later, profiler.predict(after)),
+        }
+    )
+    return (
+        first.join(second, on="leader_id", how="full", coalesce=True)
+        .with_columns((pl.col("sub_profile_before") != pl.col("sub_profile_after")).alias("moved"))
+        .sort("leader_id")
+    )
