@@ -4,8 +4,9 @@ Simulates tribes with planted leader styles with both simulators (design ``synth
 :func:`tribe_analysis.synth.simulate_tribe`; designs ``forum`` and ``microblog``:
 :func:`tribe_analysis.synth_forum.simulate_forum` on four platform variants), labels
 every leader with the fixed constants of :mod:`tribe_analysis.profiles`, and reports
-calibration, accuracy, ordering, tribes of one style and, for information only,
-held-out maximum-likelihood fits of the threshold and spread. Writes
+calibration, accuracy, ordering, tribes of one style, the spread by number of
+observed parts (where ``FEW_PARTS_SPREAD`` comes from, with held-out checks) and, for
+information only, held-out maximum-likelihood fits of the threshold and spread. Writes
 ``docs/validation_synthetic.md`` (a generated fragment) and prints the same text.
 
 Run: ``.venv/bin/python benchmarks/validation.py`` (about a minute on 2 cores).
@@ -31,6 +32,7 @@ from tribe_analysis.validation import (  # noqa: E402
     DESIGNS,
     decision_table,
     expected_calibration_error,
+    fit_spread,
     fit_threshold,
     planted_leaders,
     relabel,
@@ -239,6 +241,83 @@ def one_style_section(one: pl.DataFrame) -> list[str]:
     ]
 
 
+def spread_section(mixed: pl.DataFrame) -> list[str]:
+    """The spread by number of observed parts, and held-out checks of the few-parts spread."""
+    fits = []
+    for name, frame in [("all three", mixed)] + [
+        (d, mixed.filter(pl.col("design") == d)) for d in DESIGNS
+    ]:
+        for parts in (3, 4, 5):
+            if frame.filter(pl.col("parts_observed") == parts).height >= 20:
+                fit = fit_spread(frame, parts)
+                fits.append((name, parts, fit["n"], fit["spread"]))
+    fits_table = pl.DataFrame(
+        fits, schema=["fitted on", "parts observed", "leaders", "spread"], orient="row"
+    )
+    few = pl.col("parts_observed") == 3
+    rows = []
+    for design in DESIGNS[1:]:
+        train = mixed.filter(pl.col("design") != design)
+        test = mixed.filter(pl.col("design") == design)
+        held = fit_spread(train, 3)["spread"]
+        for name, tau3 in [
+            (f"one spread ({profiles.STYLE_SPREAD})", profiles.STYLE_SPREAD),
+            (f"package ({profiles.FEW_PARTS_SPREAD})", profiles.FEW_PARTS_SPREAD),
+            (f"held-out fit ({held:.3f})", held),
+        ]:
+            labelled = relabel(test, few_parts_spread=tau3)
+            every = decision_table(labelled, by=()).row(0, named=True)
+            three = decision_table(labelled.filter(few), by=()).row(0, named=True)
+            rows.append(
+                (
+                    design,
+                    name,
+                    every["decided_share"],
+                    every["accuracy"],
+                    every["wrong_confident"],
+                    every["ece"],
+                    three["leaders"],
+                    three["decided_share"],
+                    three["accuracy"],
+                    three["wrong_confident"],
+                )
+            )
+    table = pl.DataFrame(
+        rows,
+        schema=[
+            "evaluated on",
+            "spread on 3 parts",
+            "decided share",
+            "accuracy",
+            "wrong ≥ 0.95",
+            "ECE",
+            "leaders on 3 parts",
+            "their decided share",
+            "their accuracy",
+            "their wrong ≥ 0.95",
+        ],
+        orient="row",
+    )
+    return [
+        "## Spread by the number of observed parts",
+        "",
+        "Maximum-likelihood spread τ of the probit with the threshold held at "
+        f"{profiles.PARTICIPATOR_THRESHOLD}, over the leaders whose index rests on 3, 4 or 5 "
+        "parts (`validation.fit_spread`; groups of at least 20 leaders). An index on fewer "
+        "parts varies more among leaders of one style; the package uses "
+        f"τ = {profiles.FEW_PARTS_SPREAD} on {3} parts (the fit on all three designs) and "
+        f"τ = {profiles.STYLE_SPREAD} on more.",
+        "",
+        markdown(fits_table),
+        "",
+        "Decisions on each independent design (all its platforms) with one spread for "
+        "every leader, with the package's spreads, and with the 3-part spread fitted on the "
+        "two other designs:",
+        "",
+        markdown(table),
+    ]
+
+
 def held_out_section(mixed: pl.DataFrame) -> list[str]:
     rows = []
     for design in DESIGNS:
@@ -292,7 +371,8 @@ def held_out_section(mixed: pl.DataFrame) -> list[str]:
         "styles (scipy Nelder–Mead, τ on the log scale), fitted on the two other designs "
         "(all their platforms) and evaluated on the third; `fixed` rows use the "
         f"package's constants (t = {profiles.PARTICIPATOR_THRESHOLD}, "
-        f"τ = {profiles.STYLE_SPREAD}).",
+        f"τ = {profiles.STYLE_SPREAD}). Leaders on 3 parts keep "
+        f"τ = {profiles.FEW_PARTS_SPREAD} in every fit.",
         "",
         markdown(table),
         "",
@@ -315,7 +395,8 @@ def main() -> None:
         "# Leader labels on planted styles (synthetic validation)",
         "",
         f"Constants: threshold {profiles.PARTICIPATOR_THRESHOLD}, spread "
-        f"{profiles.STYLE_SPREAD}, confidence {profiles.CONFIDENCE}, at least "
+        f"{profiles.STYLE_SPREAD} ({profiles.FEW_PARTS_SPREAD} on 3 parts), confidence "
+        f"{profiles.CONFIDENCE}, at least "
         f"{MIN_AUTHORED} authored actions. Tribes with half of each style: `synth` "
         f"(`simulate_tribe`, 40 leaders, 60 days, 30% mixed) seeds {list(SYNTH_SEEDS)}; "
         "`forum` and `microblog` (`simulate_forum`, 130 leaders, 45 days, 40% mixed) "
@@ -332,6 +413,8 @@ def main() -> None:
         *ordering_section(mixed),
         "",
         *one_style_section(one),
+        "",
+        *spread_section(mixed),
         "",
         *held_out_section(mixed),
         "",

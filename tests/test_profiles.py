@@ -39,6 +39,7 @@ def test_scikit_learn_estimator_contract(tribes):
         "threshold": 0.3,
         "spread": 0.1,
         "confidence": 0.9,
+        "few_parts_spread": 0.165,
         "max_profiles": 3,
         "n_bootstrap": 30,
         "random_state": 7,

@@ -5,7 +5,8 @@ and denominator; the index from :func:`tribe_analysis.participation.participatio
 any number of authored actions), and with the slow reading of the rule written here:
 
 - each leader's label, probability and reason are its own: the same fitted with any subset
-  of the other leaders, and ``decide``'s rule (Φ((index − t) ÷ √(se² + τ²)) against 0.9);
+  of the other leaders, and ``decide``'s rule (Φ((index − t) ÷ √(se² + τ²)) against 0.9, τ
+  wider on 3 parts);
 - clustering never changes a label; undetermined leaders have no cluster; a sub-profile is
   named only after a measure observed for some leader of its label, and two clusters never
   share a name; the leaders' order and ids change no cluster, sub-profile or stability;
@@ -31,6 +32,7 @@ from tribe_analysis import participation
 from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS, PARTS
 from tribe_analysis.profiles import (
     CONFIDENCE,
+    FEW_PARTS_SPREAD,
     NAMING_MEASURES,
     PARTICIPATOR_THRESHOLD,
     STYLE_SPREAD,
@@ -79,7 +81,8 @@ def _rule(row: dict) -> tuple[str, float | None]:
     index = row["participation_index"]
     if index is None or row["parts_observed"] < MIN_PARTS or row["authored"] < MIN_AUTHORED:
         return "undetermined", None
-    p = stats.norm.cdf((index - PARTICIPATOR_THRESHOLD) / math.hypot(row["index_se"], STYLE_SPREAD))
+    tau = FEW_PARTS_SPREAD if row["parts_observed"] == 3 else STYLE_SPREAD  # 3 parts: wider
+    p = stats.norm.cdf((index - PARTICIPATOR_THRESHOLD) / math.hypot(row["index_se"], tau))
     if p >= CONFIDENCE:
         return "participator", p
     if p <= 1 - CONFIDENCE:

@@ -25,6 +25,7 @@ from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS, PARTS
 
 __all__ = [
     "CONFIDENCE",
+    "FEW_PARTS_SPREAD",
     "PARTICIPATOR_THRESHOLD",
     "PROFILES",
     "STYLE_SPREAD",
@@ -46,6 +47,16 @@ STYLE_SPREAD = 0.10
 
 Added (in quadrature) to a leader's sampling error when turning its index into
 the probability of a style (``docs/methods.md``, *Calibration*).
+"""
+
+FEW_PARTS_SPREAD = 0.165
+""":data:`STYLE_SPREAD` of a leader whose index rests on :data:`MIN_PARTS` parts only.
+
+An index on three parts varies more between leaders of one style than one on four
+or five: fitted on the planted designs by part count, the spread is 0.165 on three
+parts, 0.095 on four and 0.076 on five. With the one spread, labels on three parts
+were right 94% of the time where they claimed at least 90% (``docs/methods.md``,
+*Calibration*; ``docs/validation_synthetic.md``).
 """
 
 CONFIDENCE = 0.9
@@ -77,11 +88,13 @@ def decide(
     spread: float = STYLE_SPREAD,
     confidence: float = CONFIDENCE,
     authored: np.ndarray | None = None,
+    few_parts_spread: float = FEW_PARTS_SPREAD,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Label, probability of the label and probability of participating, per leader.
 
-    ``p_participator = Phi((index - threshold) / sqrt(se**2 + spread**2))``. A
-    leader is ``participator`` when it is at least ``confidence``,
+    ``p_participator = Phi((index - threshold) / sqrt(se**2 + spread**2))``, with
+    ``few_parts_spread`` for ``spread`` where the index rests on :data:`MIN_PARTS`
+    parts only. A leader is ``participator`` when it is at least ``confidence``,
     ``broadcaster`` when it is at most ``1 - confidence``, and ``undetermined``
     otherwise, with fewer than :data:`MIN_PARTS` observed parts (null index), or
     with fewer than :data:`MIN_AUTHORED` ``authored`` actions (when given).
@@ -102,7 +115,8 @@ def decide(
     enough = (np.asarray(parts) >= MIN_PARTS) & ~np.isnan(index)
     if authored is not None:
         enough &= np.asarray(authored) >= MIN_AUTHORED
-    scale = np.sqrt(np.where(np.isnan(se), 0.0, se) ** 2 + spread**2)
+    tau = np.where(np.asarray(parts) <= MIN_PARTS, few_parts_spread, spread)
+    scale = np.sqrt(np.where(np.isnan(se), 0.0, se) ** 2 + tau**2)
     with np.errstate(invalid="ignore"):
         p = np.where(enough, stats.norm.cdf((index - threshold) / scale), np.nan)
     label = np.full(index.shape, PROFILES[2], dtype=object)
@@ -199,7 +213,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
     ----------
     n_profiles : int or "auto", default "auto"
         Sub-profiles per decided label.
-    threshold, spread, confidence : float
+    threshold, spread, confidence, few_parts_spread : float
         Passed to :func:`decide`.
     max_profiles : int, default 3
         Largest number of sub-profiles per label tried by ``"auto"``.
@@ -245,6 +259,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         threshold: float = PARTICIPATOR_THRESHOLD,
         spread: float = STYLE_SPREAD,
         confidence: float = CONFIDENCE,
+        few_parts_spread: float = FEW_PARTS_SPREAD,
         max_profiles: int = 3,
         n_bootstrap: int = 30,
         random_state: int | np.random.RandomState | None = None,
@@ -253,6 +268,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         self.threshold = threshold
         self.spread = spread
         self.confidence = confidence
+        self.few_parts_spread = few_parts_spread
         self.max_profiles = max_profiles
         self.n_bootstrap = n_bootstrap
         self.random_state = random_state
@@ -284,6 +300,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
             spread=self.spread,
             confidence=self.confidence,
             authored=X.get_column("authored").to_numpy() if "authored" in X.columns else None,
+            few_parts_spread=self.few_parts_spread,
         )
 
     def fit(self, X, y=None):

@@ -4,6 +4,7 @@ The label of a leader (:func:`tribe_analysis.profiles.decide`) comes from its ow
 participation index and standard error through fixed constants
 (:data:`~tribe_analysis.profiles.PARTICIPATOR_THRESHOLD`,
 :data:`~tribe_analysis.profiles.STYLE_SPREAD`,
+:data:`~tribe_analysis.profiles.FEW_PARTS_SPREAD`,
 :data:`~tribe_analysis.profiles.CONFIDENCE`). This module simulates tribes whose
 leaders' styles are planted — by :func:`tribe_analysis.synth.simulate_tribe`
 (design ``"synth"``) and by the independently written
@@ -20,7 +21,9 @@ stated probabilities and labels match the truth:
   broadcaster?
 * :func:`fit_threshold` and :func:`relabel` — the maximum-likelihood threshold and
   spread of the probit ``p = Phi((index - t) / sqrt(se**2 + tau**2))`` on a set
-  of leaders, and the labels other constants would give (for held-out checks).
+  of leaders, and the labels other constants would give (for held-out checks);
+  :func:`fit_spread` — the spread among leaders whose index rests on a given
+  number of parts.
 
 ``benchmarks/validation.py`` runs these over many seeds and writes
 ``docs/validation_synthetic.md``.
@@ -44,6 +47,7 @@ __all__ = [
     "decision_summary",
     "decision_table",
     "expected_calibration_error",
+    "fit_spread",
     "fit_threshold",
     "planted_leaders",
     "relabel",
@@ -163,6 +167,7 @@ def relabel(
     threshold: float = profiles.PARTICIPATOR_THRESHOLD,
     spread: float = profiles.STYLE_SPREAD,
     confidence: float = profiles.CONFIDENCE,
+    few_parts_spread: float = profiles.FEW_PARTS_SPREAD,
 ) -> pl.DataFrame:
     """``frame`` with ``profile``, ``probability`` and ``p_participator`` from :func:`~tribe_analysis.profiles.decide`.
 
@@ -171,7 +176,7 @@ def relabel(
     frame : polars.DataFrame
         Has ``participation_index``, ``index_se`` and ``parts_observed``; and
         ``authored`` when the minimum of authored actions is to apply.
-    threshold, spread, confidence : float
+    threshold, spread, confidence, few_parts_spread : float
         The constants of :func:`~tribe_analysis.profiles.decide`.
 
     Returns
@@ -193,6 +198,7 @@ def relabel(
         threshold=threshold,
         spread=spread,
         confidence=confidence,
+        few_parts_spread=few_parts_spread,
         authored=frame.get_column("authored").fill_null(0).to_numpy()
         if "authored" in frame.columns
         else None,
@@ -416,7 +422,10 @@ def style_gap(
 
 
 def fit_threshold(
-    frame: pl.DataFrame, start: tuple[float, float] = (0.27, 0.11)
+    frame: pl.DataFrame,
+    start: tuple[float, float] = (0.27, 0.11),
+    *,
+    few_parts_spread: float = profiles.FEW_PARTS_SPREAD,
 ) -> dict[str, float]:
     """Maximum-likelihood threshold and spread of the probit on planted styles.
 
@@ -425,7 +434,10 @@ def fit_threshold(
     leaders :func:`~tribe_analysis.profiles.decide` would judge: an index on at
     least :data:`~tribe_analysis.participation.MIN_PARTS` parts and, when the
     column is there, at least :data:`~tribe_analysis.participation.MIN_AUTHORED`
-    ``authored`` actions (``tau`` is fitted on the log scale).
+    ``authored`` actions (``tau`` is fitted on the log scale). Leaders on exactly
+    ``MIN_PARTS`` parts (when ``parts_observed`` is given) enter with
+    ``few_parts_spread`` for ``tau``, as :func:`~tribe_analysis.profiles.decide`
+    judges them (see :func:`fit_spread`).
 
     Parameters
     ----------
@@ -433,6 +445,8 @@ def fit_threshold(
         ``participation_index``, ``index_se`` and ``style``.
     start : tuple of float
         Starting ``(t, tau)``.
+    few_parts_spread : float
+        The spread of leaders on ``MIN_PARTS`` parts, held fixed.
 
     Returns
     -------
@@ -459,12 +473,18 @@ def fit_threshold(
     x = data.get_column("participation_index").cast(pl.Float64).to_numpy()
     se = data.get_column("index_se").cast(pl.Float64).fill_null(0.0).to_numpy()
     sign = np.where(data.get_column("style").to_numpy() == "participator", 1.0, -1.0)
+    few = (
+        data.get_column("parts_observed").to_numpy() <= MIN_PARTS
+        if "parts_observed" in data.columns
+        else np.zeros(x.size, dtype=bool)
+    )
     if x.size == 0:
         raise ValueError("no leader with a participation index to fit on")
 
     def negative(theta: np.ndarray) -> float:
         t, log_tau = theta
-        z = sign * (x - t) / np.sqrt(se**2 + np.exp(2 * log_tau))
+        tau = np.where(few, few_parts_spread, np.exp(log_tau))
+        z = sign * (x - t) / np.sqrt(se**2 + tau**2)
         return -float(stats.norm.logcdf(z).sum())
 
     result = optimize.minimize(
@@ -479,3 +499,53 @@ def fit_threshold(
         "log_likelihood": -float(result.fun),
         "n": int(x.size),
     }
+
+
+def fit_spread(
+    frame: pl.DataFrame, parts: int, threshold: float = profiles.PARTICIPATOR_THRESHOLD
+) -> dict[str, float]:
+    """Maximum-likelihood spread of the leaders whose index rests on ``parts`` parts.
+
+    The probit of :func:`fit_threshold` with the threshold held at ``threshold``,
+    over the leaders with exactly ``parts`` observed parts (and at least
+    :data:`~tribe_analysis.participation.MIN_AUTHORED` ``authored`` actions, when
+    the column is there): how far apart leaders of one style sit when their index
+    averages that many parts.
+
+    Returns
+    -------
+    dict
+        ``spread`` and ``n`` (leaders fitted on).
+
+    Raises
+    ------
+    ValueError
+        When no leader has ``parts`` observed parts.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> style = np.repeat(["broadcaster", "participator"], 500)
+    >>> index = np.where(style == "participator", 0.5, 0.2) + rng.normal(0, 0.15, 1000)
+    >>> fit = fit_spread(pl.DataFrame({"participation_index": index, "index_se": 0.0,
+    ...     "parts_observed": 3, "style": style}), 3)
+    >>> 0.1 < fit["spread"] < 0.2, fit["n"]
+    (True, 1000)
+    """
+    index = pl.col("participation_index")
+    keep = index.is_not_null() & index.is_not_nan() & (pl.col("parts_observed") == parts)
+    if "authored" in frame.columns:
+        keep &= pl.col("authored") >= MIN_AUTHORED
+    data = frame.filter(keep)
+    if data.height == 0:
+        raise ValueError(f"no leader with {parts} observed parts to fit on")
+    x = data.get_column("participation_index").cast(pl.Float64).to_numpy()
+    se = data.get_column("index_se").cast(pl.Float64).fill_null(0.0).to_numpy()
+    sign = np.where(data.get_column("style").to_numpy() == "participator", 1.0, -1.0)
+
+    def negative(log_tau: float) -> float:
+        z = sign * (x - threshold) / np.sqrt(se**2 + np.exp(2 * log_tau))
+        return -float(stats.norm.logcdf(z).sum())
+
+    result = optimize.minimize_scalar(negative, bounds=(np.log(1e-3), 0.0), method="bounded")
+    return {"spread": float(np.exp(result.x)), "n": int(x.size)}
