@@ -241,6 +241,12 @@ def one_style_section(one: pl.DataFrame) -> list[str]:
     ]
 
 
+def _summary(frame: pl.DataFrame, *keys: str) -> tuple:
+    """The ``keys`` of :func:`decision_table` over every leader of ``frame``, in order."""
+    row = decision_table(frame, by=()).row(0, named=True)
+    return tuple(row[key] for key in keys)
+
+
 def spread_section(mixed: pl.DataFrame) -> list[str]:
     """The spread by number of observed parts, and held-out checks of the few-parts spread."""
     fits = []
@@ -266,22 +272,11 @@ def spread_section(mixed: pl.DataFrame) -> list[str]:
             (f"held-out fit ({held:.3f})", held),
         ]:
             labelled = relabel(test, few_parts_spread=tau3)
-            every = decision_table(labelled, by=()).row(0, named=True)
-            three = decision_table(labelled.filter(few), by=()).row(0, named=True)
-            rows.append(
-                (
-                    design,
-                    name,
-                    every["decided_share"],
-                    every["accuracy"],
-                    every["wrong_confident"],
-                    every["ece"],
-                    three["leaders"],
-                    three["decided_share"],
-                    three["accuracy"],
-                    three["wrong_confident"],
-                )
+            every = _summary(labelled, "decided_share", "accuracy", "wrong_confident", "ece")
+            three = _summary(
+                labelled.filter(few), "leaders", "decided_share", "accuracy", "wrong_confident"
             )
+            rows.append((design, name, *every, *three))
     table = pl.DataFrame(
         rows,
         schema=[
@@ -328,21 +323,9 @@ def held_out_section(mixed: pl.DataFrame) -> list[str]:
             ("fixed", profiles.PARTICIPATOR_THRESHOLD, profiles.STYLE_SPREAD),
             ("held-out fit", fit["threshold"], fit["spread"]),
         ]:
-            summary = decision_table(relabel(test, threshold=t, spread=tau), by=()).row(
-                0, named=True
-            )
-            rows.append(
-                (
-                    design,
-                    name,
-                    t,
-                    tau,
-                    summary["ece"],
-                    summary["decided_share"],
-                    summary["accuracy"],
-                    summary["wrong_confident"],
-                )
-            )
+            labelled = relabel(test, threshold=t, spread=tau)
+            summary = _summary(labelled, "ece", "decided_share", "accuracy", "wrong_confident")
+            rows.append((design, name, t, tau, *summary))
     table = pl.DataFrame(
         rows,
         schema=[
