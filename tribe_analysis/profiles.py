@@ -136,8 +136,20 @@ def _reason(
     threshold: float,
     authored: int | None = None,
     p_participator: float | None = None,
+    spread: float | None = None,
 ) -> str:
-    """Why a leader got its label, in words (the ``reason`` column)."""
+    """Why a leader got its label, in words (the ``reason`` column).
+
+    An undetermined leader with enough evidence is not far enough from the
+    threshold for its index: the words say on which side it is, and how far the
+    index of one style spreads (``spread``, the one of :func:`decide` for its
+    number of parts), since its interval alone may lie on one side.
+
+    Examples
+    --------
+    >>> _reason("undetermined", 0.52, 0.43, 0.60, 3, 40, 0.35, 60, 0.83, 0.165)
+    'between styles: index 0.52 (0.43–0.60), 3 of 5 parts, not far enough above 0.35 (one style spreads ±0.17 on 3 parts); participator 0.83, broadcaster 0.17'
+    """
     n = len(PARTS)
     few = authored is not None and authored < MIN_AUTHORED
     if index is None or parts < MIN_PARTS or few:
@@ -152,7 +164,9 @@ def _reason(
             if p_participator is None
             else f"; participator {p_participator:.2f}, broadcaster {1 - p_participator:.2f}"
         )
-        return f"between styles: {span}, near {threshold:.2f}{odds}"
+        side = "above" if index > threshold else "below" if index < threshold else "from"
+        spreads = "" if spread is None else f" (one style spreads ±{spread:.2f} on {parts} parts)"
+        return f"between styles: {span}, not far enough {side} {threshold:.2f}{spreads}{odds}"
     side = "above" if label == PROFILES[1] else "below"
     return f"{span}, {side} {threshold:.2f}"
 
@@ -691,6 +705,9 @@ def profile_leaders(
             profiler.threshold,
             row.get("authored"),
             None if np.isnan(p) else float(p),
+            profiler.few_parts_spread
+            if int(row.get("parts_observed") or 0) <= MIN_PARTS
+            else profiler.spread,
         )
         for label, row, n_posts, p in zip(
             profiler.profiles_, rows, posts, profiler.p_participator_, strict=True
