@@ -274,7 +274,12 @@ def spread_section(mixed: pl.DataFrame) -> list[str]:
             labelled = relabel(test, few_parts_spread=tau3)
             every = _summary(labelled, "decided_share", "accuracy", "wrong_confident", "ece")
             three = _summary(
-                labelled.filter(few), "leaders", "decided_share", "accuracy", "wrong_confident"
+                labelled.filter(few),
+                "leaders",
+                "decided_share",
+                "accuracy",
+                "wrong_confident",
+                "ece",
             )
             rows.append((design, name, *every, *three))
     table = pl.DataFrame(
@@ -290,6 +295,7 @@ def spread_section(mixed: pl.DataFrame) -> list[str]:
             "their decided share",
             "their accuracy",
             "their wrong ≥ 0.95",
+            "their ECE",
         ],
         orient="row",
     )
