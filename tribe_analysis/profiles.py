@@ -35,6 +35,7 @@ __all__ = [
     "compare_periods",
     "describe_ways",
     "profile_leaders",
+    "style_spread",
 ]
 
 PROFILES: tuple[str, ...] = ("broadcaster", "participator", "undetermined")
@@ -79,6 +80,22 @@ NAMING_MEASURES: dict[str, str] = {
 _EPS = 0.02
 
 
+def style_spread(
+    parts: np.ndarray | int,
+    *,
+    spread: float = STYLE_SPREAD,
+    few_parts_spread: float = FEW_PARTS_SPREAD,
+) -> np.ndarray:
+    """The spread τ of :func:`decide` for an index on ``parts`` observed parts.
+
+    Examples
+    --------
+    >>> style_spread(np.array([3, 4, 5])).tolist()
+    [0.165, 0.1, 0.1]
+    """
+    return np.where(np.asarray(parts) <= MIN_PARTS, few_parts_spread, spread)
+
+
 def decide(
     index: np.ndarray,
     se: np.ndarray,
@@ -115,7 +132,7 @@ def decide(
     enough = (np.asarray(parts) >= MIN_PARTS) & ~np.isnan(index)
     if authored is not None:
         enough &= np.asarray(authored) >= MIN_AUTHORED
-    tau = np.where(np.asarray(parts) <= MIN_PARTS, few_parts_spread, spread)
+    tau = style_spread(parts, spread=spread, few_parts_spread=few_parts_spread)
     scale = np.sqrt(np.where(np.isnan(se), 0.0, se) ** 2 + tau**2)
     with np.errstate(invalid="ignore"):
         p = np.where(enough, stats.norm.cdf((index - threshold) / scale), np.nan)
@@ -385,8 +402,8 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         resp = mixture.predict_proba(fit_on)[: rows.size]
         used = np.unique(resp.argmax(axis=1))
         model = _ClusterModel(keep, median, centre, scale, mixture, used)
-        clusters = model.assign(observed)
         resp = resp[:, used]
+        clusters = resp.argmax(axis=1)  # as model.assign(observed), from the fit's own resp
         nouns = _nouns(label, observed, names, resp, values[:, keep])
         stab = _stability(s, clusters, used.size, self.n_bootstrap, rng)
         return model, clusters, _names(label, nouns), stab
@@ -694,6 +711,11 @@ def profile_leaders(
         if "posts" in measures.columns
         else [None] * len(rows)
     )
+    spreads = style_spread(
+        measures.get_column("parts_observed").fill_null(0).to_numpy(),
+        spread=profiler.spread,
+        few_parts_spread=profiler.few_parts_spread,
+    )
     reasons = [
         _reason(
             label,
@@ -705,12 +727,10 @@ def profile_leaders(
             profiler.threshold,
             row.get("authored"),
             None if np.isnan(p) else float(p),
-            profiler.few_parts_spread
-            if int(row.get("parts_observed") or 0) <= MIN_PARTS
-            else profiler.spread,
+            float(tau),
         )
-        for label, row, n_posts, p in zip(
-            profiler.profiles_, rows, posts, profiler.p_participator_, strict=True
+        for label, row, n_posts, p, tau in zip(
+            profiler.profiles_, rows, posts, profiler.p_participator_, spreads, strict=True
         )
     ]
     table = pl.DataFrame(

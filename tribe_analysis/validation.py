@@ -473,17 +473,19 @@ def fit_threshold(
     x = data.get_column("participation_index").cast(pl.Float64).to_numpy()
     se = data.get_column("index_se").cast(pl.Float64).fill_null(0.0).to_numpy()
     sign = np.where(data.get_column("style").to_numpy() == "participator", 1.0, -1.0)
-    few = (
-        data.get_column("parts_observed").to_numpy() <= MIN_PARTS
+    parts = (
+        data.get_column("parts_observed").to_numpy()
         if "parts_observed" in data.columns
-        else np.zeros(x.size, dtype=bool)
+        else np.full(x.size, MIN_PARTS + 1)
     )
     if x.size == 0:
         raise ValueError("no leader with a participation index to fit on")
 
     def negative(theta: np.ndarray) -> float:
         t, log_tau = theta
-        tau = np.where(few, few_parts_spread, np.exp(log_tau))
+        tau = profiles.style_spread(
+            parts, spread=float(np.exp(log_tau)), few_parts_spread=few_parts_spread
+        )
         z = sign * (x - t) / np.sqrt(se**2 + tau**2)
         return -float(stats.norm.logcdf(z).sum())
 
