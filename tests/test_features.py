@@ -485,7 +485,8 @@ def test_unobservable_signals_make_measures_null_never_zero():
 
 
 def test_flat_comments_answering_counts_the_replies_to_posts_only():
-    # Where a reply to a reply cannot be answered in place (Stack Exchange comments),
+    # Where a reply to a reply cannot be answered in place (Stack Exchange comments whose
+    # @name replies cannot be resolved: no Users.xml),
     # answering counts the replies to the leader's root posts: B's 3, of which 2 answered
     # (c7, under B's answer b_r1, is not an opportunity there).
     facts = {"reply_chain": False}

@@ -342,3 +342,120 @@ def test_integer_ids_are_read_as_numbers(tmp_path):
         ("post:2", "post:1", "8", "7"),
         ("comment:1", "post:2", "7", "8"),
     ]
+
+
+# --------------------------------------------------------------------------- @name replies
+
+USERS = {"7": "Ann Ray", "8": "Bée Côté", "9": "Cy", "10": "Ann Other"}
+
+
+def _with_users(folder: Path, users: dict[str, str] = USERS) -> Path:
+    rows = "".join(f'  <row Id="{i}" DisplayName="{n}" />\n' for i, n in users.items())
+    (folder / "Users.xml").write_text(HEAD + f"<users>\n{rows}</users>\n", "utf-8")
+    return folder
+
+
+def _comment(i: int, post: int, user: str, text: str, minute: int) -> str:
+    return (
+        f'<row Id="{i}" PostId="{post}" Text="{text}" '
+        f'CreationDate="2020-01-02T10:{minute:02d}:00.000" UserId="{user}" />'
+    )
+
+
+def _parents(folder: Path) -> dict[str, tuple[str, str, str]]:
+    events = se.read([folder]).events
+    return {
+        r[0]: r[1:]
+        for r in events.select("event_id", "parent_id", "target_actor_id", "thread_id").rows()
+    }
+
+
+def test_a_comment_answers_the_comment_its_at_name_addresses(tmp_path):
+    """Stack Exchange's @reply rules: the first @name, case, spaces and accents aside."""
+    comments = [
+        _comment(1, 2, "9", "why so?", 0),  # Cy on Bée's answer
+        _comment(2, 2, "7", "no idea", 1),  # Ann
+        _comment(3, 2, "8", "@cy: because", 2),  # Bée answers Cy
+        _comment(4, 2, "9", "@BeeCote, thanks @Ann", 3),  # the first @name counts
+        _comment(5, 2, "8", "@Cy again", 4),  # the latest comment of Cy
+        _comment(6, 2, "7", "@Be hm", 5),  # two letters address no one
+        _comment(7, 2, "9", "mail cy@example.org", 6),  # an address is no @name
+        _comment(8, 1, "7", "@Cy on the question", 7),  # Cy never commented there
+        _comment(9, 2, "8", "@Bée myself", 8),  # never one's own comment
+        _comment(10, 2, "9", "@Bée.", 9),  # one final punctuation mark is ignored
+    ]
+    got = _parents(_with_users(write_dump(tmp_path / "s", [Q1, A2], comments)))
+    assert got["comment:1"] == ("post:2", "8", "post:1")
+    assert got["comment:3"] == ("comment:1", "9", "post:1")
+    assert got["comment:4"] == ("comment:3", "8", "post:1")
+    assert got["comment:5"] == ("comment:4", "9", "post:1")
+    for kept in ("comment:6", "comment:7", "comment:9"):
+        assert got[kept][:2] == ("post:2", "8"), kept
+    assert got["comment:8"] == ("post:1", "7", "post:1")
+    assert got["comment:10"] == ("comment:9", "8", "post:1")
+
+
+def test_at_name_of_the_owner_or_of_a_later_commenter_stays_on_the_post(tmp_path):
+    comments = [
+        _comment(1, 2, "7", "@Bée nice answer", 0),  # Bée owns the answer: the post
+        _comment(2, 2, "9", "@Ann Ray who?", 1),  # the first word, and Ann commented
+        _comment(3, 2, "10", "@Cy no", 2),  # Cy commented before
+        _comment(4, 2, "7", "@AnnO hi", 3),  # Ann Other's... she commented at 2
+        _comment(5, 2, "9", "@Dee later", 4),  # no such commenter
+    ]
+    got = _parents(_with_users(write_dump(tmp_path / "s", [Q1, A2], comments)))
+    assert got["comment:1"][:2] == ("post:2", "8")
+    assert got["comment:2"][:2] == ("comment:1", "7")
+    assert got["comment:3"][:2] == ("comment:2", "9")
+    assert got["comment:4"][:2] == ("comment:3", "10")
+    assert got["comment:5"][:2] == ("post:2", "8")
+
+
+def test_the_owner_answers_the_single_other_commenter_without_at_name(tmp_path):
+    """The platform notifies the only other commenter of the owner's comment."""
+    one = [_comment(1, 2, "9", "why?", 0), _comment(2, 2, "8", "see the link", 1)]
+    got = _parents(_with_users(write_dump(tmp_path / "one", [Q1, A2], one)))
+    assert got["comment:2"][:2] == ("comment:1", "9")
+    two = [*one[:1], _comment(3, 2, "7", "and how?", 1), _comment(2, 2, "8", "see the link", 2)]
+    got = _parents(_with_users(write_dump(tmp_path / "two", [Q1, A2], two)))
+    assert got["comment:2"][:2] == ("post:2", "8")  # two others: whom it answers is unknown
+    mine = [_comment(1, 2, "8", "edit: fixed", 0), _comment(2, 2, "8", "again", 1)]
+    got = _parents(_with_users(write_dump(tmp_path / "mine", [Q1, A2], mine)))
+    assert got["comment:2"][:2] == ("post:2", "8")
+
+
+def test_without_users_xml_comments_stay_flat_and_reply_chains_are_unobservable(tmp_path):
+    comments = [_comment(1, 2, "9", "why?", 0), _comment(2, 2, "7", "@Cy because", 1)]
+    bare = write_dump(tmp_path / "bare", [Q1, A2], comments)
+    result = se.read([bare])
+    assert result.observability["reply_chain"] is False
+    assert _parents(bare)["comment:2"][:2] == ("post:2", "8")
+    named = _with_users(write_dump(tmp_path / "named", [Q1, A2], comments))
+    assert se.read([named]).observability["reply_chain"] is True
+    assert _parents(named)["comment:2"][:2] == ("comment:1", "9")
+    (named / "Users.xml").write_text(HEAD + '<users>\n  <row Id="9" DisplayName="Cy"\n', "utf-8")
+    assert se.read([named]).observability["reply_chain"] is False  # a broken Users.xml
+    assert _parents(named)["comment:2"][:2] == ("post:2", "8")
+    # two folders: every one needs its names
+    assert (
+        se.read([named.parent / "bare", _with_users(named)]).observability["reply_chain"] is False
+    )
+
+
+@pytest.mark.real
+def test_real_history_meta_at_name_replies():
+    """On the History meta dump, 991 of 3,454 comments answer another comment."""
+    events = se.read([real_data_dir("stackexchange_history_meta")]).events
+    comments = events.filter(pl.col("event_id").str.starts_with("comment:"))
+    answering = comments.filter(pl.col("parent_id").str.starts_with("comment:"))
+    assert answering.height == 991
+    rows = {r["event_id"]: r for r in events.iter_rows(named=True)}
+    for row in answering.iter_rows(named=True):
+        parent = rows[row["parent_id"]]
+        assert parent["timestamp"] <= row["timestamp"] and parent["actor_id"] != row["actor_id"]
+        assert row["thread_id"] == parent["thread_id"]
+    # hand-checked: Robert Cartaino (30) answers Christopher Rayl (5) on post 13
+    cartaino = answering.filter(pl.col("text").str.starts_with("@ChristopherRayl:")).row(
+        0, named=True
+    )
+    assert (cartaino["actor_id"], cartaino["target_actor_id"]) == ("30", "5")

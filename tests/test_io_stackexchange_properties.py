@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -279,3 +280,118 @@ def test_users_xml_names(users, refs):
         want = {str(i): name for i, name in users if name}
         assert se.read([folder]).names == se.account_names(folder) == want
         assert io.read([folder]).names == io.account_names([folder], "stackexchange")
+
+
+# --------------------------------------------------------------------------- @name replies
+
+_POOL = ["Ann Ray", "Annie", "Bée Côté", "bee", "Cy", "Łukasz", "o0'.", "T.E.D.", "Straße 9"]
+
+
+def _key(name: str) -> str:
+    """Stack Exchange's matching key, written independently of the reader's polars one."""
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFKD", name) if unicodedata.category(ch) != "Mn"
+    )
+    plain = "".join(ch for ch in plain.lower() if not ch.isspace())
+    for letter, ascii_ in se._SPELLED.items():
+        plain = plain.replace(letter, ascii_)
+    return plain
+
+
+def _token(text: str) -> str | None:
+    found = re.search(se._AT_NAME, text)
+    if not found:
+        return None
+    word = found.group(1)
+    if unicodedata.category(word[-1]).startswith("P"):
+        word = word[:-1]
+    return _key(word) or None
+
+
+def _expected_parents(comments: list[dict], owners: dict[str, str], names: dict) -> dict:
+    """The parent of every comment by the documented rules, one comment at a time."""
+
+    def name_key(actor: str) -> str | None:
+        name = actor[8:] if actor.startswith("deleted:") else names.get(actor)
+        return None if name is None else _key(name)
+
+    order = sorted(comments, key=lambda c: (c["timestamp"], int(c["event_id"][8:])))
+    parents, seen = {}, []
+    for c in order:
+        earlier = [
+            e for e in seen if e["parent_id"] == c["parent_id"] and e["actor_id"] != c["actor_id"]
+        ]
+        to = _token(c["text"])
+        if to is not None:
+            earlier = [
+                e
+                for e in earlier
+                if (k := name_key(e["actor_id"])) is not None
+                and k.startswith(to)
+                and (len(to) >= se.MIN_REPLY_NAME or k == to)
+            ]
+        elif c["actor_id"] != owners[c["parent_id"]] or len({e["actor_id"] for e in earlier}) != 1:
+            earlier = []
+        parents[c["event_id"]] = earlier[-1]["event_id"] if earlier else c["parent_id"]
+        seen.append(c)
+    return parents
+
+
+@st.composite
+def _said(draw: st.DrawFn) -> str:
+    """A comment's text: plain, an e-mail address, or an @name spelled as people do."""
+    name = draw(st.sampled_from(_POOL))
+    spelled = name.replace(" ", "")
+    spelled = "".join(ch.upper() if draw(st.booleans()) else ch for ch in spelled)
+    start = spelled[: draw(st.integers(1, len(spelled)))] + draw(
+        st.sampled_from(["", ":", ",", "."])
+    )
+    return draw(st.sampled_from([
+        "", "plain words", f"mail {spelled}@example.org", f"@{start} yes", f"so @{start}",
+        f"@{start}", f"x@{start} no", f"@{start} and @{name}",
+    ]))  # fmt: skip
+
+
+@SETTINGS
+@hypothesis.given(
+    st.dictionaries(st.sampled_from("12345"), st.sampled_from(_POOL), max_size=5),
+    st.lists(st.sampled_from(["1", "2", "3", "4", "5", "deleted:Cy", "deleted:Annie"]),
+             min_size=2, max_size=2),
+    st.lists(
+        st.tuples(st.integers(1, 2), st.sampled_from(["1", "2", "3", "4", "5", "deleted:Cy"]),
+                  st.integers(0, 3), _said()),
+        max_size=10,
+    ),
+)  # fmt: skip
+def test_at_name_replies_follow_the_documented_rules(names, owners, said):
+    """Every comment's parent is the one the rules give: an earlier comment by another
+    account on the same post, else the post; threads never change."""
+    posts = [
+        {"event_id": f"post:{i}", "timestamp": datetime(2020, 1, 1, tzinfo=UTC),
+         "actor_id": owner, "parent_id": None, "text": "Q"}
+        for i, owner in enumerate(owners, start=1)
+    ]  # fmt: skip
+    comments = [
+        {"event_id": f"comment:{i}", "timestamp": datetime(2020, 1, 2, 0, minute, tzinfo=UTC),
+         "actor_id": actor, "parent_id": f"post:{post}", "text": text}
+        for i, (post, actor, minute, text) in enumerate(said, start=1)
+    ]  # fmt: skip
+    frame = pl.DataFrame(posts + comments, schema={
+        "event_id": pl.String, "timestamp": pl.Datetime("us", "UTC"), "actor_id": pl.String,
+        "parent_id": pl.String, "text": pl.String,
+    })  # fmt: skip
+    got = se.addressed_replies(frame, names)
+    assert got.drop("parent_id").equals(frame.drop("parent_id"))
+    want = _expected_parents(comments, {p["event_id"]: p["actor_id"] for p in posts}, names)
+    assert dict(zip(got["event_id"], got["parent_id"], strict=True)) == {
+        "post:1": None,
+        "post:2": None,
+        **want,
+    }
+    # threads are those of flat comments: each comment's chain ends at its own post
+    parent = dict(zip(got["event_id"], got["parent_id"], strict=True))
+    for c in comments:
+        top = c["event_id"]
+        while parent[top] is not None and parent[top].startswith("comment:"):
+            top = parent[top]
+        assert parent[top] == c["parent_id"]

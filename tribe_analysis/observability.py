@@ -29,7 +29,7 @@ SIGNALS: dict[str, str] = {
     "mentions": "mentions of accounts in posts",
     "reply_parents": "the content a reply answers (its parent is in the data)",
     "reply_answers": "a reply answered by a reply to it (threads that are not flat)",
-    "reply_chains": "an answer to a reply's reply (comments are flat: none can be answered in place)",
+    "reply_chains": "an answer to a reply's reply (flat comments whose @name replies cannot be resolved)",
 }
 """Signal name -> what it is. Measures declare which of these they need."""
 
@@ -44,7 +44,8 @@ _PLATFORM_KEY = {
 """Signal -> key of a reader's ``OBSERVABILITY`` mapping (absent means exposed).
 
 ``reply_chains`` is a platform fact only (no data rule): whether a reply to a reply
-can itself be answered by a reply to it. Stack Exchange comments cannot.
+can itself be answered by a reply to it. Stack Exchange comments can only by ``@name``,
+which the reader resolves with the display names of ``Users.xml``.
 """
 
 _SCHEMA = {"signal": pl.String, "observable": pl.Boolean, "source": pl.String, "reason": pl.String}

@@ -115,7 +115,7 @@ def _answering(seen: Mapping[str, bool]) -> tuple[pl.Expr, pl.Expr]:
 
     Every reply of another account addressed to the leader; where replies to
     replies cannot be answered in place (``reply_chains`` unobservable: Stack
-    Exchange comments), the replies to the leader's root posts only, the
+    Exchange comments whose ``@name`` replies cannot be resolved), the replies to the leader's root posts only, the
     opportunities a reply can be seen answering (those of ``reply_rate``).
     """
     if seen.get("reply_chains", True):

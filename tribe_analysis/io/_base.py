@@ -617,10 +617,14 @@ def finish(
     *,
     sources: Sequence[str] = (),
     names: Mapping[str, str] | None = None,
+    links: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> ReadResult:
     """Turn collected rows into canonical events, locating every derived problem.
 
     ``names`` are the display names the reader collected (:attr:`ReadResult.names`).
+    ``links`` completes the rows' ``parent_id`` where the platform shows it only
+    across records (Stack Exchange's ``@name`` replies between comments); it
+    runs on the rows of distinct ids, before threads are derived.
 
     Rows carry ``_source``, ``_line`` and ``_raw`` (where their record came from).
     An ``event_id`` seen twice (overlapping exports) is kept once, in both modes;
@@ -635,6 +639,8 @@ def finish(
     frame = pl.DataFrame(sink.rows, schema=_ROW_SCHEMA) if sink.rows else None
     if frame is not None:
         frame = _drop_duplicates(frame, sink)
+        if links is not None:
+            frame = links(frame)
     events = _derive_located(frame, sink, platform) if frame is not None else ev.empty_events()
     return ReadResult(
         events=events.with_columns(pl.lit(platform).alias("platform")),

@@ -2,16 +2,18 @@
 
 Each ``<row .../>`` is a record. Questions (``PostTypeId=1``) are posts, answers
 (``PostTypeId=2``) are replies to their question (``ParentId``), comments are
-replies to the post they are on (``PostId``). Event ids are ``post:<Id>`` and
-``comment:<Id>`` (post and comment ids overlap in the dump). Actors are user ids
-(``OwnerUserId``/``UserId``, ``-1`` is the *Community* bot); a deleted account
-keeps only a display name and becomes ``deleted:<display name>``.
+replies to the post they are on (``PostId``), or to the comment they answer by
+``@name`` (:func:`addressed_replies`, with the names of ``Users.xml``). Event ids
+are ``post:<Id>`` and ``comment:<Id>`` (post and comment ids overlap in the dump).
+Actors are user ids (``OwnerUserId``/``UserId``, ``-1`` is the *Community* bot); a
+deleted account keeps only a display name and becomes ``deleted:<display name>``.
 
 Tag-wiki rows (``PostTypeId`` 3, 4, 5, 7, 8: community-edited reference text,
 not conversation) are ignored: they are neither loaded nor counted as records
 (the number ignored is logged). Votes are not in these files (only net
-``Score``), so reactions are unobservable. ``Users.xml`` is not needed: when
-present it is read once, for display names (:attr:`ReadResult.names`).
+``Score``), so reactions are unobservable. ``Users.xml`` is optional: when present
+it is read once, for display names (:attr:`ReadResult.names`) and the ``@name``
+replies; without it comments stay flat and reply chains are unobservable.
 
 The XML is streamed row by row with :class:`xml.etree.ElementTree.XMLPullParser`
 (the incremental parser behind ``iterparse``), fed one line at a time, each line cut
@@ -27,10 +29,12 @@ from __future__ import annotations
 import logging
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
+
+import polars as pl
 
 from tribe_analysis import events as ev
 from tribe_analysis.io._base import (
@@ -55,10 +59,13 @@ OBSERVABILITY = {
     "share": False,
     "reaction": False,
     "mention": False,
-    "reply_chain": False,
+    "reply_chain": True,
 }
-"""No shares; votes given are private; ``@name`` in comments is plain text, not a typed
-mention; comments are flat (a comment on an answer cannot be answered in place)."""
+"""No shares; votes given are private; ``@name`` in comments addresses a reply, it does
+not promote anyone (mentions are unobservable). Comments are flat, but a comment
+answers another in place by Stack Exchange's ``@name`` reply rules
+(:func:`addressed_replies`), which need the display names of ``Users.xml``: without
+them ``reply_chain`` is unobservable."""
 
 FILES = {"Posts.xml": "posts", "Comments.xml": "comments"}
 """Dump files read, with their root element."""
@@ -134,9 +141,174 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     if ignored:
         _log.info("ignored %d tag-wiki rows (PostTypeId 3, 4, 5, 7, 8)", ignored)
     names: dict[str, str] = {}
-    for folder in folders:
-        _user_names(folder, names)
-    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in folders], names=names)
+    named = all([_user_names(folder, names) for folder in folders])
+    return finish(
+        sink,
+        NAME,
+        {**OBSERVABILITY, "reply_chain": named},
+        sources=[str(f) for f in folders],
+        names=names,
+        links=(lambda frame: addressed_replies(frame, names)) if named else None,
+    )
+
+
+# --------------------------------------------------------------------------- @name replies
+
+_SPELLED = {"ß": "ss", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ø": "o", "ı": "i", "ħ": "h"}
+"""Letters without a decomposition that ``@name`` replies spell in ASCII."""
+
+_AT_NAME = r"(?:^|[^\w@])@([^\s@]+)"
+"""The first ``@name`` of a comment: ``@`` not inside a word (an e-mail address) and
+what follows it up to the first space."""
+
+MIN_REPLY_NAME = 3
+"""Shortest start of a display name that an ``@name`` may be (the platform's rule); a
+shorter name is addressed by the whole of it."""
+
+
+def reply_key(name: pl.Expr) -> pl.Expr:
+    """A display name or ``@name`` as Stack Exchange matches them: lower case, no spaces, ASCII letters.
+
+    Examples
+    --------
+    >>> pl.select(reply_key(pl.lit("Péter Török"))).item(), pl.select(reply_key(pl.lit("T.E.D."))).item()
+    ('petertorok', 't.e.d.')
+    """
+    plain = name.str.normalize("NFKD").str.replace_all(r"\p{Mn}", "").str.to_lowercase()
+    return plain.str.replace_all(r"\s", "").str.replace_many(_SPELLED)
+
+
+def addressed_replies(frame: pl.DataFrame, names: Mapping[str, str]) -> pl.DataFrame:
+    """Comments re-parented to the comment they answer, by Stack Exchange's ``@name`` rules.
+
+    Comments are flat: each is a reply to its post. The platform lets a comment
+    answer another by ``@name`` (meta.stackexchange.com, *How do comment @replies
+    work?*): the first ``@name`` of the comment, one final punctuation mark
+    ignored, matches the start (at least 3 letters, or all) of a display name without
+    spaces, case and accents aside, among the post's earlier commenters and its
+    owner. A comment whose ``@name`` matches an earlier commenter other than its
+    author answers that commenter's latest comment on the post (``parent_id``
+    becomes that comment, so ``target_actor_id`` becomes its author); one that
+    matches only the owner stays a reply to the post. The owner's own comment
+    without ``@name`` answers the single other account that commented before, if
+    there is exactly one (the platform notifies that account too). Unmatched
+    names (accounts renamed since, editors, typos) leave the comment on its post.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        The reader's rows (``event_id`` ``post:<Id>`` and ``comment:<Id>``,
+        ``timestamp``, ``actor_id``, ``parent_id``, ``text``).
+    names : mapping
+        User id -> display name (``Users.xml``); deleted accounts
+        (``deleted:<name>``) go by the name they kept.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``frame`` with the answering comments' ``parent_id`` changed, rows in order.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> t = [datetime(2020, 1, 1, h, tzinfo=UTC) for h in range(4)]
+    >>> rows = pl.DataFrame({
+    ...     "event_id": ["post:1", "comment:1", "comment:2", "comment:3"], "timestamp": t,
+    ...     "actor_id": ["7", "8", "9", "7"], "parent_id": [None, "post:1", "post:1", "post:1"],
+    ...     "text": ["Q", "Why?", "@Ann: because", "@Bée thanks"]})
+    >>> names = {"7": "Ann Ray", "8": "Bée", "9": "Cy"}
+    >>> addressed_replies(rows, names)["parent_id"].to_list()
+    [None, 'post:1', 'post:1', 'comment:1']
+    """
+    comments = _comments(frame, names)
+    answers = _answered(comments, _owners(frame)).collect()
+    if not answers.height:
+        return frame
+    return (
+        frame.join(answers, on="event_id", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("__answers", "parent_id").alias("parent_id"))
+        .drop("__answers")
+    )
+
+
+_COMMENT = pl.col("event_id").str.starts_with("comment:")
+
+
+def _comments(frame: pl.DataFrame, names: Mapping[str, str]) -> pl.LazyFrame:
+    """The comments with their post, order (``__n``), ``@name`` (``__to``) and author's name key."""
+    c = pl.col
+    who = pl.LazyFrame(
+        {"actor_id": list(names), "__name": list(names.values())},
+        schema={"actor_id": pl.String, "__name": pl.String},
+    )
+    deleted = c("actor_id").str.starts_with("deleted:")
+    to = reply_key(c("text").str.extract(_AT_NAME, 1).str.replace(r"\p{P}$", ""))
+    return (
+        frame.lazy()
+        .filter(_COMMENT)
+        .select(
+            "event_id",
+            "actor_id",
+            "timestamp",
+            c("parent_id").alias("__post"),
+            c("event_id").str.strip_prefix("comment:").cast(pl.Int64, strict=False).alias("__n"),
+            pl.when(to != "").then(to).alias("__to"),
+        )
+        .join(who, on="actor_id", how="left")
+        .with_columns(
+            reply_key(
+                pl.coalesce("__name", pl.when(deleted).then(c("actor_id").str.slice(8)))
+            ).alias("__key")
+        )
+        .drop("__name")
+    )
+
+
+def _owners(frame: pl.DataFrame) -> pl.LazyFrame:
+    """``__post`` and its author ``__owner``."""
+    return (
+        frame.lazy()
+        .filter(~_COMMENT)
+        .select(pl.col("event_id").alias("__post"), pl.col("actor_id").alias("__owner"))
+    )
+
+
+def _answered(comments: pl.LazyFrame, owners: pl.LazyFrame) -> pl.LazyFrame:
+    """``event_id`` of each answering comment and ``__answers``, the comment it answers."""
+    c = pl.col
+    earlier = comments.select(
+        "__post",
+        c("event_id").alias("__e"),
+        c("actor_id").alias("__by"),
+        c("timestamp").alias("__et"),
+        c("__n").alias("__en"),
+        c("__key").alias("__ekey"),
+    )
+    before = (c("__et") < c("timestamp")) | ((c("__et") == c("timestamp")) & (c("__en") < c("__n")))
+    by_name = (
+        comments.filter(c("__to").is_not_null())
+        .join(earlier, on="__post")
+        .filter(
+            before,
+            c("__by") != c("actor_id"),
+            c("__ekey").str.starts_with(c("__to")),
+            (c("__to").str.len_chars() >= MIN_REPLY_NAME) | (c("__ekey") == c("__to")),
+        )
+    )
+    single = (  # the owner, without @name, after exactly one other account
+        comments.filter(c("__to").is_null())
+        .join(owners, on="__post")
+        .filter(c("actor_id") == c("__owner"))
+        .join(earlier, on="__post")
+        .filter(before, c("__by") != c("actor_id"))
+        .filter(c("__by").n_unique().over("event_id") == 1)
+    )
+    columns = ["event_id", "__e", "__et", "__en"]
+    return (
+        pl.concat([by_name.select(columns), single.select(columns)])
+        .group_by("event_id")
+        .agg(c("__e").sort_by("__et", "__en").last().alias("__answers"))
+    )
 
 
 # --------------------------------------------------------------------------- rows -> events
@@ -560,11 +732,11 @@ def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
     return names
 
 
-def _user_names(folder: Path, names: dict[str, str]) -> None:
-    """Add user id -> ``DisplayName`` of ``folder/Users.xml`` (streamed; nothing if absent)."""
+def _user_names(folder: Path, names: dict[str, str]) -> bool:
+    """Add user id -> ``DisplayName`` of ``folder/Users.xml`` (streamed); whether it was read whole."""
     users = folder / "Users.xml"
     if not users.is_file():
-        return
+        return False
     root: ET.Element | None = None
     try:
         for event, elem in ET.iterparse(users, events=("start", "end")):
@@ -577,4 +749,5 @@ def _user_names(folder: Path, names: dict[str, str]) -> None:
                 names[str(int(user))] = name  # read as the rows' user ids are
             root.clear()  # memory stays flat however many users the site has
     except (ET.ParseError, OSError):
-        return  # names are a convenience; the events do not depend on them
+        return False  # names are a convenience, and @name replies are then left unresolved
+    return True
