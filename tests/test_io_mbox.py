@@ -346,6 +346,65 @@ def test_duplicates_across_two_files_are_kept_once_and_reported(tmp_path):
 # --------------------------------------------------------------------------- the real archive
 
 
+WEI = "the measure of a world is the weight of its shortest program and nothing more"
+HAL = "then every observer should expect to find itself in a simple world most of the time"
+
+
+def test_a_subject_threaded_reply_answers_the_message_it_quotes(tmp_path):
+    """Quoted text ties a reply without reply headers to the message it answers."""
+
+    def at(hour: int) -> str:
+        return f"Mon, 1 Jan 2024 {hour:02d}:00:00 +0000"
+
+    path = write(
+        tmp_path / "list.mbox",
+        message("<root@x>", subject="Plans", date=at(9), body="what decides the measure?"),
+        message("<wei@x>", sender="weidai@x", subject="Re: Plans", date=at(10), body=WEI),
+        message("<hal@x>", sender="hal@x", subject="Re: Plans", date=at(11),
+                body=f"Wei Dai wrote:\n> {WEI}\n\n{HAL}"),
+        # quoted twice (the quoted message's own quote): not evidence of what it answers
+        message("<nested@x>", sender="bob@x", subject="Re: Plans", date=at(12),
+                body=f"> > {WEI}\n\nsure"),
+        # a few words only: a common phrase, not evidence
+        message("<short@x>", sender="bob@x", subject="Re: Plans", date=at(13),
+                body="> the weight of its shortest program and\n\nok"),
+        # one's own earlier words are not whom one answers
+        message("<self@x>", sender="weidai@x", subject="Re: Plans", date=at(14),
+                body=f"> {WEI}\n\nas I said"),
+        # the text of a later message cannot be what it answers; another subject neither
+        message("<early@x>", sender="eve@x", subject="Re: Plans", date="Mon, 1 Jan 2024 10:30:00 +0000",
+                body=f"> {HAL}"),
+        message("<other@x>", sender="eve@x", subject="Re: Other", date=at(15), body=f"> {HAL}"),
+        message("<other0@x>", sender="ann@x", subject="Other", date=at(8), body="x"),
+    )  # fmt: skip
+    got = rows(mbox.read([path]))
+    assert got["wei@x"]["parent_id"] == "root@x"  # quotes nothing: the subject's first
+    assert (got["hal@x"]["parent_id"], got["hal@x"]["target_actor_id"]) == ("wei@x", "weidai@x")
+    for earliest in ("nested@x", "short@x", "self@x", "early@x"):
+        assert got[earliest]["parent_id"] == "root@x", earliest
+    assert got["other@x"]["parent_id"] == "other0@x"
+
+
+def test_the_message_quoted_most_and_latest_wins(tmp_path):
+    more = WEI + " " + HAL
+
+    def at(hour: int) -> str:
+        return f"Mon, 1 Jan 2024 {hour:02d}:00:00 +0000"
+
+    path = write(
+        tmp_path / "list.mbox",
+        message("<root@x>", subject="Plans", date=at(9)),
+        message("<a@x>", sender="a@x", subject="Re: Plans", date=at(10), body=WEI),
+        message("<b@x>", sender="b@x", subject="Re: Plans", date=at(11), body=more),
+        message("<c@x>", sender="c@x", subject="Re: Plans", date=at(12), body=WEI),
+        message("<most@x>", sender="d@x", subject="Re: Plans", date=at(13), body=f"> {more}\n\nyes"),
+        message("<tie@x>", sender="d@x", subject="Re: Plans", date=at(14), body=f"> {WEI}\n\nyes"),
+    )  # fmt: skip
+    got = rows(mbox.read([path]))
+    assert got["most@x"]["parent_id"] == "b@x"  # quotes all of b, half of a and c
+    assert got["tie@x"]["parent_id"] == "c@x"  # a, b and c wrote all of it: the latest
+
+
 @pytest.mark.real
 def test_real_everything_list():
     path = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
@@ -414,6 +473,28 @@ def test_read_collects_the_names_account_names_gives(tmp_path):
     assert len(result.skipped) == 1
     assert result.names == io.account_names([path], "mbox")
     assert result.names == {"ann@example.org": "Ann", "cid@example.org": "Cid"}
+
+
+@pytest.mark.real
+def test_real_everything_list_quoted_text(monkeypatch):
+    """641 replies have no reply headers and an earlier message of their subject; the
+    text 496 of them quote names the message they answer."""
+    path = real_data_dir("mailinglist_everything_list") / "everything-list-1998-1999.mbox"
+    found: list[int | None] = []
+    source = mbox._quoted_source
+
+    def spy(*args):
+        found.append(source(*args))
+        return found[-1]
+
+    monkeypatch.setattr(mbox, "_quoted_source", spy)
+    got = rows(mbox.read([path]))
+    assert (len(found), sum(f is not None for f in found)) == (641, 496)
+    # hand-checked: Hal Finney quotes Wei Dai's answer of Jan 21, not the subject's first
+    # message (Jan 19), which it was threaded under before the quotes were read
+    hal = got["199801211833.KAA12279.domain.name.hidden"]
+    assert hal["parent_id"] == "19980121012555.07540.domain.name.hidden"
+    assert hal["target_actor_id"] == "weidai.domain.name.hidden"
 
 
 @pytest.mark.real

@@ -369,3 +369,55 @@ def test_message_ids_in_any_header_value(pieces: list[str]) -> None:
     """Ids of In-Reply-To/References in one pass over the value, as documented."""
     value = "".join(pieces)
     assert mbox._ids(value) == _ids_by_expression(value)
+
+
+# --------------------------------------------------------------------------- quoted text
+
+WORDS = [f"w{i:03d}" for i in range(600)]
+"""Words used by one message each: its text is its own, quoted text names its source."""
+
+
+@st.composite
+def quoting_threads(draw: st.DrawFn) -> tuple[list[EmailMessage], dict[str, str]]:
+    """One subject: a root, then replies without reply headers, each quoting an earlier
+    message's words (enough or too few of them, as a first- or second-level quote) or
+    nothing; returns the messages and the parent each reply must get."""
+    count = draw(st.integers(2, 8))
+    senders = draw(st.lists(st.integers(0, 2), min_size=count, max_size=count))
+    own = [WORDS[i * 60 : i * 60 + draw(st.integers(3, 20))] for i in range(count)]
+    messages, want = [], {}
+    for i in range(count):
+        msg = email_message(i, Subject="Plans" if i == 0 else "Re: Plans")
+        del msg["From"]
+        msg["From"] = f"u{senders[i]}@example.org"
+        text = " ".join(own[i])
+        if i:
+            source = draw(st.integers(0, i - 1))
+            words = own[source][: draw(st.integers(1, 12))]
+            mark = draw(st.sampled_from(["> ", ">", "> > ", ">> ", None]))
+            if mark is not None:
+                text = f"{mark}{' '.join(words)}\n\n{text}"
+            evidence = (
+                mark in ("> ", ">")
+                and len(words) - mbox.QUOTE_WORDS + 1 >= mbox.MIN_QUOTED_RUNS
+                and senders[source] != senders[i]
+            )
+            want[f"m{i}@x"] = f"m{source if evidence else 0}@x"
+        msg.set_content(text + "\n")
+        messages.append(msg)
+    return messages, want
+
+
+@SETTINGS
+@hypothesis.given(quoting_threads(), st.randoms(use_true_random=False))
+def test_a_reply_without_headers_answers_the_message_whose_words_it_quotes(
+    thread: tuple[list[EmailMessage], dict[str, str]], rnd: random.Random
+) -> None:
+    """Enough first-level quoted words of an earlier message by another sender make it the
+    parent; anything less leaves the subject's first message, whatever the file's order."""
+    messages, want = thread
+    rnd.shuffle(messages)
+    with archive(messages) as path:
+        events = io.read(path).events
+    parents = dict(zip(events["event_id"], events["parent_id"], strict=True))
+    assert {k: parents[k] for k in want} == want

@@ -4,8 +4,9 @@ Each message is a record: ``Message-ID`` (without ``<>``) is the event id, the
 address in ``From`` (lower-cased, display name dropped) the actor, ``Date`` the
 timestamp. The parent is the first id of ``In-Reply-To``, else the last id of
 ``References``. A message with neither header whose subject starts with a reply
-prefix (``Re:``, ``AW:``, ``SV:``, ...) is threaded by subject, as mail clients do:
-it replies to the earliest earlier message whose normalised subject is the same;
+prefix (``Re:``, ``AW:``, ``SV:``, ...) replies to the earlier message of the same
+normalised subject whose own words it quotes, else, as mail clients thread it, to
+the earliest earlier message of that subject (:func:`_thread_by_subject`);
 when there is none, its parent is unknown and it points at
 ``unknown-parent-of:<Message-ID>`` (an orphan reply, never a post). All other
 messages start threads and are posts. E-mail has no shares, reactions or typed
@@ -574,22 +575,115 @@ def _message_bytes(parts: list[bytes], size: int) -> tuple[bytes, int]:
     return b"".join(parts), size
 
 
-def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> None:
-    """Give subject-threaded replies their parent: the earliest earlier message with the same subject."""
-    first: dict[str, tuple[datetime, int, dict]] = {}
-    for order, (row, subject, _) in enumerate(rows):
-        key = (row["timestamp"], order, row)
-        if subject not in first or key[:2] < first[subject][:2]:
-            first[subject] = key
-    for order, (row, subject, wanted) in enumerate(rows):
-        if not wanted:
+QUOTE_WORDS = 6
+"""Words in each run of quoted text looked for in earlier messages (a shingle)."""
+
+MIN_QUOTED_RUNS = 3
+"""Fewest runs of a reply's quoted text an earlier message must have written itself to be
+the message it answers (one or two runs of six words can be a common phrase)."""
+
+_WORD = re.compile(r"\w+")
+
+Runs = set[str]
+"""Runs of :data:`QUOTE_WORDS` words (shingles), each as its words joined by spaces."""
+
+
+def _runs(lines: list[str]) -> Runs:
+    """Every run of :data:`QUOTE_WORDS` words within one block of lines (a shingle)."""
+    words = _WORD.findall(" ".join(lines).lower())
+    return {" ".join(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)}
+
+
+def _text_runs(text: str | None, kind: str) -> Runs:
+    """The runs of a message's ``"quoted"`` (first-level) or ``"own"`` blocks of lines."""
+    runs: Runs = set()
+    block: list[str] = []
+    current = None
+    for line in (text or "").splitlines():
+        stripped = line.lstrip()
+        if not stripped:  # blank lines part paragraphs, not quotes from own text
             continue
-        stamp, at, earliest = first[subject]
-        row["action"] = "reply"
-        if subject and (stamp, at) < (row["timestamp"], order):
-            row["parent_id"] = earliest["event_id"]
+        if not stripped.startswith(">"):
+            this, body = "own", stripped
         else:
-            row["parent_id"] = UNKNOWN_PARENT + row["event_id"]
+            body = stripped[1:].lstrip()
+            this = "nested" if body.startswith(">") else "quoted"
+        if this != current:
+            if current == kind:
+                runs |= _runs(block)
+            block, current = [], this
+        if this == kind:
+            block.append(body)
+    if current == kind:
+        runs |= _runs(block)
+    return runs
+
+
+def quoted_and_own(text: str | None) -> tuple[Runs, Runs]:
+    r"""The word runs a message quotes (first level, ``> ``) and those it writes itself.
+
+    Each block of consecutive lines of one kind (blank lines aside) gives its runs
+    of :data:`QUOTE_WORDS` words; lines quoted twice (``>>``, ``> >``) are neither:
+    they are the quoted message's own quotes.
+
+    Examples
+    --------
+    >>> text = "Wei wrote:\n> the measure problem is not solved by this\nI agree with that point entirely"
+    >>> q, own = quoted_and_own(text)
+    >>> sorted(q)[:1], len(own)
+    (['measure problem is not solved by'], 1)
+    """
+    return _text_runs(text, "quoted"), _text_runs(text, "own")
+
+
+def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> None:
+    """Give subject-threaded replies their parent, from the text they quote or the subject.
+
+    A reply without reply headers answers the earlier message of the same subject,
+    by another sender, that wrote most of the text it quotes (at least
+    :data:`MIN_QUOTED_RUNS` runs of :data:`QUOTE_WORDS` words; the latest on a tie):
+    quoted text identifies the message answered (Yeh & Harnly 2006). A reply that
+    quotes no such message answers the earliest earlier message of its subject, as
+    mail clients thread it. Only the runs some reply of a subject quotes are looked
+    for in that subject's messages.
+    """
+    quotes = {i: _text_runs(row["text"], "quoted") for i, (row, _, w) in enumerate(rows) if w}
+    sought: dict[str, Runs] = {}  # subject -> the runs its replies quote
+    for i in quotes:
+        sought.setdefault(rows[i][1], set()).update(quotes[i])
+    earlier: dict[str, int] = {}  # subject -> its first row
+    written: dict[str, dict[str, list[int]]] = {}  # subject -> run -> rows that wrote it
+    for i in sorted(range(len(rows)), key=lambda i: (rows[i][0]["timestamp"], i)):
+        row, subject, wants = rows[i]
+        if wants:
+            row["action"] = "reply"
+            if subject and subject in earlier:
+                parent = _quoted_source(quotes[i], written.get(subject, {}), rows, row["actor_id"])
+                row["parent_id"] = rows[earlier[subject] if parent is None else parent][0][
+                    "event_id"
+                ]
+            else:
+                row["parent_id"] = UNKNOWN_PARENT + row["event_id"]
+        earlier.setdefault(subject, i)
+        if sought.get(subject):
+            index = written.setdefault(subject, {})
+            for run in _text_runs(row["text"], "own") & sought[subject]:
+                index.setdefault(run, []).append(i)
+
+
+def _quoted_source(
+    quoted: Runs, written: dict[str, list[int]], rows: list[tuple[dict, str, bool]], actor: str
+) -> int | None:
+    """The row (of those in ``written``) by another sender that wrote most of ``quoted``."""
+    shared: Counter[int] = Counter()
+    for run in quoted:
+        shared.update(set(written.get(run, ())))
+    best = [
+        (count, rows[i][0]["timestamp"], i)
+        for i, count in shared.items()
+        if count >= MIN_QUOTED_RUNS and rows[i][0]["actor_id"] != actor
+    ]
+    return max(best)[2] if best else None
 
 
 def account_names(paths: str | Path | Sequence[str | Path]) -> dict[str, str]:
