@@ -1088,3 +1088,25 @@ def test_leaders_txt_profiles_the_same_leaders_again(tmp_path, sample_csv):
     assert again.exit_code == 0, again.output
     ids = [pl.read_csv(tmp_path / d / "profiles.csv")["leader_id"].to_list() for d in "ab"]
     assert ids[0] == ids[1] and len(ids[0]) == 3
+
+
+def test_reader_notes_are_printed_and_kept_in_the_manifest(tmp_path):
+    """What a reader inferred (here: a Stack Exchange comment's @name reply) is said."""
+    from tests.test_io_stackexchange import A2, Q1, _comment, _with_users, write_dump
+
+    comments = [_comment(i, 2, "9" if i % 2 else "8", f"@{'Cy' if i % 2 == 0 else 'Bée'} ok", i)
+                for i in range(1, 9)]  # fmt: skip
+    dump = _with_users(write_dump(tmp_path / "site", [Q1, A2], comments))
+    note = (
+        "7 of 8 comments answer another comment, the one their @name addresses (Stack "
+        "Exchange's @reply rules, docs/formats.md); the others reply to their post"
+    )
+    checked = run("validate", dump)
+    assert checked.exit_code == 0, checked.output
+    assert f"note              {note}" in checked.stdout.splitlines()
+    out = tmp_path / "out"
+    (tmp_path / "leaders.txt").write_text("8\n9\n")
+    done = run("profile", dump, "--leaders", tmp_path / "leaders.txt", "--no-report", "--out", out)
+    assert done.exit_code == 0, done.output
+    assert f"note: {note}" in done.stderr.splitlines()
+    assert json.loads((out / "manifest.json").read_text())["notes"][0] == note

@@ -106,7 +106,10 @@ def test_subject_threading(tmp_path):
         message("<orphan@x>", subject="Re: Something else", date="Mon, 1 Jan 2024 09:00:00 +0000"),
         message("<fwd@x>", subject="Fwd: Something else", date="Mon, 1 Jan 2024 13:00:00 +0000"),
     )
-    got = rows(mbox.read([path]))
+    result = mbox.read([path])
+    got = rows(result)
+    assert result.notes[0].startswith("3 replies have neither In-Reply-To nor References:")
+    assert mbox.read([write(tmp_path / "posts.mbox", message("<p@x>"))]).notes == []
     # "Re: X" replies to the earliest earlier message whose normalised subject is X
     assert got["first@x"]["action"] == "post"
     assert got["second@x"]["parent_id"] == "first@x"
@@ -400,7 +403,13 @@ def test_the_message_quoted_most_and_latest_wins(tmp_path):
         message("<most@x>", sender="d@x", subject="Re: Plans", date=at(13), body=f"> {more}\n\nyes"),
         message("<tie@x>", sender="d@x", subject="Re: Plans", date=at(14), body=f"> {WEI}\n\nyes"),
     )  # fmt: skip
-    got = rows(mbox.read([path]))
+    result = mbox.read([path])
+    got = rows(result)
+    assert result.notes == [
+        "5 replies have neither In-Reply-To nor References: 2 answer the earlier message "
+        "whose words they quote, 3 the first message of their subject, 0 no known message "
+        "(subject threading, docs/formats.md)"
+    ]
     assert got["most@x"]["parent_id"] == "b@x"  # quotes all of b, half of a and c
     assert got["tie@x"]["parent_id"] == "c@x"  # a, b and c wrote all of it: the latest
 

@@ -428,10 +428,14 @@ def test_without_users_xml_comments_stay_flat_and_reply_chains_are_unobservable(
     comments = [_comment(1, 2, "9", "why?", 0), _comment(2, 2, "7", "@Cy because", 1)]
     bare = write_dump(tmp_path / "bare", [Q1, A2], comments)
     result = se.read([bare])
-    assert result.observability["reply_chain"] is False
+    assert result.observability["reply_chain"] is False and result.notes == []
     assert _parents(bare)["comment:2"][:2] == ("post:2", "8")
     named = _with_users(write_dump(tmp_path / "named", [Q1, A2], comments))
     assert se.read([named]).observability["reply_chain"] is True
+    assert se.read([named]).notes == [
+        "1 of 2 comments answer another comment, the one their @name addresses (Stack "
+        "Exchange's @reply rules, docs/formats.md); the others reply to their post"
+    ]
     assert _parents(named)["comment:2"][:2] == ("comment:1", "9")
     (named / "Users.xml").write_text(HEAD + '<users>\n  <row Id="9" DisplayName="Cy"\n', "utf-8")
     assert se.read([named]).observability["reply_chain"] is False  # a broken Users.xml

@@ -61,6 +61,9 @@ def test_fewer_leaders_than_asked_for_are_explained(tribe):
         "observable evidence to be labelled",
     )
     assert pipeline.profile(tribe.events, top=len(run.leaders)).notes == ()
+    # what the reader inferred comes first
+    said = pipeline.profile(tribe.events, top=500, notes=["a reader's note"]).notes
+    assert said == ("a reader's note", *run.notes)
 
 
 def test_names_label_the_leaders(tribe):

@@ -444,6 +444,8 @@ def validate(inputs: tuple[Path, ...], fmt: str, on_error: str, quarantine: Path
     click.echo(format_summary(ev.summarize_events(result.events), unobservable=hidden))
     for signal, reason in hidden.items():
         click.echo(f"unobservable      {signal} — {reason}")
+    for note in result.notes:
+        click.echo(f"note              {note}")
 
 
 def _load(inputs: Sequence[Path], fmt: str, on_error: str, spill: str | None = None):
@@ -1178,6 +1180,7 @@ def _profile_run(result, leaders, inputs, bar, top, since, until, k, seed, key):
             names=result.names,
             key=key,
             on_step=bar,
+            notes=result.notes,
         )
     except ev.EventsError as exc:
         where = ", ".join(map(str, inputs))

@@ -238,6 +238,7 @@ def profile(
     names: Mapping[str, str] | None = None,
     key: bytes | None = None,
     on_step: Callable[[str], None] | None = None,
+    notes: Sequence[str] = (),
 ) -> ProfileRun:
     """Profile leaders of ``events`` as broadcasters or participators.
 
@@ -271,6 +272,9 @@ def profile(
         (:func:`tribe_analysis.privacy.pseudonymize`), before anything is measured.
     on_step : callable, optional
         Called with a step's name after each of its four steps (for progress bars).
+    notes : sequence of str
+        What the reader inferred (:attr:`tribe_analysis.io.ReadResult.notes`): the
+        run's notes start with them.
 
     Returns
     -------
@@ -319,7 +323,7 @@ def profile(
 
     edges = edge_list(events)
     step("edges")
-    notes = _mention_notes(edges)
+    notes = [*notes, *_mention_notes(edges)]
     scope, scope_edges = _in_window(events, since, until, edges)  # the events measured
     if leaders is None:  # chosen on the window's events: labels rest on those
         leaders, note = choose_leaders(scope, top, observability, edges=scope_edges)

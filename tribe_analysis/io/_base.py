@@ -599,6 +599,10 @@ class ReadResult:
         Display names by account id, collected in the read pass; empty for
         formats whose ids are already names (the same mapping as the reader's
         ``account_names(paths)``, used to label leaders in reports).
+    notes : list of str
+        What the reader inferred that the records do not say outright (e.g. the
+        comment a Stack Exchange comment answers by ``@name``), with counts:
+        ``profile`` prints them and keeps them in ``manifest.json``.
     """
 
     events: pl.DataFrame | pl.LazyFrame
@@ -608,6 +612,7 @@ class ReadResult:
     records_loaded: int
     skipped: list[Skipped]
     names: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def finish(
@@ -617,14 +622,17 @@ def finish(
     *,
     sources: Sequence[str] = (),
     names: Mapping[str, str] | None = None,
-    links: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    links: Callable[[pl.DataFrame], tuple[pl.DataFrame, list[str]]] | None = None,
+    notes: Sequence[str] = (),
 ) -> ReadResult:
     """Turn collected rows into canonical events, locating every derived problem.
 
     ``names`` are the display names the reader collected (:attr:`ReadResult.names`).
     ``links`` completes the rows' ``parent_id`` where the platform shows it only
     across records (Stack Exchange's ``@name`` replies between comments); it
-    runs on the rows of distinct ids, before threads are derived.
+    runs on the rows of distinct ids, before threads are derived, and returns them
+    with notes on what it inferred. ``notes`` and those are
+    :attr:`ReadResult.notes`.
 
     Rows carry ``_source``, ``_line`` and ``_raw`` (where their record came from).
     An ``event_id`` seen twice (overlapping exports) is kept once, in both modes;
@@ -640,7 +648,8 @@ def finish(
     if frame is not None:
         frame = _drop_duplicates(frame, sink)
         if links is not None:
-            frame = links(frame)
+            frame, linked = links(frame)
+            notes = [*notes, *linked]
     events = _derive_located(frame, sink, platform) if frame is not None else ev.empty_events()
     return ReadResult(
         events=events.with_columns(pl.lit(platform).alias("platform")),
@@ -650,6 +659,7 @@ def finish(
         records_loaded=sink.records - len(sink.skipped),
         skipped=sink.skipped,
         names=dict(names or {}),
+        notes=list(notes),
     )
 
 

@@ -141,9 +141,19 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
             sink.record(path, line, raw, build)
             if len(sink.rows) > mark:
                 by_subject.append((sink.rows[mark], info["subject"], info["by_subject"]))
-    _thread_by_subject(by_subject)
+    quoting, first, unknown = _thread_by_subject(by_subject)
     names = _most_used(seen)
-    return finish(sink, NAME, OBSERVABILITY, sources=[str(f) for f in files], names=names)
+    notes = []
+    if quoting + first + unknown:
+        notes.append(
+            f"{quoting + first + unknown:,} replies have neither In-Reply-To nor References: "
+            f"{quoting:,} answer the earlier message whose words they quote, {first:,} the "
+            f"first message of their subject, {unknown:,} no known message (subject "
+            "threading, docs/formats.md)"
+        )
+    return finish(
+        sink, NAME, OBSERVABILITY, sources=[str(f) for f in files], names=names, notes=notes
+    )
 
 
 def normalise_subject(subject: str) -> tuple[str, bool]:
@@ -636,7 +646,7 @@ def quoted_and_own(text: str | None) -> tuple[Runs, Runs]:
     return _text_runs(text, "quoted"), _text_runs(text, "own")
 
 
-def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> None:
+def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> tuple[int, int, int]:
     """Give subject-threaded replies their parent, from the text they quote or the subject.
 
     A reply without reply headers answers the earlier message of the same subject,
@@ -645,8 +655,10 @@ def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> None:
     quoted text identifies the message answered (Yeh & Harnly 2006). A reply that
     quotes no such message answers the earliest earlier message of its subject, as
     mail clients thread it. Only the runs some reply of a subject quotes are looked
-    for in that subject's messages.
+    for in that subject's messages. Returns how many replies answer the message they
+    quote, their subject's first message, and no known message.
     """
+    counts = [0, 0, 0]
     quotes = {i: _text_runs(row["text"], "quoted") for i, (row, _, w) in enumerate(rows) if w}
     sought: dict[str, Runs] = {}  # subject -> the runs its replies quote
     for i in quotes:
@@ -659,16 +671,19 @@ def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> None:
             row["action"] = "reply"
             if subject and subject in earlier:
                 parent = _quoted_source(quotes[i], written.get(subject, {}), rows, row["actor_id"])
+                counts[parent is None] += 1
                 row["parent_id"] = rows[earlier[subject] if parent is None else parent][0][
                     "event_id"
                 ]
             else:
+                counts[2] += 1
                 row["parent_id"] = UNKNOWN_PARENT + row["event_id"]
         earlier.setdefault(subject, i)
         if sought.get(subject):
             index = written.setdefault(subject, {})
             for run in _text_runs(row["text"], "own") & sought[subject]:
                 index.setdefault(run, []).append(i)
+    return counts[0], counts[1], counts[2]
 
 
 def _quoted_source(

@@ -148,8 +148,23 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
         {**OBSERVABILITY, "reply_chain": named},
         sources=[str(f) for f in folders],
         names=names,
-        links=(lambda frame: addressed_replies(frame, names)) if named else None,
+        links=(lambda frame: _linked(frame, names)) if named else None,
     )
+
+
+def _linked(frame: pl.DataFrame, names: Mapping[str, str]) -> tuple[pl.DataFrame, list[str]]:
+    """:func:`addressed_replies` of the rows, and a note saying how many comments it tied."""
+    linked = addressed_replies(frame, names)
+    comments = frame.select(pl.col("event_id").str.starts_with("comment:").sum()).item()
+    tied = linked.select((pl.col("parent_id").str.starts_with("comment:")).sum()).item()
+    if not comments:
+        return linked, []
+    note = (
+        f"{tied:,} of {comments:,} comments answer another comment, the one their @name "
+        "addresses (Stack Exchange's @reply rules, docs/formats.md); the others reply to "
+        "their post"
+    )
+    return linked, [note]
 
 
 # --------------------------------------------------------------------------- @name replies
