@@ -428,7 +428,11 @@ def test_without_users_xml_comments_stay_flat_and_reply_chains_are_unobservable(
     comments = [_comment(1, 2, "9", "why?", 0), _comment(2, 2, "7", "@Cy because", 1)]
     bare = write_dump(tmp_path / "bare", [Q1, A2], comments)
     result = se.read([bare])
-    assert result.observability["reply_chain"] is False and result.notes == []
+    assert result.observability["reply_chain"] is False
+    assert result.notes == [
+        f"no readable Users.xml in {bare}: comments stay replies to their post (whom a "
+        "comment answers by @name needs the display names; docs/formats.md)"
+    ]
     assert _parents(bare)["comment:2"][:2] == ("post:2", "8")
     named = _with_users(write_dump(tmp_path / "named", [Q1, A2], comments))
     assert se.read([named]).observability["reply_chain"] is True
@@ -441,9 +445,9 @@ def test_without_users_xml_comments_stay_flat_and_reply_chains_are_unobservable(
     assert se.read([named]).observability["reply_chain"] is False  # a broken Users.xml
     assert _parents(named)["comment:2"][:2] == ("post:2", "8")
     # two folders: every one needs its names
-    assert (
-        se.read([named.parent / "bare", _with_users(named)]).observability["reply_chain"] is False
-    )
+    both = se.read([named.parent / "bare", _with_users(named)])
+    assert both.observability["reply_chain"] is False
+    assert both.notes[0].startswith(f"no readable Users.xml in {named.parent / 'bare'}: ")
 
 
 @pytest.mark.real

@@ -141,14 +141,19 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     if ignored:
         _log.info("ignored %d tag-wiki rows (PostTypeId 3, 4, 5, 7, 8)", ignored)
     names: dict[str, str] = {}
-    named = all([_user_names(folder, names) for folder in folders])
+    unnamed = [str(folder) for folder in folders if not _user_names(folder, names)]
+    notes = [
+        f"no readable Users.xml in {', '.join(unnamed)}: comments stay replies to their post "
+        "(whom a comment answers by @name needs the display names; docs/formats.md)"
+    ]
     return finish(
         sink,
         NAME,
-        {**OBSERVABILITY, "reply_chain": named},
+        {**OBSERVABILITY, "reply_chain": not unnamed},
         sources=[str(f) for f in folders],
         names=names,
-        links=(lambda frame: _linked(frame, names)) if named else None,
+        links=None if unnamed else (lambda frame: _linked(frame, names)),
+        notes=notes if unnamed else (),
     )
 
 
