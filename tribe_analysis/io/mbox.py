@@ -605,7 +605,18 @@ def _runs(lines: list[str]) -> Runs:
 
 
 def _text_runs(text: str | None, kind: str) -> Runs:
-    """The runs of a message's ``"quoted"`` (first-level) or ``"own"`` blocks of lines."""
+    r"""The runs of a message's ``"quoted"`` (first-level, ``> ``) or ``"own"`` lines.
+
+    Each block of consecutive lines of one kind (blank lines aside) gives its runs
+    of :data:`QUOTE_WORDS` words; lines quoted twice (``>>``, ``> >``) are neither:
+    they are the quoted message's own quotes.
+
+    Examples
+    --------
+    >>> text = "Wei wrote:\n> the measure problem is not solved by this\nI agree with that point entirely"
+    >>> sorted(_text_runs(text, "quoted"))[:1], len(_text_runs(text, "own"))
+    (['measure problem is not solved by'], 1)
+    """
     runs: Runs = set()
     block: list[str] = []
     current = None
@@ -627,23 +638,6 @@ def _text_runs(text: str | None, kind: str) -> Runs:
     if current == kind:
         runs |= _runs(block)
     return runs
-
-
-def quoted_and_own(text: str | None) -> tuple[Runs, Runs]:
-    r"""The word runs a message quotes (first level, ``> ``) and those it writes itself.
-
-    Each block of consecutive lines of one kind (blank lines aside) gives its runs
-    of :data:`QUOTE_WORDS` words; lines quoted twice (``>>``, ``> >``) are neither:
-    they are the quoted message's own quotes.
-
-    Examples
-    --------
-    >>> text = "Wei wrote:\n> the measure problem is not solved by this\nI agree with that point entirely"
-    >>> q, own = quoted_and_own(text)
-    >>> sorted(q)[:1], len(own)
-    (['measure problem is not solved by'], 1)
-    """
-    return _text_runs(text, "quoted"), _text_runs(text, "own")
 
 
 def _thread_by_subject(rows: list[tuple[dict, str, bool]]) -> tuple[int, int, int]:
@@ -692,7 +686,7 @@ def _quoted_source(
     """The row (of those in ``written``) by another sender that wrote most of ``quoted``."""
     shared: Counter[int] = Counter()
     for run in quoted:
-        shared.update(set(written.get(run, ())))
+        shared.update(written.get(run, ()))  # each row wrote a run at most once
     best = [
         (count, rows[i][0]["timestamp"], i)
         for i, count in shared.items()
