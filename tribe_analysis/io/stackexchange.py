@@ -142,10 +142,14 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
         _log.info("ignored %d tag-wiki rows (PostTypeId 3, 4, 5, 7, 8)", ignored)
     names: dict[str, str] = {}
     unnamed = [str(folder) for folder in folders if not _user_names(folder, names)]
-    notes = [
-        f"no readable Users.xml in {', '.join(unnamed)}: comments stay replies to their post "
-        "(whom a comment answers by @name needs the display names; docs/formats.md)"
-    ]
+    notes = (
+        [
+            f"no readable Users.xml in {', '.join(unnamed)}: comments stay replies to their "
+            "post (whom a comment answers by @name needs the display names; docs/formats.md)"
+        ]
+        if unnamed
+        else []
+    )
     return finish(
         sink,
         NAME,
@@ -153,7 +157,7 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
         sources=[str(f) for f in folders],
         names=names,
         links=None if unnamed else (lambda frame: _linked(frame, names)),
-        notes=notes if unnamed else (),
+        notes=notes,
     )
 
 
