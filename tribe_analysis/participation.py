@@ -37,7 +37,9 @@ __all__ = [
     "PARTS",
     "index_columns",
     "jeffreys_interval",
+    "part_masks",
     "participation_index",
+    "posterior_variance",
     "rate_intervals",
 ]
 
@@ -93,7 +95,17 @@ def jeffreys_interval(
     return np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
 
 
-def _posterior_variance(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def posterior_variance(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Variance of the Jeffreys posterior Beta(num + 1/2, den - num + 1/2) of a rate.
+
+    The sampling error of a part: :func:`participation_index` sums it over the
+    observed parts for ``index_se``.
+
+    Examples
+    --------
+    >>> posterior_variance(np.array([5.0]), np.array([10.0])).round(4).tolist()
+    [0.0208]
+    """
     a = num + 0.5
     b = den - num + 0.5
     return a * b / ((a + b) ** 2 * (a + b + 1))
@@ -143,6 +155,36 @@ def index_columns() -> list[str]:
     return ["participation_index", "index_low", "index_high", "index_se", "parts_observed"]
 
 
+def part_masks(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Which parts each row's index rests on, and whether it lacks one for want of evidence.
+
+    A part is *observed* where its value is not null. A part is *short* where its
+    value is null but its ``_den`` is not: the input shows the signal (an
+    unobservable part has a null denominator too) and the leader's denominator is
+    under the minimum — it posts too little for the part to be measured.
+
+    Returns
+    -------
+    observed : numpy.ndarray of bool, shape (rows, len(PARTS))
+        In :data:`PARTS` order.
+    short : numpy.ndarray of bool, shape (rows,)
+        The row lacks at least one part the input shows.
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({p: [0.5] * 3 for p in PARTS} | {f"{p}_den": [9] * 3 for p in PARTS})
+    >>> f = f.with_columns(  # row 1: too few posts for mentions; row 2: no reactions shown
+    ...     mention_share=pl.Series([0.5, None, 0.5]), mention_share_den=pl.Series([9, 3, 9]),
+    ...     see_breadth=pl.Series([0.5, 0.5, None]), see_breadth_den=pl.Series([9, 9, None]))
+    >>> observed, short = part_masks(f)
+    >>> observed.sum(axis=1).tolist(), short.tolist()
+    ([5, 4, 4], [False, True, False])
+    """
+    observed = np.column_stack([frame.get_column(p).is_not_null().to_numpy() for p in PARTS])
+    shown = np.column_stack([frame.get_column(f"{p}_den").is_not_null().to_numpy() for p in PARTS])
+    return observed, (shown & ~observed).any(axis=1)
+
+
 def participation_index(frame: pl.DataFrame, level: float = LEVEL) -> pl.DataFrame:
     """Add the participation index, its interval and the number of parts it rests on.
 
@@ -181,7 +223,7 @@ def participation_index(frame: pl.DataFrame, level: float = LEVEL) -> pl.DataFra
         value[:, j] = frame.get_column(part).cast(pl.Float64).fill_null(np.nan).to_numpy()
         num = frame.get_column(f"{part}_num").cast(pl.Float64).fill_null(0).to_numpy()
         den = frame.get_column(f"{part}_den").cast(pl.Float64).fill_null(0).to_numpy()
-        var[:, j] = _posterior_variance(num, den)
+        var[:, j] = posterior_variance(num, den)
     observed = ~np.isnan(value)
     k = observed.sum(axis=1)
     enough = k >= MIN_PARTS
