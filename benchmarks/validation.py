@@ -4,8 +4,9 @@ Simulates tribes with planted leader styles with both simulators (design ``synth
 :func:`tribe_analysis.synth.simulate_tribe`; designs ``forum`` and ``microblog``:
 :func:`tribe_analysis.synth_forum.simulate_forum` on four platform variants), labels
 every leader with the fixed constants of :mod:`tribe_analysis.profiles`, and reports
-calibration, accuracy, ordering, tribes of one style, the spread by number of
-observed parts (where ``FEW_PARTS_SPREAD`` comes from, with held-out checks) and, for
+calibration, accuracy, ordering, tribes of one style, the spread of the index by
+observed part set (from the covariance of the parts, with held-out checks and a
+platform that shows three parts only) and, for
 information only, held-out maximum-likelihood fits of the threshold and spread. Writes
 ``docs/validation_synthetic.md`` (a generated fragment) and prints the same text.
 
@@ -19,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,14 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine  # noqa: E402
 
 from tribe_analysis import profiles  # noqa: E402
-from tribe_analysis.participation import MIN_AUTHORED  # noqa: E402
+from tribe_analysis.participation import MIN_AUTHORED, PARTS, part_masks  # noqa: E402
 from tribe_analysis.synth_forum import PLATFORMS  # noqa: E402
 from tribe_analysis.validation import (  # noqa: E402
     DESIGNS,
+    decision_summary,
     decision_table,
     expected_calibration_error,
     fit_spread,
     fit_threshold,
+    part_covariance,
     planted_leaders,
     relabel,
     reliability_table,
@@ -247,75 +251,121 @@ def _summary(frame: pl.DataFrame, *keys: str) -> tuple:
     return tuple(row[key] for key in keys)
 
 
+SHOWN_THREE = ["no_reactions", "no_shares", "no_mentions"]
+"""A platform that shows three parts only (like Stack Exchange and mailing lists)."""
+
+
+def _set_name(observed: np.ndarray) -> str:
+    return ", ".join(p for p, seen in zip(PARTS, observed, strict=True) if seen)
+
+
 def spread_section(mixed: pl.DataFrame) -> list[str]:
-    """The spread by number of observed parts, and held-out checks of the few-parts spread."""
-    fits = []
-    for name, frame in [("all three", mixed)] + [
-        (d, mixed.filter(pl.col("design") == d)) for d in DESIGNS
-    ]:
-        for parts in (3, 4, 5):
-            if frame.filter(pl.col("parts_observed") == parts).height >= 20:
-                fit = fit_spread(frame, parts)
-                fits.append((name, parts, fit["n"], fit["spread"]))
-    fits_table = pl.DataFrame(
-        fits, schema=["fitted on", "parts observed", "leaders", "spread"], orient="row"
+    """Where the spread comes from: the covariance of the parts, by observed part set."""
+    independent = mixed.filter(pl.col("design") != "synth")
+    estimate = part_covariance(independent)
+    package = np.array(profiles.PART_COVARIANCE)
+    cov_rows = [
+        (part, *[f"{package[i, j]:.4f} ({estimate[i, j]:.4f})" for j in range(len(PARTS))])
+        for i, part in enumerate(PARTS)
+    ]
+    cov_table = pl.DataFrame(cov_rows, schema=["part", *PARTS], orient="row")
+    judged = mixed.filter(
+        pl.col("participation_index").is_not_null()
+        & (pl.col("parts_observed") >= 3)
+        & (pl.col("authored") >= MIN_AUTHORED)
     )
-    few = pl.col("parts_observed") == 3
+    observed, short = part_masks(judged)
+    tau = profiles.style_spread(observed, short)
+    keyed = judged.with_columns(
+        pl.Series("parts", [_set_name(row) for row in observed]),
+        pl.Series("short", short),
+        pl.Series("tau", tau),
+    )
     rows = []
-    for design in DESIGNS[1:]:
-        train = mixed.filter(pl.col("design") != design)
-        test = mixed.filter(pl.col("design") == design)
-        held = fit_spread(train, 3)["spread"]
-        for name, tau3 in [
-            (f"one spread ({profiles.STYLE_SPREAD})", profiles.STYLE_SPREAD),
-            (f"package ({profiles.FEW_PARTS_SPREAD})", profiles.FEW_PARTS_SPREAD),
-            (f"held-out fit ({held:.3f})", held),
-        ]:
-            labelled = relabel(test, few_parts_spread=tau3)
-            every = _summary(labelled, "decided_share", "accuracy", "wrong_confident", "ece")
-            three = _summary(
-                labelled.filter(few),
-                "leaders",
-                "decided_share",
-                "accuracy",
-                "wrong_confident",
-                "ece",
+    for (parts, is_short), group in sorted(
+        keyed.partition_by(["parts", "short"], as_dict=True).items(),
+        key=lambda item: (-item[1].height, item[0]),
+    ):
+        if group.height < 40:
+            continue
+        summary = decision_summary(group)
+        rows.append(
+            (
+                parts,
+                "yes" if is_short else "no",
+                group.height,
+                float(group.get_column("tau")[0]),
+                fit_spread(group)["spread"],
+                summary["decided_share"],
+                summary["accuracy"],
+                summary["wrong_confident"],
             )
-            rows.append((design, name, *every, *three))
-    table = pl.DataFrame(
+        )
+    sets = pl.DataFrame(
         rows,
         schema=[
-            "evaluated on",
-            "spread on 3 parts",
+            "observed parts",
+            "short of a part",
+            "leaders",
+            "τ (package)",
+            "τ fitted on them",
             "decided share",
             "accuracy",
             "wrong ≥ 0.95",
-            "ECE",
-            "leaders on 3 parts",
-            "their decided share",
-            "their accuracy",
-            "their wrong ≥ 0.95",
-            "their ECE",
+        ],
+        orient="row",
+    )
+    held = []
+    for design in DESIGNS[1:]:
+        other = independent.filter(pl.col("design") != design)
+        test = mixed.filter(pl.col("design") == design)
+        three = planted_leaders(design, FORUM_SEEDS, platform=SHOWN_THREE)
+        for name, cov in [
+            ("package", package),
+            ("estimated on the other design", part_covariance(other)),
+        ]:
+            every = _summary(relabel(test, covariance=cov), "decided_share", "accuracy")
+            shown = _summary(relabel(three, covariance=cov), "decided_share", "accuracy")
+            wrong = _summary(relabel(test, covariance=cov), "wrong_confident")
+            held.append((design, name, *every, *wrong, *shown))
+    held_table = pl.DataFrame(
+        held,
+        schema=[
+            "evaluated on",
+            "covariance",
+            "decided share",
+            "accuracy",
+            "wrong ≥ 0.95",
+            "3 parts shown: decided share",
+            "3 parts shown: accuracy",
         ],
         orient="row",
     )
     return [
-        "## Spread by the number of observed parts",
+        "## Spread of the index, from the parts it averages",
         "",
-        "Maximum-likelihood spread τ of the probit with the threshold held at "
-        f"{profiles.PARTICIPATOR_THRESHOLD}, over the leaders whose index rests on 3, 4 or 5 "
-        "parts (`validation.fit_spread`; groups of at least 20 leaders). An index on fewer "
-        "parts varies more among leaders of one style; the package uses "
-        f"τ = {profiles.FEW_PARTS_SPREAD} on {3} parts (the fit on all three designs) and "
-        f"τ = {profiles.STYLE_SPREAD} on more.",
+        "τ² = mᵀ C m / k² for an index on the k parts m (`profiles.style_spread`), C the "
+        "covariance of the parts among leaders of one style beyond sampling error "
+        "(`profiles.PART_COVARIANCE`; `validation.part_covariance` over the forum and "
+        "microblog leaders with every part their platform shows); an index on 3 parts "
+        "short of a part the platform shows (too few posts for it) takes "
+        f"τ = {profiles.FEW_PARTS_SPREAD}. The package's C, and in brackets the estimate "
+        "on this run's forum and microblog leaders (seeds and platforms above):",
         "",
-        markdown(fits_table),
+        markdown(cov_table),
         "",
-        "Decisions on each independent design (all its platforms) with one spread for "
-        "every leader, with the package's spreads, and with the 3-part spread fitted on the "
-        "two other designs:",
+        "By observed part set (every design and platform above; sets of at least 40 judged "
+        "leaders): τ of the package, the maximum-likelihood τ of those leaders alone "
+        f"(`validation.fit_spread`, threshold {profiles.PARTICIPATOR_THRESHOLD}), and the "
+        "decisions:",
         "",
-        markdown(table),
+        markdown(sets),
+        "",
+        "Held out: each independent design labelled with C estimated on the other one, "
+        "all its platforms, and on a platform that shows three parts only (no reactions, "
+        f"shares or mentions, as Stack Exchange and mailing lists; seeds {list(FORUM_SEEDS)}):",
+        "",
+        markdown(held_table),
     ]
 
 
@@ -325,20 +375,20 @@ def held_out_section(mixed: pl.DataFrame) -> list[str]:
         train = mixed.filter(pl.col("design") != design)
         test = mixed.filter(pl.col("design") == design)
         fit = fit_threshold(train)
-        for name, t, tau in [
-            ("fixed", profiles.PARTICIPATOR_THRESHOLD, profiles.STYLE_SPREAD),
-            ("held-out fit", fit["threshold"], fit["spread"]),
+        for name, t, scale in [
+            ("fixed", profiles.PARTICIPATOR_THRESHOLD, 1.0),
+            ("held-out fit", fit["threshold"], fit["spread_scale"]),
         ]:
-            labelled = relabel(test, threshold=t, spread=tau)
+            labelled = relabel(test, threshold=t, spread_scale=scale)
             summary = _summary(labelled, "ece", "decided_share", "accuracy", "wrong_confident")
-            rows.append((design, name, t, tau, *summary))
+            rows.append((design, name, t, scale, *summary))
     table = pl.DataFrame(
         rows,
         schema=[
             "evaluated on",
             "constants",
             "threshold",
-            "spread",
+            "spread scale",
             "ECE",
             "decided share",
             "accuracy",
@@ -349,19 +399,22 @@ def held_out_section(mixed: pl.DataFrame) -> list[str]:
     fits = [("all three", fit_threshold(mixed))]
     fits += [(d, fit_threshold(mixed.filter(pl.col("design") == d))) for d in DESIGNS]
     fits_table = pl.DataFrame(
-        [(name, f["n"], f["threshold"], f["spread"], f["log_likelihood"]) for name, f in fits],
-        schema=["fitted on", "leaders", "threshold", "spread", "log-likelihood"],
+        [
+            (name, f["n"], f["threshold"], f["spread_scale"], f["log_likelihood"])
+            for name, f in fits
+        ],
+        schema=["fitted on", "leaders", "threshold", "spread scale", "log-likelihood"],
         orient="row",
     )
     return [
         "## Held-out fits (for information; the constants stay fixed)",
         "",
         "Maximum likelihood of the probit p = Φ((index − t) / √(se² + τ²)) on the planted "
-        "styles (scipy Nelder–Mead, τ on the log scale), fitted on the two other designs "
-        "(all their platforms) and evaluated on the third; `fixed` rows use the "
-        f"package's constants (t = {profiles.PARTICIPATOR_THRESHOLD}, "
-        f"τ = {profiles.STYLE_SPREAD}). Leaders on 3 parts keep "
-        f"τ = {profiles.FEW_PARTS_SPREAD} in every fit.",
+        "styles (scipy Nelder–Mead), τ the package's spread of each leader's parts times "
+        "a scale fitted on the log scale, fitted on the two other designs (all their "
+        "platforms) and evaluated on the third; `fixed` rows use the package's constants "
+        f"(t = {profiles.PARTICIPATOR_THRESHOLD}, scale 1). Leaders on 3 parts short of a "
+        f"part keep τ = {profiles.FEW_PARTS_SPREAD} in every fit.",
         "",
         markdown(table),
         "",
@@ -383,8 +436,9 @@ def main() -> None:
         "",
         "# Leader labels on planted styles (synthetic validation)",
         "",
-        f"Constants: threshold {profiles.PARTICIPATOR_THRESHOLD}, spread "
-        f"{profiles.STYLE_SPREAD} ({profiles.FEW_PARTS_SPREAD} on 3 parts), confidence "
+        f"Constants: threshold {profiles.PARTICIPATOR_THRESHOLD}, spread from the "
+        "covariance of the observed parts (below; "
+        f"{profiles.FEW_PARTS_SPREAD} on 3 parts short of a part the platform shows), confidence "
         f"{profiles.CONFIDENCE}, at least "
         f"{MIN_AUTHORED} authored actions. Tribes with half of each style: `synth` "
         f"(`simulate_tribe`, 40 leaders, 60 days, 30% mixed) seeds {list(SYNTH_SEEDS)}; "

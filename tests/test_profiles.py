@@ -37,7 +37,7 @@ def test_scikit_learn_estimator_contract(tribes):
     assert profiler.get_params() == {
         "n_profiles": 3,
         "threshold": 0.3,
-        "spread": 0.1,
+        "spread_scale": 1.0,
         "confidence": 0.9,
         "few_parts_spread": 0.165,
         "max_profiles": 3,
@@ -58,7 +58,9 @@ def test_scikit_learn_estimator_contract(tribes):
     placed = twin.predict(later)
     assert placed.shape == (later.height,)
     assert set(placed.tolist()) <= set(range(-1, len(twin.sub_profiles_)))
-    with pytest.raises(ValueError, match="answer_rate, which the fit used"):
+    with pytest.raises(ValueError, match="alter_reciprocity, which the fit used"):
+        twin.predict(later.drop("alter_reciprocity"))
+    with pytest.raises(ValueError, match="lacks answer_rate "):  # a part: the label needs it
         twin.predict(later.drop("answer_rate"))
 
 
@@ -115,10 +117,11 @@ def test_labels_never_contradict_the_index(tribes):
 
 
 def test_decide_three_outcomes_and_reasons():
+    every, four, one = [True] * 5, [True] * 4 + [False], [True] + [False] * 4
     labels, prob, p = decide(
         np.array([0.02, 0.8, 0.28, np.nan, 0.9]),
         np.array([0.01, 0.02, 0.01, np.nan, 0.01]),
-        np.array([5, 4, 5, 1, 1]),
+        np.array([every, four, every, one, one]),
     )
     assert labels.tolist() == [
         "broadcaster",

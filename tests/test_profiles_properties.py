@@ -6,7 +6,7 @@ any number of authored actions), and with the slow reading of the rule written h
 
 - each leader's label, probability and reason are its own: the same fitted with any subset
   of the other leaders, and ``decide``'s rule (Φ((index − t) ÷ √(se² + τ²)) against 0.9, τ
-  wider on 3 parts);
+  from the covariance of the parts observed, wider on 3 parts short of one the input shows);
 - clustering never changes a label; undetermined leaders have no cluster; a sub-profile is
   named only after a measure observed for some leader of its label, and two clusters never
   share a name; the leaders' order and ids change no cluster, sub-profile or stability;
@@ -34,8 +34,8 @@ from tribe_analysis.profiles import (
     CONFIDENCE,
     FEW_PARTS_SPREAD,
     NAMING_MEASURES,
+    PART_COVARIANCE,
     PARTICIPATOR_THRESHOLD,
-    STYLE_SPREAD,
     LeaderProfiler,
     profile_leaders,
 )
@@ -81,7 +81,12 @@ def _rule(row: dict) -> tuple[str, float | None]:
     index = row["participation_index"]
     if index is None or row["parts_observed"] < MIN_PARTS or row["authored"] < MIN_AUTHORED:
         return "undetermined", None
-    tau = FEW_PARTS_SPREAD if row["parts_observed"] == 3 else STYLE_SPREAD  # 3 parts: wider
+    seen = [i for i, part in enumerate(PARTS) if row[part] is not None]
+    short = any(row[part] is None and row[f"{part}_den"] is not None for part in PARTS)
+    if short and len(seen) == MIN_PARTS:  # too little evidence for a part the input shows
+        tau = FEW_PARTS_SPREAD
+    else:  # the spread of the mean of the observed parts
+        tau = math.sqrt(sum(PART_COVARIANCE[i][j] for i in seen for j in seen)) / len(seen)
     p = stats.norm.cdf((index - PARTICIPATOR_THRESHOLD) / math.hypot(row["index_se"], tau))
     if p >= CONFIDENCE:
         return "participator", p

@@ -1576,7 +1576,7 @@ def report_card(
     >>> _, table = profiles.profile_leaders(measures)
     >>> card = report_card("L001", table, graph.edge_list(tribe.events), tribe.events)
     >>> card.to_dict()["title"]["text"]
-    'Report card — L001: participator · reciprocator (probability 0.99)'
+    'Report card — L001: participator · reciprocator (probability 0.98)'
     """
     _frames(table=table, edges=edges, events=events)
     return _card_chart(

@@ -21,14 +21,14 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted, check_random_state
 from threadpoolctl import threadpool_limits
 
-from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS, PARTS
+from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS, PARTS, part_masks
 
 __all__ = [
     "CONFIDENCE",
     "FEW_PARTS_SPREAD",
     "PARTICIPATOR_THRESHOLD",
+    "PART_COVARIANCE",
     "PROFILES",
-    "STYLE_SPREAD",
     "SUB_FEATURES",
     "LeaderProfiler",
     "decide",
@@ -43,21 +43,34 @@ PROFILES: tuple[str, ...] = ("broadcaster", "participator", "undetermined")
 PARTICIPATOR_THRESHOLD = 0.35
 """The participation index that separates the styles (see ``docs/methods.md``)."""
 
-STYLE_SPREAD = 0.10
-"""Spread of the index among leaders of one style across designs and platforms.
+PART_COVARIANCE: tuple[tuple[float, ...], ...] = (
+    (0.0324, 0.0060, 0.0224, 0.0106, 0.0029),
+    (0.0060, 0.0231, 0.0064, 0.0017, 0.0004),
+    (0.0224, 0.0064, 0.0300, 0.0176, 0.0072),
+    (0.0106, 0.0017, 0.0176, 0.0138, 0.0049),
+    (0.0029, 0.0004, 0.0072, 0.0049, 0.0120),
+)
+"""Covariance of the parts (:data:`PARTS` order) among leaders of one style, beyond sampling error.
 
-Added (in quadrature) to a leader's sampling error when turning its index into
-the probability of a style (``docs/methods.md``, *Calibration*).
+Styles are tendencies: leaders of one style differ in how much they see, comment,
+start conversations, answer and promote, and the parts move together (a leader
+who answers more also starts more conversations). Estimated by
+:func:`tribe_analysis.validation.part_covariance` on the two designs written
+independently of the measures (``forum`` and ``microblog``, seeds 0-3, every
+platform variant), over leaders whose index lacks no part the platform shows
+(``benchmarks/validation.py``; ``docs/methods.md``, *The spread follows the parts*).
+:func:`style_spread` turns it into the spread of an index on given parts.
 """
 
 FEW_PARTS_SPREAD = 0.165
-""":data:`STYLE_SPREAD` of a leader whose index rests on :data:`MIN_PARTS` parts only.
+"""Spread of an index on :data:`MIN_PARTS` parts that lacks a part the platform shows.
 
-An index on three parts varies more between leaders of one style than one on four
-or five: fitted on the planted designs by part count, the spread is 0.165 on three
-parts, 0.095 on four and 0.076 on five. With the one spread, labels on three parts
-were right 94% of the time where they claimed at least 90% (``docs/methods.md``,
-*Calibration*; ``docs/validation_synthetic.md``).
+Such a leader posts too little for the missing part (its denominator is under the
+minimum), and the index of such leaders varies more than the covariance of the
+parts says: fitted on the planted designs, 0.165, where :data:`PART_COVARIANCE`
+gives 0.08-0.14 for three parts. Indices on the three parts a platform shows
+(Stack Exchange, mailing lists: no reactions, no mentions) take the spread of
+those parts instead (``docs/methods.md``, *The spread follows the parts*).
 """
 
 CONFIDENCE = 0.9
@@ -81,37 +94,61 @@ _EPS = 0.02
 
 
 def style_spread(
-    parts: np.ndarray | int,
+    observed: np.ndarray,
+    short: np.ndarray | None = None,
     *,
-    spread: float = STYLE_SPREAD,
+    scale: float = 1.0,
     few_parts_spread: float = FEW_PARTS_SPREAD,
+    covariance: Sequence[Sequence[float]] = PART_COVARIANCE,
 ) -> np.ndarray:
-    """The spread τ of :func:`decide` for an index on ``parts`` observed parts.
+    """The spread τ of :func:`decide` for an index on the ``observed`` parts.
+
+    τ² = mᵀ C m / k², with ``m`` the leader's observed parts (a row of
+    ``observed``, :data:`PARTS` order), ``k`` their number and ``C`` the
+    ``covariance`` (:data:`PART_COVARIANCE`): the variance, among leaders of one
+    style, of the mean of those parts. Times ``scale``. An index on
+    :data:`MIN_PARTS` parts that is ``short`` of a part the platform shows
+    (:func:`tribe_analysis.participation.part_masks`) takes ``few_parts_spread``.
+    NaN without an observed part.
 
     Examples
     --------
-    >>> style_spread(np.array([3, 4, 5])).tolist()
-    [0.165, 0.1, 0.1]
+    >>> every = [True] * 5
+    >>> se_like = [False, True, True, True, False]  # no reactions, no mentions shown
+    >>> np.round(style_spread(np.array([every, se_like, se_like]),
+    ...     np.array([False, False, True])), 3).tolist()
+    [0.104, 0.115, 0.165]
     """
-    return np.where(np.asarray(parts) <= MIN_PARTS, few_parts_spread, spread)
+    observed = np.atleast_2d(np.asarray(observed, dtype=np.float64))
+    k = observed.sum(axis=1)
+    cov = np.asarray(covariance, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tau = scale * np.sqrt(np.einsum("ni,ij,nj->n", observed, cov, observed)) / k
+    if short is not None:
+        tau = np.where(np.asarray(short) & (k <= MIN_PARTS), few_parts_spread, tau)
+    return np.where(k > 0, tau, np.nan)
 
 
 def decide(
     index: np.ndarray,
     se: np.ndarray,
-    parts: np.ndarray,
+    observed: np.ndarray,
     *,
+    short: np.ndarray | None = None,
     threshold: float = PARTICIPATOR_THRESHOLD,
-    spread: float = STYLE_SPREAD,
+    spread_scale: float = 1.0,
     confidence: float = CONFIDENCE,
     authored: np.ndarray | None = None,
     few_parts_spread: float = FEW_PARTS_SPREAD,
+    covariance: Sequence[Sequence[float]] = PART_COVARIANCE,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Label, probability of the label and probability of participating, per leader.
 
-    ``p_participator = Phi((index - threshold) / sqrt(se**2 + spread**2))``, with
-    ``few_parts_spread`` for ``spread`` where the index rests on :data:`MIN_PARTS`
-    parts only. A leader is ``participator`` when it is at least ``confidence``,
+    ``p_participator = Phi((index - threshold) / sqrt(se**2 + tau**2))``, with
+    ``tau`` the :func:`style_spread` of the leader's ``observed`` parts (an array
+    of shape (leaders, len(PARTS)); ``short``: the leader lacks a part the
+    platform shows, see :func:`tribe_analysis.participation.part_masks`). A
+    leader is ``participator`` when it is at least ``confidence``,
     ``broadcaster`` when it is at most ``1 - confidence``, and ``undetermined``
     otherwise, with fewer than :data:`MIN_PARTS` observed parts (null index), or
     with fewer than :data:`MIN_AUTHORED` ``authored`` actions (when given).
@@ -120,21 +157,29 @@ def decide(
 
     Examples
     --------
+    >>> parts = np.array([[True] * 5, [True] * 5, [True, True, True, True, False], [True] + [False] * 4])
     >>> label, prob, _ = decide(np.array([0.05, 0.7, 0.31, np.nan]),
-    ...     np.array([0.02, 0.03, 0.02, np.nan]), np.array([5, 5, 4, 1]))
+    ...     np.array([0.02, 0.03, 0.02, np.nan]), parts)
     >>> label.tolist()
     ['broadcaster', 'participator', 'undetermined', 'undetermined']
     >>> np.round(prob, 3).tolist()[:2]
-    [0.998, 1.0]
+    [0.998, 0.999]
     """
     index = np.asarray(index, dtype=np.float64)
     se = np.asarray(se, dtype=np.float64)
-    enough = (np.asarray(parts) >= MIN_PARTS) & ~np.isnan(index)
+    observed = np.atleast_2d(np.asarray(observed, dtype=bool))
+    enough = (observed.sum(axis=1) >= MIN_PARTS) & ~np.isnan(index)
     if authored is not None:
         enough &= np.asarray(authored) >= MIN_AUTHORED
-    tau = style_spread(parts, spread=spread, few_parts_spread=few_parts_spread)
-    scale = np.sqrt(np.where(np.isnan(se), 0.0, se) ** 2 + tau**2)
-    with np.errstate(invalid="ignore"):
+    tau = style_spread(
+        observed,
+        short,
+        scale=spread_scale,
+        few_parts_spread=few_parts_spread,
+        covariance=covariance,
+    )
+    scale = np.sqrt(np.where(np.isnan(se), 0.0, se) ** 2 + np.nan_to_num(tau) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(enough, stats.norm.cdf((index - threshold) / scale), np.nan)
     label = np.full(index.shape, PROFILES[2], dtype=object)
     label[enough & (p >= confidence)] = PROFILES[1]
@@ -160,12 +205,12 @@ def _reason(
     An undetermined leader with enough evidence is not far enough from the
     threshold for its index: the words say on which side it is, and how far the
     index of one style spreads (``spread``, the one of :func:`decide` for its
-    number of parts), since its interval alone may lie on one side.
+    parts), since its interval alone may lie on one side.
 
     Examples
     --------
     >>> _reason("undetermined", 0.52, 0.43, 0.60, 3, 40, 0.35, 60, 0.83, 0.165)
-    'between styles: index 0.52 (0.43–0.60), 3 of 5 parts, not far enough above 0.35 (one style spreads ±0.17 on 3 parts); participator 0.83, broadcaster 0.17'
+    'between styles: index 0.52 (0.43–0.60), 3 of 5 parts, not far enough above 0.35 (one style spreads ±0.17 on these 3 parts); participator 0.83, broadcaster 0.17'
     """
     n = len(PARTS)
     few = authored is not None and authored < MIN_AUTHORED
@@ -182,7 +227,9 @@ def _reason(
             else f"; participator {p_participator:.2f}, broadcaster {1 - p_participator:.2f}"
         )
         side = "above" if index > threshold else "below" if index < threshold else "from"
-        spreads = "" if spread is None else f" (one style spreads ±{spread:.2f} on {parts} parts)"
+        spreads = (
+            "" if spread is None else f" (one style spreads ±{spread:.2f} on these {parts} parts)"
+        )
         return f"between styles: {span}, not far enough {side} {threshold:.2f}{spreads}{odds}"
     side = "above" if label == PROFILES[1] else "below"
     return f"{span}, {side} {threshold:.2f}"
@@ -244,7 +291,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
     ----------
     n_profiles : int or "auto", default "auto"
         Sub-profiles per decided label.
-    threshold, spread, confidence, few_parts_spread : float
+    threshold, spread_scale, confidence, few_parts_spread : float
         Passed to :func:`decide`.
     max_profiles : int, default 3
         Largest number of sub-profiles per label tried by ``"auto"``.
@@ -288,7 +335,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         n_profiles: int | str = "auto",
         *,
         threshold: float = PARTICIPATOR_THRESHOLD,
-        spread: float = STYLE_SPREAD,
+        spread_scale: float = 1.0,
         confidence: float = CONFIDENCE,
         few_parts_spread: float = FEW_PARTS_SPREAD,
         max_profiles: int = 3,
@@ -297,7 +344,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
     ) -> None:
         self.n_profiles = n_profiles
         self.threshold = threshold
-        self.spread = spread
+        self.spread_scale = spread_scale
         self.confidence = confidence
         self.few_parts_spread = few_parts_spread
         self.max_profiles = max_profiles
@@ -310,6 +357,7 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         if not isinstance(X, pl.DataFrame):
             raise TypeError("LeaderProfiler takes the polars frame of features.leader_measures")
         need = ["participation_index", "index_se", "parts_observed"]
+        need += [c for part in PARTS for c in (part, f"{part}_den")]
         missing = [c for c in need if c not in X.columns]
         if missing:
             raise ValueError(f"measures frame lacks {', '.join(missing)} (use leader_measures)")
@@ -323,12 +371,14 @@ class LeaderProfiler(ClusterMixin, BaseEstimator):
         return X
 
     def _decide(self, X: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        observed, short = part_masks(X)
         return decide(
             X.get_column("participation_index").cast(pl.Float64).fill_null(np.nan).to_numpy(),
             X.get_column("index_se").cast(pl.Float64).fill_null(np.nan).to_numpy(),
-            X.get_column("parts_observed").fill_null(0).to_numpy(),
+            observed,
+            short=short,
             threshold=self.threshold,
-            spread=self.spread,
+            spread_scale=self.spread_scale,
             confidence=self.confidence,
             authored=X.get_column("authored").to_numpy() if "authored" in X.columns else None,
             few_parts_spread=self.few_parts_spread,
@@ -712,8 +762,8 @@ def profile_leaders(
         else [None] * len(rows)
     )
     spreads = style_spread(
-        measures.get_column("parts_observed").fill_null(0).to_numpy(),
-        spread=profiler.spread,
+        *part_masks(measures),
+        scale=profiler.spread_scale,
         few_parts_spread=profiler.few_parts_spread,
     )
     reasons = [

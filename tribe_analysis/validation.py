@@ -1,9 +1,9 @@
 """Check the leader labels against planted styles: calibration, accuracy, separation.
 
 The label of a leader (:func:`tribe_analysis.profiles.decide`) comes from its own
-participation index and standard error through fixed constants
+participation index, standard error and observed parts through fixed constants
 (:data:`~tribe_analysis.profiles.PARTICIPATOR_THRESHOLD`,
-:data:`~tribe_analysis.profiles.STYLE_SPREAD`,
+:data:`~tribe_analysis.profiles.PART_COVARIANCE`,
 :data:`~tribe_analysis.profiles.FEW_PARTS_SPREAD`,
 :data:`~tribe_analysis.profiles.CONFIDENCE`). This module simulates tribes whose
 leaders' styles are planted — by :func:`tribe_analysis.synth.simulate_tribe`
@@ -20,10 +20,11 @@ stated probabilities and labels match the truth:
 * :func:`style_gap` — does every planted participator score above every planted
   broadcaster?
 * :func:`fit_threshold` and :func:`relabel` — the maximum-likelihood threshold and
-  spread of the probit ``p = Phi((index - t) / sqrt(se**2 + tau**2))`` on a set
-  of leaders, and the labels other constants would give (for held-out checks);
-  :func:`fit_spread` — the spread among leaders whose index rests on a given
-  number of parts.
+  spread scale of the probit ``p = Phi((index - t) / sqrt(se**2 + tau**2))`` on a
+  set of leaders, and the labels other constants would give (for held-out checks);
+  :func:`fit_spread` — the spread of one group of leaders (e.g. those whose index
+  averages the same parts); :func:`part_covariance` — the covariance of the parts
+  among leaders of one style, where ``tau`` comes from.
 
 ``benchmarks/validation.py`` runs these over many seeds and writes
 ``docs/validation_synthetic.md``.
@@ -40,7 +41,13 @@ from scipy import optimize, stats
 
 from tribe_analysis import profiles
 from tribe_analysis.features import leader_measures
-from tribe_analysis.participation import MIN_AUTHORED, MIN_PARTS
+from tribe_analysis.participation import (
+    MIN_AUTHORED,
+    MIN_PARTS,
+    PARTS,
+    part_masks,
+    posterior_variance,
+)
 
 __all__ = [
     "DESIGNS",
@@ -49,6 +56,7 @@ __all__ = [
     "expected_calibration_error",
     "fit_spread",
     "fit_threshold",
+    "part_covariance",
     "planted_leaders",
     "relabel",
     "reliability_table",
@@ -68,6 +76,8 @@ CONFIDENT = 0.95
 _PLATFORM_FACTS = {"no_reactions": "reaction", "no_shares": "share", "no_mentions": "mention"}
 """Platform variant of the forum simulator -> key of the reader-style observability facts."""
 
+_PART_COLUMNS = {"": pl.Float64, "_num": pl.Int64, "_den": pl.Int64}
+
 _SCHEMA = {
     "design": pl.String,
     "platform": pl.String,
@@ -82,6 +92,7 @@ _SCHEMA = {
     "profile": pl.String,
     "probability": pl.Float64,
     "p_participator": pl.Float64,
+    **{f"{part}{end}": dtype for part in PARTS for end, dtype in _PART_COLUMNS.items()},
 }
 
 
@@ -129,7 +140,9 @@ def planted_leaders(design: str, seeds: int | Iterable[int], **kwargs: Any) -> p
         when undetermined) and ``p_participator`` (null without an index or with
         too few authored actions), from :func:`~tribe_analysis.profiles.decide`
         with its default constants, as :class:`~tribe_analysis.profiles.LeaderProfiler`
-        labels. Sorted by seed then leader.
+        labels; then each part of :data:`~tribe_analysis.participation.PARTS`
+        with its ``_num`` and ``_den`` (what :func:`relabel` and
+        :func:`part_covariance` read). Sorted by seed then leader.
 
     Examples
     --------
@@ -145,7 +158,12 @@ def planted_leaders(design: str, seeds: int | Iterable[int], **kwargs: Any) -> p
         tribe, platform, facts = _simulate(design, int(seed), dict(kwargs))
         leaders = tribe.truth.get_column("leader_id").to_list()
         measures = leader_measures(tribe.events, leaders, ego=False, observability=facts).select(
-            "leader_id", "participation_index", "index_se", "parts_observed", "authored"
+            "leader_id",
+            "participation_index",
+            "index_se",
+            "parts_observed",
+            "authored",
+            *[f"{part}{end}" for part in PARTS for end in _PART_COLUMNS],
         )
         frame = measures.join(
             tribe.truth.select("leader_id", "style", "mix"), on="leader_id", how="left"
@@ -165,19 +183,25 @@ def relabel(
     frame: pl.DataFrame,
     *,
     threshold: float = profiles.PARTICIPATOR_THRESHOLD,
-    spread: float = profiles.STYLE_SPREAD,
+    spread_scale: float = 1.0,
     confidence: float = profiles.CONFIDENCE,
     few_parts_spread: float = profiles.FEW_PARTS_SPREAD,
+    covariance: Sequence[Sequence[float]] = profiles.PART_COVARIANCE,
 ) -> pl.DataFrame:
     """``frame`` with ``profile``, ``probability`` and ``p_participator`` from :func:`~tribe_analysis.profiles.decide`.
 
     Parameters
     ----------
     frame : polars.DataFrame
-        Has ``participation_index``, ``index_se`` and ``parts_observed``; and
-        ``authored`` when the minimum of authored actions is to apply.
-    threshold, spread, confidence, few_parts_spread : float
+        Has ``participation_index``, ``index_se``, each part of
+        :data:`~tribe_analysis.participation.PARTS` and its ``_den`` (see
+        :func:`~tribe_analysis.participation.part_masks`); and ``authored`` when
+        the minimum of authored actions is to apply.
+    threshold, spread_scale, confidence, few_parts_spread : float
         The constants of :func:`~tribe_analysis.profiles.decide`.
+    covariance : array-like
+        Its covariance of the parts (e.g. one estimated on other leaders by
+        :func:`part_covariance`, for held-out checks).
 
     Returns
     -------
@@ -186,19 +210,22 @@ def relabel(
 
     Examples
     --------
-    >>> f = pl.DataFrame({"participation_index": [0.1, 0.5], "index_se": [0.02, 0.02],
-    ...     "parts_observed": [5, 5]})
+    >>> f = pl.DataFrame({"participation_index": [0.1, 0.5], "index_se": [0.02, 0.02]}
+    ...     | {p: [0.3, 0.3] for p in PARTS} | {f"{p}_den": [20, 20] for p in PARTS})
     >>> relabel(f)["profile"].to_list(), relabel(f, threshold=0.6)["profile"].to_list()
     (['broadcaster', 'participator'], ['broadcaster', 'undetermined'])
     """
+    observed, short = part_masks(frame)
     label, prob, p = profiles.decide(
         frame.get_column("participation_index").cast(pl.Float64).fill_null(np.nan).to_numpy(),
         frame.get_column("index_se").cast(pl.Float64).fill_null(np.nan).to_numpy(),
-        frame.get_column("parts_observed").fill_null(0).to_numpy(),
+        observed,
+        short=short,
         threshold=threshold,
-        spread=spread,
+        spread_scale=spread_scale,
         confidence=confidence,
         few_parts_spread=few_parts_spread,
+        covariance=covariance,
         authored=frame.get_column("authored").fill_null(0).to_numpy()
         if "authored" in frame.columns
         else None,
@@ -421,71 +448,79 @@ def style_gap(
     )
 
 
-def fit_threshold(
-    frame: pl.DataFrame,
-    start: tuple[float, float] = (0.27, 0.11),
-    *,
-    few_parts_spread: float = profiles.FEW_PARTS_SPREAD,
-) -> dict[str, float]:
-    """Maximum-likelihood threshold and spread of the probit on planted styles.
-
-    Maximises ``sum log Phi(s * (index - t) / sqrt(se**2 + tau**2))`` with
-    ``s = +1`` for planted participators and ``-1`` for broadcasters, over the
-    leaders :func:`~tribe_analysis.profiles.decide` would judge: an index on at
-    least :data:`~tribe_analysis.participation.MIN_PARTS` parts and, when the
-    column is there, at least :data:`~tribe_analysis.participation.MIN_AUTHORED`
-    ``authored`` actions (``tau`` is fitted on the log scale). Leaders on exactly
-    ``MIN_PARTS`` parts (when ``parts_observed`` is given) enter with
-    ``few_parts_spread`` for ``tau``, as :func:`~tribe_analysis.profiles.decide`
-    judges them (see :func:`fit_spread`).
-
-    Parameters
-    ----------
-    frame : polars.DataFrame
-        ``participation_index``, ``index_se`` and ``style``.
-    start : tuple of float
-        Starting ``(t, tau)``.
-    few_parts_spread : float
-        The spread of leaders on ``MIN_PARTS`` parts, held fixed.
-
-    Returns
-    -------
-    dict
-        ``threshold``, ``spread``, ``log_likelihood`` (at the optimum) and ``n``.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> style = np.repeat(["broadcaster", "participator"], 500)
-    >>> index = np.where(style == "participator", 0.45, 0.15) + rng.normal(0, 0.08, 1000)
-    >>> fit = fit_threshold(pl.DataFrame({"participation_index": index,
-    ...     "index_se": np.full(1000, 0.03), "style": style}))
-    >>> round(fit["threshold"], 1), fit["spread"] < 0.2
-    (0.3, True)
-    """
+def _judged(frame: pl.DataFrame) -> pl.DataFrame:
+    """The leaders :func:`~tribe_analysis.profiles.decide` judges: an index on enough parts and actions."""
     index = pl.col("participation_index")
     keep = index.is_not_null() & index.is_not_nan()
     if "parts_observed" in frame.columns:
         keep &= pl.col("parts_observed") >= MIN_PARTS
     if "authored" in frame.columns:
         keep &= pl.col("authored") >= MIN_AUTHORED
-    data = frame.filter(keep)
+    return frame.filter(keep)
+
+
+def _probit_data(data: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = data.get_column("participation_index").cast(pl.Float64).to_numpy()
     se = data.get_column("index_se").cast(pl.Float64).fill_null(0.0).to_numpy()
     sign = np.where(data.get_column("style").to_numpy() == "participator", 1.0, -1.0)
-    parts = (
-        data.get_column("parts_observed").to_numpy()
-        if "parts_observed" in data.columns
-        else np.full(x.size, MIN_PARTS + 1)
-    )
-    if x.size == 0:
+    return x, se, sign
+
+
+def fit_threshold(
+    frame: pl.DataFrame,
+    start: tuple[float, float] = (0.35, 1.0),
+    *,
+    few_parts_spread: float = profiles.FEW_PARTS_SPREAD,
+) -> dict[str, float]:
+    """Maximum-likelihood threshold and spread scale of the probit on planted styles.
+
+    Maximises ``sum log Phi(s * (index - t) / sqrt(se**2 + tau**2))`` with
+    ``s = +1`` for planted participators and ``-1`` for broadcasters, where
+    ``tau`` is :func:`~tribe_analysis.profiles.style_spread` of each leader's
+    observed parts times the scale (fitted on the log scale; leaders on
+    :data:`~tribe_analysis.participation.MIN_PARTS` parts short of a part the
+    platform shows keep ``few_parts_spread``), over the leaders
+    :func:`~tribe_analysis.profiles.decide` would judge (an index on at least
+    ``MIN_PARTS`` parts and, when the column is there, at least
+    :data:`~tribe_analysis.participation.MIN_AUTHORED` ``authored`` actions).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        ``participation_index``, ``index_se``, ``style`` and the parts with
+        their ``_den`` (as :func:`planted_leaders` gives them).
+    start : tuple of float
+        Starting ``(t, scale)``.
+    few_parts_spread : float
+        The spread of short 3-part indices, held fixed.
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``spread_scale``, ``log_likelihood`` (at the optimum) and ``n``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> style = np.repeat(["broadcaster", "participator"], 500)
+    >>> index = np.where(style == "participator", 0.45, 0.15) + rng.normal(0, 0.08, 1000)
+    >>> f = pl.DataFrame({"participation_index": index, "index_se": np.full(1000, 0.03),
+    ...     "style": style} | {p: 0.3 for p in PARTS} | {f"{p}_den": 20 for p in PARTS})
+    >>> fit = fit_threshold(f)
+    >>> round(fit["threshold"], 1), fit["spread_scale"] < 1  # two styles well apart
+    (0.3, True)
+    """
+    data = _judged(frame)
+    if data.height == 0:
         raise ValueError("no leader with a participation index to fit on")
+    x, se, sign = _probit_data(data)
+    observed, short = part_masks(data)
+    base = profiles.style_spread(observed, short, few_parts_spread=few_parts_spread)
+    fixed = short & (observed.sum(axis=1) <= MIN_PARTS)
 
     def negative(theta: np.ndarray) -> float:
-        t, log_tau = theta
-        tau = profiles.style_spread(
-            parts, spread=float(np.exp(log_tau)), few_parts_spread=few_parts_spread
-        )
+        t, log_scale = theta
+        tau = np.where(fixed, base, base * np.exp(log_scale))
         z = sign * (x - t) / np.sqrt(se**2 + tau**2)
         return -float(stats.norm.logcdf(z).sum())
 
@@ -497,22 +532,21 @@ def fit_threshold(
     )
     return {
         "threshold": float(result.x[0]),
-        "spread": float(np.exp(result.x[1])),
+        "spread_scale": float(np.exp(result.x[1])),
         "log_likelihood": -float(result.fun),
         "n": int(x.size),
     }
 
 
 def fit_spread(
-    frame: pl.DataFrame, parts: int, threshold: float = profiles.PARTICIPATOR_THRESHOLD
+    frame: pl.DataFrame, threshold: float = profiles.PARTICIPATOR_THRESHOLD
 ) -> dict[str, float]:
-    """Maximum-likelihood spread of the leaders whose index rests on ``parts`` parts.
+    """Maximum-likelihood spread of one group of leaders, the threshold held fixed.
 
-    The probit of :func:`fit_threshold` with the threshold held at ``threshold``,
-    over the leaders with exactly ``parts`` observed parts (and at least
-    :data:`~tribe_analysis.participation.MIN_AUTHORED` ``authored`` actions, when
-    the column is there): how far apart leaders of one style sit when their index
-    averages that many parts.
+    The probit of :func:`fit_threshold` with one ``tau`` for every leader of
+    ``frame`` that :func:`~tribe_analysis.profiles.decide` would judge: how far
+    apart leaders of one style sit, e.g. among leaders whose index averages the
+    same parts (to set beside :func:`~tribe_analysis.profiles.style_spread`).
 
     Returns
     -------
@@ -522,7 +556,7 @@ def fit_spread(
     Raises
     ------
     ValueError
-        When no leader has ``parts`` observed parts.
+        When no leader of ``frame`` is judged.
 
     Examples
     --------
@@ -530,20 +564,14 @@ def fit_spread(
     >>> style = np.repeat(["broadcaster", "participator"], 500)
     >>> index = np.where(style == "participator", 0.5, 0.2) + rng.normal(0, 0.15, 1000)
     >>> fit = fit_spread(pl.DataFrame({"participation_index": index, "index_se": 0.0,
-    ...     "parts_observed": 3, "style": style}), 3)
+    ...     "parts_observed": 3, "style": style}))
     >>> 0.1 < fit["spread"] < 0.2, fit["n"]
     (True, 1000)
     """
-    index = pl.col("participation_index")
-    keep = index.is_not_null() & index.is_not_nan() & (pl.col("parts_observed") == parts)
-    if "authored" in frame.columns:
-        keep &= pl.col("authored") >= MIN_AUTHORED
-    data = frame.filter(keep)
+    data = _judged(frame)
     if data.height == 0:
-        raise ValueError(f"no leader with {parts} observed parts to fit on")
-    x = data.get_column("participation_index").cast(pl.Float64).to_numpy()
-    se = data.get_column("index_se").cast(pl.Float64).fill_null(0.0).to_numpy()
-    sign = np.where(data.get_column("style").to_numpy() == "participator", 1.0, -1.0)
+        raise ValueError("no leader with a participation index to fit on")
+    x, se, sign = _probit_data(data)
 
     def negative(log_tau: float) -> float:
         z = sign * (x - threshold) / np.sqrt(se**2 + np.exp(2 * log_tau))
@@ -551,3 +579,68 @@ def fit_spread(
 
     result = optimize.minimize_scalar(negative, bounds=(np.log(1e-3), 0.0), method="bounded")
     return {"spread": float(np.exp(result.x)), "n": int(x.size)}
+
+
+def part_covariance(frame: pl.DataFrame) -> np.ndarray:
+    """Covariance of the parts among leaders of one style, beyond sampling error.
+
+    Over the leaders of ``frame`` with at least
+    :data:`~tribe_analysis.participation.MIN_AUTHORED` ``authored`` actions
+    whose index lacks no part the input shows (see
+    :func:`~tribe_analysis.participation.part_masks`): each part minus the mean
+    of the leader's planted style, the mean product of two parts over the
+    leaders that have both, and on the diagonal the mean Jeffreys posterior
+    variance of the part (its sampling error, which ``index_se`` carries)
+    taken off. Where :data:`~tribe_analysis.profiles.PART_COVARIANCE` comes
+    from (``benchmarks/validation.py``).
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        ``style``, ``authored`` and each part of
+        :data:`~tribe_analysis.participation.PARTS` with its ``_num`` and
+        ``_den`` (as :func:`planted_leaders` gives them).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(PARTS), len(PARTS))``, in :data:`PARTS` order.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> style = np.repeat(["broadcaster", "participator"], 2000)
+    >>> level = np.where(style == "participator", 0.6, 0.2) + rng.normal(0, 0.1, 4000)
+    >>> f = pl.DataFrame({"style": style, "authored": 50} | {p: level for p in PARTS}
+    ...     | {f"{p}_num": 10**6 for p in PARTS} | {f"{p}_den": 10**8 for p in PARTS})
+    >>> np.round(part_covariance(f), 2)[0].tolist()
+    [0.01, 0.01, 0.01, 0.01, 0.01]
+    """
+    observed, short = part_masks(frame)
+    keep = ~short & (frame.get_column("authored").to_numpy() >= MIN_AUTHORED)
+    value = np.column_stack(
+        [frame.get_column(p).cast(pl.Float64).fill_null(np.nan).to_numpy() for p in PARTS]
+    )[keep]
+    noise = np.column_stack(
+        [
+            posterior_variance(
+                frame.get_column(f"{p}_num").cast(pl.Float64).fill_null(0).to_numpy(),
+                frame.get_column(f"{p}_den").cast(pl.Float64).fill_null(0).to_numpy(),
+            )
+            for p in PARTS
+        ]
+    )[keep]
+    noise[~observed[keep]] = np.nan
+    style = frame.get_column("style").to_numpy()[keep]
+    centred = np.full_like(value, np.nan)
+    for one in np.unique(style):
+        rows = style == one
+        centred[rows] = value[rows] - np.nanmean(value[rows], axis=0)
+    n = len(PARTS)
+    cov = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            both = ~np.isnan(centred[:, i]) & ~np.isnan(centred[:, j])
+            cov[i, j] = float(np.mean(centred[both, i] * centred[both, j]))
+        cov[i, i] -= float(np.nanmean(noise[:, i]))
+    return cov
