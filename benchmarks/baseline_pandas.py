@@ -109,7 +109,7 @@ def pandas_measures(
         own = _Own(own_groups.get_group(leader) if leader in active else ev.iloc[0:0])
         row = {"leader_id": leader}
         tribe, a_out, a_in = _activity_and_tribe(row, leader, own, directed)
-        _seeing(row, leader, own, tribe, lookups, m)
+        _seeing(row, leader, own, tribe, a_in, lookups, m)
         _commenting(row, leader, own, m)
         _responsiveness(row, leader, own, lookups, m)
         _conversations(row, own, lookups, m)
@@ -253,14 +253,17 @@ def _activity_and_tribe(
     return tribe, a_out, a_in
 
 
-def _seeing(row: dict, leader: str, own: _Own, tribe: set, lookups: _Lookups, m: int) -> None:
+def _seeing(
+    row: dict, leader: str, own: _Own, tribe: set, a_in: set, lookups: _Lookups, m: int
+) -> None:
+    """Tribe posts engaged (coverage); of the members who acted on L, those it engaged (breadth)."""
     engaging = own.all[own.action.isin(["reply", "share", "reaction"])]
     engaged = set(engaging["parent_id"].dropna())
     tribe_posts = [p for alter in tribe for p in lookups.posts_by_actor.get(alter, [])]
     seen_posts = sum(p in engaged for p in tribe_posts)
     _rate(row, "see_coverage", seen_posts, len(tribe_posts), m)
     seen_alters = engaging["target"][engaging["target"].notna() & (engaging["target"] != leader)]
-    _rate(row, "see_breadth", seen_alters.nunique(), len(tribe), m)
+    _rate(row, "see_breadth", len(set(seen_alters) & a_in), len(a_in), m)
 
 
 def _commenting(row: dict, leader: str, own: _Own, m: int) -> None:

@@ -147,9 +147,9 @@ EXPECTED = {
         "see_coverage": 1.0,
         "see_coverage_num": 2,
         "see_coverage_den": 2,
-        "see_breadth": 0.8,
-        "see_breadth_num": 4,
-        "see_breadth_den": 5,
+        "see_breadth": 2 / 3,  # of m5, m6, m7, who came to B, it engaged m5 and m7
+        "see_breadth_num": 2,
+        "see_breadth_den": 3,
         "comment_share": 2 / 7,
         "comment_share_num": 2,
         "comment_share_den": 7,
@@ -195,7 +195,7 @@ EXPECTED = {
         "conversation_share_num": 1,
         "conversation_share_den": 1,
         # seeing, commenting, starting conversations, answering, promoting others
-        "participation_index": (0.8 + 2 / 7 + 1.0 + 2 / 4 + 1 / 2) / 5,
+        "participation_index": (2 / 3 + 2 / 7 + 1.0 + 2 / 4 + 1 / 2) / 5,
         "parts_observed": 5,
     },
     "C": {
@@ -211,9 +211,9 @@ EXPECTED = {
         "see_coverage": 1.0,
         "see_coverage_num": 1,
         "see_coverage_den": 1,
-        "see_breadth": 0.5,
-        "see_breadth_num": 1,
-        "see_breadth_den": 2,
+        "see_breadth": 0.0,  # m11 came to C (a reaction), C never engaged m11; m10 never came
+        "see_breadth_num": 0,
+        "see_breadth_den": 1,
         "comment_share": 0.5,
         "comment_share_num": 1,
         "comment_share_den": 2,
@@ -257,7 +257,7 @@ EXPECTED = {
         "conversation_share": None,
         "conversation_share_num": 0,
         "conversation_share_den": 0,
-        "participation_index": (0.5 + 0.5 + 0.0) / 3,
+        "participation_index": (0.0 + 0.5 + 0.0) / 3,
         "parts_observed": 3,
     },
 }

@@ -120,7 +120,7 @@ class Oracle:
         seen_members = {
             r["target_actor_id"] for r in engaging if r["target_actor_id"] not in (None, L)
         }
-        out["see_breadth"] = (len(seen_members), len(tribe))
+        out["see_breadth"] = (len(seen_members & a_in), len(a_in))  # those who came to L
         comments = [
             r for r in R if self.root_author(r) != L and r["target_actor_id"] != L
         ]  # root unknown (None) counts

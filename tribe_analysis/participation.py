@@ -7,7 +7,7 @@ each as a rate about the leader's own opportunities (``docs/methods.md``,
 ========================  ======================  =============================================
 way                       part                    rate
 ========================  ======================  =============================================
-seeing                    ``see_breadth``         tribe members L reacted to, replied to or shared
+seeing                    ``see_breadth``         members who come to L whose content L reacted to, replied to or shared
 commenting                ``comment_share``       L's authored actions that are replies in others' threads
 starting conversations    ``conversation_share``  L's root posts that drew a discussion (two or more others) in which L took part
 answering                 ``answer_rate``         replies of others addressed to L, anywhere, that L answered

@@ -44,11 +44,11 @@ PARTICIPATOR_THRESHOLD = 0.35
 """The participation index that separates the styles (see ``docs/methods.md``)."""
 
 PART_COVARIANCE: tuple[tuple[float, ...], ...] = (
-    (0.0324, 0.0060, 0.0224, 0.0106, 0.0029),
-    (0.0060, 0.0231, 0.0064, 0.0017, 0.0004),
-    (0.0224, 0.0064, 0.0300, 0.0176, 0.0072),
-    (0.0106, 0.0017, 0.0176, 0.0138, 0.0049),
-    (0.0029, 0.0004, 0.0072, 0.0049, 0.0120),
+    (0.0301, 0.0010, 0.0220, 0.0116, 0.0062),
+    (0.0010, 0.0231, 0.0064, 0.0017, 0.0004),
+    (0.0220, 0.0064, 0.0300, 0.0176, 0.0072),
+    (0.0116, 0.0017, 0.0176, 0.0138, 0.0049),
+    (0.0062, 0.0004, 0.0072, 0.0049, 0.0120),
 )
 """Covariance of the parts (:data:`PARTS` order) among leaders of one style, beyond sampling error.
 
@@ -117,7 +117,7 @@ def style_spread(
     >>> se_like = [False, True, True, True, False]  # no reactions, no mentions shown
     >>> np.round(style_spread(np.array([every, se_like, se_like]),
     ...     np.array([False, False, True])), 3).tolist()
-    [0.104, 0.115, 0.165]
+    [0.103, 0.115, 0.165]
     """
     observed = np.atleast_2d(np.asarray(observed, dtype=np.float64))
     k = observed.sum(axis=1)

@@ -143,7 +143,7 @@ def finish(out: pl.LazyFrame, m: int, seen: Mapping[str, bool]) -> pl.LazyFrame:
         out.with_columns(c(list(COUNTS)).fill_null(0).cast(pl.Int64))
         .with_columns(
             *rate("see_coverage", c("see_num"), c("see_den")),
-            *rate("see_breadth", c("see_breadth_num"), c("tribe_size")),
+            *rate("see_breadth", c("see_breadth_num"), c("see_breadth_den")),
             *rate("comment_share", c("comment_n"), c("authored")),
             *rate("reply_concentration", c("top5_replies"), c("replies_to_others")),
             *rate("reply_rate", c("reply_rate_num"), c("reply_rate_den")),

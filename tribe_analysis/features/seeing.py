@@ -1,4 +1,4 @@
-"""Seeing: the tribe's root posts the leader engaged with, and the alters engaged."""
+"""Seeing: the tribe's root posts the leader engaged with, and the members who come to it engaged."""
 
 from __future__ import annotations
 
@@ -11,11 +11,16 @@ _ENGAGING = ("reply", "share", "reaction")
 
 
 def seeing(scope: Scope) -> pl.LazyFrame:
-    """``see_num``, ``see_den`` (tribe root posts engaged, all of them) and ``see_breadth_num``.
+    """``see_num``, ``see_den`` (tribe root posts engaged, all of them), ``see_breadth_num`` and ``see_breadth_den``.
 
     A post counts as engaged when the leader replied to, shared or reacted to it
-    at any time in the period; ``see_breadth_num`` is the number of distinct other
-    accounts so engaged.
+    at any time in the period. ``see_breadth_den`` counts the members who acted
+    on the leader (replied to, shared, reacted to or mentioned it: the tribe that
+    comes to it), ``see_breadth_num`` those of them whose content the leader
+    replied to, shared or reacted to. The members the leader reached on its own
+    are left out of both: they are in the tribe *because* the leader engaged
+    them, and counting them made a leader with a small audience look as if it
+    had seen all of its tribe.
     """
     keys, by, lf, own = scope.keys, scope.by, scope.lf, scope.own
     engaged = (
@@ -24,9 +29,9 @@ def seeing(scope: Scope) -> pl.LazyFrame:
         .unique()
         .with_columns(pl.lit(True).alias("engaged"))
     )
+    pairs = tribe_pairs(lf, scope.leaders, by=by)
     tribe_posts = (
-        tribe_pairs(lf, scope.leaders, by=by)
-        .select(*keys, "alter_id")
+        pairs.select(*keys, "alter_id")
         .join(
             lf.filter(pl.col("action") == "post").select(
                 pl.col("actor_id").alias("alter_id"), "event_id", *by
@@ -39,7 +44,15 @@ def seeing(scope: Scope) -> pl.LazyFrame:
     )
     seen_alters = (
         own.filter(pl.col("action").is_in(_ENGAGING) & TO_OTHER)
-        .group_by(keys)
-        .agg(pl.col("target_actor_id").n_unique().alias("see_breadth_num"))
+        .select(*keys, pl.col("target_actor_id").alias("alter_id"))
+        .unique()
+        .with_columns(pl.lit(True).alias("seen"))
     )
-    return merge(keys, tribe_posts, seen_alters)
+    audience = (
+        pairs.filter(pl.col("in") > 0)
+        .select(*keys, "alter_id")
+        .join(seen_alters, on=[*keys, "alter_id"], how="left")
+        .group_by(keys)
+        .agg(pl.len().alias("see_breadth_den"), pl.col("seen").sum().alias("see_breadth_num"))
+    )
+    return merge(keys, tribe_posts, audience)
