@@ -199,18 +199,23 @@ def _reason(
     authored: int | None = None,
     p_participator: float | None = None,
     spread: float | None = None,
+    confidence: float = CONFIDENCE,
 ) -> str:
     """Why a leader got its label, in words (the ``reason`` column).
 
     An undetermined leader with enough evidence is not far enough from the
     threshold for its index: the words say on which side it is, and how far the
     index of one style spreads (``spread``, the one of :func:`decide` for its
-    parts), since its interval alone may lie on one side.
+    parts), since its interval alone may lie on one side. Its odds are shown
+    with two decimals, or more where two would round them onto ``confidence``
+    (0.8996 is "0.8996", not the "0.90" a label needs).
 
     Examples
     --------
     >>> _reason("undetermined", 0.52, 0.43, 0.60, 3, 40, 0.35, 60, 0.83, 0.165)
     'between styles: index 0.52 (0.43–0.60), 3 of 5 parts, not far enough above 0.35 (one style spreads ±0.17 on these 3 parts); participator 0.83, broadcaster 0.17'
+    >>> _reason("undetermined", 0.49, 0.42, 0.56, 5, 40, 0.35, 60, 0.8996, 0.103).split("; ")[-1]
+    'participator 0.8996, broadcaster 0.1004'
     """
     n = len(PARTS)
     few = authored is not None and authored < MIN_AUTHORED
@@ -221,11 +226,7 @@ def _reason(
         return f"insufficient evidence: {parts} of {n} parts observed{volume}"
     span = f"index {index:.2f} ({low:.2f}–{high:.2f}), {parts} of {n} parts"
     if label == PROFILES[2]:
-        odds = (
-            ""
-            if p_participator is None
-            else f"; participator {p_participator:.2f}, broadcaster {1 - p_participator:.2f}"
-        )
+        odds = "" if p_participator is None else "; " + _odds(p_participator, confidence)
         side = "above" if index > threshold else "below" if index < threshold else "from"
         spreads = (
             "" if spread is None else f" (one style spreads ±{spread:.2f} on these {parts} parts)"
@@ -233,6 +234,27 @@ def _reason(
         return f"between styles: {span}, not far enough {side} {threshold:.2f}{spreads}{odds}"
     side = "above" if label == PROFILES[1] else "below"
     return f"{span}, {side} {threshold:.2f}"
+
+
+def _odds(p: float, confidence: float) -> str:
+    """An undetermined leader's odds, never rounded onto ``confidence``.
+
+    ``participator p, broadcaster 1 - p`` with the fewest decimals (2 to 6) that
+    keep both strictly between ``1 - confidence`` and ``confidence``, as they are.
+
+    Examples
+    --------
+    >>> _odds(0.83, 0.9), _odds(0.8996, 0.9), _odds(0.10004, 0.9)
+    ('participator 0.83, broadcaster 0.17', 'participator 0.8996, broadcaster 0.1004', 'participator 0.10004, broadcaster 0.89996')
+    """
+    for digits in range(2, 7):
+        shown = round(p, digits)
+        if (
+            1 - confidence < shown < confidence
+            and 1 - confidence < round(1 - p, digits) < confidence
+        ):
+            break
+    return f"participator {p:.{digits}f}, broadcaster {1 - p:.{digits}f}"
 
 
 def describe_ways(row: dict, *, strong: float = 0.5, rarely: float = 0.15) -> str:
@@ -778,6 +800,7 @@ def profile_leaders(
             row.get("authored"),
             None if np.isnan(p) else float(p),
             float(tau),
+            profiler.confidence,
         )
         for label, row, n_posts, p, tau in zip(
             profiler.profiles_, rows, posts, profiler.p_participator_, spreads, strict=True
