@@ -324,10 +324,11 @@ def spread_section(mixed: pl.DataFrame) -> list[str]:
             ("package", package),
             ("estimated on the other design", part_covariance(other)),
         ]:
-            every = _summary(relabel(test, covariance=cov), "decided_share", "accuracy")
+            every = _summary(
+                relabel(test, covariance=cov), "decided_share", "accuracy", "wrong_confident"
+            )
             shown = _summary(relabel(three, covariance=cov), "decided_share", "accuracy")
-            wrong = _summary(relabel(test, covariance=cov), "wrong_confident")
-            held.append((design, name, *every, *wrong, *shown))
+            held.append((design, name, *every, *shown))
     held_table = pl.DataFrame(
         held,
         schema=[

@@ -515,12 +515,12 @@ def fit_threshold(
         raise ValueError("no leader with a participation index to fit on")
     x, se, sign = _probit_data(data)
     observed, short = part_masks(data)
-    base = profiles.style_spread(observed, short, few_parts_spread=few_parts_spread)
-    fixed = short & (observed.sum(axis=1) <= MIN_PARTS)
 
     def negative(theta: np.ndarray) -> float:
         t, log_scale = theta
-        tau = np.where(fixed, base, base * np.exp(log_scale))
+        tau = profiles.style_spread(
+            observed, short, scale=float(np.exp(log_scale)), few_parts_spread=few_parts_spread
+        )
         z = sign * (x - t) / np.sqrt(se**2 + tau**2)
         return -float(stats.norm.logcdf(z).sum())
 
