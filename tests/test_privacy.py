@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -53,6 +56,58 @@ def test_graph_structure_and_measures_unchanged(tribe):
 
     # equal up to float summation order (constraint sums over alters in id order)
     assert_frame_equal(m_before, m_after, check_exact=False, rel_tol=1e-12, abs_tol=1e-15)
+
+
+@given(key=st.binary(max_size=150), values=st.lists(st.text(min_size=1), max_size=5))
+def test_digests_are_hmac_sha256(key, values):
+    """The precomputed-pad HMAC is the standard library's, for keys shorter and longer than a block."""
+    from tribe_analysis.privacy import _digests
+
+    got = _digests(key, "u_", pl.Series(values, dtype=pl.String)).to_list()
+    assert got == [
+        "u_" + hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16] for v in values
+    ]
+
+
+def _linked_events(parents: list[str | None], ids: list[str]) -> pl.DataFrame:
+    from datetime import UTC, datetime
+
+    from tribe_analysis.events import conform
+
+    n = len(ids)
+    return conform(
+        pl.DataFrame(
+            {
+                "event_id": ids,
+                "timestamp": [datetime(2024, 1, 1, tzinfo=UTC)] * n,
+                "actor_id": [f"a{k % 3}" for k in range(n)],
+                "action": ["post" if p is None else "reply" for p in parents],
+                "parent_id": parents,
+                "thread_id": [p if p is None else "t_outside" for p in parents],
+            }
+        ),
+        platform="events",
+    )
+
+
+def test_links_take_the_pseudonym_of_the_event_they_name():
+    events = _linked_events([None, "p", "r", "outside"], ["p", "r", "s", "q"])
+    out = pseudonymize(events, KEY)
+    own = dict(zip(events["event_id"], out["event_id"], strict=True))
+    assert out["parent_id"].to_list()[1:3] == [own["p"], own["r"]]
+    outside = out["parent_id"][3]
+    assert outside.startswith("e_") and outside not in own.values()
+    digest = "e_" + hmac.new(KEY, b"t_outside", hashlib.sha256).hexdigest()[:16]
+    assert out["thread_id"].to_list() == [None, digest, digest, digest]
+    assert outside == "e_" + hmac.new(KEY, b"outside", hashlib.sha256).hexdigest()[:16]
+
+
+def test_a_repeated_event_id_named_as_a_parent_keeps_one_pseudonym():
+    """Unvalidated frames too: the copies of a repeated id share one pseudonym, the link follows."""
+    events = _linked_events([None, None, "p"], ["p", "p", "r"])
+    out = pseudonymize(events, KEY)
+    assert out["event_id"][0] == out["event_id"][1] == out["parent_id"][2]
+    assert out.height == 3
 
 
 def test_key_required_and_strong(tmp_path, monkeypatch):

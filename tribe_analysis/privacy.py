@@ -15,13 +15,15 @@ for the console and ``quarantine.jsonl`` of a pseudonymised run.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
+
+from tribe_analysis.errors import EventsError
+from tribe_analysis.threads import _parent_index
 
 __all__ = [
     "KEY_ENV",
@@ -78,12 +80,58 @@ def load_key(key_file: str | Path | None = None, *, env: str = KEY_ENV) -> bytes
     return key
 
 
-def _digest(key: bytes, prefix: str, values: Iterable[str]) -> dict[str, str]:
-    return {v: prefix + hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16] for v in values}
+_SLICE = 1 << 18
+"""Values digested per slice (a slice's Python strings are in memory at a time)."""
+
+_BLOCK = 64
+"""SHA-256's block size in bytes: HMAC pads (or first hashes) the key to it (RFC 2104)."""
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+def _digests(key: bytes, prefix: str, values: pl.Series) -> pl.Series:
+    """``prefix`` + the first 16 hex digits of HMAC-SHA256(``key``, value), for each value.
+
+    The same as :func:`hmac.new` (RFC 2104), with the key's inner and outer
+    SHA-256 states computed once and copied for each value: 0.8 µs a value
+    against 1.8-2.3 µs for :func:`hmac.digest`, which sets the key up each time.
+    HMAC has no vectorised form in polars or Arrow; the values (no nulls) are
+    digested a slice at a time.
+
+    Examples
+    --------
+    >>> import hashlib, hmac
+    >>> key = b"0123456789abcdef-secret"
+    >>> _digests(key, "u_", pl.Series(["ann"])).to_list()
+    ['u_b37bfb2962e5e626']
+    >>> "u_" + hmac.new(key, b"ann", hashlib.sha256).hexdigest()[:16]
+    'u_b37bfb2962e5e626'
+    """
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    inner, outer = hashlib.sha256(key.translate(_IPAD)), hashlib.sha256(key.translate(_OPAD))
+    parts = [pl.Series([], dtype=pl.String)]
+    for start in range(0, values.len(), _SLICE):
+        out = []
+        for value in values.slice(start, _SLICE).to_list():
+            first = inner.copy()
+            first.update(value.encode())
+            second = outer.copy()
+            second.update(first.digest())
+            out.append(prefix + second.digest()[:8].hex())
+        parts.append(pl.Series(out, dtype=pl.String))
+    return pl.concat(parts)
 
 
 def pseudonymize(events: pl.DataFrame, key: bytes, *, keep: Iterable[str] = ()) -> pl.DataFrame:
     """Replace account and content ids by keyed pseudonyms; drop text.
+
+    An id becomes ``u_`` (accounts) or ``e_`` (events) and the first 16 hex digits
+    of its HMAC-SHA256 with ``key``. Each event id is digested once, with its
+    row; ``parent_id`` and ``thread_id`` take the pseudonym of the event they name
+    (an id outside the data is digested on its own), and each account is digested
+    once: the work grows with the events, not with events times ids.
 
     Parameters
     ----------
@@ -111,7 +159,7 @@ def pseudonymize(events: pl.DataFrame, key: bytes, *, keep: Iterable[str] = ()) 
     >>> out["actor_id"].to_list()[0], out["actor_id"].to_list()[1].startswith("u_"), out["text"].null_count()
     ('ann', True, 2)
     """
-    keep = set(keep)
+    kept = pl.Series(sorted(set(keep)), dtype=pl.String)
     accounts = pl.concat(
         [
             events.get_column("actor_id"),
@@ -119,26 +167,60 @@ def pseudonymize(events: pl.DataFrame, key: bytes, *, keep: Iterable[str] = ()) 
             events.get_column("mentions").explode().drop_nulls(),
         ]
     ).unique()
-    account_map = _digest(key, "u_", (a for a in accounts.to_list() if a not in keep))
-    account_map.update({a: a for a in keep})
-    ids = pl.concat(
-        [events.get_column(c).drop_nulls() for c in ("event_id", "parent_id", "thread_id")]
-    ).unique()
-    id_map = _digest(key, "e_", ids.to_list())
-
-    def accounts_of(col: pl.Expr) -> pl.Expr:
-        return col.replace_strict(account_map, default=col, return_dtype=pl.String)
-
+    accounts = accounts.filter(~accounts.is_in(kept.implode()))
+    people = pl.DataFrame({"value": accounts, "pseudonym": _digests(key, "u_", accounts)})
+    own = _event_pseudonyms(key, events.get_column("event_id"))
+    actors = pl.collect_all(
+        [
+            events.lazy()
+            .select(pl.col(c).alias("value"))
+            .join(people.lazy(), on="value", how="left", maintain_order="left")
+            .select(pl.coalesce("pseudonym", "value").alias(c))  # a kept leader stays itself
+            for c in ("actor_id", "target_actor_id")
+        ]
+    )
+    mention = pl.element().replace_strict(
+        people.get_column("value"), people.get_column("pseudonym"), default=pl.element()
+    )
     return events.with_columns(
-        *[
-            pl.col(c).replace_strict(id_map, default=None, return_dtype=pl.String)
-            for c in ("event_id", "parent_id", "thread_id")
-        ],
-        accounts_of(pl.col("actor_id")),
-        accounts_of(pl.col("target_actor_id")),
-        pl.col("mentions").list.eval(accounts_of(pl.element())),
+        own.alias("event_id"),
+        *[_linked_pseudonyms(key, events, c, own).alias(c) for c in ("parent_id", "thread_id")],
+        *[frame.to_series() for frame in actors],
+        pl.col("mentions").list.eval(mention),
         pl.lit(None, dtype=pl.String).alias("text"),
     )
+
+
+def _event_pseudonyms(key: bytes, ids: pl.Series) -> pl.Series:
+    """The ``e_`` pseudonym of each event id, row by row (null stays null)."""
+    if not ids.null_count():
+        return _digests(key, "e_", ids)
+    rows = ids.is_not_null().arg_true()
+    empty = pl.Series(ids.name, [None] * ids.len(), dtype=pl.String)
+    return empty.scatter(rows, _digests(key, "e_", ids.gather(rows)))
+
+
+def _linked_pseudonyms(key: bytes, events: pl.DataFrame, column: str, own: pl.Series) -> pl.Series:
+    """The pseudonyms of ``column`` (``parent_id`` or ``thread_id``), which name events.
+
+    An id of an event in the data takes that event's pseudonym (``own``, found by
+    the 64-bit hash join of :mod:`tribe_analysis.threads`); an id outside the data
+    (a Reddit comment's post, a quoted tweet) is digested on its own.
+    """
+    links = events.select("event_id", pl.col(column).alias("parent_id"))
+    try:
+        found = own.gather(_parent_index(links))
+    except EventsError:  # a repeated event id named as a link: all its copies share one pseudonym
+        table = pl.DataFrame({"parent_id": events.get_column("event_id"), "p": own}).unique(
+            "parent_id", keep="any"
+        )
+        found = links.join(table, on="parent_id", how="left", maintain_order="left")["p"]
+    values = events.get_column(column)
+    outside = values.filter(found.is_null() & values.is_not_null()).unique()
+    if not outside.len():
+        return found
+    more = values.replace_strict(outside, _digests(key, "e_", outside), default=None)
+    return pl.select(pl.coalesce(found, more)).to_series()
 
 
 MASK = "\u2026"
