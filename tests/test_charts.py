@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import altair as alt
 import polars as pl
 import pytest
+import vl_convert
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -430,12 +431,31 @@ def test_measure_comparison_has_median_row(table):
     assert {r["name"] for r in rows} == set(x["sort"])
 
 
+def test_report_charts_of_two_thousand_leaders_are_drawn(table):
+    """`profile --top-leaders 2000` failed in the report: Altair's MaxRowsError (5,000 rows),
+    then Vega's stack, which a sort by a list of 2,001 names overflowed."""
+    big = pl.concat(
+        [table.with_columns(pl.col("leader_id") + f"-{k}") for k in range(-(-2000 // table.height))]
+    ).head(2000)
+    comparison = charts.measure_comparison(big)
+    with pytest.raises(alt.MaxRowsError):  # Altair's own limit, for notebooks, is left alone
+        comparison.to_dict()
+    spec = charts._render_spec(comparison)
+    assert len(_rows(spec)) == 2001 * len(charts.COMPARISON_MEASURES)
+    assert len(_rows(charts._render_spec(charts.profile_map(big)))) >= 2000
+    assert vl_convert.vegalite_to_svg(spec).startswith("<svg")
+    with pytest.raises(alt.MaxRowsError):  # and the limit is back after drawing
+        comparison.to_dict()
+
+
 def test_measure_comparison_rows_by_name_in_natural_order(table):
     ids = table["leader_id"][:4].to_list()
     names = dict(zip(ids, ["Leader 10", "leader 2", "bob", "Alice"], strict=True))
     spec = _spec(charts.measure_comparison(table, leaders=ids, labels=names))
     y = spec["layer"][0]["encoding"]["y"]
-    assert y["sort"] == ["tribe median", "Alice", "bob", "leader 2", "Leader 10"]
+    assert y["sort"] == {"field": "row", "op": "min"}
+    rows = {r["leader"]: r["row"] for r in _rows(spec)}
+    assert sorted(rows, key=rows.get) == ["tribe median", "Alice", "bob", "leader 2", "Leader 10"]
 
 
 def test_measure_comparison_marks_not_observed(gappy):

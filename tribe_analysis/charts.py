@@ -666,7 +666,8 @@ def measure_comparison(
     -------
     altair.LayerChart
         Cells (``rect``) and their values (``text``); the data has one row per
-        shown leader (``leader``) and measure (``measure``, ``name``, ``value``).
+        shown leader (``leader``, ``row``: its place from the top) and measure
+        (``measure``, ``name``, ``value``).
 
     Raises
     ------
@@ -687,7 +688,7 @@ def measure_comparison(
     >>> sorted({row["leader"] for row in rows})
     ['L001', 'L003', 'tribe median']
     >>> next(r for r in rows if r["leader"] == "L001" and r["measure"] == "answer_rate")
-    {'leader': 'L001', 'measure': 'answer_rate', 'value': 0.4615, 'name': 'answering'}
+    {'leader': 'L001', 'measure': 'answer_rate', 'value': 0.4615, 'name': 'answering', 'row': 1}
     """
     _frames(table=table)
     measures = _known_columns(table, measures)
@@ -715,9 +716,13 @@ def measure_comparison(
     )
     shown_names = [r for r in data["leader"].unique(maintain_order=True) if r != "tribe median"]
     order = ["tribe median", *sorted(shown_names, key=natural_key)]
+    # rows sorted by a number, not by a list of names: Vega compiles a list into one
+    # expression, which overflowed its stack at 2,000 leaders (`--top-leaders 2000`)
+    rank = pl.DataFrame({"leader": order, "row": range(len(order))})
+    data = data.join(rank, on="leader", how="left", maintain_order="left")
     base = alt.Chart(data).encode(
         x=alt.X("name:N", sort=list(shown.values()), title=None, axis=alt.Axis(labelAngle=-35)),
-        y=alt.Y("leader:N", sort=order, title=None),
+        y=alt.Y("leader:N", sort=alt.EncodingSortField(field="row", op="min"), title=None),
     )
     cells = base.mark_rect().encode(
         # purples: blue is the participator's colour, and a high share of broadcasting is not
@@ -1858,9 +1863,12 @@ def _render_spec(chart: alt.TopLevelMixin, *, validate: bool = True) -> dict:
     ARIA labels are off (they repeat every datum's fields in the SVG: a third of
     its bytes) except on marks that ask for them with ``aria=True`` and a
     ``description`` (the profile map's points: the report turns them into tooltips).
-    Call it in one thread at a time: the theme is a global setting.
+    Altair's limit of 5,000 rows, which keeps notebooks from embedding huge data,
+    is lifted here: the spec is drawn to SVG or PNG, and a report of 1,000 leaders
+    has a comparison of 6,006 cells. Call it in one thread at a time: the theme
+    and the data transformer are global settings.
     """
-    with alt.theme.enable(THEME):
+    with alt.theme.enable(THEME), alt.data_transformers.disable_max_rows():
         spec = chart.to_dict(validate=validate)
     return _for_vl_convert(spec)
 
