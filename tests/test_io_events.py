@@ -123,6 +123,34 @@ def test_parquet_skip_keeps_row_as_json(tmp_path):
     assert '"event_id": "b"' in result.skipped[0].record
 
 
+def test_parquet_skip_quotes_each_bad_row_once_even_beside_a_time_python_cannot_hold(tmp_path):
+    """The rows of a file are picked together; a time after the year 9999 makes only its own
+    row's times text, the others keep Python's form."""
+    path = tmp_path / "events.parquet"
+    after = 253402300800000000 + 10**6  # +10000-01-01T00:00:01Z in microseconds
+    times = [1704067200000000, 1704067200000000, after, 1704067200000000, 1704067200000000]
+    pl.DataFrame(
+        {
+            "event_id": ["a", "b", "c", "d", "e"],
+            "timestamp": pl.Series(times).cast(pl.Datetime("us", "UTC")),
+            "actor_id": ["u", "v", "w", "x", "y"],
+            "action": ["post", "like", "post", "post", "poke"],
+        }
+    ).write_parquet(path)
+    result = io.read(path, on_error="skip")
+    assert result.events["event_id"].to_list() == ["a", "d"]
+    records = {s.line: json.loads(s.record) for s in result.skipped}
+    assert sorted(records) == [2, 3, 5]
+    assert records[2] == {
+        "action": "like",
+        "actor_id": "v",
+        "event_id": "b",
+        "timestamp": "2024-01-01 00:00:00+00:00",
+    }
+    assert records[3]["timestamp"] == "+10000-01-01T00:00:01+00:00"
+    assert records[5]["event_id"] == "e" and records[5]["action"] == "poke"
+
+
 def test_skip_after_a_quoted_multiline_field_quarantines_the_bad_row(write_csv):
     multi = 'q1,2024-03-01T09:00:00Z,ann,post,,,"two\nlines"'
     bad = "z1,2024-03-01T10:00:00Z,eve,like,p1,,"
