@@ -135,9 +135,9 @@ def read(
         reasons: dict[tuple[str, int | None], list[str]] = {}
         for p in problems:  # one record with several problems is quarantined once
             reasons.setdefault((p.source, p.line), []).append(p.reason)
-        rows = _parquet_records(parts, layouts, reasons)  # one pass per file, not per record
+        rows = _rows_as_json(parts, reasons)  # one pass per file, not one per record
         for (source, line), why in reasons.items():
-            text = rows.get((source, line)) or _record_text(source, line, layouts)
+            text = _record_text(source, line, layouts) or rows.get((source, line), "")
             skipped.append(Skipped(source, line, "; ".join(dict.fromkeys(why)), text))
         parts = [
             (
@@ -197,7 +197,10 @@ def _read_lenient(
 
 
 def _record_text(source: str, line: int | None, layouts: dict) -> str:
-    """The verbatim text lines of the record at ``line`` of a text file (empty if none)."""
+    """The verbatim text lines of the record at ``line`` of a text file ("" if none).
+
+    A Parquet record is quoted as JSON instead (:func:`_rows_as_json`).
+    """
     path, layout = layouts.get(source, (None, None))
     if layout is not None and line is not None:
         index = int(np.searchsorted(layout.lines, line))
@@ -206,22 +209,23 @@ def _record_text(source: str, line: int | None, layouts: dict) -> str:
     return ""
 
 
-def _parquet_records(
-    parts: list[tuple[pl.DataFrame, str, str]], layouts: dict, wanted: dict
+def _rows_as_json(
+    parts: list[tuple[pl.DataFrame, str, str]], wanted: dict
 ) -> dict[tuple[str, int | None], str]:
-    """The rows of Parquet files at the ``(source, line)`` keys of ``wanted``, each as JSON.
+    """The rows at the ``(source, line)`` keys of ``wanted``, each as JSON (a Parquet record).
 
     Every file's rows are picked in one filter (a filter per record made
     quarantining grow with records times rows: 1% bad rows of 1M took 8 s).
     """
+    lines: dict[str, list[int]] = {}
+    for source, line in wanted:
+        if line is not None:
+            lines.setdefault(source, []).append(line)
     texts: dict[tuple[str, int | None], str] = {}
     for frame, source, _ in parts:
-        if layouts.get(source, (None, None))[1] is not None:
-            continue  # a text file: its records are quoted from the file itself
-        lines = [line for s, line in wanted if s == source and line is not None]
-        if not lines:
+        if source not in lines:
             continue
-        picked = frame.filter(pl.col(_LINE).is_in(lines))
+        picked = frame.filter(pl.col(_LINE).is_in(lines[source]))
         numbers = picked.get_column(_LINE).to_list()
         for number, row in zip(numbers, _python_rows(picked.drop(_LINE)), strict=True):
             texts[(source, number)] = json.dumps(row, default=str, sort_keys=True)
