@@ -126,7 +126,8 @@ def read(
         found, problems = ev._check_parts(parts, ev.MAX_THREAD_DEPTH)
         if not problems:
             assert found is not None  # parts without problems give events
-            events = ev.sort_events(found)
+            parts.clear()  # the events alone hold the data: sorted a column at a time
+            events, found = ev._sorted_owned(found), None
             break
         whole = [p for p in problems if _whole(p)]
         if whole:
