@@ -136,9 +136,11 @@ def read(
         reasons: dict[tuple[str, int | None], list[str]] = {}
         for p in problems:  # one record with several problems is quarantined once
             reasons.setdefault((p.source, p.line), []).append(p.reason)
-        rows = _rows_as_json(parts, reasons)  # one pass per file, not one per record
+        texts = {key: _record_text(*key, layouts) for key in reasons}  # text files' lines
+        # the other records (Parquet rows) as JSON: one pass per file, not one per record
+        texts |= _rows_as_json(parts, [key for key, text in texts.items() if not text])
         for (source, line), why in reasons.items():
-            text = _record_text(source, line, layouts) or rows.get((source, line), "")
+            text = texts.get((source, line), "")
             skipped.append(Skipped(source, line, "; ".join(dict.fromkeys(why)), text))
         parts = [
             (
@@ -211,7 +213,7 @@ def _record_text(source: str, line: int | None, layouts: dict) -> str:
 
 
 def _rows_as_json(
-    parts: list[tuple[pl.DataFrame, str, str]], wanted: dict
+    parts: list[tuple[pl.DataFrame, str, str]], wanted: list[tuple[str, int | None]]
 ) -> dict[tuple[str, int | None], str]:
     """The rows at the ``(source, line)`` keys of ``wanted``, each as JSON (a Parquet record).
 
