@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import rows
 from tribe_analysis import events as ev
-from tribe_analysis.io import twitter
+from tribe_analysis.io import _base, _json, twitter
 
 from .conftest import real_data_dir
 
@@ -618,3 +618,27 @@ def test_pheme_names_from_the_read_pass():
     names = io.read([path]).names
     assert names == io.account_names([path], "twitter")
     assert "BBCBreaking" in names.values()
+
+
+def test_a_reported_copy_keeps_its_text_though_loaded_records_are_not_held(tmp_path: Path):
+    # JSON lines, and a JSON array written on one line (two elements start on line 1)
+    lines = write_lines(tmp_path / "a.ndjson", [GOOD_A, GOOD_B])
+    one_line = tmp_path / "b.json"
+    one_line.write_text(json.dumps([v1("5", "7"), GOOD_B, GOOD_A]), encoding="utf-8")
+    sink = _base.Sink()
+    for path in (lines, one_line):
+        for line, raw, _ in _json._json_records(path, sink):
+            sink.record(path, line, raw, lambda: None)
+    assert sink._raws == [None] * 5  # only their places are kept
+    result = twitter.read([lines, one_line])
+    assert [(s.line, s.record) for s in result.skipped] == [
+        (1, json.dumps(GOOD_B)),
+        (1, json.dumps(GOOD_A)),
+    ]
+    # a file that changed after it was read: a note, never another record's text
+    sink = _base.Sink()
+    for line, raw, _ in _json._json_records(lines, sink):
+        sink.record(lines, line, raw, lambda: None)
+    write_lines(lines, [GOOD_B, GOOD_A | {"text": "edited since"}])
+    assert sink.raw_texts([1, 2]) == {1: _base._CHANGED, 2: _base._CHANGED}
+    assert len(json.dumps(GOOD_A)) == len(json.dumps(GOOD_B))  # the same length, another text

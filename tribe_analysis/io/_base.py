@@ -22,9 +22,11 @@ import codecs
 import csv
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -77,7 +79,6 @@ _ROW_SCHEMA = pl.Schema(
         "text": pl.String(),
         "_source": pl.String(),
         "_line": pl.Int64(),
-        "_raw": pl.String(),
         "_record": pl.Int64(),
     }
 )
@@ -112,12 +113,26 @@ class Sink:
     ``thread_id``, ``target_actor_id``, ``mentions``, ``text``) and where its
     record came from (``_source``, ``_line``, ``_raw``). A value of the wrong type
     raises :class:`RecordError`, so its record is reported, never re-typed.
+
+    A row keeps ``_record`` (the number of its record), not its record's text:
+    :meth:`raw_texts` gives that text back for the few records reported after
+    reading (duplicates, cycles). A record read by :func:`iter_json_lines` or
+    :func:`iter_json_array` is not held at all (only its place in the file, read
+    again on demand), so reading holds the events, not a copy of the input.
     """
 
     on_error: str = "strict"
     rows: list[dict] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     records: int = 0
+    _raws: list[str | None] = field(default_factory=list, repr=False)
+    _places: array = field(default_factory=lambda: array("q"), repr=False)
+    _sources: list[tuple[Path, Callable[[Path, Sink], Iterator[tuple]]]] = field(
+        default_factory=list, repr=False
+    )
+    _offered: tuple[str, int] | None = field(default=None, repr=False)
+    _current: str | None = field(default=None, repr=False)
+    _extra: dict[int, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
@@ -127,7 +142,12 @@ class Sink:
 
     def add(self, row: Mapping) -> None:
         """Add one event row of the record being read (checked: see the class docstring)."""
-        self.rows.append({**_checked(row), "_record": self.records})
+        out = _checked(row)
+        raw = out.pop("_raw", None)
+        if raw is not None and raw is not self._current:  # not its record's text
+            self._extra[self.records] = raw
+        out["_record"] = self.records
+        self.rows.append(out)
 
     def bad(self, source: str | Path, line: int | None, reason: str, record: str) -> None:
         """Report a malformed record: raise (strict) or quarantine it (skip)."""
@@ -138,20 +158,101 @@ class Sink:
 
     def reject(self, source: str | Path, line: int | None, reason: str, record: str) -> None:
         """Count one malformed record and report it (see :meth:`bad`)."""
-        self.records += 1
+        self._count(None)
         self.bad(source, line, reason, record)
 
     def record(
         self, source: str | Path, line: int | None, raw: str, build: Callable[[], None]
     ) -> None:
         """Count one record and run ``build`` (which calls :meth:`add`); a RecordError skips it whole."""
-        self.records += 1
+        self._count(raw)
         mark = len(self.rows)
         try:
             build()
         except RecordError as exc:
             del self.rows[mark:]
             self.bad(source, line, str(exc), raw)
+
+    def _count(self, raw: str | None) -> None:
+        """Count a record; keep its text, or only its place when it can be read again."""
+        self.records += 1
+        self._current = raw
+        offered = self._offered
+        if raw is not None and offered is not None and raw is offered[0]:
+            self._raws.append(None)
+            self._places.extend((offered[1], hash(raw)))
+        else:
+            self._raws.append(raw)
+            self._places.extend((-1, 0))
+
+    def source(self, path: Path, reread: Callable[[Path, Sink], Iterator[tuple]]) -> int:
+        """Register a file whose records ``reread(path, sink)`` yields again, in the same order."""
+        self._sources.append((path, reread))
+        return len(self._sources) - 1
+
+    def offer(self, source: int, ordinal: int, raw: str) -> None:
+        """The next record's text is the ``ordinal``-th item of ``source`` (readable again)."""
+        self._offered = (raw, (ordinal << 20) | source) if source < (1 << 20) else None
+
+    def raw_texts(self, records: Iterable[int]) -> dict[int, str]:
+        r"""The verbatim text of each record (numbers as in a row's ``_record``).
+
+        Records held only by their place are read again from their file, each
+        file once (its text checked by hash against the one read); a record whose
+        text is no longer there (the file changed since) gets a note instead.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
+        >>> _ = p.write_text('{"n": 1}\n\n{"n": 2}\n')
+        >>> sink = Sink()
+        >>> for line, raw, obj in iter_json_lines(p, sink):
+        ...     sink.record(p, line, raw, lambda: None)
+        >>> sink._raws, sink.raw_texts([2, 1])
+        ([None, None], {1: '{"n": 1}', 2: '{"n": 2}'})
+        """
+        out: dict[int, str] = {}
+        wanted: dict[int, dict[int, list[int]]] = {}
+        for record in set(records):
+            i = record - 1
+            if record in self._extra:
+                out[record] = self._extra[record]
+            elif not 0 <= i < len(self._raws):
+                out[record] = ""
+            elif self._raws[i] is not None or self._places[2 * i] < 0:
+                out[record] = self._raws[i] or ""
+            else:
+                place = self._places[2 * i]
+                by_item = wanted.setdefault(place & ((1 << 20) - 1), {})
+                by_item.setdefault(place >> 20, []).append(record)
+        for source, by_item in wanted.items():
+            out.update(self._read_again(source, by_item))
+        return out
+
+    def _read_again(self, source: int, by_item: dict[int, list[int]]) -> dict[int, str]:
+        path, reread = self._sources[source]
+        out: dict[int, str] = {}
+        items = reread(path, Sink("skip"))
+        try:
+            for ordinal, (_, raw, _) in enumerate(items):
+                for record in by_item.pop(ordinal, ()):
+                    same = hash(raw) == self._places[2 * (record - 1) + 1]
+                    out[record] = raw if same else _CHANGED
+                if not by_item:
+                    break
+        except OSError:
+            pass
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+        for records in by_item.values():
+            out.update(dict.fromkeys(records, _CHANGED))
+        return out
+
+
+_CHANGED = "(record text not available: its file changed or went away after it was read)"
 
 
 def _kind(value: object) -> str:
@@ -343,6 +444,8 @@ def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     object, or longer than :data:`MAX_RECORD_BYTES` are counted as records and
     reported to ``sink``.
     """
+    source = sink.source(path, iter_json_lines)
+    ordinal = 0
     with path.open("rb") as fh:
         for number, data, size in iter_lines(fh):
             if size > MAX_RECORD_BYTES:
@@ -367,6 +470,8 @@ def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
             if not isinstance(obj, dict):
                 sink.reject(path, number, "expected a JSON object on each line", raw)
                 continue
+            sink.offer(source, ordinal, raw)
+            ordinal += 1
             yield number, raw, obj
 
 
@@ -453,7 +558,14 @@ def iter_json_array(path: Path, sink: Sink, what: str) -> Iterator[tuple[int, st
         if window.skip_space() == "]":
             _after_array(window, path, sink)
             return
-        yield from _elements(window, path, sink, what)
+        source = sink.source(path, partial(_reread_array, what=what))
+        for ordinal, (line, raw, value) in enumerate(_elements(window, path, sink, what)):
+            sink.offer(source, ordinal, raw)
+            yield line, raw, value
+
+
+def _reread_array(path: Path, sink: Sink, what: str) -> Iterator[tuple[int, str, object]]:
+    return iter_json_array(path, sink, what)
 
 
 def _after_array(window: _Window, path: Path, sink: Sink) -> None:
@@ -634,7 +746,8 @@ def finish(
     with notes on what it inferred. ``notes`` and those are
     :attr:`ReadResult.notes`.
 
-    Rows carry ``_source``, ``_line`` and ``_raw`` (where their record came from).
+    Rows carry ``_source``, ``_line`` and ``_record`` (where their record came
+    from; :meth:`Sink.raw_texts` gives a record's text).
     An ``event_id`` seen twice (overlapping exports) is kept once, in both modes;
     a later record all of whose rows are such copies is reported in ``skipped``
     as ``duplicate id`` naming the first occurrence. Records whose ``parent_id``
@@ -681,11 +794,12 @@ def _drop_duplicates(frame: pl.DataFrame, sink: Sink) -> pl.DataFrame:
         .agg(pl.all().filter(pl.col("_copy")).first(), pl.col("_copy").all().alias("_all"))
         .filter(pl.col("_all"))
     )
-    for source, line, eid, where, raw in copies.select(
-        "_source", "_line", "event_id", "_first", "_raw"
+    raws = sink.raw_texts(copies.get_column("_record"))
+    for source, line, eid, where, record in copies.select(
+        "_source", "_line", "event_id", "_first", "_record"
     ).iter_rows():
         reason = f"duplicate id '{eid}' (kept once; first at {where})"
-        sink.skipped.append(Skipped(source, line, reason, raw or ""))
+        sink.skipped.append(Skipped(source, line, reason, raws[record]))
     return frame.filter(~pl.col("_copy")).drop("_copy", "_first")
 
 
@@ -716,12 +830,14 @@ def _derive_located(frame: pl.DataFrame, sink: Sink, platform: str) -> pl.DataFr
             pl.col("event_id").is_in(list(members)) | ~pl.col("_reason").str.contains("cycle")
         )
         by_record = bad.group_by("_record", maintain_order=True).agg(
-            pl.col("_source", "_line", "_raw").first(), pl.col("_reason")
+            pl.col("_source", "_line").first(), pl.col("_reason")
         )
-        for source, line, raw, reasons in by_record.select(
-            "_source", "_line", "_raw", "_reason"
+        raws = sink.raw_texts(by_record.get_column("_record"))
+        for source, line, record, reasons in by_record.select(
+            "_source", "_line", "_record", "_reason"
         ).iter_rows():
-            sink.skipped.append(Skipped(source, line, "; ".join(dict.fromkeys(reasons)), raw or ""))
+            reason = "; ".join(dict.fromkeys(reasons))
+            sink.skipped.append(Skipped(source, line, reason, raws[record]))
         frame = frame.filter(~pl.col("_record").is_in(by_record.get_column("_record").implode()))
 
 
