@@ -123,7 +123,8 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     seen: dict[str, Counter] = {}
     for path in files:
         separators = _Separators(path)
-        for line, data, size in _messages(path):
+        source = sink.source(path, _messages_again)
+        for ordinal, (line, data, size) in enumerate(_messages(path)):
             if size > MAX_RECORD_BYTES:
                 sink.reject(path, line, too_long(size), truncated(data, size))
                 continue
@@ -133,6 +134,7 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
                 sink.reject(path, line, reason, data.decode("utf-8", "replace"))
                 continue
             raw = data.decode("utf-8", "replace")
+            sink.offer(source, ordinal, raw)
             msg = _parse(data)
             _count_name(msg, seen)
             mark = len(sink.rows)
@@ -576,6 +578,12 @@ def _messages(path: Path) -> Iterator[tuple[int, bytes, int]]:
                 parts = [b"".join([*parts, line])[:KEPT_BYTES]]
     if start:
         yield start, *_message_bytes(parts, size)
+
+
+def _messages_again(path: Path, sink: Sink) -> Iterator[tuple[int, str, None]]:
+    """:func:`_messages` as the reader decodes them, for :meth:`Sink.raw_texts`."""
+    for line, data, _ in _messages(path):
+        yield line, data.decode("utf-8", "replace"), None
 
 
 def _message_bytes(parts: list[bytes], size: int) -> tuple[bytes, int]:

@@ -31,6 +31,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import cast
 
@@ -560,6 +561,8 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
     reported to ``sink``; parsing resumes with the next element.
     """
     stream = _RowStream(path, root_name, sink)
+    source = sink.source(path, partial(_rows_again, root_name=root_name))
+    ordinal = 0
     number = 0
     with path.open("rb") as fh:
         for number, data, size in iter_lines(fh, bom=False):  # noqa: B007 - number is used after
@@ -575,8 +578,16 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
                     sink.reject(path, number, reason, text.strip())
                     continue
                 stream.tainted[number] = reason  # the record holding this line is bad
-            yield from stream.feed(number, text)
+            for row in stream.feed(number, text):
+                sink.offer(source, ordinal, row[1])
+                ordinal += 1
+                yield row
     stream.close(number)
+
+
+def _rows_again(path: Path, sink: Sink, root_name: str) -> Iterator[tuple[int, str, dict]]:
+    """:func:`_rows` in the order :meth:`Sink.raw_texts` reads a file again."""
+    return _rows(path, root_name, sink)
 
 
 class _RowStream:
