@@ -642,3 +642,22 @@ def test_a_reported_copy_keeps_its_text_though_loaded_records_are_not_held(tmp_p
     write_lines(lines, [GOOD_B, GOOD_A | {"text": "edited since"}])
     assert sink.raw_texts([1, 2]) == {1: _base._CHANGED, 2: _base._CHANGED}
     assert len(json.dumps(GOOD_A)) == len(json.dumps(GOOD_B))  # the same length, another text
+
+
+def test_rows_packed_in_batches_read_the_same(tmp_path: Path, monkeypatch):
+    # bad records, a repeated tweet and a reply cycle, over rows packed two at a time
+    cycle = [
+        v1("20", "8", in_reply_to_status_id_str="21"),
+        v1("21", "9", in_reply_to_status_id_str="20"),
+    ]
+    good = [GOOD_A, v1("4", "8", in_reply_to_status_id_str="1"), *cycle, GOOD_B]
+    path = tmp_path / "t.ndjson"
+    lines = [json.dumps(o) for o in good] + ["{not json", json.dumps(GOOD_A), json.dumps(GOOD_B)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = twitter.read([path], on_error="skip")
+    monkeypatch.setattr(twitter, "Sink", lambda on_error: _base.Sink(on_error, batch=2))
+    packed = twitter.read([path], on_error="skip")
+    assert packed.events.equals(whole.events) and packed.skipped == whole.skipped
+    assert [s.line for s in packed.skipped] == [6, 7, 8, 3, 4]  # as they are found
+    assert [s.record for s in packed.skipped[1:]] == lines[6:] + lines[2:4]
+    assert packed.records_read == 8 == packed.records_loaded + len(packed.skipped)

@@ -125,6 +125,10 @@ class Sink:
     rows: list[dict] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     records: int = 0
+    batch: int | None = 65_536
+    """Rows kept as dicts before they are packed into a frame (None: all, for readers
+    that complete rows after reading them, as the mbox reader does)."""
+    _frames: list[pl.DataFrame] = field(default_factory=list, repr=False)
     _raws: list[str | None] = field(default_factory=list, repr=False)
     _places: array = field(default_factory=lambda: array("q"), repr=False)
     _sources: list[tuple[Path, Callable[[Path, Sink], Iterator[tuple]]]] = field(
@@ -172,6 +176,20 @@ class Sink:
         except RecordError as exc:
             del self.rows[mark:]
             self.bad(source, line, str(exc), raw)
+        if self.batch is not None and len(self.rows) >= self.batch:
+            self._frames.append(pl.DataFrame(self.rows, schema=_ROW_SCHEMA))
+            self.rows = []
+
+    def frame(self) -> pl.DataFrame | None:
+        """Every row added, as one frame (None when there is none)."""
+        if self.rows:
+            self._frames.append(pl.DataFrame(self.rows, schema=_ROW_SCHEMA))
+            self.rows = []
+        if not self._frames:
+            return None
+        frame = pl.concat(self._frames, rechunk=True)
+        self._frames = [frame]
+        return frame
 
     def _count(self, raw: str | None) -> None:
         """Count a record; keep its text, or only its place when it can be read again."""
@@ -754,10 +772,10 @@ def finish(
     chain forms a cycle (or is too deep) stop a strict read at ``FILE:LINE``; in
     skip mode they are quarantined, each once, and the rest is loaded.
     """
-    if not sink.rows and not sink.skipped:
+    frame = sink.frame()
+    if frame is None and not sink.skipped:
         where = ", ".join(sources) or "input"
         raise ev.EventsError([ev.Problem(where, None, f"no {platform} records found")])
-    frame = pl.DataFrame(sink.rows, schema=_ROW_SCHEMA) if sink.rows else None
     if frame is not None:
         frame = _drop_duplicates(frame, sink)
         if links is not None:

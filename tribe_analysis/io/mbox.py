@@ -116,7 +116,7 @@ def read(paths: Sequence[Path], *, on_error: str = "strict") -> ReadResult:
     files = [Path(p) for p in paths]
     if not files:
         raise ValueError("no input given")
-    sink = Sink(on_error)
+    sink = Sink(on_error, batch=None)  # rows are threaded by subject after reading
     for path in files:
         _check_file(path)
     by_subject: list[tuple[dict, str, bool]] = []  # (row, normalised subject, wants subject parent)
