@@ -147,6 +147,7 @@ class Sink:
     def add(self, row: Mapping) -> None:
         """Add one event row of the record being read (checked: see the class docstring)."""
         out = _checked(row)
+        out["mentions"] = "\x00".join(out["mentions"])  # no mention holds a NUL (checked)
         raw = out.pop("_raw", None)
         if raw is not None and raw is not self._current:  # not its record's text
             self._extra[self.records] = raw
@@ -177,13 +178,13 @@ class Sink:
             del self.rows[mark:]
             self.bad(source, line, str(exc), raw)
         if self.batch is not None and len(self.rows) >= self.batch:
-            self._frames.append(pl.DataFrame(self.rows, schema=_ROW_SCHEMA))
+            self._frames.append(_packed(self.rows))
             self.rows = []
 
     def frame(self) -> pl.DataFrame | None:
         """Every row added, as one frame (None when there is none)."""
         if self.rows:
-            self._frames.append(pl.DataFrame(self.rows, schema=_ROW_SCHEMA))
+            self._frames.append(_packed(self.rows))
             self.rows = []
         if not self._frames:
             return None
@@ -271,6 +272,23 @@ class Sink:
 
 
 _CHANGED = "(record text not available: its file changed or went away after it was read)"
+
+
+_PACKED = pl.Schema({**_ROW_SCHEMA, "mentions": pl.String()})
+
+
+def _packed(rows: list[dict]) -> pl.DataFrame:
+    """Rows added to a :class:`Sink` as a frame of :data:`_ROW_SCHEMA`.
+
+    A row holds its mentions joined by NUL (which no mention holds): one text per
+    row makes the frame about twice as fast as a list per row.
+    """
+    mentions = pl.col("mentions")
+    split = mentions.str.split("\x00")
+    none = pl.lit([], dtype=pl.List(pl.String))
+    return pl.DataFrame(rows, schema=_PACKED).with_columns(
+        pl.when(mentions == "").then(none).otherwise(split).alias("mentions")
+    )
 
 
 def _kind(value: object) -> str:
