@@ -43,6 +43,7 @@ from tribe_analysis import events as ev
 from tribe_analysis.io._base import (
     BOM,
     KEPT_BYTES,
+    LINE_BUFFER,
     MAX_RECORD_BYTES,
     ReadResult,
     RecordError,
@@ -473,7 +474,7 @@ class _Separators:
     def _scan(self) -> None:
         self.dates, gaps = {}, []
         start, stamp, in_head = 0, None, False
-        with self.path.open("rb") as fh:
+        with self.path.open("rb", buffering=LINE_BUFFER) as fh:
             for number, line, _ in iter_lines(fh):
                 if line.startswith(b"From "):
                     start, stamp, in_head = number, _separator_date(line), True
@@ -564,7 +565,7 @@ def _messages(path: Path) -> Iterator[tuple[int, bytes, int]]:
     """
     start, size = 0, 0
     parts: list[bytes] = []
-    with path.open("rb") as fh:
+    with path.open("rb", buffering=LINE_BUFFER) as fh:
         for number, line, length in iter_lines(fh, keepends=True):
             if line.startswith(b"From "):
                 if start:

@@ -39,6 +39,7 @@ import polars as pl
 
 from tribe_analysis import events as ev
 from tribe_analysis.io._base import (
+    LINE_BUFFER,
     MAX_RECORD_BYTES,
     ReadResult,
     RecordError,
@@ -564,7 +565,7 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
     source = sink.source(path, partial(_rows_again, root_name=root_name))
     ordinal = 0
     number = 0
-    with path.open("rb") as fh:
+    with path.open("rb", buffering=LINE_BUFFER) as fh:
         for number, data, size in iter_lines(fh, bom=False):  # noqa: B007 - number is used after
             if size > MAX_RECORD_BYTES:
                 stream.too_long(number, data, size)
