@@ -119,9 +119,12 @@ class Sink:
 
     A row keeps ``_record`` (the number of its record), not its record's text:
     :meth:`raw_texts` gives that text back for the few records reported after
-    reading (duplicates, cycles). A record read by :func:`iter_json_lines` or
-    :func:`iter_json_array` is not held at all (only its place in the file, read
-    again on demand), so reading holds the events, not a copy of the input.
+    reading (duplicates, cycles). A record whose file was registered with
+    :meth:`source` and :meth:`offer` (JSON lines and arrays, Stack Exchange rows,
+    mbox messages) is not held at all, only its place in the file, read again on
+    demand; and rows are packed into frames every :attr:`batch` records. Reading
+    holds the events, not a copy of the input (``docs/performance.md``,
+    *Platform exports at scale*).
     """
 
     on_error: str = "strict"
