@@ -114,14 +114,15 @@ class Sink:
     ``add`` takes one canonical row as a dict (``event_id``, ``timestamp`` as an
     aware ``datetime``, ``actor_id``, ``action``, optional ``parent_id``,
     ``thread_id``, ``target_actor_id``, ``mentions``, ``text``) and where its
-    record came from (``_source``, ``_line``, ``_raw``). A value of the wrong type
-    raises :class:`RecordError`, so its record is reported, never re-typed.
+    record came from (``_source``, ``_line``; ``_raw``, the text given to
+    :meth:`record`, is not kept). A value of the wrong type raises
+    :class:`RecordError`, so its record is reported, never re-typed.
 
     A row keeps ``_record`` (the number of its record), not its record's text:
     :meth:`raw_texts` gives that text back for the few records reported after
     reading (duplicates, cycles). A record whose file was registered with
-    :meth:`source` and :meth:`offer` (JSON lines and arrays, Stack Exchange rows,
-    mbox messages) is not held at all, only its place in the file, read again on
+    :meth:`placed` (JSON lines and arrays, Stack Exchange rows) or :meth:`source`
+    and :meth:`offer` (mbox messages) is not held at all, only its place in the file, read again on
     demand; and rows are packed into frames every :attr:`batch` records. Reading
     holds the events, not a copy of the input (``docs/performance.md``,
     *Platform exports at scale*).
@@ -141,8 +142,6 @@ class Sink:
         default_factory=list, repr=False
     )
     _offered: tuple[str, int] | None = field(default=None, repr=False)
-    _current: str | None = field(default=None, repr=False)
-    _extra: dict[int, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
@@ -154,9 +153,7 @@ class Sink:
         """Add one event row of the record being read (checked: see the class docstring)."""
         out = _checked(row)
         out["mentions"] = "\x00".join(out["mentions"])  # no mention holds a NUL (checked)
-        raw = out.pop("_raw", None)
-        if raw is not None and raw is not self._current:  # not its record's text
-            self._extra[self.records] = raw
+        out.pop("_raw", None)  # the record's text: kept, or its place, by _count
         out["_record"] = self.records
         self.rows.append(out)
 
@@ -201,7 +198,6 @@ class Sink:
     def _count(self, raw: str | None) -> None:
         """Count a record; keep its text, or only its place when it can be read again."""
         self.records += 1
-        self._current = raw
         offered = self._offered
         if raw is not None and offered is not None and raw is offered[0]:
             self._raws.append(None)
@@ -218,6 +214,18 @@ class Sink:
     def offer(self, source: int, ordinal: int, raw: str) -> None:
         """The next record's text is the ``ordinal``-th item of ``source`` (readable again)."""
         self._offered = (raw, (ordinal << 20) | source) if source < (1 << 20) else None
+
+    def placed(
+        self, path: Path, items: Iterator[tuple], reread: Callable[[Path, Sink], Iterator[tuple]]
+    ) -> Iterator[tuple]:
+        """``items`` (``(line, raw text, value)`` of ``path``), each offered by its place.
+
+        ``reread(path, sink)`` yields the same items again (see :meth:`raw_texts`).
+        """
+        source = self.source(path, reread)
+        for ordinal, item in enumerate(items):
+            self.offer(source, ordinal, item[1])
+            yield item
 
     def raw_texts(self, records: Iterable[int]) -> dict[int, str]:
         r"""The verbatim text of each record (numbers as in a row's ``_record``).
@@ -241,9 +249,7 @@ class Sink:
         wanted: dict[int, dict[int, list[int]]] = {}
         for record in set(records):
             i = record - 1
-            if record in self._extra:
-                out[record] = self._extra[record]
-            elif not 0 <= i < len(self._raws):
+            if not 0 <= i < len(self._raws):
                 out[record] = ""
             elif self._raws[i] is not None or self._places[2 * i] < 0:
                 out[record] = self._raws[i] or ""
@@ -486,8 +492,10 @@ def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     object, or longer than :data:`MAX_RECORD_BYTES` are counted as records and
     reported to ``sink``.
     """
-    source = sink.source(path, iter_json_lines)
-    ordinal = 0
+    return sink.placed(path, _json_lines(path, sink), iter_json_lines)
+
+
+def _json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     with path.open("rb", buffering=LINE_BUFFER) as fh:
         for number, data, size in iter_lines(fh):
             if size > MAX_RECORD_BYTES:
@@ -512,8 +520,6 @@ def iter_json_lines(path: Path, sink: Sink) -> Iterator[tuple[int, str, dict]]:
             if not isinstance(obj, dict):
                 sink.reject(path, number, "expected a JSON object on each line", raw)
                 continue
-            sink.offer(source, ordinal, raw)
-            ordinal += 1
             yield number, raw, obj
 
 
@@ -600,14 +606,8 @@ def iter_json_array(path: Path, sink: Sink, what: str) -> Iterator[tuple[int, st
         if window.skip_space() == "]":
             _after_array(window, path, sink)
             return
-        source = sink.source(path, partial(_reread_array, what=what))
-        for ordinal, (line, raw, value) in enumerate(_elements(window, path, sink, what)):
-            sink.offer(source, ordinal, raw)
-            yield line, raw, value
-
-
-def _reread_array(path: Path, sink: Sink, what: str) -> Iterator[tuple[int, str, object]]:
-    return iter_json_array(path, sink, what)
+        reread = partial(iter_json_array, what=what)
+        yield from sink.placed(path, _elements(window, path, sink, what), reread)
 
 
 def _after_array(window: _Window, path: Path, sink: Sink) -> None:

@@ -561,9 +561,12 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
     :data:`MAX_RECORD_BYTES` and text outside a row are counted as records and
     reported to ``sink``; parsing resumes with the next element.
     """
+    rows = _parsed_rows(path, root_name, sink)
+    return sink.placed(path, rows, partial(_rows_again, root_name=root_name))
+
+
+def _parsed_rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, dict]]:
     stream = _RowStream(path, root_name, sink)
-    source = sink.source(path, partial(_rows_again, root_name=root_name))
-    ordinal = 0
     number = 0
     with path.open("rb", buffering=LINE_BUFFER) as fh:
         for number, data, size in iter_lines(fh, bom=False):  # noqa: B007 - number is used after
@@ -579,10 +582,7 @@ def _rows(path: Path, root_name: str, sink: Sink) -> Iterator[tuple[int, str, di
                     sink.reject(path, number, reason, text.strip())
                     continue
                 stream.tainted[number] = reason  # the record holding this line is bad
-            for row in stream.feed(number, text):
-                sink.offer(source, ordinal, row[1])
-                ordinal += 1
-                yield row
+            yield from stream.feed(number, text)
     stream.close(number)
 
 
